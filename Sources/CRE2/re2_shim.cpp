@@ -1,0 +1,52 @@
+#include "CRE2.h"
+
+#include <re2/re2.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+struct portico_re2 {
+  re2::RE2 regex;
+  portico_re2(re2::StringPiece pattern, const re2::RE2::Options &options) : regex(pattern, options) {}
+};
+
+static char *copy_string(const std::string &text) {
+  char *out = static_cast<char *>(std::malloc(text.size() + 1));
+  if (out == nullptr) return nullptr;
+  std::memcpy(out, text.data(), text.size());
+  out[text.size()] = '\0';
+  return out;
+}
+
+extern "C" portico_re2 *portico_re2_compile(const char *pattern, size_t length, bool ignore_case,
+                                            char **error) {
+  re2::RE2::Options options;
+  options.set_log_errors(false);
+  options.set_case_sensitive(!ignore_case);
+  // Bound the compiled program so that a hostile pattern cannot take unbounded memory.
+  options.set_max_mem(8 << 20);
+  auto *compiled = new portico_re2(re2::StringPiece(pattern, length), options);
+  if (!compiled->regex.ok()) {
+    if (error != nullptr) *error = copy_string(compiled->regex.error());
+    delete compiled;
+    return nullptr;
+  }
+  return compiled;
+}
+
+extern "C" bool portico_re2_full_match(const portico_re2 *re, const char *text, size_t length) {
+  return re2::RE2::FullMatch(re2::StringPiece(text, length), re->regex);
+}
+
+extern "C" bool portico_re2_partial_match(const portico_re2 *re, const char *text, size_t length) {
+  return re2::RE2::PartialMatch(re2::StringPiece(text, length), re->regex);
+}
+
+extern "C" void portico_re2_free(portico_re2 *re) { delete re; }
+
+extern "C" void portico_re2_free_error(char *error) { std::free(error); }
+
+extern "C" char *portico_re2_quote(const char *text, size_t length) {
+  return copy_string(re2::RE2::QuoteMeta(re2::StringPiece(text, length)));
+}

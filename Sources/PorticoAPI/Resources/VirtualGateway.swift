@@ -1,0 +1,109 @@
+/// Which gateway workloads serve which virtual hosts, and how their listeners behave.
+public struct VirtualGatewaySpec: Codable, Hashable, Sendable {
+  public var ingressGatewaySelectors: [IngressGatewaySelector]?
+  public var connectionHandlers: [ConnectionHandler]?
+  public var options: Options?
+
+  public struct Options: Codable, Hashable, Sendable {
+    public var perConnectionBufferLimitBytes: UInt32?
+    public var bindAddress: String?
+  }
+}
+
+/// Picks gateway workloads and the named port the listener binds to.
+public struct IngressGatewaySelector: Codable, Hashable, Sendable {
+  public var destinationSelectors: [DestinationSelector]?
+  public var portName: String?
+}
+
+public struct DestinationSelector: Codable, Hashable, Sendable {
+  public struct KubeServiceMatcher: Codable, Hashable, Sendable {
+    public var labels: [String: String]?
+    public var namespaces: [String]?
+    public var clusters: [String]?
+  }
+
+  public struct KubeServiceRefs: Codable, Hashable, Sendable {
+    public var services: [ClusterObjectRef]?
+  }
+
+  public var kubeServiceMatcher: KubeServiceMatcher?
+  public var kubeServiceRefs: KubeServiceRefs?
+}
+
+public struct ConnectionHandler: Codable, Hashable, Sendable {
+  public struct ConnectionMatch: Codable, Hashable, Sendable {
+    public var serverNames: [String]?
+    public var transportProtocol: String?
+  }
+
+  public struct ConnectionOptions: Codable, Hashable, Sendable {
+    public var sslConfig: SSLConfig?
+    public var httpsRedirect: Bool?
+    public var strictFilterManagement: Bool?
+    public var enableProxyProtocol: Bool?
+  }
+
+  public var connectionMatch: ConnectionMatch?
+  public var connectionOptions: ConnectionOptions?
+  public var http: HTTPRoutes?
+  public var tcp: NotImplemented?
+}
+
+public struct SSLConfig: Codable, Hashable, Sendable {
+  public enum TLSMode: String, ManifestEnum {
+    case passthrough = "PASSTHROUGH"
+    case simple = "SIMPLE"
+    case mutual = "MUTUAL"
+    case autoPassthrough = "AUTO_PASSTHROUGH"
+    case istioMutual = "ISTIO_MUTUAL"
+  }
+
+  public enum ProtocolVersion: String, ManifestEnum {
+    case auto = "TLS_AUTO"
+    case v1_0 = "TLSv1_0"
+    case v1_1 = "TLSv1_1"
+    case v1_2 = "TLSv1_2"
+    case v1_3 = "TLSv1_3"
+  }
+
+  public struct Files: Codable, Hashable, Sendable {
+    public var tlsCert: String?
+    public var tlsKey: String?
+    public var rootCa: String?
+  }
+
+  public struct Parameters: Codable, Hashable, Sendable {
+    public var minimumProtocolVersion: ProtocolVersion?
+    public var maximumProtocolVersion: ProtocolVersion?
+    public var cipherSuites: [String]?
+  }
+
+  public var secretName: String?
+  public var sslFiles: Files?
+  public var verifySubjectAltName: [String]?
+  public var parameters: Parameters?
+  public var tlsMode: TLSMode?
+}
+
+public struct HTTPRoutes: Codable, Hashable, Sendable {
+  public struct RouteConfig: Codable, Hashable, Sendable {
+    public var virtualHostSelector: ObjectSelector?
+    public var virtualHost: VirtualHostSpec?
+  }
+
+  /// Listener-wide filter and server settings; policy fields further down override them.
+  public struct RouteOptions: Codable, Hashable, Sendable {
+    public struct Transformations: Codable, Hashable, Sendable {
+      public var enabled: Bool?
+    }
+
+    public var csrf: CsrfPolicy?
+    public var rateLimit: RateLimitServerSettings?
+    public var extauth: ExtauthSettings?
+    public var transformations: Transformations?
+  }
+
+  public var routeConfig: [RouteConfig]?
+  public var routeOptions: RouteOptions?
+}

@@ -1,0 +1,164 @@
+extension Validator {
+  mutating func check(policy: Policy, at path: FieldPath, isVirtualHostLevel: Bool) {
+    check(policy.requestTimeout, at: path.appending("requestTimeout"))
+    if let retries = policy.retries {
+      let at = path.appending("retries")
+      if let attempts = retries.attempts, attempts < 0 { error(at.appending("attempts"), "must not be negative") }
+      check(retries.perTryTimeout, at: at.appending("perTryTimeout"), minimum: 1_000_000)
+    }
+    if let fault = policy.faultInjection {
+      let at = path.appending("faultInjection")
+      if fault.fixedDelay == nil, fault.abort == nil { error(at, "give fixedDelay, abort, or both") }
+      check(fault.fixedDelay, at: at.appending("fixedDelay"))
+      if let status = fault.abort?.httpStatus, !(200...599).contains(status) {
+        error(at.appending("abort").appending("httpStatus"), "status must be between 200 and 599")
+      }
+      check(percentage: fault.percentage, at: at.appending("percentage"))
+    }
+    if let cors = policy.corsPolicy {
+      let at = path.appending("corsPolicy")
+      for (index, origin) in (cors.allowOrigins ?? []).enumerated() {
+        check(origin, at: at.appending("allowOrigins").appending(index))
+      }
+      check(cors.maxAge, at: at.appending("maxAge"))
+    }
+    if let headers = policy.headerManipulation {
+      check(headers: headers, at: path.appending("headerManipulation"))
+    }
+    if let mirror = policy.mirror {
+      let at = path.appending("mirror")
+      let count = [mirror.kubeService != nil, mirror.staticDestination != nil].filter { $0 }.count
+      requireOne(count, of: ["kubeService", "staticDestination"], at: at)
+      check(percentage: mirror.percentage, at: at.appending("percentage"))
+    }
+    if !isVirtualHostLevel {
+      for (field, isSet) in [("trafficShift", policy.trafficShift != nil), ("outlierDetection", policy.outlierDetection != nil)]
+      where isSet {
+        warning(path.appending(field), "\(field) is honoured on virtual hosts and TrafficPolicies only, not per route")
+      }
+    }
+    for (index, destination) in (policy.trafficShift?.destinations ?? []).enumerated() {
+      check(destination: destination, at: path.appending("trafficShift").appending("destinations").appending(index))
+    }
+    if let outlier = policy.outlierDetection {
+      let at = path.appending("outlierDetection")
+      check(outlier.interval, at: at.appending("interval"))
+      check(outlier.baseEjectionTime, at: at.appending("baseEjectionTime"))
+      if let percent = outlier.maxEjectionPercent, percent > 100 {
+        error(at.appending("maxEjectionPercent"), "must be between 0 and 100")
+      }
+    }
+    if let pool = policy.connectionPoolSettings {
+      let at = path.appending("connectionPoolSettings")
+      check(pool.tcp?.connectTimeout, at: at.appending("tcp").appending("connectTimeout"))
+      check(pool.http?.idleTimeout, at: at.appending("http").appending("idleTimeout"))
+    }
+    if let csrf = policy.csrf { check(csrf: csrf, at: path.appending("csrf")) }
+    check(policy.rateLimitSettings?.requestTimeout, at: path.appending("rateLimitSettings").appending("requestTimeout"))
+    check(policy.extauthSettings?.requestTimeout, at: path.appending("extauthSettings").appending("requestTimeout"))
+    if let extauth = policy.extauth {
+      let count = [extauth.disable == true, extauth.configRef != nil, extauth.customAuth != nil].filter { $0 }.count
+      if count > 1 { error(path.appending("extauth"), "give at most one of disable, configRef, customAuth") }
+    }
+  }
+
+  mutating func check(csrf: CsrfPolicy, at path: FieldPath) {
+    check(percentage: csrf.percentage, at: path.appending("percentage"))
+    for (index, origin) in (csrf.additionalOrigins ?? []).enumerated() {
+      check(origin, at: path.appending("additionalOrigins").appending(index))
+    }
+  }
+
+  mutating func check(headers: HeaderManipulation, at path: FieldPath) {
+    let names: [(String, [String])] = [
+      ("appendRequestHeaders", (headers.appendRequestHeaders ?? [:]).keys.sorted()),
+      ("removeRequestHeaders", headers.removeRequestHeaders ?? []),
+      ("appendResponseHeaders", (headers.appendResponseHeaders ?? [:]).keys.sorted()),
+      ("removeResponseHeaders", headers.removeResponseHeaders ?? []),
+    ]
+    for (field, list) in names {
+      for name in list where !HTTPToken.isValid(name) {
+        error(path.appending(field), "invalid header name '\(name)'")
+      }
+    }
+  }
+
+  mutating func check(virtualGateway spec: VirtualGatewaySpec) {
+    let path: FieldPath = ["spec"]
+    if spec.ingressGatewaySelectors?.isEmpty ?? true {
+      warning(path.appending("ingressGatewaySelectors"), "no ingressGatewaySelectors: this VirtualGateway selects no gateway")
+    }
+    let handlers = spec.connectionHandlers ?? []
+    if handlers.isEmpty { error(path.appending("connectionHandlers"), "give at least one connection handler") }
+    for (index, handler) in handlers.enumerated() {
+      let at = path.appending("connectionHandlers").appending(index)
+      let serverNames = handler.connectionMatch?.serverNames ?? []
+      if handlers.count > 1, serverNames.isEmpty {
+        error(at.appending("connectionMatch"), "serverNames are required when there is more than one connection handler")
+      }
+      for (nameIndex, name) in serverNames.enumerated() {
+        if let problem = DomainPattern.problem(withServerName: name) {
+          error(at.appending("connectionMatch").appending("serverNames").appending(nameIndex), problem)
+        }
+      }
+      requireOne([handler.http != nil, handler.tcp != nil].filter { $0 }.count, of: ["http", "tcp"], at: at)
+      if let options = handler.connectionOptions {
+        check(connectionOptions: options, at: at.appending("connectionOptions"))
+      }
+      for (configIndex, config) in (handler.http?.routeConfig ?? []).enumerated() {
+        let configPath = at.appending("http").appending("routeConfig").appending(configIndex)
+        let count = [config.virtualHostSelector != nil, config.virtualHost != nil].filter { $0 }.count
+        requireOne(count, of: ["virtualHostSelector", "virtualHost"], at: configPath)
+        check(selector: config.virtualHostSelector, at: configPath.appending("virtualHostSelector"))
+        if let inline = config.virtualHost { check(virtualHost: inline, at: configPath.appending("virtualHost")) }
+      }
+      if let csrf = handler.http?.routeOptions?.csrf {
+        check(csrf: csrf, at: at.appending("http").appending("routeOptions").appending("csrf"))
+      }
+    }
+  }
+
+  mutating func check(connectionOptions options: ConnectionHandler.ConnectionOptions, at path: FieldPath) {
+    guard let ssl = options.sslConfig else { return }
+    let at = path.appending("sslConfig")
+    if options.httpsRedirect == true { error(path, "give at most one of sslConfig, httpsRedirect") }
+    if ssl.tlsMode == nil { error(at.appending("tlsMode"), "tlsMode must be given explicitly (SIMPLE, MUTUAL, PASSTHROUGH, ...)") }
+    let sources = [ssl.secretName != nil, ssl.sslFiles != nil].filter { $0 }.count
+    if ssl.tlsMode != .passthrough, ssl.tlsMode != .autoPassthrough {
+      requireOne(sources, of: ["secretName", "sslFiles"], at: at)
+    }
+    if ssl.verifySubjectAltName?.isEmpty == false, ssl.tlsMode != .mutual {
+      error(at.appending("verifySubjectAltName"), "verifySubjectAltName needs tlsMode MUTUAL")
+    }
+  }
+
+  mutating func check(trafficPolicy spec: TrafficPolicySpec) {
+    if let policy = spec.policy { check(policy: policy, at: ["spec", "policy"], isVirtualHostLevel: true) }
+    for (index, selector) in (spec.routeSelector ?? []).enumerated() {
+      let at = FieldPath(["spec", "routeSelector"]).appending(index)
+      check(selector: selector.virtualHostSelector, at: at.appending("virtualHostSelector"))
+      check(selector: selector.routeTableSelector, at: at.appending("routeTableSelector"))
+    }
+    if spec.routeSelector == nil {
+      warning(["spec"], "no routeSelector: this TrafficPolicy applies to no gateway route")
+    }
+  }
+
+  mutating func check(staticDestination spec: StaticDestinationSpec) {
+    let endpoints = spec.endpoints ?? []
+    if endpoints.isEmpty { error(["spec", "endpoints"], "a StaticDestination needs at least one endpoint") }
+    for (index, endpoint) in endpoints.enumerated() {
+      let at = FieldPath(["spec", "endpoints"]).appending(index)
+      if endpoint.address.isEmpty { error(at.appending("address"), "address must not be empty") }
+      if endpoint.port == 0 { error(at.appending("port"), "port must be between 1 and 65535") }
+    }
+    check(spec.dns?.refresh, at: ["spec", "dns", "refresh"], minimum: 1_000_000)
+  }
+
+  mutating func check(service spec: ServiceSpec) {
+    let ports = spec.ports ?? []
+    if ports.count > 1, ports.contains(where: { $0.name == nil }) {
+      error(["spec", "ports"], "every port needs a name when a Service has more than one")
+    }
+  }
+}

@@ -1,0 +1,2 @@
+import PorticoInspect
+print("portico")

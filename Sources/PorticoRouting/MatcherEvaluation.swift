@@ -1,0 +1,117 @@
+/// Why a matcher did not match; the first failing condition, without allocating.
+public enum Mismatch: Sendable, Equatable {
+  case path
+  case method(expected: String)
+  case header(index: Int)
+  case queryParameter(index: Int)
+}
+
+extension RouteMatcher {
+  /// The first condition `request` fails, or nil when the matcher matches it.
+  public func firstMismatch<Request: RequestView>(_ request: Request) -> Mismatch? {
+    if !path.matches(request.path) { return .path }
+    for method in methods where !request.method.elementsEqual(method) { return .method(expected: method) }
+    for (index, header) in headers.enumerated() where !header.matches(request) {
+      return .header(index: index)
+    }
+    for (index, parameter) in queryParameters.enumerated() where !parameter.matches(request.query) {
+      return .queryParameter(index: index)
+    }
+    return nil
+  }
+
+  public func describe(_ mismatch: Mismatch) -> String {
+    switch mismatch {
+    case .path: return "path does not match \(path.summary)"
+    case .method(let expected): return "method is not \(expected)"
+    case .header(let index): return "header condition not met: \(headers[index].summary)"
+    case .queryParameter(let index): return "query condition not met: \(queryParameters[index].summary)"
+    }
+  }
+}
+
+extension PathMatcher {
+  /// True when `path` starts with every piece in turn and the rest satisfies the tail.
+  public func matches(_ path: Substring) -> Bool {
+    var rest = path.utf8[...]
+    for piece in pieces {
+      let text = piece.text.utf8
+      guard rest.count >= text.count else { return false }
+      let head = rest.prefix(text.count)
+      let equal =
+        piece.ignoresCase
+        ? zip(head, text).allSatisfy { $0.asciiLowercased == $1.asciiLowercased } : head.elementsEqual(text)
+      guard equal else { return false }
+      rest = rest.dropFirst(text.count)
+    }
+    switch tail {
+    case .anything: return true
+    case .end: return rest.isEmpty
+    case .suffix(let piece):
+      return Substring(rest).hasSuffix(piece.text, ignoringASCIICase: piece.ignoresCase)
+    case .regex(let compiled): return compiled.regex.matchesWhole(Substring(rest))
+    }
+  }
+}
+
+extension HeaderCondition.Value {
+  func accepts(_ value: Substring) -> Bool {
+    switch self {
+    case .present: return true
+    case .exact(let expected): return value.elementsEqual(expected)
+    case .regex(let compiled): return compiled.regex.matchesWhole(value)
+    }
+  }
+}
+
+extension HeaderCondition {
+  /// Some value of the header satisfies the condition (or, inverted, none does).
+  func matches<Request: RequestView>(_ request: Request) -> Bool {
+    request.containsHeader(name) { value.accepts($0) } != invert
+  }
+}
+
+extension QueryCondition {
+  /// The first parameter named `name`, percent-decoded, satisfies the condition.
+  func matches(_ query: Substring) -> Bool {
+    for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
+      let equals = pair.firstIndex(of: "=")
+      let rawName = equals.map { pair[..<$0] } ?? pair
+      guard QueryText.decode(rawName).elementsEqual(name) else { continue }
+      let rawValue = equals.map { pair[pair.index(after: $0)...] } ?? ""
+      return value.accepts(QueryText.decode(rawValue))
+    }
+    return false
+  }
+}
+
+/// Percent-decoding for query parameter names and values; malformed escapes are kept as written.
+public enum QueryText {
+  public static func decode(_ text: Substring) -> Substring {
+    guard text.utf8.contains(UInt8(ascii: "%")) else { return text }
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(text.utf8.count)
+    var iterator = Array(text.utf8)[...]
+    while let byte = iterator.popFirst() {
+      if byte == UInt8(ascii: "%"), iterator.count >= 2,
+        let high = hexValue(iterator[iterator.startIndex]),
+        let low = hexValue(iterator[iterator.startIndex + 1])
+      {
+        bytes.append(high << 4 | low)
+        iterator = iterator.dropFirst(2)
+      } else {
+        bytes.append(byte)
+      }
+    }
+    return Substring(String(decoding: bytes, as: UTF8.self))
+  }
+
+  private static func hexValue(_ byte: UInt8) -> UInt8? {
+    switch byte {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+    case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+    case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+    default: nil
+    }
+  }
+}

@@ -1,0 +1,63 @@
+/// One host's routes, indexed so that a lookup costs about the path's length rather than the number of
+/// routes, while still answering exactly what a first-match-wins scan in listed order would.
+///
+/// Each matcher is filed under its literal opening: fully literal exact paths in hash tables, everything
+/// else in prefix tries under its first literal piece; matchers without one are always candidates. A
+/// lookup visits only the candidates filed under the path and keeps the earliest that fully matches.
+struct RouteIndex: Sendable {
+  struct Entry: Sendable, Comparable {
+    let route: Int32
+    let matcher: Int32
+    static func < (lhs: Self, rhs: Self) -> Bool { (lhs.route, lhs.matcher) < (rhs.route, rhs.matcher) }
+  }
+
+  let routes: [RouteConfig]
+  private var exact: [Substring: [Entry]] = [:]
+  private var foldedExact: [Substring: [Entry]] = [:]
+  private var prefixes = PrefixTrie<Entry>()
+  private var foldedPrefixes = PrefixTrie<Entry>()
+  private var always: [Entry] = []
+
+  init(_ routes: [RouteConfig]) {
+    self.routes = routes
+    for (routeIndex, route) in routes.enumerated() {
+      for (matcherIndex, matcher) in route.matchers.enumerated() {
+        let entry = Entry(route: Int32(routeIndex), matcher: Int32(matcherIndex))
+        let path = matcher.path
+        guard let first = path.pieces.first else {
+          always.append(entry)
+          continue
+        }
+        if path.kind == .exact, path.pieces.count == 1 {
+          if first.ignoresCase {
+            foldedExact[Substring(first.text.asciiLowercased), default: []].append(entry)
+          } else {
+            exact[Substring(first.text), default: []].append(entry)
+          }
+        } else if first.ignoresCase {
+          foldedPrefixes.insert(first.text.asciiLowercased, entry)
+        } else {
+          prefixes.insert(first.text, entry)
+        }
+      }
+    }
+  }
+
+  /// The first route, in listed order, with a matcher that matches `request`.
+  func firstMatch<Request: RequestView>(_ request: Request) -> Entry? {
+    var best: Entry?
+    func consider(_ entry: Entry) {
+      if let current = best, current < entry { return }
+      if routes[Int(entry.route)].matchers[Int(entry.matcher)].firstMismatch(request) == nil { best = entry }
+    }
+    let path = request.path
+    if let entries = exact[path] { entries.forEach(consider) }
+    if !foldedExact.isEmpty, let entries = foldedExact[Substring(path.asciiLowercased)] { entries.forEach(consider) }
+    prefixes.forEachPrefix(of: path, consider)
+    if !foldedPrefixes.isEmpty {
+      foldedPrefixes.forEachPrefix(of: path, folding: { $0.asciiLowercased }, consider)
+    }
+    always.forEach(consider)
+    return best
+  }
+}

@@ -1,0 +1,50 @@
+/// The state of one translation: lookups, findings, and what has been built so far.
+struct GatewayTranslator {
+  let index: ResourceIndex
+  let gateway: GatewayIdentity
+  let policies: TrafficPolicySet
+  var joiner: MatcherJoiner
+  var resolver: DestinationResolver
+  var status = StatusBook()
+  /// Routes one translation may still expand.
+  var routeBudget = maximumRoutes
+  static let maximumRoutes = 250_000
+
+  init(snapshot: ResourceSnapshot, gateway: GatewayIdentity) {
+    index = ResourceIndex(snapshot)
+    self.gateway = gateway
+    policies = TrafficPolicySet(snapshot.trafficPolicies)
+    joiner = MatcherJoiner(regexes: snapshot.regexes)
+    resolver = DestinationResolver(index: index, gateway: gateway)
+    seedStatuses(snapshot)
+  }
+
+  /// Every resource gets a status carrying what loading found.
+  private mutating func seedStatuses(_ snapshot: ResourceSnapshot) {
+    func seed<Spec>(_ resources: [Resource<Spec>]) {
+      for resource in resources {
+        status.touch(resource.id, at: resource.source.location(of: ["metadata", "name"]))
+        status.add(resource.diagnostics, to: resource.id)
+      }
+    }
+    seed(snapshot.virtualGateways)
+    seed(snapshot.virtualHosts)
+    seed(snapshot.routeTables)
+    seed(snapshot.trafficPolicies)
+    seed(snapshot.staticDestinations)
+    seed(snapshot.services)
+    seed(snapshot.endpoints)
+    seed(snapshot.secrets)
+    for broken in snapshot.broken {
+      status.touch(broken.id, at: broken.source.location(of: ["metadata", "name"]))
+      status.add(broken.diagnostics, to: broken.id)
+    }
+  }
+
+  mutating func report(
+    _ severity: Diagnostic.Severity, on owner: ResourceID, _ source: SourceDocument, _ path: FieldPath,
+    _ message: String
+  ) {
+    status.add(source.diagnostic(severity, path, message), to: owner)
+  }
+}

@@ -1,0 +1,204 @@
+/// Which VirtualGateways select the gateway, the listeners they ask for, and the hosts each serves
+/// (spec §1.1, §1.2, §11.11).
+extension GatewayTranslator {
+  private struct ChainDraft {
+    var chain: FilterChain
+    var hosts: [HostSource] = []
+    var gatewayOptions: (policy: Policy, origin: OptionOrigin)?
+  }
+
+  private struct ListenerDraft {
+    var listener: Listener
+    var chains: [String: ChainDraft] = [:]
+    var chainOrder: [String] = []
+  }
+
+  mutating func buildConfig() -> GatewayConfig {
+    var drafts: [String: ListenerDraft] = [:]
+    var order: [String] = []
+    for virtualGateway in index.snapshot.virtualGateways {
+      let selectors = (virtualGateway.spec.ingressGatewaySelectors ?? []).enumerated().filter {
+        $0.element.selects(gateway)
+      }
+      guard !selectors.isEmpty else { continue }
+      let ownErrors = virtualGateway.diagnostics.filter { diagnostic in
+        diagnostic.isError && !diagnostic.path.components.contains(.key("virtualHost"))
+      }
+      if !ownErrors.isEmpty {
+        report(
+          .warning, on: virtualGateway.id, virtualGateway.source, ["spec"],
+          "not served on gateway \(gateway.namespace)/\(gateway.name) because of the errors above")
+        continue
+      }
+      var portNames: [String] = []
+      for (position, selector) in selectors {
+        let portName = selector.portName ?? Self.defaultPortName(for: virtualGateway.spec)
+        guard !portNames.contains(portName) else { continue }
+        if !gateway.ports.isEmpty, gateway.ports[portName] == nil {
+          report(
+            .warning, on: virtualGateway.id, virtualGateway.source,
+            ["spec", "ingressGatewaySelectors", .index(position), "portName"],
+            "gateway \(gateway.namespace)/\(gateway.name) has no port named '\(portName)'")
+          continue
+        }
+        portNames.append(portName)
+        if drafts[portName] == nil {
+          order.append(portName)
+          drafts[portName] = ListenerDraft(
+            listener: Listener(
+              portName: portName, port: gateway.ports[portName],
+              bindAddress: virtualGateway.spec.options?.bindAddress ?? "0.0.0.0", virtualGateways: [],
+              filterChains: []))
+        }
+        drafts[portName]!.listener.virtualGateways.append(virtualGateway.id)
+        addHandlers(of: virtualGateway, to: &drafts[portName]!)
+      }
+    }
+    var listeners: [Listener] = []
+    for portName in order {
+      var draft = drafts[portName]!
+      for key in draft.chainOrder {
+        let chainDraft = draft.chains[key]!
+        var chain = chainDraft.chain
+        chain.virtualHosts = buildHosts(chainDraft.hosts, gatewayOptions: chainDraft.gatewayOptions, portName: portName)
+        draft.listener.filterChains.append(chain)
+      }
+      listeners.append(draft.listener)
+    }
+    let upstreams = resolver.upstreams.values.sorted { $0.id < $1.id }
+    return GatewayConfig(gateway: gateway, listeners: listeners, upstreams: upstreams)
+  }
+
+  /// `http` without TLS, `https` with it.
+  static func defaultPortName(for spec: VirtualGatewaySpec) -> String {
+    let usesTLS = (spec.connectionHandlers ?? []).contains { $0.connectionOptions?.sslConfig != nil }
+    return usesTLS ? "https" : "http"
+  }
+
+  private mutating func addHandlers(of virtualGateway: Resource<VirtualGatewaySpec>, to draft: inout ListenerDraft) {
+    for (handlerIndex, handler) in (virtualGateway.spec.connectionHandlers ?? []).enumerated() {
+      guard let http = handler.http else { continue }
+      let serverNames = (handler.connectionMatch?.serverNames ?? []).map(\.asciiLowercased).sorted()
+      let key = serverNames.joined(separator: ",")
+      if draft.chains[key] == nil {
+        draft.chainOrder.append(key)
+        let chain = FilterChain(
+          serverNames: serverNames, sslConfig: handler.connectionOptions?.sslConfig,
+          httpsRedirect: handler.connectionOptions?.httpsRedirect ?? false, routeOptions: http.routeOptions,
+          virtualHosts: [])
+        var gatewayOptions: (Policy, OptionOrigin)?
+        if let routeOptions = http.routeOptions {
+          var policy = Policy()
+          policy.csrf = routeOptions.csrf
+          policy.rateLimitSettings = routeOptions.rateLimit
+          policy.extauthSettings = routeOptions.extauth
+          let path: FieldPath = ["spec", "connectionHandlers", .index(handlerIndex), "http", "routeOptions"]
+          gatewayOptions = (
+            policy,
+            OptionOrigin(
+              level: .virtualGateway, resource: virtualGateway.id, route: nil,
+              location: virtualGateway.source.location(of: path))
+          )
+        }
+        draft.chains[key] = ChainDraft(chain: chain, gatewayOptions: gatewayOptions)
+      }
+      for (configIndex, routeConfig) in (http.routeConfig ?? []).enumerated() {
+        if let selector = routeConfig.virtualHostSelector {
+          for host in index.snapshot.virtualHosts
+          where selector.selects(namespace: host.namespace, labels: host.labels, ownerNamespace: virtualGateway.namespace) {
+            status.record(host.id, in: \.selectedVirtualHosts, of: virtualGateway.id)
+            status.record(virtualGateway.id, in: \.attachedVirtualGateways, of: host.id)
+            if !draft.chains[key]!.hosts.contains(where: { $0.owner == host.id }) {
+              draft.chains[key]!.hosts.append(HostSource(host))
+            }
+          }
+          for broken in index.snapshot.broken where broken.id.kind == .virtualHost
+          && selector.selects(namespace: broken.id.namespace, labels: broken.labels, ownerNamespace: virtualGateway.namespace) {
+            status.record(broken.id, in: \.selectedVirtualHosts, of: virtualGateway.id)
+            status.record(virtualGateway.id, in: \.attachedVirtualGateways, of: broken.id)
+          }
+        } else if let inline = routeConfig.virtualHost {
+          let path: FieldPath = [
+            "spec", "connectionHandlers", .index(handlerIndex), "http", "routeConfig", .index(configIndex), "virtualHost",
+          ]
+          draft.chains[key]!.hosts.append(HostSource(inline: inline, in: virtualGateway, at: path))
+        }
+      }
+    }
+  }
+
+  /// Builds the hosts of one filter chain; a host claiming a domain an earlier host has is not served.
+  private mutating func buildHosts(
+    _ hosts: [HostSource], gatewayOptions: (policy: Policy, origin: OptionOrigin)?, portName: String
+  ) -> [VirtualHostConfig] {
+    var claimed: [String: String] = [:]
+    var built: [VirtualHostConfig] = []
+    for host in hosts {
+      guard host.hostErrors.isEmpty else { continue }
+      let domains = (host.spec.domains ?? []).map(\.asciiLowercased)
+      var conflict = false
+      for (position, domain) in domains.enumerated() {
+        if let other = claimed[domain] {
+          report(
+            .error, on: host.owner, host.source, host.specPath.appending("domains").appending(position),
+            "domain '\(domain)' is already served by \(other) on port '\(portName)'; this virtual host is not served")
+          conflict = true
+        }
+      }
+      guard !conflict else { continue }
+      guard let config = buildHost(host, gatewayOptions: gatewayOptions, domains: domains) else { continue }
+      for domain in domains { claimed[domain] = host.name }
+      built.append(config)
+    }
+    return built
+  }
+
+  /// Expands one host's routes and reports shadowed and overlapping routes.
+  mutating func buildHost(
+    _ host: HostSource, gatewayOptions: (policy: Policy, origin: OptionOrigin)?, domains: [String]
+  ) -> VirtualHostConfig? {
+    var state = HostState(
+      source: host, invalidRoutePolicy: host.spec.options?.invalidRoutePolicy, gatewayOptions: gatewayOptions)
+    var scope = DelegationScope()
+    if let policy = host.spec.options?.trafficPolicy {
+      scope.layers.append(
+        (
+          policy,
+          OptionOrigin(
+            level: .virtualHost, resource: host.owner, route: nil,
+            location: host.source.location(of: host.specPath.appending("options").appending("trafficPolicy")))
+        ))
+    }
+    let owner = RouteOwner(
+      id: host.owner, source: host.source, namespace: host.namespace, routesPath: host.specPath.appending("routes"),
+      diagnostics: host.diagnostics, table: nil)
+    let routes = expand(host.spec.routes ?? [], of: owner, in: scope, host: &state)
+    if state.rejected {
+      report(
+        .error, on: host.owner, host.source, host.specPath.appending("options").appending("invalidRoutePolicy"),
+        "virtual host rejected: it has an invalid route and invalidRoutePolicy is rejectVirtualHost")
+      return nil
+    }
+    reportOverlaps(in: routes, host: host)
+    guard !routes.isEmpty else { return nil }
+    return VirtualHostConfig(name: host.name, resource: host.owner, domains: domains, routes: routes.map(\.config))
+  }
+
+  private mutating func reportOverlaps(in routes: [BuiltRoute], host: HostSource) {
+    for finding in OverlapDetector.findings(in: routes) {
+      let route = routes[finding.route]
+      let earlier = routes[finding.earlier]
+      let place = "\(earlier.owner) route \(earlier.config.name) (\(earlier.source.location(of: earlier.path)))"
+      if finding.isOverlap {
+        report(
+          .warning, on: route.owner, route.source, route.path,
+          "overlap: \(earlier.owner) claims the same path on \(host.name) and comes first (\(earlier.source.location(of: earlier.path)))")
+        report(
+          .warning, on: earlier.owner, earlier.source, earlier.path,
+          "overlap: \(route.owner) claims the same path on \(host.name) and comes later")
+      } else {
+        report(.warning, on: route.owner, route.source, route.path, "shadowed: never matches on \(host.name) because \(place) comes first")
+      }
+    }
+  }
+}

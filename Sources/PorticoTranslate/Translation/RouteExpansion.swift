@@ -1,0 +1,282 @@
+/// Flattens a host's routes: delegation expanded in place, matchers joined, options inherited, invalid
+/// routes handled by the host's invalid-route policy (spec §3, §11.3, §11.4).
+extension GatewayTranslator {
+  mutating func expand(
+    _ routes: [Route], of owner: RouteOwner, in scope: DelegationScope, host: inout HostState
+  ) -> [BuiltRoute] {
+    var built: [BuiltRoute] = []
+    for (position, route) in routes.enumerated() {
+      built += expand(route, at: position, of: owner, in: scope, host: &host)
+    }
+    return built
+  }
+
+  private mutating func expand(
+    _ route: Route, at position: Int, of owner: RouteOwner, in scope: DelegationScope, host: inout HostState
+  ) -> [BuiltRoute] {
+    let path = owner.routesPath.appending(position)
+    guard spendRouteBudget(host: host) else { return [] }
+    let name = route.name ?? "\(owner.id.name)-\(position)"
+    let origin = OptionOrigin(
+      level: route.delegateAction == nil ? .route : .delegatingRoute, resource: owner.id,
+      route: (scope.names + [name]).joined(separator: "."), location: owner.source.location(of: path.appending("options")))
+    var inner = scope
+    inner.names.append(name)
+    inner.chain.append(
+      ChainLink(resource: owner.id, route: name, routeIndex: position, location: owner.source.location(of: path)))
+    inner.labels.merge(route.labels ?? [:]) { _, child in child }
+
+    let errors = owner.diagnostics.filter { $0.isError && $0.path.hasPrefix(path) }
+    if route.failedToDecode || !errors.isEmpty {
+      let matchersUsable =
+        !route.failedToDecode && !errors.contains { $0.path.hasPrefix(path.appending("matchers")) }
+      let matchers = matchersUsable ? combinedMatchers(route, of: owner, at: path, in: scope) : scope.replacementScope
+      return invalidRoute(matchers: matchers, errors: errors, owner: owner, path: path, scope: inner, host: &host)
+    }
+
+    let matchers = combinedMatchers(route, of: owner, at: path, in: scope)
+    guard !matchers.isEmpty else { return [] }
+
+    if let delegate = route.delegateAction {
+      inner.parentMatchers = matchers
+      inner.layers.append((route.options, origin))
+      inner.passFullPath = delegate.passFullPath ?? false
+      return expand(delegate, at: path, of: owner, matchers: matchers, in: inner, host: &host)
+    }
+
+    let action: RouteActionConfig
+    if let forward = route.routeAction {
+      let outcome = resolver.resolve(
+        forward.destinations ?? [], namespace: owner.namespace, at: path.appending("routeAction").appending("destinations"))
+      var routeErrors: [Diagnostic] = []
+      for finding in outcome.findings {
+        let diagnostic = owner.source.diagnostic(finding.severity, finding.path, finding.message)
+        status.add(diagnostic, to: owner.id)
+        if diagnostic.isError { routeErrors.append(diagnostic) }
+      }
+      if !routeErrors.isEmpty {
+        return invalidRoute(matchers: matchers, errors: routeErrors, owner: owner, path: path, scope: inner, host: &host)
+      }
+      action = .forward(.init(destinations: outcome.destinations, pathRewrite: forward.pathRewrite))
+    } else if let redirect = route.redirectAction {
+      action = .redirect(redirect)
+    } else if let response = route.directResponseAction {
+      action = .directResponse(status: Int(response.status), body: response.body)
+    } else {
+      return []
+    }
+    inner.layers.append((route.options, origin))
+    return [finish(matchers: matchers, action: action, owner: owner, path: path, scope: inner, host: host)]
+  }
+
+  /// Counts expanded routes so that hostile delegation (tables reaching one another many times over) cannot
+  /// make a translation take unbounded time; past the budget the host keeps what it has and reports it.
+  private mutating func spendRouteBudget(host: HostState) -> Bool {
+    routeBudget -= 1
+    if routeBudget == -1 {
+      report(
+        .error, on: host.source.owner, host.source.source, host.source.specPath.appending("routes"),
+        "delegation expands to more than \(Self.maximumRoutes) routes; the rest are not built")
+    }
+    return routeBudget >= 0
+  }
+
+  /// The route's matchers joined under each parent matcher (a cross product). Matchers that cannot be joined
+  /// (passFullPath violations) or can never match are skipped with a warning.
+  private mutating func combinedMatchers(
+    _ route: Route, of owner: RouteOwner, at path: FieldPath, in scope: DelegationScope
+  ) -> [RouteMatcher] {
+    let own: [HTTPMatcher?] = (route.matchers?.isEmpty ?? true) ? [nil] : route.matchers!.map { $0 }
+    var combined: [RouteMatcher] = []
+    for (position, matcher) in own.enumerated() {
+      let at = route.matchers?.isEmpty ?? true ? path : path.appending("matchers").appending(position)
+      guard let parents = scope.parentMatchers else {
+        combined.append(joiner.standalone(matcher))
+        continue
+      }
+      for parent in parents {
+        do {
+          combined.append(try joiner.join(matcher, under: parent, passFullPath: scope.passFullPath))
+        } catch {
+          report(.warning, on: owner.id, owner.source, at, "skipped: \(error.message)")
+        }
+      }
+    }
+    return combined.filter { matcher in
+      guard matcher.canMatch else {
+        report(.warning, on: owner.id, owner.source, path, "can never match: it requires methods \(matcher.methods.joined(separator: " and "))")
+        return false
+      }
+      return true
+    }
+  }
+
+  private mutating func expand(
+    _ delegate: DelegateAction, at path: FieldPath, of owner: RouteOwner, matchers: [RouteMatcher],
+    in scope: DelegationScope, host: inout HostState
+  ) -> [BuiltRoute] {
+    let actionPath = path.appending("delegateAction")
+    var tables: [ResourceIndex.Table] = []
+    for (position, ref) in (delegate.refs ?? []).enumerated() {
+      let id = ref.id(.routeTable, defaultNamespace: owner.namespace)
+      if let table = index.table(id) {
+        if !tables.contains(where: { $0.id == id }) { tables.append(table) }
+      } else {
+        report(
+          .warning, on: owner.id, owner.source, actionPath.appending("refs").appending(position),
+          "RouteTable \(id.qualifiedName) not found; it contributes no routes")
+      }
+    }
+    if let selector = delegate.selector {
+      let selected = index.tables(selectedBy: selector, ownerNamespace: owner.namespace)
+      if selected.isEmpty {
+        report(.warning, on: owner.id, owner.source, actionPath.appending("selector"), "selector matches no route table")
+      }
+      for table in selected where !tables.contains(where: { $0.id == table.id }) { tables.append(table) }
+    }
+    // Higher weight first; equal weights keep refs-then-selector order (a stable sort).
+    tables = tables.enumerated().sorted { ($0.element.weight, -$0.offset) > ($1.element.weight, -$1.offset) }
+      .map(\.element)
+
+    var inner = scope
+    inner.forcedSort = scope.forcedSort ?? delegate.sortMethod
+    var built: [BuiltRoute] = []
+    for table in tables {
+      status.record(table.id, in: \.selectedRouteTables, of: owner.id)
+      status.record(owner.id, in: \.selectedBy, of: table.id)
+      status.record(table.id, in: \.selectedRouteTables, of: host.source.owner)
+      let branch = scope.tables.map(\.id)
+      if branch.contains(table.id) {
+        let chain = branch.loop(closedBy: table.id)
+        let message = "delegation cycle: " + chain.map { "[\($0.namespace).\($0.name)]" }.joined(separator: " -> ")
+        let error = owner.source.diagnostic(.error, actionPath, message)
+        status.add(error, to: owner.id)
+        built += invalidRoute(matchers: matchers, errors: [error], owner: owner, path: path, scope: scope, host: &host)
+        continue
+      }
+      switch table {
+      case .broken(let broken):
+        built += invalidRoute(
+          matchers: matchers, errors: broken.diagnostics.errors, owner: owner, path: path, scope: scope, host: &host)
+      case .decoded(let resource):
+        let tableErrors = resource.diagnostics.filter {
+          $0.isError && !$0.path.hasPrefix(["spec", "routes"])
+        }
+        if !tableErrors.isEmpty {
+          built += invalidRoute(matchers: matchers, errors: tableErrors, owner: owner, path: path, scope: scope, host: &host)
+          continue
+        }
+        var tableScope = inner
+        tableScope.tables.append(resource)
+        let tableOwner = RouteOwner(
+          id: resource.id, source: resource.source, namespace: resource.namespace, routesPath: ["spec", "routes"],
+          diagnostics: resource.diagnostics, table: resource)
+        built += expand(resource.spec.routes ?? [], of: tableOwner, in: tableScope, host: &host)
+      }
+    }
+    // The delegateAction that chose ROUTE_SPECIFICITY sorts its whole subtree; nested choices defer to it.
+    if scope.forcedSort == nil, delegate.sortMethod == .routeSpecificity {
+      built = built.enumerated().sorted { lhs, rhs in
+        let l = lhs.element.config.specificity
+        let r = rhs.element.config.specificity
+        return l != r ? l < r : lhs.offset < rhs.offset
+      }.map(\.element)
+    }
+    return built
+  }
+
+  /// A route that cannot be built: replaced in place (default), dropped, answered with the host's direct
+  /// response, or rejecting the whole host, as its `invalidRoutePolicy` says.
+  private mutating func invalidRoute(
+    matchers: [RouteMatcher], errors: [Diagnostic], owner: RouteOwner, path: FieldPath, scope: DelegationScope,
+    host: inout HostState
+  ) -> [BuiltRoute] {
+    if owner.id != host.source.owner {
+      for error in errors {
+        var echoed = error
+        echoed.severity = .warning
+        echoed.message = "in \(owner.id): \(error.message) (route replaced)"
+        status.add(echoed, to: host.source.owner)
+      }
+    }
+    let action: RouteActionConfig
+    switch host.invalidRoutePolicy {
+    case let policy? where policy.drop != nil:
+      return []
+    case let policy? where policy.rejectVirtualHost != nil:
+      host.rejected = true
+      return []
+    case let policy? where policy.directResponse != nil:
+      action = .directResponse(status: Int(policy.directResponse!.status), body: policy.directResponse!.body)
+    default:
+      action = .directResponse(status: RouteActionConfig.invalidRouteStatus, body: RouteActionConfig.invalidRouteBody)
+    }
+    var built = finish(matchers: matchers, action: action, owner: owner, path: path, scope: scope, host: host)
+    built.config.replacement = .init(errors: errors)
+    return [built]
+  }
+
+  /// The route with its options resolved: gateway defaults, then TrafficPolicies (older wins), then the
+  /// host and each delegating route, then the route itself.
+  private mutating func finish(
+    matchers: [RouteMatcher], action: RouteActionConfig, owner: RouteOwner, path: FieldPath,
+    scope: DelegationScope, host: HostState
+  ) -> BuiltRoute {
+    var options = EffectiveOptions()
+    if let gatewayOptions = host.gatewayOptions { options.layer(gatewayOptions.policy, from: gatewayOptions.origin) }
+    let name = scope.names.joined(separator: ".")
+    let place = TrafficPolicySet.RoutePlace(
+      virtualHost: host.source.resource, tables: scope.tables, labels: scope.labels)
+    for policy in policies.applicable(to: place).reversed() {
+      options.layer(
+        policy.spec.policy,
+        from: OptionOrigin(
+          level: .trafficPolicy, resource: policy.id, route: nil,
+          location: policy.source.location(of: ["spec", "policy"])))
+      status.use(policy.id) { usage in
+        if !(usage.gatewayRoutes[host.source.name]?.contains(name) ?? false) {
+          usage.gatewayRoutes[host.source.name, default: []].append(name)
+        }
+      }
+      status.record(policy.id, in: \.appliedTrafficPolicies, of: owner.id)
+    }
+    for layer in scope.layers { options.layer(layer.policy, from: layer.origin) }
+    let config = RouteConfig(
+      name: name, matchers: matchers, action: action, options: options, labels: scope.labels, chain: scope.chain,
+      replacement: nil)
+    return BuiltRoute(config: config, owner: owner.id, source: owner.source, path: path)
+  }
+}
+
+extension RouteConfig {
+  /// ROUTE_SPECIFICITY order: exact, then regex, suffix, prefix; longer literal paths first. A route ranks
+  /// by its most specific matcher.
+  var specificity: Specificity {
+    matchers.map { matcher in
+      let rank: Int =
+        switch matcher.path.kind {
+        case .exact: 0
+        case .regex: 1
+        case .suffix: 2
+        case .prefix: 3
+        }
+      return Specificity(rank: rank, length: matcher.path.kind == .regex ? 0 : matcher.path.literalLength)
+    }.min() ?? Specificity(rank: 4, length: 0)
+  }
+
+  struct Specificity: Comparable {
+    let rank: Int
+    let length: Int
+    static func < (lhs: Self, rhs: Self) -> Bool {
+      lhs.rank != rhs.rank ? lhs.rank < rhs.rank : lhs.length > rhs.length
+    }
+  }
+}
+
+extension Array where Element == ResourceID {
+  /// The branch from the first occurrence of `table`, then `table` again: the loop a cycle error names.
+  func loop(closedBy table: ResourceID) -> [ResourceID] {
+    guard let first = firstIndex(of: table) else { return self + [table] }
+    return Array(self[first...]) + [table]
+  }
+}

@@ -1,0 +1,83 @@
+/// The translator: a pure function from resources and a gateway identity to what that gateway serves, plus a
+/// status for every resource. All routing semantics live here; the data plane only executes the result.
+public struct Translator: Sendable {
+  public init() {}
+
+  public func translate(_ snapshot: ResourceSnapshot, for gateway: GatewayIdentity) -> Translation {
+    var translator = GatewayTranslator(snapshot: snapshot, gateway: gateway)
+    let config = translator.buildConfig()
+    return Translation(config: config, statuses: translator.status.sorted())
+  }
+
+  /// Checks a folder without naming a gateway: each VirtualGateway as deployed to the gateway its first
+  /// selector implies, and every virtual host no VirtualGateway serves, on its own.
+  public func check(_ snapshot: ResourceSnapshot) -> FolderCheck {
+    var gateways: [GatewayIdentity] = []
+    for virtualGateway in snapshot.virtualGateways {
+      let identity = GatewayIdentity.implied(by: virtualGateway)
+      if !gateways.contains(identity) { gateways.append(identity) }
+    }
+    let translations = gateways.map { translate(snapshot, for: $0) }
+    var merged = StatusBook()
+    for status in translations.flatMap(\.statuses) {
+      merged.touch(status.resource, at: status.location)
+      merged.add(status.errors + status.warnings, to: status.resource)
+      merged.use(status.resource) { usage in usage.merge(status.usage) }
+    }
+    var unattached = GatewayTranslator(snapshot: snapshot, gateway: GatewayIdentity(name: "unattached"))
+    var detached: [VirtualHostConfig] = []
+    for host in snapshot.virtualHosts
+    where translations.allSatisfy({ $0.status(of: host.id)?.usage.attachedVirtualGateways.isEmpty ?? true }) {
+      if let config = unattached.buildHost(HostSource(host), gatewayOptions: nil, domains: host.spec.domains ?? []) {
+        detached.append(config)
+      }
+    }
+    for status in unattached.status.sorted() {
+      merged.touch(status.resource, at: status.location)
+      merged.add(status.errors + status.warnings, to: status.resource)
+      merged.use(status.resource) { usage in usage.merge(status.usage) }
+    }
+    let everyDiagnostic = snapshot.diagnostics + merged.sorted().flatMap { $0.errors + $0.warnings }
+    return FolderCheck(
+      translations: translations, unattachedHosts: detached, statuses: merged.sorted(),
+      diagnostics: Array(Set(everyDiagnostic)).sortedBySource())
+  }
+}
+
+/// A gateway's translation: its configuration and every resource's status.
+public struct Translation: Sendable {
+  public let config: GatewayConfig
+  public let statuses: [ResourceStatus]
+
+  public func status(of id: ResourceID) -> ResourceStatus? { statuses.first { $0.resource == id } }
+}
+
+/// The outcome of checking a whole folder.
+public struct FolderCheck: Sendable {
+  public let translations: [Translation]
+  /// Virtual hosts no VirtualGateway serves, built on their own so that their errors are found too.
+  public let unattachedHosts: [VirtualHostConfig]
+  public let statuses: [ResourceStatus]
+  /// Every diagnostic once, in file order: load-time ones and the translator's.
+  public let diagnostics: [Diagnostic]
+
+  public var hasErrors: Bool { diagnostics.hasErrors }
+}
+
+extension ResourceStatus.Usage {
+  mutating func merge(_ other: Self) {
+    func union(_ lhs: inout [ResourceID], _ rhs: [ResourceID]) {
+      for id in rhs where !lhs.contains(id) { lhs.append(id) }
+    }
+    union(&attachedVirtualGateways, other.attachedVirtualGateways)
+    union(&selectedVirtualHosts, other.selectedVirtualHosts)
+    union(&selectedRouteTables, other.selectedRouteTables)
+    union(&selectedBy, other.selectedBy)
+    union(&appliedTrafficPolicies, other.appliedTrafficPolicies)
+    for (host, routes) in other.gatewayRoutes {
+      for route in routes where !(gatewayRoutes[host]?.contains(route) ?? false) {
+        gatewayRoutes[host, default: []].append(route)
+      }
+    }
+  }
+}

@@ -19,11 +19,7 @@ public struct Translator: Sendable {
     }
     let translations = gateways.map { translate(snapshot, for: $0) }
     var merged = StatusBook()
-    for status in translations.flatMap(\.statuses) {
-      merged.touch(status.resource, at: status.location)
-      merged.add(status.errors + status.warnings, to: status.resource)
-      merged.use(status.resource) { usage in usage.merge(status.usage) }
-    }
+    for status in translations.flatMap(\.statuses) { merged.absorb(status) }
     var unattached = GatewayTranslator(snapshot: snapshot, gateway: GatewayIdentity(name: "unattached"))
     var detached: [VirtualHostConfig] = []
     for host in snapshot.virtualHosts
@@ -32,11 +28,7 @@ public struct Translator: Sendable {
         detached.append(config)
       }
     }
-    for status in unattached.status.sorted() {
-      merged.touch(status.resource, at: status.location)
-      merged.add(status.errors + status.warnings, to: status.resource)
-      merged.use(status.resource) { usage in usage.merge(status.usage) }
-    }
+    for status in unattached.status.sorted() { merged.absorb(status) }
     let everyDiagnostic = snapshot.diagnostics + merged.sorted().flatMap { $0.errors + $0.warnings }
     return FolderCheck(
       translations: translations, unattachedHosts: detached, statuses: merged.sorted(),
@@ -66,18 +58,23 @@ public struct FolderCheck: Sendable {
 
 extension ResourceStatus.Usage {
   mutating func merge(_ other: Self) {
-    func union(_ lhs: inout [ResourceID], _ rhs: [ResourceID]) {
-      for id in rhs where !lhs.contains(id) { lhs.append(id) }
+    attachedVirtualGateways = attachedVirtualGateways.union(other.attachedVirtualGateways)
+    selectedVirtualHosts = selectedVirtualHosts.union(other.selectedVirtualHosts)
+    selectedRouteTables = selectedRouteTables.union(other.selectedRouteTables)
+    selectedBy = selectedBy.union(other.selectedBy)
+    appliedTrafficPolicies = appliedTrafficPolicies.union(other.appliedTrafficPolicies)
+    var routes = gatewayRoutes
+    for host in other.gatewayRoutes.keys.sorted() {
+      let existing = routes[host] ?? []
+      routes[host] = existing + other.gatewayRoutes[host]!.filter { !existing.contains($0) }
     }
-    union(&attachedVirtualGateways, other.attachedVirtualGateways)
-    union(&selectedVirtualHosts, other.selectedVirtualHosts)
-    union(&selectedRouteTables, other.selectedRouteTables)
-    union(&selectedBy, other.selectedBy)
-    union(&appliedTrafficPolicies, other.appliedTrafficPolicies)
-    for (host, routes) in other.gatewayRoutes {
-      for route in routes where !(gatewayRoutes[host]?.contains(route) ?? false) {
-        gatewayRoutes[host, default: []].append(route)
-      }
-    }
+    gatewayRoutes = routes
+  }
+}
+
+extension Array where Element == ResourceID {
+  /// The elements of `self`, then those of `other` not already present.
+  func union(_ other: [ResourceID]) -> [ResourceID] {
+    self + other.filter { !contains($0) }
   }
 }

@@ -296,13 +296,12 @@ final class DecodingTests: XCTestCase {
           connectionHandlers:
           - connectionOptions:
               sslConfig: {secretName: cert, tlsMode: STRICT}
-            http: {routeConfig: [{virtualHostSelector: {}}]}
           """),
       file: "vg.yaml")
     XCTAssertEqual(
       snapshot.errors.map(\.description),
       [
-        "vg.yaml:8:45: spec.connectionHandlers[0].connectionOptions.sslConfig.tlsMode: unknown value 'STRICT'; "
+        "vg.yaml:8:46: spec.connectionHandlers[0].connectionOptions.sslConfig.tlsMode: unknown value 'STRICT'; "
           + "expected one of PASSTHROUGH, SIMPLE, MUTUAL, AUTO_PASSTHROUGH, ISTIO_MUTUAL"
       ])
     // Outside a route, a decoding error takes the document down.
@@ -369,7 +368,6 @@ final class DecodingTests: XCTestCase {
           directResponseAction: {status: 200}
         - name: matchers-not-a-list
           matchers: {uri: {prefix: /b}}
-          directResponseAction: {status: 200}
         - just-a-string
         - name: bad-enum
           redirectAction: {responseCode: MOVED}
@@ -387,17 +385,17 @@ final class DecodingTests: XCTestCase {
     XCTAssertEqual(errors.count, 3, describe(errors))
     assertLocation(
       expectDiagnostic(errors, at: "spec.routes[1].matchers", containing: "expected a list, found a mapping"),
-      file: "rt.yaml", line: 9, column: 14)
+      file: "rt.yaml", line: 9, column: 15)
     assertLocation(
       expectDiagnostic(errors, at: "spec.routes[2]", containing: "expected a mapping, found a scalar"),
-      file: "rt.yaml", line: 11, column: 5)
+      file: "rt.yaml", line: 10, column: 5)
     assertLocation(
       expectDiagnostic(
         errors, at: "spec.routes[3].redirectAction.responseCode",
         containing:
           "unknown value 'MOVED'; expected one of MOVED_PERMANENTLY, FOUND, SEE_OTHER, TEMPORARY_REDIRECT, PERMANENT_REDIRECT"
       ),
-      file: "rt.yaml", line: 13, column: 36)
+      file: "rt.yaml", line: 12, column: 36)
   }
 
   func testBrokenRouteIsIsolatedInVirtualHostsAndInlineVirtualHosts() {
@@ -408,7 +406,6 @@ final class DecodingTests: XCTestCase {
           routes:
           - name: bad
             matchers: [{uri: {prefix: /x}, method: [GET]}]
-            directResponseAction: {status: 200}
           - name: good
             directResponseAction: {status: 200}
           """))

@@ -10,6 +10,9 @@ public struct ResourceStatus: Sendable, Encodable {
   public var state: State { errors.isEmpty ? .accepted : .invalid }
   public var errors: [Diagnostic] = []
   public var warnings: [Diagnostic] = []
+  /// Errors of route tables below a virtual host whose routes were replaced, repeated on the host so that
+  /// its owner sees them. They do not make the host invalid.
+  public var delegatedErrors: [Diagnostic] = []
   public var usage = Usage()
 
   /// Where a resource is used. Only the fields that apply to its kind are filled.
@@ -33,7 +36,7 @@ public struct ResourceStatus: Sendable, Encodable {
     self.location = location
   }
 
-  private enum CodingKeys: String, CodingKey { case resource, location, state, errors, warnings, usage }
+  private enum CodingKeys: String, CodingKey { case resource, location, state, errors, warnings, delegatedErrors, usage }
 
   public func encode(to encoder: Encoder) throws {
     var container = encoder.container(keyedBy: CodingKeys.self)
@@ -42,6 +45,7 @@ public struct ResourceStatus: Sendable, Encodable {
     try container.encode(state, forKey: .state)
     try container.encode(errors, forKey: .errors)
     try container.encode(warnings, forKey: .warnings)
+    if !delegatedErrors.isEmpty { try container.encode(delegatedErrors, forKey: .delegatedErrors) }
     try container.encode(usage, forKey: .usage)
   }
 }
@@ -63,6 +67,11 @@ struct StatusBook {
     }
   }
 
+  mutating func echo(_ diagnostic: Diagnostic, to id: ResourceID) {
+    touch(id, at: nil)
+    if !statuses[id]!.delegatedErrors.contains(diagnostic) { statuses[id]!.delegatedErrors.append(diagnostic) }
+  }
+
   mutating func add(_ diagnostics: [Diagnostic], to id: ResourceID) {
     for diagnostic in diagnostics { add(diagnostic, to: id) }
   }
@@ -81,12 +90,21 @@ struct StatusBook {
     }
   }
 
+  /// Merges a status from another translation of the same resources.
+  mutating func absorb(_ status: ResourceStatus) {
+    touch(status.resource, at: status.location)
+    add(status.errors + status.warnings, to: status.resource)
+    for error in status.delegatedErrors { echo(error, to: status.resource) }
+    use(status.resource) { usage in usage.merge(status.usage) }
+  }
+
   /// Statuses ordered by resource, each list sorted.
   func sorted() -> [ResourceStatus] {
     statuses.values.sorted { $0.resource < $1.resource }.map { status in
       var status = status
       status.errors = status.errors.sortedBySource()
       status.warnings = status.warnings.sortedBySource()
+      status.delegatedErrors = status.delegatedErrors.sortedBySource()
       status.usage.attachedVirtualGateways.sort()
       status.usage.selectedVirtualHosts.sort()
       status.usage.selectedRouteTables.sort()

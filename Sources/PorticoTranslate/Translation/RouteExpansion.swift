@@ -192,12 +192,7 @@ extension GatewayTranslator {
     host: inout HostState
   ) -> [BuiltRoute] {
     if owner.id != host.source.owner {
-      for error in errors {
-        var echoed = error
-        echoed.severity = .warning
-        echoed.message = "in \(owner.id): \(error.message) (route replaced)"
-        status.add(echoed, to: host.source.owner)
-      }
+      for error in errors { status.echo(error, to: host.source.owner) }
     }
     let action: RouteActionConfig
     switch host.invalidRoutePolicy {

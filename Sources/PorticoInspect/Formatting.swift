@@ -1,0 +1,59 @@
+import Foundation
+
+/// Shared text and JSON rendering for the inspection reports.
+enum Formatting {
+  static func json<T: Encodable>(_ value: T) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    guard let data = try? encoder.encode(value) else { return "{}" }
+    return String(decoding: data, as: UTF8.self) + "\n"
+  }
+
+  /// One line of JSON for an option's value, keys sorted.
+  static func compactJSON(of field: String, in policy: Policy) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    guard let data = try? encoder.encode(policy),
+      let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+      let value = object[field]
+    else { return "?" }
+    if let text = value as? String { return text }
+    guard let encoded = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed])
+    else { return "?" }
+    return String(decoding: encoded, as: UTF8.self)
+  }
+
+  static func action(_ action: RouteActionConfig) -> String {
+    switch action {
+    case .forward(let forward):
+      let shares = forward.destinations.map { "\($0.upstream) (weight \($0.weight))" }.joined(separator: ", ")
+      return "forward to \(shares)" + (forward.pathRewrite.map { "; rewrite path to \($0)" } ?? "")
+    case .redirect(let redirect):
+      var parts = ["redirect \((redirect.responseCode ?? .movedPermanently).status)"]
+      if let host = redirect.hostRedirect { parts.append("host \(host)") }
+      if let path = redirect.pathRedirect { parts.append("path \(path)") }
+      if let prefix = redirect.prefixRewrite { parts.append("prefix \(prefix)") }
+      if let port = redirect.portRedirect { parts.append("port \(port)") }
+      if redirect.httpsRedirect == true { parts.append("https") }
+      if redirect.stripQuery == true { parts.append("strip query") }
+      return parts.joined(separator: ", ")
+    case .directResponse(let status, let body):
+      return "respond \(status)" + (body.map { " \(quoted($0))" } ?? "")
+    }
+  }
+
+  static func quoted(_ text: String) -> String {
+    "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+      .replacingOccurrences(of: "\n", with: "\\n") + "\""
+  }
+
+  static func chain(_ links: [ChainLink]) -> [String] {
+    links.map { "\($0.resource) route \($0.route) (\($0.location))" }
+  }
+
+  static func options(_ options: EffectiveOptions) -> [(field: String, value: String, origin: String)] {
+    options.setFields.map { field in
+      (field, compactJSON(of: field, in: options.values), options.origins[field]!.description)
+    }
+  }
+}

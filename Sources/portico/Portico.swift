@@ -1,0 +1,141 @@
+import ArgumentParser
+import Foundation
+import PorticoInspect
+
+@main
+struct Portico: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "portico",
+    abstract: "A declarative API gateway.",
+    subcommands: [Validate.self, Routes.self, Explain.self])
+}
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+  case text
+  case json
+}
+
+/// Flags that say which gateway a configuration is translated for.
+struct GatewayOptions: ParsableArguments {
+  @Option(name: .customLong("gateway"), help: "The gateway's name (what VirtualGateways select).")
+  var name: String?
+
+  @Option(help: "The gateway's namespace.")
+  var namespace: String = ObjectMeta.defaultNamespace
+
+  @Option(help: "The gateway's cluster.")
+  var cluster: String = GatewayIdentity.defaultCluster
+
+  @Option(name: .customLong("label"), help: "A gateway label, as key=value. Repeatable.")
+  var labels: [String] = []
+
+  @Option(name: .customLong("port"), help: "A named listen port, as name=number. Repeatable.")
+  var ports: [String] = []
+
+  func identity() throws -> GatewayIdentity? {
+    guard let name else { return nil }
+    return GatewayIdentity(
+      name: name, namespace: namespace, cluster: cluster, labels: try pairs(labels, "--label"),
+      ports: try pairs(ports, "--port").mapValues { value in
+        guard let port = Int(value), (1...65535).contains(port) else {
+          throw ValidationError("--port needs name=number with a number from 1 to 65535, got '\(value)'")
+        }
+        return port
+      })
+  }
+
+  private func pairs(_ items: [String], _ flag: String) throws -> [String: String] {
+    var result: [String: String] = [:]
+    for item in items {
+      guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {
+        throw ValidationError("\(flag) needs key=value, got '\(item)'")
+      }
+      result[String(item[..<equals])] = String(item[item.index(after: equals)...])
+    }
+    return result
+  }
+}
+
+func loadFolder(_ directory: String) -> ResourceSnapshot {
+  ManifestLoader().load(directory: directory, displayRoot: directory.hasSuffix("/") ? String(directory.dropLast()) : directory)
+}
+
+struct Validate: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Decode, validate and translate a configuration folder; exit 1 on errors.")
+
+  @Argument(help: "The configuration folder.")
+  var directory: String
+
+  @Option(name: .shortAndLong, help: "text or json.")
+  var output: OutputFormat = .text
+
+  func run() throws {
+    let report = ValidationReport(snapshot: loadFolder(directory))
+    print(output == .json ? report.json : report.text, terminator: "")
+    if report.hasErrors { throw ExitCode(1) }
+  }
+}
+
+struct Routes: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Print each host's flattened routes: matchers, actions, effective options and their origin.")
+
+  @Argument(help: "The configuration folder.")
+  var directory: String
+
+  @OptionGroup var gateway: GatewayOptions
+
+  @Option(name: .shortAndLong, help: "text or json.")
+  var output: OutputFormat = .text
+
+  func run() throws {
+    let snapshot = loadFolder(directory)
+    let translations: [Translation]
+    if let identity = try gateway.identity() {
+      translations = [Translator().translate(snapshot, for: identity)]
+    } else {
+      translations = Translator().check(snapshot).translations
+    }
+    let report = RoutesReport(translations: translations)
+    print(output == .json ? report.json : report.text, terminator: "")
+  }
+}
+
+struct Explain: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Show which route a request matches on a gateway, and why.")
+
+  @Argument(help: "The configuration folder.")
+  var directory: String
+
+  @OptionGroup var gateway: GatewayOptions
+
+  @Argument(help: "The request method, such as GET.")
+  var method: String
+
+  @Argument(help: "The request URL, such as http://shop.local/api/items?page=2.")
+  var url: String
+
+  @Option(name: .customShort("H"), help: "A request header, as 'Name: value'. Repeatable.")
+  var headers: [String] = []
+
+  @Option(name: .shortAndLong, help: "text or json.")
+  var output: OutputFormat = .text
+
+  func run() throws {
+    guard let identity = try gateway.identity() else {
+      throw ValidationError("explain needs --gateway NAME (and the gateway's --namespace, --cluster, --label)")
+    }
+    let parsedHeaders = try headers.map { header -> (String, String) in
+      guard let colon = header.firstIndex(of: ":") else { throw ValidationError("-H needs 'Name: value', got '\(header)'") }
+      return (String(header[..<colon]), header[header.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+    }
+    guard let request = RequestHead(method: method, url: url, headers: parsedHeaders) else {
+      throw ValidationError("'\(url)' is not an absolute http(s) URL")
+    }
+    let translation = Translator().translate(loadFolder(directory), for: identity)
+    let report = ExplainReport(config: translation.config, method: method, url: url, request: request)
+    print(output == .json ? report.json : report.text, terminator: "")
+  }
+}

@@ -1,2 +1,0 @@
-import PorticoInspect
-print("portico")

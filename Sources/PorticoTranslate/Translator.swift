@@ -1,10 +1,22 @@
 /// The translator: a pure function from resources and a gateway identity to what that gateway serves, plus a
 /// status for every resource. All routing semantics live here; the data plane only executes the result.
 public struct Translator: Sendable {
-  public init() {}
+  /// Bounds that keep hostile configurations from taking unbounded time or stack.
+  public struct Limits: Sendable {
+    /// Routes one translation expands at most; past it a host keeps what it has and reports an error.
+    public var maximumRoutes = 250_000
+    /// Real configurations nest a handful of route tables; deeper chains are reported and replaced.
+    public var maximumDelegationDepth = 32
+
+    public init() {}
+  }
+
+  public let limits: Limits
+
+  public init(limits: Limits = Limits()) { self.limits = limits }
 
   public func translate(_ snapshot: ResourceSnapshot, for gateway: GatewayIdentity) -> Translation {
-    var translator = GatewayTranslator(snapshot: snapshot, gateway: gateway)
+    var translator = GatewayTranslator(snapshot: snapshot, gateway: gateway, limits: limits)
     let config = translator.buildConfig()
     return Translation(config: config, statuses: translator.status.sorted())
   }
@@ -20,7 +32,7 @@ public struct Translator: Sendable {
     let translations = gateways.map { translate(snapshot, for: $0) }
     var merged = StatusBook()
     for status in translations.flatMap(\.statuses) { merged.absorb(status) }
-    var unattached = GatewayTranslator(snapshot: snapshot, gateway: GatewayIdentity(name: "unattached"))
+    var unattached = GatewayTranslator(snapshot: snapshot, gateway: GatewayIdentity(name: "unattached"), limits: limits)
     var detached: [VirtualHostConfig] = []
     for host in snapshot.virtualHosts
     where translations.allSatisfy({ $0.status(of: host.id)?.usage.attachedVirtualGateways.isEmpty ?? true }) {

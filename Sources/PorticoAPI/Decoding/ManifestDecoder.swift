@@ -79,6 +79,11 @@ final class DecodingState {
     }
   }
 
+  /// Mappings whose decoding failed part-way; their unread keys are not reported.
+  var abandoned: Set<ObjectIdentifier> = []
+
+  func abandon(_ node: YAMLNode) { abandoned.insert(ObjectIdentifier(node)) }
+
   func noteKeyed(_ node: YAMLNode, path: FieldPath) {
     let id = ObjectIdentifier(node)
     if keyedMappings[id] == nil { keyedMappings[id] = (node, path, []) }
@@ -93,7 +98,7 @@ final class DecodingState {
     let ordered = keyedMappings.values.sorted {
       ($0.node.location.line, $0.node.location.column) < ($1.node.location.line, $1.node.location.column)
     }
-    for entry in ordered {
+    for entry in ordered where !abandoned.contains(ObjectIdentifier(entry.node)) {
       guard case .mapping(let pairs) = entry.node.content else { continue }
       for pair in pairs {
         guard let key = pair.key.scalar, !entry.asked.contains(key) else { continue }
@@ -105,6 +110,7 @@ final class DecodingState {
       }
     }
     keyedMappings = [:]
+    abandoned = []
   }
 }
 

@@ -32,16 +32,29 @@ struct KeyedNodeContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
   func decodeNil(forKey key: Key) throws -> Bool { value(for: key)?.isNull ?? true }
 
   func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
-    let child = try required(key)
-    if child.node.isNull, !(T.self is any ExpressibleByNilLiteral.Type) {
-      throw child.failure("'\(key.stringValue)' must not be null")
+    try abandoningOnFailure {
+      let child = try required(key)
+      if child.node.isNull, !(T.self is any ExpressibleByNilLiteral.Type) {
+        throw child.failure("'\(key.stringValue)' must not be null")
+      }
+      return try child.decodeValue(type)
     }
-    return try child.decodeValue(type)
   }
 
   func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
     guard let node = value(for: key), !node.isNull else { return nil }
-    return try decoder.child(node, .key(key.stringValue)).decodeValue(type)
+    return try abandoningOnFailure { try decoder.child(node, .key(key.stringValue)).decodeValue(type) }
+  }
+
+  /// A failure leaves this mapping half-read: its remaining keys were never asked for, but they are not
+  /// unknown, so they must not be reported as such.
+  private func abandoningOnFailure<T>(_ body: () throws -> T) throws -> T {
+    do {
+      return try body()
+    } catch {
+      decoder.state.abandon(decoder.node)
+      throw error
+    }
   }
 
   func nestedContainer<NestedKey: CodingKey>(

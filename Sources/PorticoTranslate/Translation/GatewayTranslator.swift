@@ -6,11 +6,13 @@ struct GatewayTranslator {
   var joiner: MatcherJoiner
   var resolver: DestinationResolver
   var status = StatusBook()
+  let limits: Translator.Limits
   /// Routes one translation may still expand.
-  var routeBudget = maximumRoutes
-  static let maximumRoutes = 250_000
+  var routeBudget: Int
 
-  init(snapshot: ResourceSnapshot, gateway: GatewayIdentity) {
+  init(snapshot: ResourceSnapshot, gateway: GatewayIdentity, limits: Translator.Limits) {
+    self.limits = limits
+    routeBudget = limits.maximumRoutes
     index = ResourceIndex(snapshot)
     self.gateway = gateway
     policies = TrafficPolicySet(snapshot.trafficPolicies)

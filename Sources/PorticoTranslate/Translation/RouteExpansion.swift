@@ -76,7 +76,7 @@ extension GatewayTranslator {
     if routeBudget == -1 {
       report(
         .error, on: host.source.owner, host.source.source, host.source.specPath.appending("routes"),
-        "delegation expands to more than \(Self.maximumRoutes) routes; the rest are not built")
+        "delegation expands to more than \(limits.maximumRoutes) routes; the rest are not built")
     }
     return routeBudget >= 0
   }
@@ -150,6 +150,14 @@ extension GatewayTranslator {
         let chain = branch.loop(closedBy: table.id)
         let message = "delegation cycle: " + chain.map { "[\($0.namespace).\($0.name)]" }.joined(separator: " -> ")
         let error = owner.source.diagnostic(.error, actionPath, message)
+        status.add(error, to: owner.id)
+        built += invalidRoute(matchers: matchers, errors: [error], owner: owner, path: path, scope: scope, host: &host)
+        continue
+      }
+      if branch.count >= limits.maximumDelegationDepth {
+        let error = owner.source.diagnostic(
+          .error, actionPath,
+          "delegation nests deeper than \(limits.maximumDelegationDepth) route tables (from [\(branch[0].namespace).\(branch[0].name)])")
         status.add(error, to: owner.id)
         built += invalidRoute(matchers: matchers, errors: [error], owner: owner, path: path, scope: scope, host: &host)
         continue

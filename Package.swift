@@ -37,13 +37,18 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
+    .executableTarget(
+      name: "RouteScaleBenchmark",
+      dependencies: ["PorticoRouting"],
+      path: "bench/RouteScale"
+    ),
     .testTarget(name: "PorticoAPITests", dependencies: ["PorticoAPI"]),
     .testTarget(name: "PorticoTranslateTests", dependencies: ["PorticoTranslate"]),
     .testTarget(name: "PorticoRoutingTests", dependencies: ["PorticoRouting"]),
     .testTarget(
       name: "PorticoInspectTests",
       dependencies: ["PorticoInspect"],
-      resources: [.copy("Goldens")]
+      exclude: ["Goldens"]
     ),
   ],
   swiftLanguageModes: [.v6],

@@ -1,6 +1,6 @@
 import XCTest
 
-@testable import PorticoAPI
+import PorticoAPI
 
 /// Which apiVersion serves which kind (§11.9), unknown kinds, and kinds that load with a warning.
 final class APIGroupTests: XCTestCase {
@@ -344,7 +344,7 @@ final class APIGroupTests: XCTestCase {
       file: "noname.yaml")
     let error = expectDiagnostic(snapshot.errors, at: "metadata.name", containing: "missing required field 'name'")
     // Placed at the metadata mapping, which is where the field is missing.
-    assertLocation(error, file: "noname.yaml", line: 4, column: 3)
+    assertLocation(error, "noname.yaml", 4, 3)
     XCTAssertTrue(snapshot.routeTables.isEmpty)
   }
 }

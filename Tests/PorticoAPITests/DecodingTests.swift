@@ -1,6 +1,6 @@
 import XCTest
 
-@testable import PorticoAPI
+import PorticoAPI
 
 /// The positioned decoder: unknown fields, type errors, multi-document and JSON input, route isolation and
 /// broken resources.
@@ -107,7 +107,7 @@ final class DecodingTests: XCTestCase {
     let snapshot = load(text, file: "vh.yaml")
     let error = expectDiagnostic(snapshot.errors, at: "spec.options.invalidRoutePolicy.drop.now")
     XCTAssertEqual(error?.message, "unknown field 'now'")
-    assertLocation(error, file: "vh.yaml", line: 8, column: 14)
+    assertLocation(error, "vh.yaml", 8, 14)
     XCTAssertEqual(snapshot.errors.count, 1, describe(snapshot.errors))
   }
 
@@ -340,7 +340,7 @@ final class DecodingTests: XCTestCase {
     guard let table = snapshot.routeTables.first, let routes = table.spec.routes else {
       return XCTFail("the route table did not load")
     }
-    XCTAssertEqual(routes.count, 3)
+    guard routes.count == 3 else { return XCTFail("expected 3 routes, got \(routes.count)") }
     XCTAssertEqual(routes.map(\.failedToDecode), [false, true, false])
     XCTAssertEqual(routes[0].name, "first")
     XCTAssertEqual(routes[0].directResponseAction?.status, 200)
@@ -385,17 +385,17 @@ final class DecodingTests: XCTestCase {
     XCTAssertEqual(errors.count, 3, describe(errors))
     assertLocation(
       expectDiagnostic(errors, at: "spec.routes[1].matchers", containing: "expected a list, found a mapping"),
-      file: "rt.yaml", line: 9, column: 15)
+      "rt.yaml", 9, 15)
     assertLocation(
       expectDiagnostic(errors, at: "spec.routes[2]", containing: "expected a mapping, found a scalar"),
-      file: "rt.yaml", line: 10, column: 5)
+      "rt.yaml", 10, 5)
     assertLocation(
       expectDiagnostic(
         errors, at: "spec.routes[3].redirectAction.responseCode",
         containing:
           "unknown value 'MOVED'; expected one of MOVED_PERMANENTLY, FOUND, SEE_OTHER, TEMPORARY_REDIRECT, PERMANENT_REDIRECT"
       ),
-      file: "rt.yaml", line: 12, column: 36)
+      "rt.yaml", 12, 36)
   }
 
   func testBrokenRouteIsIsolatedInVirtualHostsAndInlineVirtualHosts() {

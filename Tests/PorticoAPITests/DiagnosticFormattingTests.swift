@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 
-@testable import PorticoAPI
+import PorticoAPI
 
 /// How field paths, locations and diagnostics render: the `file:line:column: path: message` form.
 final class DiagnosticFormattingTests: XCTestCase {

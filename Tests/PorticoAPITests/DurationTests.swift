@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 
-@testable import PorticoAPI
+import PorticoAPI
 
 /// ManifestDuration: Go/protobuf-style durations.
 final class DurationTests: XCTestCase {
@@ -72,7 +72,7 @@ final class DurationTests: XCTestCase {
       file: "rt.yaml")
     let error = expectDiagnostic(
       snapshot.errors, at: "spec.routes[0].options.requestTimeout", containing: "invalid duration 'fast'")
-    assertLocation(error, file: "rt.yaml", line: 8, column: 7)
+    assertLocation(error, "rt.yaml", 8, 7)
     XCTAssertEqual(snapshot.errors.count, 1, describe(snapshot.errors))
   }
 

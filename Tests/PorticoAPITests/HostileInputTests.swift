@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 
-@testable import PorticoAPI
+import PorticoAPI
 
 /// Input that is broken, malicious or just enormous: it must never crash or hang, and must yield errors.
 final class HostileInputTests: XCTestCase {

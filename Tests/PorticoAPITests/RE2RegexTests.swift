@@ -1,6 +1,6 @@
 import XCTest
 
-@testable import PorticoAPI
+import PorticoAPI
 
 /// RE2Regex (PorticoCore, re-exported by PorticoAPI) and the snapshot's RegexTable.
 final class RE2RegexTests: XCTestCase {

@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 
-@testable import PorticoAPI
+import PorticoAPI
 
 /// Kubernetes-shaped Secrets (§11.10): base64 `data`, `stringData`, and values that never show.
 final class SecretTests: XCTestCase {

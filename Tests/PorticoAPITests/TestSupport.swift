@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 
-@testable import PorticoAPI
+import PorticoAPI
 
 // Shared helpers for the PorticoAPI tests. They are free functions (not actor-isolated), so that every test
 // class can use them under Swift 6 strict concurrency.
@@ -114,9 +114,9 @@ func expectNoDiagnostic(
     found.isEmpty, "unexpected \(severity) at '\(path)':\n\(describe(found))", file: file, line: line)
 }
 
-/// Asserts a diagnostic's file, line and column.
+/// Asserts a diagnostic's file, line and column: `assertLocation(diagnostic, "a.yaml", 14, 9)`.
 func assertLocation(
-  _ diagnostic: Diagnostic?, file expectedFile: String, line expectedLine: Int, column expectedColumn: Int,
+  _ diagnostic: Diagnostic?, _ expectedFile: String, _ expectedLine: Int, _ expectedColumn: Int,
   file: StaticString = #filePath, line: UInt = #line
 ) {
   guard let diagnostic else { return }  // expectDiagnostic already failed

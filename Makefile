@@ -1,0 +1,24 @@
+.PHONY: run test lint format build bench-routes
+
+# The quickstart: check the example configuration and print the routes Portico resolves from it.
+run: build
+	.build/debug/portico validate examples/quickstart
+	.build/debug/portico routes examples/quickstart
+
+# Everything CI runs: dependencies, formatting, build, all tests.
+test:
+	scripts/test.sh
+
+build:
+	scripts/install-deps.sh
+	swift build --product portico
+
+lint:
+	swift format lint --strict --recursive --parallel Package.swift Sources Tests bench/RouteScale
+
+format:
+	swift format format --in-place --recursive --parallel Package.swift Sources Tests bench/RouteScale
+
+# Route-scale benchmark: translate, compile and match 10,000 routes versus 10 (release build).
+bench-routes:
+	bench/route-scale.sh

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the system libraries Portico builds against, when they are missing (Debian/Ubuntu).
+set -euo pipefail
+
+packages=()
+pkg-config --exists re2 2>/dev/null || packages+=(libre2-dev)
+pkg-config --exists yaml-0.1 2>/dev/null || packages+=(libyaml-dev)
+command -v pkg-config >/dev/null 2>&1 || packages+=(pkg-config)
+
+if [ ${#packages[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "installing: ${packages[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq "${packages[@]}" >/dev/null

@@ -1,18 +1,23 @@
 /// A byte trie over literal strings. Each key holds values; a lookup walks the input once and reports the
 /// values of every key that is a prefix of it, so finding all matching prefixes costs the input's length,
 /// not the number of keys.
+///
+/// Nodes, edges and values live in flat arrays of plain integers (children and values as linked lists), so
+/// a lookup touches no reference counts.
 public struct PrefixTrie<Value: Sendable>: Sendable {
-  private struct Node: Sendable {
-    var labels: [UInt8] = []
-    var children: [Int32] = []
-    var values: [Value] = []
-  }
-
-  private var nodes: [Node] = [Node()]
+  /// Per node: the byte on the edge into it, its first child, its next sibling, its first and last value.
+  private var label: [UInt8] = [0]
+  private var firstChild: [Int32] = [-1]
+  private var nextSibling: [Int32] = [-1]
+  private var firstValue: [Int32] = [-1]
+  private var lastValue: [Int32] = [-1]
+  /// Values, each with the next value of the same node.
+  private var values: [Value] = []
+  private var nextValue: [Int32] = []
 
   public init() {}
 
-  public var isEmpty: Bool { nodes.count == 1 && nodes[0].values.isEmpty }
+  public var isEmpty: Bool { values.isEmpty }
 
   public mutating func insert<S: StringProtocol>(_ key: S, _ value: Value) {
     var current = 0
@@ -20,46 +25,69 @@ public struct PrefixTrie<Value: Sendable>: Sendable {
       if let next = child(of: current, byte) {
         current = next
       } else {
-        nodes.append(Node())
-        let created = nodes.count - 1
-        nodes[current].labels.append(byte)
-        nodes[current].children.append(Int32(created))
-        current = created
+        let created = Int32(label.count)
+        label.append(byte)
+        firstChild.append(-1)
+        nextSibling.append(firstChild[current])
+        firstValue.append(-1)
+        lastValue.append(-1)
+        firstChild[current] = created
+        current = Int(created)
       }
     }
-    nodes[current].values.append(value)
+    let stored = Int32(values.count)
+    values.append(value)
+    nextValue.append(-1)
+    if lastValue[current] >= 0 {
+      nextValue[Int(lastValue[current])] = stored
+    } else {
+      firstValue[current] = stored
+    }
+    lastValue[current] = stored
   }
 
   /// Calls `body` with the values of each key that is a prefix of `input`, shortest key first.
   /// `fold` maps each input byte before the walk (lowercasing, for a case-insensitive trie).
-  @inline(__always)
+  @inlinable
   public func forEachPrefix<S: StringProtocol>(
     of input: S, folding fold: (UInt8) -> UInt8 = { $0 }, _ body: (Value) -> Void
   ) {
     var current = 0
-    for value in nodes[0].values { body(value) }
+    forEachValue(of: current, body)
     for byte in input.utf8 {
       guard let next = child(of: current, fold(byte)) else { return }
       current = next
-      for value in nodes[current].values { body(value) }
+      forEachValue(of: current, body)
     }
   }
 
-  /// The values stored under exactly `key`.
+  /// The values stored under exactly `key`, in insertion order.
   public func values<S: StringProtocol>(at key: S) -> [Value] {
     var current = 0
     for byte in key.utf8 {
       guard let next = child(of: current, byte) else { return [] }
       current = next
     }
-    return nodes[current].values
+    var found: [Value] = []
+    forEachValue(of: current) { found.append($0) }
+    return found
   }
 
-  @inline(__always)
-  private func child(of node: Int, _ byte: UInt8) -> Int? {
-    let labels = nodes[node].labels
-    for index in labels.indices where labels[index] == byte {
-      return Int(nodes[node].children[index])
+  @usableFromInline
+  func forEachValue(of node: Int, _ body: (Value) -> Void) {
+    var value = firstValue[node]
+    while value >= 0 {
+      body(values[Int(value)])
+      value = nextValue[Int(value)]
+    }
+  }
+
+  @usableFromInline
+  func child(of node: Int, _ byte: UInt8) -> Int? {
+    var candidate = firstChild[node]
+    while candidate >= 0 {
+      if label[Int(candidate)] == byte { return Int(candidate) }
+      candidate = nextSibling[Int(candidate)]
     }
     return nil
   }

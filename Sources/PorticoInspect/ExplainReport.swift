@@ -6,7 +6,6 @@ public struct ExplainReport: Sendable {
   public let url: String
   public let listener: String?
   public let explanation: RouteExplanation?
-  public let router: CompiledRouter?
 
   /// Explains `request` against the first listener and filter chain of `config` that serves its host.
   public init(config: GatewayConfig, method: String, url: String, request: RequestHead) {
@@ -16,16 +15,14 @@ public struct ExplainReport: Sendable {
     for listener in config.listeners {
       for chain in listener.filterChains {
         let router = CompiledRouter(chain)
-        if router.hostIndex(for: request.authority) != nil {
+        if router.host(for: request.authority) != nil {
           self.listener = listener.portName
-          self.router = router
           self.explanation = router.explain(request)
           return
         }
       }
     }
     listener = nil
-    router = nil
     explanation = nil
   }
 
@@ -34,27 +31,28 @@ public struct ExplainReport: Sendable {
 
   public var text: String {
     var out = ["request: \(method) \(url)"]
-    guard let explanation, let router, let hostIndex = explanation.hostIndex else {
+    guard let explanation, let host = explanation.host?.config else {
       out.append("host:    none serves '\(request.authority)' → 404 (no virtual host)")
       return out.joined(separator: "\n") + "\n"
     }
-    let host = router.virtualHosts[hostIndex]
     out.append("host:    \(host.name) (domains: \(host.domains.joined(separator: ", "))) on listener \(listener ?? "?")")
     for candidate in explanation.candidates {
-      out.append("skipped: \(candidate.routeIndex). \(candidate.route.name): " + candidate.reasons.joined(separator: "; "))
+      out.append(
+        "skipped: \(candidate.route.position). \(candidate.route.config.name): " + candidate.reasons.joined(separator: "; "))
     }
     guard let match = explanation.match else {
       out.append("route:   none matches → 404 (no route)")
       return out.joined(separator: "\n") + "\n"
     }
-    out.append("route:   \(match.routeIndex). \(match.route.name)")
+    let route = match.route.config
+    out.append("route:   \(match.route.position). \(route.name)")
     out.append("match:   \(match.matcher.summary)")
-    out.append("action:  \(Formatting.action(match.route.action))")
-    if let replacement = match.route.replacement {
+    out.append("action:  \(Formatting.action(route.action))")
+    if let replacement = route.replacement {
       for error in replacement.errors { out.append("replaces invalid route: \(error)") }
     }
-    out.append("chain:   " + Formatting.chain(match.route.chain).joined(separator: "\n         "))
-    for option in Formatting.options(match.route.options) {
+    out.append("chain:   " + Formatting.chain(route.chain).joined(separator: "\n         "))
+    for option in Formatting.options(route.options) {
       out.append("option:  \(option.field) = \(option.value)  [\(option.origin)]")
     }
     return out.joined(separator: "\n") + "\n"
@@ -79,13 +77,14 @@ public struct ExplainReport: Sendable {
   }
 
   public var json: String {
-    let host = explanation?.hostIndex.map { router!.virtualHosts[$0].name }
     let match = explanation?.match
     return Formatting.json(
       JSONShape(
-        method: method, url: url, listener: listener, host: host,
-        skipped: (explanation?.candidates ?? []).map { .init(index: $0.routeIndex, route: $0.route.name, reasons: $0.reasons) },
-        route: match?.route, routeIndex: match?.routeIndex, matchedMatcher: match?.matcherIndex,
+        method: method, url: url, listener: listener, host: explanation?.host?.config.name,
+        skipped: (explanation?.candidates ?? []).map {
+          .init(index: $0.route.position, route: $0.route.config.name, reasons: $0.reasons)
+        },
+        route: match?.route.config, routeIndex: match?.route.position, matchedMatcher: match?.matcherIndex,
         status: match == nil ? Self.notFoundStatus : nil))
   }
 }

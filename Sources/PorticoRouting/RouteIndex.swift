@@ -5,13 +5,18 @@
 /// else in prefix tries under its first literal piece; matchers without one are always candidates. A
 /// lookup visits only the candidates filed under the path and keeps the earliest that fully matches.
 struct RouteIndex: Sendable {
-  struct Entry: Sendable, Comparable {
+  struct Entry: Sendable {
     let route: Int32
     let matcher: Int32
-    static func < (lhs: Self, rhs: Self) -> Bool { (lhs.route, lhs.matcher) < (rhs.route, rhs.matcher) }
+    /// Position in `matchers`.
+    let slot: Int32
+
+    func precedes(_ other: Entry) -> Bool { (route, matcher) < (other.route, other.matcher) }
   }
 
-  let routes: [RouteConfig]
+  /// Every matcher of every route, in order; entries point into it.
+  private var matchers: [RouteMatcher] = []
+  private var entries: [Entry] = []
   private var exact: [Substring: [Entry]] = [:]
   private var foldedExact: [Substring: [Entry]] = [:]
   private var prefixes = PrefixTrie<Entry>()
@@ -19,10 +24,10 @@ struct RouteIndex: Sendable {
   private var always: [Entry] = []
 
   init(_ routes: [RouteConfig]) {
-    self.routes = routes
     for (routeIndex, route) in routes.enumerated() {
       for (matcherIndex, matcher) in route.matchers.enumerated() {
-        let entry = Entry(route: Int32(routeIndex), matcher: Int32(matcherIndex))
+        let entry = Entry(route: Int32(routeIndex), matcher: Int32(matcherIndex), slot: Int32(matchers.count))
+        matchers.append(matcher)
         let path = matcher.path
         guard let first = path.pieces.first else {
           always.append(entry)
@@ -47,8 +52,8 @@ struct RouteIndex: Sendable {
   func firstMatch<Request: RequestView>(_ request: Request) -> Entry? {
     var best: Entry?
     func consider(_ entry: Entry) {
-      if let current = best, current < entry { return }
-      if routes[Int(entry.route)].matchers[Int(entry.matcher)].firstMismatch(request) == nil { best = entry }
+      if let current = best, current.precedes(entry) { return }
+      if matchers[Int(entry.slot)].firstMismatch(request) == nil { best = entry }
     }
     let path = request.path
     if let entries = exact[path] { entries.forEach(consider) }

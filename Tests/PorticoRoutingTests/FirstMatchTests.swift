@@ -26,7 +26,7 @@ final class FirstMatchTests: XCTestCase {
       makeRoute("exact", path: .exact("/users/42")),
     ])
     XCTAssertEqual(router.checkedRoute(request("/users/42")), .match(0))
-    XCTAssertEqual(router.route(request("/users/42")).match?.route.name, "regex")
+    XCTAssertEqual(router.route(request("/users/42")).match?.routeName, "regex")
     XCTAssertEqual(router.checkedRoute(request("/users/x")), .noRoute(host: 0))
   }
 
@@ -160,7 +160,8 @@ final class FirstMatchTests: XCTestCase {
       makeRoute("other", path: .exact("/api/users")),
       makeRoute(
         "mixed", path: PathMatcher(pieces: [piece("/api"), piece("/Users", ignoresCase: true)], tail: .end)),
-      makeRoute("folded-first", path: PathMatcher(pieces: [piece("/X", ignoresCase: true), piece("/y")], tail: .end)),
+      makeRoute(
+        "folded-first", path: PathMatcher(pieces: [piece("/X", ignoresCase: true), piece("/y")], tail: .end)),
     ])
     XCTAssertEqual(router.checkedRoute(request("/api/users")), .match(0))
     XCTAssertEqual(router.checkedRoute(request("/api/USERS")), .match(1))
@@ -189,8 +190,12 @@ final class FirstMatchTests: XCTestCase {
 
   func testEarlierRouteFailingAConditionFallsThrough() {
     let router = makeRouter([
-      makeRoute("canary", RouteMatcher(path: .prefix("/"), headers: [HeaderCondition(name: "x-canary", value: .present)])),
-      makeRoute("v2", RouteMatcher(path: .prefix("/"), queryParameters: [QueryCondition(name: "v", value: .exact("2"))])),
+      makeRoute(
+        "canary",
+        RouteMatcher(path: .prefix("/"), headers: [HeaderCondition(name: "x-canary", value: .present)])),
+      makeRoute(
+        "v2",
+        RouteMatcher(path: .prefix("/"), queryParameters: [QueryCondition(name: "v", value: .exact("2"))])),
       makeRoute("post", matcher(.exact("/a"), methods: ["POST"])),
       makeRoute("fallback", path: .prefix("/")),
     ])
@@ -198,7 +203,8 @@ final class FirstMatchTests: XCTestCase {
     XCTAssertEqual(router.checkedRoute(request("/a?v=2")), .match(1))
     XCTAssertEqual(router.checkedRoute(request("/a", method: "POST")), .match(2))
     XCTAssertEqual(router.checkedRoute(request("/a")), .match(3))
-    XCTAssertEqual(router.checkedRoute(request("/a?v=2", method: "POST", headers: [("x-canary", "")])), .match(0))
+    XCTAssertEqual(
+      router.checkedRoute(request("/a?v=2", method: "POST", headers: [("x-canary", "")])), .match(0))
   }
 
   func testContradictoryMethodsNeverWin() {
@@ -232,7 +238,9 @@ final class FirstMatchTests: XCTestCase {
     XCTAssertEqual(exactThenPrefix.checkedRoute(request("/a/c")), .match(0, 1))
 
     // An always-candidate matcher first: looked at last by the index, but it is still the first matcher.
-    let regexThenExact = makeRouter([makeRoute("r", [RouteMatcher(path: regexPath("/a/.*")), matcher(.exact("/a/b"))])])
+    let regexThenExact = makeRouter([
+      makeRoute("r", [RouteMatcher(path: regexPath("/a/.*")), matcher(.exact("/a/b"))])
+    ])
     XCTAssertEqual(regexThenExact.checkedRoute(request("/a/b")), .match(0, 0))
 
     let foldedThenExact = makeRouter([
@@ -254,7 +262,7 @@ final class FirstMatchTests: XCTestCase {
       makeRoute("r1", [matcher(.exact("/p/q"))]),
     ])
     XCTAssertEqual(router.checkedRoute(request("/p/q")), .match(0, 1))
-    XCTAssertEqual(router.route(request("/p/q")).match?.route.name, "r0")
+    XCTAssertEqual(router.route(request("/p/q")).match?.routeName, "r0")
   }
 
   func testMatchersOfARouteAreAlternatives() {
@@ -280,19 +288,25 @@ final class FirstMatchTests: XCTestCase {
       makeHost("first", domains: ["first.test"], routes: [makeRoute("f", path: .prefix("/"))]),
       makeHost(
         "second", domains: ["second.test"],
-        routes: [makeRoute("s0", path: .exact("/x")), makeRoute("s1", RouteMatcher(path: .prefix("/y")), status: 204)]
+        routes: [
+          makeRoute("s0", path: .exact("/x")),
+          makeRoute("s1", RouteMatcher(path: .prefix("/y")), status: 204),
+        ]
       ),
     ])
     guard case .matched(let match) = router.route(request("/y/z", host: "second.test")) else {
       return XCTFail("expected a match")
     }
-    XCTAssertEqual(match.hostIndex, 1)
-    XCTAssertEqual(match.routeIndex, 1)
+    XCTAssertTrue(match.host === router.hosts[1])
+    XCTAssertTrue(match.route === router.hosts[1].routes[1])
+    XCTAssertEqual(match.route.position, 1)
     XCTAssertEqual(match.matcherIndex, 0)
-    XCTAssertEqual(match.virtualHost.name, "second")
-    XCTAssertEqual(match.route.name, "s1")
+    XCTAssertEqual(match.host.config.name, "second")
+    XCTAssertEqual(match.route.config.name, "s1")
     XCTAssertEqual(match.matcher, RouteMatcher(path: .prefix("/y")))
-    guard case .directResponse(let status, let body) = match.route.action else { return XCTFail("action") }
+    guard case .directResponse(let status, let body) = match.route.config.action else {
+      return XCTFail("action")
+    }
     XCTAssertEqual(status, 204)
     XCTAssertEqual(body, "s1")
   }
@@ -306,7 +320,8 @@ final class FirstMatchTests: XCTestCase {
     XCTAssertEqual(router.checkedRoute(request("/f", host: "second.test")), .noRoute(host: 1))
     XCTAssertEqual(router.checkedRoute(request("/s", host: "first.test")), .noRoute(host: 0))
     XCTAssertEqual(router.checkedRoute(request("/", host: "empty.test")), .noRoute(host: 2))
-    XCTAssertEqual(router.checkedRoute(request("/s", host: "second.test")), .match(route: 0, matcher: 0, host: 1))
+    XCTAssertEqual(
+      router.checkedRoute(request("/s", host: "second.test")), .match(route: 0, matcher: 0, host: 1))
     XCTAssertEqual(router.checkedRoute(request("/s", host: "third.test")), .noHost)
   }
 

@@ -4,7 +4,9 @@ import XCTest
 @testable import PorticoTranslate
 
 final class RequestHeadTests: XCTestCase {
-  private func head(_ url: String, method: String = "GET", headers: [(String, String)] = []) throws -> RequestHead {
+  private func head(_ url: String, method: String = "GET", headers: [(String, String)] = []) throws
+    -> RequestHead
+  {
     try XCTUnwrap(RequestHead(method: method, url: url, headers: headers), url)
   }
 
@@ -87,7 +89,8 @@ final class RequestHeadTests: XCTestCase {
       makeHost("real", domains: ["real.example"], routes: [makeRoute("r", path: .prefix("/"))]),
     ])
     XCTAssertEqual(router.checkedRoute(request), .match(route: 0, matcher: 0, host: 1))
-    XCTAssertEqual(router.checkedRoute(try head("http://ignored.example/a")), .match(route: 0, matcher: 0, host: 0))
+    XCTAssertEqual(
+      router.checkedRoute(try head("http://ignored.example/a")), .match(route: 0, matcher: 0, host: 0))
   }
 
   func testHostHeaderIsAddedFromTheAuthority() throws {
@@ -98,7 +101,8 @@ final class RequestHeadTests: XCTestCase {
   }
 
   func testHeaderNamesAreLowercasedAndValuesKept() throws {
-    let request = try head("http://example.com/", headers: [("X-Env", "Prod"), ("x-env", "dev"), ("ACCEPT", "*/*")])
+    let request = try head(
+      "http://example.com/", headers: [("X-Env", "Prod"), ("x-env", "dev"), ("ACCEPT", "*/*")])
     XCTAssertEqual(values(request, "x-env"), ["Prod", "dev"])
     XCTAssertEqual(values(request, "accept"), ["*/*"])
     XCTAssertEqual(values(request, "X-Env"), [], "lookups take lowercased names")
@@ -129,7 +133,8 @@ final class RequestHeadTests: XCTestCase {
   func testParsedRequestRoutesByPathAndQuery() throws {
     let router = makeRouter([
       makeRoute(
-        "v2", RouteMatcher(path: .exact("/api"), queryParameters: [QueryCondition(name: "v", value: .exact("2"))])),
+        "v2",
+        RouteMatcher(path: .exact("/api"), queryParameters: [QueryCondition(name: "v", value: .exact("2"))])),
       makeRoute("root", path: .exact("/")),
       makeRoute("api", path: .exact("/api")),
     ])

@@ -17,8 +17,10 @@ final class RouterPropertyTests: XCTestCase {
     var generator = RouteGenerator(seed: seed)
     let specs = [generator.routes(mainRoutes), generator.routes(wildcardRoutes)]
     let router = CompiledRouter(virtualHosts: [
-      makeHost("main", domains: ["example.com"], routes: specs[0].enumerated().map { $1.config(name: "main\($0)") }),
-      makeHost("wild", domains: ["*.test"], routes: specs[1].enumerated().map { $1.config(name: "wild\($0)") }),
+      makeHost(
+        "main", domains: ["example.com"], routes: specs[0].enumerated().map { $1.config(name: "main\($0)") }),
+      makeHost(
+        "wild", domains: ["*.test"], routes: specs[1].enumerated().map { $1.config(name: "wild\($0)") }),
     ])
     // Authorities with the host each must select.
     let authorities: [(String, Int?)] = [
@@ -36,8 +38,8 @@ final class RouterPropertyTests: XCTestCase {
       let (authority, host) = generator.pick(authorities)
       let spec = generator.request(authority: authority, routes: specs[host ?? 0])
       let head = spec.head
-      let indexed = router.route(head).routed
-      let scanned = router.explain(head).routed
+      let indexed = router.lookup(head)
+      let scanned = router.scan(head)
       let modelled: Routed
       if let host {
         if let found = Model.firstMatch(specs[host], spec) {
@@ -51,7 +53,8 @@ final class RouterPropertyTests: XCTestCase {
       if indexed != scanned || scanned != modelled {
         failures += 1
         XCTFail(
-          "seed \(seed) request \(number) \(spec): index \(indexed), linear scan \(scanned), model \(modelled)")
+          "seed \(seed) request \(number) \(spec): index \(indexed), linear scan \(scanned), model \(modelled)"
+        )
         if failures >= 10 { return }
       }
       switch scanned {
@@ -155,7 +158,8 @@ struct RequestSpec: CustomStringConvertible {
 
   var head: RequestHead {
     RequestHead(
-      method: method, authority: authority, pathAndQuery: path + (query.map { "?" + $0 } ?? ""), headers: headers)
+      method: method, authority: authority, pathAndQuery: path + (query.map { "?" + $0 } ?? ""),
+      headers: headers)
   }
 
   var description: String {
@@ -168,7 +172,9 @@ struct RouteGenerator {
 
   init(seed: UInt64) { random = LCG(seed: seed) }
 
-  private static let segments = ["a", "b", "api", "API", "Api", "v1", "V1", "users", "42", "x.json", "X.JSON", ""]
+  private static let segments = [
+    "a", "b", "api", "API", "Api", "v1", "V1", "users", "42", "x.json", "X.JSON", "",
+  ]
   private static let suffixes = [".json", ".JSON", "/users", "42", "/", "1", "a", "api"]
   private static let pathRegexes = [
     "/[a-z]+", "/v[0-9]+(/.*)?", ".*\\.json", "/users/[0-9]+", "/?", "[^/]*", "/api/.*", "(/a)+",
@@ -204,11 +210,16 @@ struct RouteGenerator {
     return [piece(text, ignoresCase: random.chance(35))]
   }
 
-  /// A leading part of a random path: at least two characters when the path has them.
+  /// A random path with at least one segment, or a leading part of it of at least four characters, so that
+  /// prefix routes are not catch-alls.
   private mutating func opening() -> String {
-    let characters = Array(path())
-    guard characters.count > 2 else { return String(characters) }
-    return String(characters[..<(2 + random.below(characters.count - 1))])
+    var characters = Array(path())
+    while characters.count < 2 || characters == ["/", "/"] {
+      characters = Array("/" + pick(Self.segments.filter { !$0.isEmpty }) + path())
+    }
+    if random.chance(50) { return String(characters) }
+    let shortest = min(characters.count, 4)
+    return String(characters[..<(shortest + random.below(characters.count - shortest + 1))])
   }
 
   private mutating func conditions(names: [String], values: [ConditionSpec.Value], invertible: Bool)
@@ -246,14 +257,26 @@ struct RouteGenerator {
     } else if roll < 25 {
       methods = [pick(Self.methods), pick(Self.methods)]
     }
-    let headers = conditions(
+    var headers = conditions(
       names: ["x-env", "X-Canary"],
-      values: [.present, .exact("prod"), .exact("Prod"), .regex(Self.valueRegexes[0]), .regex(Self.valueRegexes[1])],
+      values: [
+        .present, .exact("prod"), .exact("Prod"), .regex(Self.valueRegexes[0]), .regex(Self.valueRegexes[1]),
+      ],
       invertible: true)
     let query = conditions(
       names: ["v", "debug", "a b"],
-      values: [.present, .exact("1"), .exact(""), .regex(Self.valueRegexes[2]), .regex(Self.valueRegexes[3])],
+      values: [
+        .present, .exact("1"), .exact(""), .regex(Self.valueRegexes[2]), .regex(Self.valueRegexes[3]),
+      ],
       invertible: false)
+    // Without a literal opening, prefix, suffix and regex matchers take many paths; conditions keep them
+    // from shadowing most later routes.
+    var isExact = false
+    if case .end = tail { isExact = true }
+    if pieces.isEmpty, !isExact {
+      if methods.isEmpty { methods = [pick(Self.methods)] }
+      headers.append(ConditionSpec(name: "x-canary", value: .present, invert: false))
+    }
     return MatcherSpec(pieces: pieces, tail: tail, methods: methods, headers: headers, query: query)
   }
 
@@ -298,7 +321,9 @@ struct RouteGenerator {
 
   mutating func request(authority: String, routes: [RouteSpec]) -> RequestSpec {
     var headers: [(String, String)] = []
-    if random.chance(45) { headers.append((pick(["x-env", "X-ENV", "X-Env"]), pick(["prod", "Prod", "dev", ""]))) }
+    if random.chance(45) {
+      headers.append((pick(["x-env", "X-ENV", "X-Env"]), pick(["prod", "Prod", "dev", ""])))
+    }
     if random.chance(10) { headers.append(("x-env", pick(["prod", "dev"]))) }
     if random.chance(25) { headers.append((pick(["x-canary", "X-CANARY"]), pick(["1", ""]))) }
     if random.chance(10) { headers.append(("x-other", "prod")) }

@@ -35,10 +35,13 @@ public struct ExplainReport: Sendable {
       out.append("host:    none serves '\(request.authority)' → 404 (no virtual host)")
       return out.joined(separator: "\n") + "\n"
     }
-    out.append("host:    \(host.name) (domains: \(host.domains.joined(separator: ", "))) on listener \(listener ?? "?")")
+    out.append(
+      "host:    \(host.name) (domains: \(host.domains.joined(separator: ", "))) on listener \(listener ?? "?")"
+    )
     for candidate in explanation.candidates {
       out.append(
-        "skipped: \(candidate.route.position). \(candidate.route.config.name): " + candidate.reasons.joined(separator: "; "))
+        "skipped: \(candidate.route.position). \(candidate.route.config.name): "
+          + candidate.reasons.joined(separator: "; "))
     }
     guard let match = explanation.match else {
       out.append("route:   none matches → 404 (no route)")

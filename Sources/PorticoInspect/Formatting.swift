@@ -18,7 +18,9 @@ enum Formatting {
       let value = object[field]
     else { return "?" }
     if let text = value as? String { return text }
-    guard let encoded = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed])
+    guard
+      let encoded = try? JSONSerialization.data(
+        withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed])
     else { return "?" }
     return String(decoding: encoded, as: UTF8.self)
   }
@@ -43,7 +45,8 @@ enum Formatting {
   }
 
   static func quoted(_ text: String) -> String {
-    "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+    "\""
+      + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
       .replacingOccurrences(of: "\n", with: "\\n") + "\""
   }
 
@@ -52,8 +55,16 @@ enum Formatting {
   }
 
   static func options(_ options: EffectiveOptions) -> [(field: String, value: String, origin: String)] {
-    options.setFields.map { field in
+    let fields = options.setFields.map { field in
       (field, compactJSON(of: field, in: options.values), options.origins[field]!.description)
     }
+    let headers = options.headerManipulations.map { layer in
+      var policy = Policy()
+      policy.headerManipulation = layer.manipulation
+      return (
+        "headerManipulation", compactJSON(of: "headerManipulation", in: policy), layer.origin.description
+      )
+    }
+    return fields + headers
   }
 }

@@ -14,9 +14,12 @@ public struct RoutesReport: Sendable {
       for listener in translation.config.listeners {
         let port = listener.port.map { ":\($0)" } ?? ""
         out.append(
-          "  listener \(listener.portName)\(port) from \(listener.virtualGateways.map(\.qualifiedName).joined(separator: ", "))")
+          "  listener \(listener.portName)\(port) from \(listener.virtualGateways.map(\.qualifiedName).joined(separator: ", "))"
+        )
         for chain in listener.filterChains {
-          if !chain.serverNames.isEmpty { out.append("    server names: \(chain.serverNames.joined(separator: ", "))") }
+          if !chain.serverNames.isEmpty {
+            out.append("    server names: \(chain.serverNames.joined(separator: ", "))")
+          }
           for host in chain.virtualHosts { out += hostLines(host, statuses: translation.statuses) }
         }
       }
@@ -39,9 +42,12 @@ public struct RoutesReport: Sendable {
         out.append("         option:  \(option.field) = \(option.value)  [\(option.origin)]")
       }
       if !route.labels.isEmpty {
-        out.append("         labels:  " + route.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))
+        out.append(
+          "         labels:  "
+            + route.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))
       }
-      out.append("         chain:   " + Formatting.chain(route.chain).joined(separator: "\n                  "))
+      out.append(
+        "         chain:   " + Formatting.chain(route.chain).joined(separator: "\n                  "))
       for link in route.chain where !involved.contains(link.resource) { involved.append(link.resource) }
     }
     let warnings = statuses.filter { involved.contains($0.resource) }.flatMap { $0.warnings + $0.errors }

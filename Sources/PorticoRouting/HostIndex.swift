@@ -36,7 +36,8 @@ struct HostIndex: Sendable {
   func host(for authority: Substring) -> Int? {
     let name = Self.hostName(of: authority)
     // Hosts arrive lowercase almost always; fold only when they do not.
-    let folded = name.utf8.contains(where: { (0x41...0x5A).contains($0) }) ? Substring(name.asciiLowercased) : name
+    let folded =
+      name.utf8.contains(where: { (0x41...0x5A).contains($0) }) ? Substring(name.asciiLowercased) : name
     if let position = exact[folded] { return position }
     let count = folded.utf8.count
     // A wildcard never matches an empty part: the host must be longer than the fixed part.

@@ -10,7 +10,9 @@ extension RouteMatcher {
   /// The first condition `request` fails, or nil when the matcher matches it.
   public func firstMismatch<Request: RequestView>(_ request: Request) -> Mismatch? {
     if !path.matches(request.path) { return .path }
-    for method in methods where !request.method.elementsEqual(method) { return .method(expected: method) }
+    for method in methods where !request.method.utf8.elementsEqual(method.utf8) {
+      return .method(expected: method)
+    }
     for (index, header) in headers.enumerated() where !header.matches(request) {
       return .header(index: index)
     }
@@ -58,7 +60,7 @@ extension HeaderCondition.Value {
   func accepts(_ value: Substring) -> Bool {
     switch self {
     case .present: return true
-    case .exact(let expected): return value.elementsEqual(expected)
+    case .exact(let expected): return value.utf8.elementsEqual(expected.utf8)
     case .regex(let compiled): return compiled.regex.matchesWhole(value)
     }
   }
@@ -77,7 +79,7 @@ extension QueryCondition {
     for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
       let equals = pair.firstIndex(of: "=")
       let rawName = equals.map { pair[..<$0] } ?? pair
-      guard QueryText.decode(rawName).elementsEqual(name) else { continue }
+      guard QueryText.decode(rawName).utf8.elementsEqual(name.utf8) else { continue }
       let rawValue = equals.map { pair[pair.index(after: $0)...] } ?? ""
       return value.accepts(QueryText.decode(rawValue))
     }

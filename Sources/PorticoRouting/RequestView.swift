@@ -48,7 +48,8 @@ public struct RequestHead: RequestView, Sendable {
     var pathAndQuery = String(rest[pathStart...])
     if pathAndQuery.isEmpty || pathAndQuery.hasPrefix("?") { pathAndQuery = "/" + pathAndQuery }
     let explicitHost = headers.first { $0.0.asciiLowercased == "host" }?.1
-    self.init(method: method, authority: explicitHost ?? authority, pathAndQuery: pathAndQuery, headers: headers)
+    self.init(
+      method: method, authority: explicitHost ?? authority, pathAndQuery: pathAndQuery, headers: headers)
   }
 
   public func containsHeader(_ lowercasedName: String, where body: (Substring) -> Bool) -> Bool {

@@ -57,7 +57,9 @@ struct RouteIndex: Sendable {
     }
     let path = request.path
     if let entries = exact[path] { entries.forEach(consider) }
-    if !foldedExact.isEmpty, let entries = foldedExact[Substring(path.asciiLowercased)] { entries.forEach(consider) }
+    if !foldedExact.isEmpty, let entries = foldedExact[Substring(path.asciiLowercased)] {
+      entries.forEach(consider)
+    }
     prefixes.forEachPrefix(of: path, consider)
     if !foldedPrefixes.isEmpty {
       foldedPrefixes.forEachPrefix(of: path, folding: { $0.asciiLowercased }, consider)

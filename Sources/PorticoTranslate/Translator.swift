@@ -32,11 +32,14 @@ public struct Translator: Sendable {
     let translations = gateways.map { translate(snapshot, for: $0) }
     var merged = StatusBook()
     for status in translations.flatMap(\.statuses) { merged.absorb(status) }
-    var unattached = GatewayTranslator(snapshot: snapshot, gateway: GatewayIdentity(name: "unattached"), limits: limits)
+    var unattached = GatewayTranslator(
+      snapshot: snapshot, gateway: GatewayIdentity(name: "unattached"), limits: limits)
     var detached: [VirtualHostConfig] = []
     for host in snapshot.virtualHosts
     where translations.allSatisfy({ $0.status(of: host.id)?.usage.attachedVirtualGateways.isEmpty ?? true }) {
-      if let config = unattached.buildHost(HostSource(host), gatewayOptions: nil, domains: host.spec.domains ?? []) {
+      if let config = unattached.buildHost(
+        HostSource(host), gatewayOptions: nil, domains: host.spec.domains ?? [])
+      {
         detached.append(config)
       }
     }

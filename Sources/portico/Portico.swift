@@ -57,7 +57,8 @@ struct GatewayOptions: ParsableArguments {
 }
 
 func loadFolder(_ directory: String) -> ResourceSnapshot {
-  ManifestLoader().load(directory: directory, displayRoot: directory.hasSuffix("/") ? String(directory.dropLast()) : directory)
+  ManifestLoader().load(
+    directory: directory, displayRoot: directory.hasSuffix("/") ? String(directory.dropLast()) : directory)
 }
 
 struct Validate: ParsableCommand {
@@ -125,11 +126,16 @@ struct Explain: ParsableCommand {
 
   func run() throws {
     guard let identity = try gateway.identity() else {
-      throw ValidationError("explain needs --gateway NAME (and the gateway's --namespace, --cluster, --label)")
+      throw ValidationError(
+        "explain needs --gateway NAME (and the gateway's --namespace, --cluster, --label)")
     }
     let parsedHeaders = try headers.map { header -> (String, String) in
-      guard let colon = header.firstIndex(of: ":") else { throw ValidationError("-H needs 'Name: value', got '\(header)'") }
-      return (String(header[..<colon]), header[header.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+      guard let colon = header.firstIndex(of: ":") else {
+        throw ValidationError("-H needs 'Name: value', got '\(header)'")
+      }
+      return (
+        String(header[..<colon]), header[header.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+      )
     }
     guard let request = RequestHead(method: method, url: url, headers: parsedHeaders) else {
       throw ValidationError("'\(url)' is not an absolute http(s) URL")

@@ -1,6 +1,5 @@
-import XCTest
-
 import PorticoAPI
+import XCTest
 
 /// Which apiVersion serves which kind (§11.9), unknown kinds, and kinds that load with a warning.
 final class APIGroupTests: XCTestCase {
@@ -77,7 +76,8 @@ final class APIGroupTests: XCTestCase {
         XCTAssertEqual(selector?.labels, ["exposed": "yes"])
         XCTAssertEqual(gateway.spec.ingressGatewaySelectors?.first?.portName, "http")
         XCTAssertEqual(
-          gateway.spec.ingressGatewaySelectors?.first?.destinationSelectors?.first?.kubeServiceMatcher?.clusters,
+          gateway.spec.ingressGatewaySelectors?.first?.destinationSelectors?.first?.kubeServiceMatcher?
+            .clusters,
           ["east"])
       }
       if let host = snapshot.virtualHosts.first {
@@ -85,7 +85,8 @@ final class APIGroupTests: XCTestCase {
         XCTAssertEqual(host.id, ResourceID(.virtualHost, namespace: "store", name: "store"))
         XCTAssertEqual(host.labels, ["exposed": "yes"])
         XCTAssertEqual(host.spec.domains, ["store.example.com"])
-        XCTAssertEqual(host.spec.routes?.first?.delegateAction?.refs, [ObjectRef(name: "orders", namespace: "team")])
+        XCTAssertEqual(
+          host.spec.routes?.first?.delegateAction?.refs, [ObjectRef(name: "orders", namespace: "team")])
       }
       if let table = snapshot.routeTables.first {
         XCTAssertEqual(table.apiVersion, version)
@@ -125,7 +126,8 @@ final class APIGroupTests: XCTestCase {
       XCTAssertEqual(policy.id, ResourceID(.trafficPolicy, namespace: "team", name: "timeouts"))
       XCTAssertEqual(policy.metadata.creationTimestamp, "2024-01-01T00:00:00Z")
       XCTAssertEqual(policy.spec.routeSelector?.first?.routeLabelMatcher, ["tier": "gold"])
-      XCTAssertEqual(policy.spec.routeSelector?.first?.routeTableRefs, [ObjectRef(name: "orders", namespace: "team")])
+      XCTAssertEqual(
+        policy.spec.routeSelector?.first?.routeTableRefs, [ObjectRef(name: "orders", namespace: "team")])
       XCTAssertEqual(policy.spec.policy?.requestTimeout?.nanoseconds, 5_000_000_000)
       XCTAssertEqual(policy.spec.policy?.retries?.attempts, 3)
       XCTAssertEqual(policy.spec.policy?.retries?.perTryTimeout?.nanoseconds, 2_000_000_000)
@@ -329,7 +331,8 @@ final class APIGroupTests: XCTestCase {
 
     let missingVersion = load("kind: Service\nmetadata: {name: x}\n", file: "v.yaml")
     XCTAssertEqual(
-      missingVersion.errors.map(\.description), ["v.yaml:1:1: apiVersion: missing required field 'apiVersion'"])
+      missingVersion.errors.map(\.description),
+      ["v.yaml:1:1: apiVersion: missing required field 'apiVersion'"])
   }
 
   func testMissingMetadataNameIsAnError() {
@@ -342,7 +345,8 @@ final class APIGroupTests: XCTestCase {
       spec: {}
       """,
       file: "noname.yaml")
-    let error = expectDiagnostic(snapshot.errors, at: "metadata.name", containing: "missing required field 'name'")
+    let error = expectDiagnostic(
+      snapshot.errors, at: "metadata.name", containing: "missing required field 'name'")
     // Placed at the metadata mapping, which is where the field is missing.
     assertLocation(error, "noname.yaml", 4, 3)
     XCTAssertTrue(snapshot.routeTables.isEmpty)

@@ -1,6 +1,5 @@
-import XCTest
-
 import PorticoAPI
+import XCTest
 
 /// The positioned decoder: unknown fields, type errors, multi-document and JSON input, route isolation and
 /// broken resources.
@@ -67,7 +66,9 @@ final class DecodingTests: XCTestCase {
     let snapshot = load(text, file: "teams/orders.yaml")
     XCTAssertEqual(
       snapshot.errors.map(\.description),
-      ["teams/orders.yaml:14:9: spec.routes[1].matchers[0].uri: give exactly one of exact, prefix, regex, suffix"])
+      [
+        "teams/orders.yaml:14:9: spec.routes[1].matchers[0].uri: give exactly one of exact, prefix, regex, suffix"
+      ])
   }
 
   func testUnknownFieldsAtSeveralLevels() {
@@ -87,7 +88,8 @@ final class DecodingTests: XCTestCase {
       snapshot.errors.map(\.description),
       [
         "rt.yaml:5:3: metadata.lables: unknown field 'lables' (known fields: annotations, clusterName, "
-          + "creationTimestamp, generation, labels, name, namespace, resourceVersion, uid)",
+          + "creationTimestamp, deletionGracePeriodSeconds, deletionTimestamp, finalizers, generation, labels, "
+          + "managedFields, name, namespace, ownerReferences, resourceVersion, selfLink, uid)",
         "rt.yaml:7:3: spec.wieght: unknown field 'wieght' (known fields: routes, weight)",
         "rt.yaml:9:1: colour: unknown field 'colour' (known fields: apiVersion, kind, metadata, spec, status)",
       ])
@@ -117,13 +119,13 @@ final class DecodingTests: XCTestCase {
         routes: """
           - directResponseAction: {status: 200}
           """)
-        + """
-        status:
-          state: ACCEPTED
-          observedGeneration: 3
-          errors: []
-          anything: {nested: [1, 2, {deep: true}]}
-        """)
+          + """
+          status:
+            state: ACCEPTED
+            observedGeneration: 3
+            errors: []
+            anything: {nested: [1, 2, {deep: true}]}
+          """)
     assertNoDiagnostics(snapshot)
     XCTAssertEqual(snapshot.routeTables.count, 1)
   }
@@ -253,7 +255,8 @@ final class DecodingTests: XCTestCase {
       ("address", "~", "'address' must not be null"),
     ]
     for (field, value, message) in cases {
-      let endpoint = field == "port" ? "{address: a.example.com, port: \(value)}" : "{address: \(value), port: 80}"
+      let endpoint =
+        field == "port" ? "{address: a.example.com, port: \(value)}" : "{address: \(value), port: 80}"
       let text = """
         apiVersion: portico.dev/v1
         kind: StaticDestination
@@ -282,7 +285,8 @@ final class DecodingTests: XCTestCase {
           tls:
             insecureSkipVerify: \(value)
         """)
-      let error = expectDiagnostic(snapshot.errors, at: "spec.tls.insecureSkipVerify", containing: "expected true or false")
+      let error = expectDiagnostic(
+        snapshot.errors, at: "spec.tls.insecureSkipVerify", containing: "expected true or false")
       XCTAssertEqual(error?.location?.line, 7, value)
       XCTAssertEqual(error?.location?.column, 25, value)
     }
@@ -375,7 +379,9 @@ final class DecodingTests: XCTestCase {
           redirectAction: {pathRedirect: /new, responseCode: FOUND}
         """)
     let snapshot = load(text, file: "rt.yaml")
-    guard let routes = snapshot.routeTables.first?.spec.routes else { return XCTFail("the route table did not load") }
+    guard let routes = snapshot.routeTables.first?.spec.routes else {
+      return XCTFail("the route table did not load")
+    }
     XCTAssertEqual(routes.map(\.failedToDecode), [false, true, true, true, false])
     XCTAssertEqual(routes.first?.name, "ok")
     XCTAssertEqual(routes.last?.name, "also-ok")
@@ -410,7 +416,8 @@ final class DecodingTests: XCTestCase {
             directResponseAction: {status: 200}
           """))
     XCTAssertEqual(host.virtualHosts.first?.spec.routes?.map(\.failedToDecode), [true, false])
-    expectDiagnostic(host.errors, at: "spec.routes[0].matchers[0].method", containing: "expected a string, found a list")
+    expectDiagnostic(
+      host.errors, at: "spec.routes[0].matchers[0].method", containing: "expected a string, found a list")
     XCTAssertEqual(host.errors.count, 1, describe(host.errors))
 
     let gateway = load(
@@ -429,7 +436,8 @@ final class DecodingTests: XCTestCase {
                     directResponseAction: {status: teapot}
           """))
     XCTAssertEqual(gateway.virtualGateways.count, 1)
-    let inline = gateway.virtualGateways.first?.spec.connectionHandlers?.first?.http?.routeConfig?.first?.virtualHost
+    let inline = gateway.virtualGateways.first?.spec.connectionHandlers?.first?.http?.routeConfig?.first?
+      .virtualHost
     XCTAssertEqual(inline?.routes?.map(\.failedToDecode), [false, true])
     expectDiagnostic(
       gateway.errors,
@@ -514,7 +522,8 @@ final class DecodingTests: XCTestCase {
       metadata: {name: d}
       spec: {endpoints: [{address: a, port: big}]}
       """)
-    XCTAssertEqual(snapshot.broken.map(\.id), [ResourceID(.staticDestination, namespace: "default", name: "d")])
+    XCTAssertEqual(
+      snapshot.broken.map(\.id), [ResourceID(.staticDestination, namespace: "default", name: "d")])
     XCTAssertEqual(snapshot.broken.first?.labels, [:])
     XCTAssertTrue(snapshot.staticDestinations.isEmpty)
   }
@@ -554,7 +563,8 @@ final class DecodingTests: XCTestCase {
           - tcp: {tcpHosts: [{name: db}]}
           """))
     XCTAssertTrue(snapshot.errors.isEmpty, describe(snapshot.errors))
-    expectDiagnostic(snapshot.warnings, .warning, at: "spec.connectionHandlers[0].tcp", containing: "not implemented")
+    expectDiagnostic(
+      snapshot.warnings, .warning, at: "spec.connectionHandlers[0].tcp", containing: "not implemented")
     XCTAssertEqual(snapshot.virtualGateways.count, 1)
   }
 
@@ -565,7 +575,8 @@ final class DecodingTests: XCTestCase {
     init(from decoder: Decoder) throws {
       value = try decoder.singleValueContainer().decode(Int.self)
       guard value % 2 == 0 else {
-        throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "must be even"))
+        throw DecodingError.dataCorrupted(
+          .init(codingPath: decoder.codingPath, debugDescription: "must be even"))
       }
     }
   }

@@ -1,14 +1,14 @@
 import Foundation
-import XCTest
-
 import PorticoAPI
+import XCTest
 
 /// How field paths, locations and diagnostics render: the `file:line:column: path: message` form.
 final class DiagnosticFormattingTests: XCTestCase {
   // MARK: FieldPath
 
   func testFieldPathRendering() {
-    XCTAssertEqual(FieldPath(["spec", "routes", 1, "matchers", 0, "uri"]).description, "spec.routes[1].matchers[0].uri")
+    XCTAssertEqual(
+      FieldPath(["spec", "routes", 1, "matchers", 0, "uri"]).description, "spec.routes[1].matchers[0].uri")
     XCTAssertEqual(FieldPath(["spec"]).description, "spec")
     XCTAssertEqual(FieldPath().description, "")
     XCTAssertEqual(FieldPath([0, "name"]).description, "[0].name")
@@ -47,7 +47,8 @@ final class DiagnosticFormattingTests: XCTestCase {
   // MARK: SourceLocation and Diagnostic
 
   func testSourceLocationDescription() {
-    XCTAssertEqual(SourceLocation(file: "teams/orders.yaml", line: 14, column: 9).description, "teams/orders.yaml:14:9")
+    XCTAssertEqual(
+      SourceLocation(file: "teams/orders.yaml", line: 14, column: 9).description, "teams/orders.yaml:14:9")
   }
 
   func testDiagnosticDescription() {
@@ -57,10 +58,13 @@ final class DiagnosticFormattingTests: XCTestCase {
 
     XCTAssertEqual(
       Diagnostic(.error, at: location, path: path, message).description,
-      "teams/orders.yaml:14:9: spec.routes[1].matchers[0].uri: give exactly one of exact, prefix, regex, suffix")
-    XCTAssertEqual(Diagnostic(.error, at: location, message).description, "teams/orders.yaml:14:9: \(message)")
+      "teams/orders.yaml:14:9: spec.routes[1].matchers[0].uri: give exactly one of exact, prefix, regex, suffix"
+    )
     XCTAssertEqual(
-      Diagnostic(.warning, at: nil, path: path, message).description, "spec.routes[1].matchers[0].uri: \(message)")
+      Diagnostic(.error, at: location, message).description, "teams/orders.yaml:14:9: \(message)")
+    XCTAssertEqual(
+      Diagnostic(.warning, at: nil, path: path, message).description,
+      "spec.routes[1].matchers[0].uri: \(message)")
     XCTAssertEqual(Diagnostic(.error, at: nil, "cannot read 'x'").description, "cannot read 'x'")
   }
 
@@ -79,7 +83,8 @@ final class DiagnosticFormattingTests: XCTestCase {
 
   func testDiagnosticEncodesForTools() throws {
     let diagnostic = Diagnostic(
-      .error, at: SourceLocation(file: "a.yaml", line: 2, column: 3), path: ["spec", "x"], "unknown field 'x'")
+      .error, at: SourceLocation(file: "a.yaml", line: 2, column: 3), path: ["spec", "x"], "unknown field 'x'"
+    )
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     let json = String(decoding: try encoder.encode(diagnostic), as: UTF8.self)
@@ -112,9 +117,11 @@ final class DiagnosticFormattingTests: XCTestCase {
   // MARK: Resource identity
 
   func testResourceIDDescriptionAndOrder() {
-    XCTAssertEqual(ResourceID(.routeTable, namespace: "team", name: "orders").description, "RouteTable team/orders")
     XCTAssertEqual(
-      ResourceID(.service, namespace: "team", name: "orders", cluster: "east").description, "Service east/team/orders")
+      ResourceID(.routeTable, namespace: "team", name: "orders").description, "RouteTable team/orders")
+    XCTAssertEqual(
+      ResourceID(.service, namespace: "team", name: "orders", cluster: "east").description,
+      "Service east/team/orders")
     XCTAssertEqual(ResourceID(.routeTable, namespace: "team", name: "orders").qualifiedName, "team/orders")
 
     let ids = [

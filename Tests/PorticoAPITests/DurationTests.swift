@@ -1,7 +1,6 @@
 import Foundation
-import XCTest
-
 import PorticoAPI
+import XCTest
 
 /// ManifestDuration: Go/protobuf-style durations.
 final class DurationTests: XCTestCase {
@@ -33,7 +32,10 @@ final class DurationTests: XCTestCase {
   }
 
   func testInvalidDurations() {
-    for text in ["fast", "", "15", "s", "-1s", "1.5.5s", "1 s", "1S", "1sec", "1d", "1m30", "ms100", "1e3s", "99999999999h"] {
+    for text in [
+      "fast", "", "15", "s", "-1s", "1.5.5s", "1 s", "1S", "1sec", "1d", "1m30", "ms100", "1e3s",
+      "99999999999h",
+    ] {
       let duration = ManifestDuration(text)
       XCTAssertNil(duration.nanoseconds, text)
       XCTAssertFalse(duration.isValid, text)
@@ -51,7 +53,8 @@ final class DurationTests: XCTestCase {
     XCTAssertEqual(ManifestDuration(nanoseconds: 0).text, "0s")
     // Formatted text parses back to the same value.
     for nanoseconds: Int64 in [0, 1, 999, 1_000_000, 1_500_000_000, 90_000_000_000] {
-      XCTAssertEqual(ManifestDuration(ManifestDuration(nanoseconds: nanoseconds).text).nanoseconds, nanoseconds)
+      XCTAssertEqual(
+        ManifestDuration(ManifestDuration(nanoseconds: nanoseconds).text).nanoseconds, nanoseconds)
     }
   }
 
@@ -87,7 +90,8 @@ final class DurationTests: XCTestCase {
             directResponseAction: {status: 200}
           """))
     expectDiagnostic(
-      snapshot.errors, at: "spec.routes[0].options.requestTimeout", containing: "expected a string, found a mapping")
+      snapshot.errors, at: "spec.routes[0].options.requestTimeout",
+      containing: "expected a string, found a mapping")
     XCTAssertEqual(snapshot.routeTables.first?.spec.routes?.map(\.failedToDecode), [true, false])
   }
 }

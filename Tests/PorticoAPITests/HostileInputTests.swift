@@ -1,7 +1,6 @@
 import Foundation
-import XCTest
-
 import PorticoAPI
+import XCTest
 
 /// Input that is broken, malicious or just enormous: it must never crash or hang, and must yield errors.
 final class HostileInputTests: XCTestCase {
@@ -74,14 +73,16 @@ final class HostileInputTests: XCTestCase {
 
   func testTabIndentation() {
     let error = expectFileError(
-      "apiVersion: v1\nkind: Service\nmetadata:\n\tname: x\n", containing: "found character that cannot start any token")
+      "apiVersion: v1\nkind: Service\nmetadata:\n\tname: x\n",
+      containing: "found character that cannot start any token")
     XCTAssertEqual(error?.location?.line, 4)
     XCTAssertEqual(error?.location?.column, 1)
   }
 
   func testBadIndentation() {
     let error = expectFileError(
-      "apiVersion: v1\nkind: Service\nmetadata:\n  name: x\n namespace: y\n", containing: "did not find expected key")
+      "apiVersion: v1\nkind: Service\nmetadata:\n  name: x\n namespace: y\n",
+      containing: "did not find expected key")
     XCTAssertEqual(error?.location?.line, 5)
     XCTAssertEqual(error?.location?.column, 2)
   }
@@ -103,7 +104,8 @@ final class HostileInputTests: XCTestCase {
   }
 
   func testControlCharactersAreRejected() {
-    expectFileError("apiVersion: v1\nkind: Service\nmetadata: {name: \"a\u{0}b\"}\n", containing: "invalid YAML")
+    expectFileError(
+      "apiVersion: v1\nkind: Service\nmetadata: {name: \"a\u{0}b\"}\n", containing: "invalid YAML")
     expectFileError("apiVersion: v1\nkind: Service\nmetadata: {name: a\u{1}b}\n", containing: "invalid YAML")
   }
 
@@ -189,7 +191,8 @@ final class HostileInputTests: XCTestCase {
 
   func testHugeScalar() {
     let name = String(repeating: "a", count: 5_000_000)
-    let text = "apiVersion: portico.dev/v1\nkind: RouteTable\nmetadata:\n  name: \(name)\n  namespace: team\nspec: {}\n"
+    let text =
+      "apiVersion: portico.dev/v1\nkind: RouteTable\nmetadata:\n  name: \(name)\n  namespace: team\nspec: {}\n"
     let snapshot = load(text)
     // Loading or refusing are both fine; crashing is not.
     if let table = snapshot.routeTables.first {
@@ -215,7 +218,9 @@ final class HostileInputTests: XCTestCase {
       "  l0: &l0 [" + Array(repeating: "lol", count: 10).joined(separator: ", ") + "]",
     ]
     for level in 1..<10 {
-      lines.append("  l\(level): &l\(level) [" + Array(repeating: "*l\(level - 1)", count: 10).joined(separator: ", ") + "]")
+      lines.append(
+        "  l\(level): &l\(level) [" + Array(repeating: "*l\(level - 1)", count: 10).joined(separator: ", ")
+          + "]")
     }
     let text = lines.joined(separator: "\n") + "\n"
 
@@ -236,7 +241,9 @@ final class HostileInputTests: XCTestCase {
       "  l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]",
     ]
     for level in 1..<12 {
-      lines.append("  l\(level): &l\(level) [" + Array(repeating: "*l\(level - 1)", count: 10).joined(separator: ", ") + "]")
+      lines.append(
+        "  l\(level): &l\(level) [" + Array(repeating: "*l\(level - 1)", count: 10).joined(separator: ", ")
+          + "]")
     }
     var snapshot = ResourceSnapshot()
     let duration = elapsed { snapshot = load(lines.joined(separator: "\n") + "\n") }
@@ -259,7 +266,8 @@ final class HostileInputTests: XCTestCase {
   }
 
   func testUnknownAlias() {
-    let error = expectFileError("apiVersion: v1\nkind: Service\nmetadata: *nope\n", containing: "unknown alias *nope")
+    let error = expectFileError(
+      "apiVersion: v1\nkind: Service\nmetadata: *nope\n", containing: "unknown alias *nope")
     XCTAssertEqual(error?.location?.line, 3)
     XCTAssertEqual(error?.location?.column, 11)
   }
@@ -269,6 +277,7 @@ final class HostileInputTests: XCTestCase {
       apiVersion: v1
       kind: Service
       metadata: &meta {name: a, namespace: team}
+      spec: {ports: [{port: 80}]}
       ---
       apiVersion: v1
       kind: Service
@@ -277,6 +286,7 @@ final class HostileInputTests: XCTestCase {
     let snapshot = load(text)
     XCTAssertEqual(snapshot.errors.count, 1)
     XCTAssertEqual(snapshot.errors.first?.message.contains("unknown alias *meta"), true)
+    XCTAssertEqual(snapshot.services.map(\.name), ["a"], "documents before a syntax error still load")
   }
 
   func testLegitimateAliasesWork() {
@@ -293,7 +303,8 @@ final class HostileInputTests: XCTestCase {
       """
     let snapshot = load(text)
     assertNoDiagnostics(snapshot)
-    XCTAssertEqual(snapshot.routeTables.first?.spec.routes?.map(\.name), ["ok", "ok", "other", "same-matchers"])
+    XCTAssertEqual(
+      snapshot.routeTables.first?.spec.routes?.map(\.name), ["ok", "ok", "other", "same-matchers"])
     XCTAssertEqual(snapshot.routeTables.first?.spec.routes?.last?.matchers?.first?.uri?.prefix, "/x")
   }
 
@@ -322,9 +333,12 @@ final class HostileInputTests: XCTestCase {
 
   func testRandomTokenSoupNeverCrashes() {
     let tokens = [
-      "[", "]", "{", "}", ":", ": ", "- ", "-", " ", "  ", "\n", "\n  ", "&a ", "*a", "&b ", "*b", "'", "\"", "a",
-      "kind", "RouteTable", "apiVersion", "portico.dev/v1", "spec", "routes", "metadata", "name", "?", "|", ">",
-      "#", "!", "!!str ", "%", "@", "`", ",", "---\n", "...\n", "\t", "\\", "0", "-1", "1e9", "null", "~", "é",
+      "[", "]", "{", "}", ":", ": ", "- ", "-", " ", "  ", "\n", "\n  ", "&a ", "*a", "&b ", "*b", "'", "\"",
+      "a",
+      "kind", "RouteTable", "apiVersion", "portico.dev/v1", "spec", "routes", "metadata", "name", "?", "|",
+      ">",
+      "#", "!", "!!str ", "%", "@", "`", ",", "---\n", "...\n", "\t", "\\", "0", "-1", "1e9", "null", "~",
+      "é",
     ]
     var generator = SplitMix64(seed: 0x5eed)
     for _ in 0..<400 {
@@ -360,7 +374,8 @@ final class HostileInputTests: XCTestCase {
     assertNoDiagnostics(snapshot)
     XCTAssertEqual(snapshot.routeTables.count, count)
     XCTAssertEqual(
-      snapshot.routeTables.first { $0.name == "rt-999" }?.spec.routes?.first?.delegateAction?.refs?.first?.name, "rt-0")
+      snapshot.routeTables.first { $0.name == "rt-999" }?.spec.routes?.first?.delegateAction?.refs?.first?
+        .name, "rt-0")
   }
 }
 

@@ -1,7 +1,6 @@
 import Foundation
-import XCTest
-
 import PorticoAPI
+import XCTest
 
 /// Loading several files and folders: every error at once, duplicates, file discovery.
 final class ManifestLoaderTests: XCTestCase {
@@ -12,39 +11,40 @@ final class ManifestLoaderTests: XCTestCase {
       (
         name: "a.yaml",
         text: """
-          apiVersion: portico.dev/v1
-          kind: RouteTable
-          metadata: {name: a, namespace: team}
-          spec: {wieght: 1}
-          """
+        apiVersion: portico.dev/v1
+        kind: RouteTable
+        metadata: {name: a, namespace: team}
+        spec: {wieght: 1}
+        """
       ),
       (name: "b.yaml", text: "apiVersion: v1\nkind: Service\nmetadata:\n\tname: x\n"),
       (
         name: "c.yaml",
         text: """
-          apiVersion: portico.dev/v1
-          kind: VirtualHost
-          metadata: {name: c, namespace: team}
-          spec:
-            domains: ["a.*.com"]
-            routes: [{directResponseAction: {status: 200}}]
-          """
+        apiVersion: portico.dev/v1
+        kind: VirtualHost
+        metadata: {name: c, namespace: team}
+        spec:
+          domains: ["a.*.com"]
+          routes: [{directResponseAction: {status: 200}}]
+        """
       ),
       (
         name: "d.yaml",
         text: """
-          apiVersion: portico.dev/v1
-          kind: RouteTable
-          metadata: {name: d, namespace: team}
-          spec: {weight: many}
-          """
+        apiVersion: portico.dev/v1
+        kind: RouteTable
+        metadata: {name: d, namespace: team}
+        spec: {weight: many}
+        """
       ),
       (name: "e.yaml", text: "apiVersion: portico.dev/v1\nkind: Nonsense\nmetadata: {name: e}\n"),
       (name: "f.yaml", text: routeTableYAML(name: "f", routes: "- directResponseAction: {status: 200}")),
     ])
     let errors = snapshot.errors
     XCTAssertEqual(
-      errors.map { $0.location?.file ?? "-" }, ["a.yaml", "b.yaml", "c.yaml", "d.yaml", "e.yaml"], describe(errors))
+      errors.map { $0.location?.file ?? "-" }, ["a.yaml", "b.yaml", "c.yaml", "d.yaml", "e.yaml"],
+      describe(errors))
     expectDiagnostic(errors, at: "spec.wieght", containing: "unknown field 'wieght'")
     XCTAssertEqual(errors.dropFirst().first?.message.contains("invalid YAML"), true)
     expectDiagnostic(errors, at: "spec.domains[0]", containing: "invalid wildcard")
@@ -113,7 +113,9 @@ final class ManifestLoaderTests: XCTestCase {
   func testDuplicateAcrossFiles() {
     let first = routeTableYAML(name: "orders", routes: "- directResponseAction: {status: 200}")
     let second = routeTableYAML(name: "orders", routes: "- directResponseAction: {status: 204}")
-    let snapshot = ManifestLoader().load(files: [(name: "a.yaml", text: first), (name: "b.yaml", text: second)])
+    let snapshot = ManifestLoader().load(files: [
+      (name: "a.yaml", text: first), (name: "b.yaml", text: second),
+    ])
     XCTAssertEqual(
       snapshot.errors.map(\.description),
       ["b.yaml:3:12: metadata.name: duplicate RouteTable team/orders; first defined at a.yaml:3:12"])
@@ -220,7 +222,8 @@ final class ManifestLoaderTests: XCTestCase {
     )
     try write("upper.YML", routeTableYAML(name: "upper", routes: "- directResponseAction: {status: 200}"))
     try write(".hidden.yaml", routeTableYAML(name: "hidden", routes: "- directResponseAction: {status: 200}"))
-    try write(".git/inside.yaml", routeTableYAML(name: "in-git", routes: "- directResponseAction: {status: 200}"))
+    try write(
+      ".git/inside.yaml", routeTableYAML(name: "in-git", routes: "- directResponseAction: {status: 200}"))
     try write("notes.txt", "{{{ not yaml")
     try write("README.md", "# not a manifest: [")
 
@@ -229,7 +232,8 @@ final class ManifestLoaderTests: XCTestCase {
     XCTAssertEqual(
       snapshot.errors.map(\.description),
       ["config/teams/orders.yaml:5:3: spec.colour: unknown field 'colour' (known fields: routes, weight)"])
-    XCTAssertEqual(snapshot.routeTables.first { $0.name == "orders" }?.source.file, "config/teams/orders.yaml")
+    XCTAssertEqual(
+      snapshot.routeTables.first { $0.name == "orders" }?.source.file, "config/teams/orders.yaml")
 
     // A display root with a trailing slash does not double it; without one, the folder's own path is shown.
     let slashed = ManifestLoader().load(directory: root.path, displayRoot: "config/")
@@ -255,7 +259,8 @@ final class ManifestLoaderTests: XCTestCase {
       .appendingPathComponent("portico-missing-\(UUID().uuidString)").path
     let snapshot = ManifestLoader().load(directory: path)
     XCTAssertEqual(snapshot.errors.count, 1)
-    XCTAssertEqual(snapshot.errors.first?.message.hasPrefix("cannot read configuration folder '\(path)'"), true)
+    XCTAssertEqual(
+      snapshot.errors.first?.message.hasPrefix("cannot read configuration folder '\(path)'"), true)
     XCTAssertNil(snapshot.errors.first?.location)
   }
 

@@ -1,6 +1,5 @@
-import XCTest
-
 import PorticoAPI
+import XCTest
 
 /// PorticoCore's PrefixTrie and ASCII helpers (PorticoCore is re-exported by PorticoAPI).
 final class PrefixTrieTests: XCTestCase {

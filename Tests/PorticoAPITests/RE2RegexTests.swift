@@ -1,7 +1,6 @@
 import Foundation
-import XCTest
-
 import PorticoAPI
+import XCTest
 
 /// RE2Regex (PorticoCore, re-exported by PorticoAPI) and the snapshot's RegexTable.
 final class RE2RegexTests: XCTestCase {
@@ -73,7 +72,9 @@ final class RE2RegexTests: XCTestCase {
   func testRejectedPatterns() {
     for pattern in [#"(a)\1"#, "(?=x)", "a(?!b)", "(?<=a)b", "(unclosed", "[", "a{1001}"] {
       XCTAssertThrowsError(try RE2Regex(pattern), pattern) { error in
-        guard let error = error as? RE2Regex.CompileError else { return XCTFail("wrong error type: \(error)") }
+        guard let error = error as? RE2Regex.CompileError else {
+          return XCTFail("wrong error type: \(error)")
+        }
         XCTAssertEqual(error.pattern, pattern)
         XCTAssertFalse(error.reason.isEmpty)
         XCTAssertTrue(error.description.hasPrefix("invalid regex '\(pattern)': "), error.description)

@@ -1,7 +1,6 @@
 import Foundation
-import XCTest
-
 import PorticoAPI
+import XCTest
 
 /// Kubernetes-shaped Secrets (§11.10): base64 `data`, `stringData`, and values that never show.
 final class SecretTests: XCTestCase {
@@ -106,7 +105,8 @@ final class SecretTests: XCTestCase {
     // The keys are fine to show.
     XCTAssertTrue(secret.spec.description.contains("tls.crt"))
     XCTAssertEqual(
-      secret.spec.description, #"Secret(type: kubernetes.io/tls, keys: ["password", "tls.crt", "tls.key"], values: <redacted>)"#)
+      secret.spec.description,
+      #"Secret(type: kubernetes.io/tls, keys: ["password", "tls.crt", "tls.key"], values: <redacted>)"#)
   }
 
   func testValuesNeverAppearWhenEncoded() throws {

@@ -1,7 +1,6 @@
 import Foundation
-import XCTest
-
 import PorticoAPI
+import XCTest
 
 // Shared helpers for the PorticoAPI tests. They are free functions (not actor-isolated), so that every test
 // class can use them under Swift 6 strict concurrency.

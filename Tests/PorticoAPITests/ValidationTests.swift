@@ -1,6 +1,5 @@
-import XCTest
-
 import PorticoAPI
+import XCTest
 
 /// What the Validator checks after decoding: regexes, durations, domains, TLS, one-of choices and ranges.
 final class ValidationTests: XCTestCase {
@@ -16,8 +15,10 @@ final class ValidationTests: XCTestCase {
     for item in cases {
       let snapshot = load(routeTableYAML(routes: item.yaml))
       expectDiagnostic(
-        snapshot.allDiagnostics, item.severity, at: item.path, containing: item.message, file: file, line: line)
-      XCTAssertEqual(snapshot.routeTables.count, 1, "validation errors must not drop the resource", file: file, line: line)
+        snapshot.allDiagnostics, item.severity, at: item.path, containing: item.message, file: file,
+        line: line)
+      XCTAssertEqual(
+        snapshot.routeTables.count, 1, "validation errors must not drop the resource", file: file, line: line)
     }
   }
 
@@ -50,11 +51,13 @@ final class ValidationTests: XCTestCase {
     let errors = snapshot.errors
     XCTAssertEqual(errors.count, 2, describe(errors))
 
-    let backreference = expectDiagnostic(errors, at: "spec.routes[0].matchers[0].uri.regex", containing: #"regex '(a)\1'"#)
+    let backreference = expectDiagnostic(
+      errors, at: "spec.routes[0].matchers[0].uri.regex", containing: #"regex '(a)\1'"#)
     assertLocation(backreference, "regex.yaml", 9, 9)
     XCTAssertEqual(backreference?.message.contains("RE2"), true)
 
-    let lookahead = expectDiagnostic(errors, at: "spec.routes[1].matchers[0].uri.regex", containing: "regex '/(?=x)'")
+    let lookahead = expectDiagnostic(
+      errors, at: "spec.routes[1].matchers[0].uri.regex", containing: "regex '/(?=x)'")
     assertLocation(lookahead, "regex.yaml", 13, 13)
 
     // The table still loads, with its diagnostics attached.
@@ -189,13 +192,15 @@ final class ValidationTests: XCTestCase {
           - options: {connectionPoolSettings: {tcp: {connectTimeout: 1x}, http: {idleTimeout: 1h}}}
             directResponseAction: {status: 200}
           """,
-        path: "spec.routes[0].options.connectionPoolSettings.tcp.connectTimeout", message: "invalid duration '1x'"),
+        path: "spec.routes[0].options.connectionPoolSettings.tcp.connectTimeout",
+        message: "invalid duration '1x'"),
       Case(
         yaml: """
           - options: {connectionPoolSettings: {http: {idleTimeout: forever}}}
             directResponseAction: {status: 200}
           """,
-        path: "spec.routes[0].options.connectionPoolSettings.http.idleTimeout", message: "invalid duration 'forever'"),
+        path: "spec.routes[0].options.connectionPoolSettings.http.idleTimeout",
+        message: "invalid duration 'forever'"),
       Case(
         yaml: """
           - options: {rateLimitSettings: {requestTimeout: 1 s}}
@@ -222,7 +227,8 @@ final class ValidationTests: XCTestCase {
             directResponseAction: {status: 200}
           """))
     assertNoDiagnostics(snapshot)
-    XCTAssertEqual(snapshot.routeTables.first?.spec.routes?.map { $0.options?.requestTimeout?.nanoseconds }, [0, 0])
+    XCTAssertEqual(
+      snapshot.routeTables.first?.spec.routes?.map { $0.options?.requestTimeout?.nanoseconds }, [0, 0])
   }
 
   // MARK: Domains and server names
@@ -305,11 +311,13 @@ final class ValidationTests: XCTestCase {
     }
     let mutual = gateway(sslConfig: "{secretName: c, tlsMode: MUTUAL, verifySubjectAltName: [a]}")
     XCTAssertEqual(
-      mutual.virtualGateways.first?.spec.connectionHandlers?.first?.connectionOptions?.sslConfig?.tlsMode, .mutual)
+      mutual.virtualGateways.first?.spec.connectionHandlers?.first?.connectionOptions?.sslConfig?.tlsMode,
+      .mutual)
 
     let sslPath = "spec.connectionHandlers[0].connectionOptions.sslConfig"
     expectDiagnostic(
-      gateway(sslConfig: "{tlsMode: SIMPLE}").errors, at: sslPath, containing: "give exactly one of secretName, sslFiles")
+      gateway(sslConfig: "{tlsMode: SIMPLE}").errors, at: sslPath,
+      containing: "give exactly one of secretName, sslFiles")
     expectDiagnostic(
       gateway(sslConfig: "{tlsMode: SIMPLE, secretName: a, sslFiles: {tlsCert: c, tlsKey: k}}").errors,
       at: sslPath, containing: "give exactly one of secretName, sslFiles")
@@ -317,8 +325,10 @@ final class ValidationTests: XCTestCase {
       gateway(sslConfig: "{tlsMode: SIMPLE, secretName: a, verifySubjectAltName: [x]}").errors,
       at: sslPath + ".verifySubjectAltName", containing: "verifySubjectAltName needs tlsMode MUTUAL")
     expectDiagnostic(
-      gateway(sslConfig: "{tlsMode: SIMPLE, secretName: a}", extraOptions: "\n    httpsRedirect: true").errors,
-      at: "spec.connectionHandlers[0].connectionOptions", containing: "give at most one of sslConfig, httpsRedirect")
+      gateway(sslConfig: "{tlsMode: SIMPLE, secretName: a}", extraOptions: "\n    httpsRedirect: true")
+        .errors,
+      at: "spec.connectionHandlers[0].connectionOptions",
+      containing: "give at most one of sslConfig, httpsRedirect")
   }
 
   // MARK: Routes
@@ -365,10 +375,12 @@ final class ValidationTests: XCTestCase {
         path: "spec.routes[0].routeAction.destinations[0].options.headerManipulation.removeRequestHeaders",
         message: "invalid header name 'bad header'"),
       Case(
-        yaml: "- redirectAction: {pathRedirect: /a, prefixRewrite: /b}", path: "spec.routes[0].redirectAction",
+        yaml: "- redirectAction: {pathRedirect: /a, prefixRewrite: /b}",
+        path: "spec.routes[0].redirectAction",
         message: "give at most one of pathRedirect, prefixRewrite"),
       Case(
-        yaml: "- redirectAction: {pathRedirect: relative}", path: "spec.routes[0].redirectAction.pathRedirect",
+        yaml: "- redirectAction: {pathRedirect: relative}",
+        path: "spec.routes[0].redirectAction.pathRedirect",
         message: "pathRedirect must start with '/'"),
       Case(
         yaml: "- redirectAction: {portRedirect: 70000}", path: "spec.routes[0].redirectAction.portRedirect",
@@ -494,13 +506,15 @@ final class ValidationTests: XCTestCase {
           - options: {faultInjection: {abort: {httpStatus: 700}}}
             directResponseAction: {status: 200}
           """,
-        path: "spec.routes[0].options.faultInjection.abort.httpStatus", message: "status must be between 200 and 599"),
+        path: "spec.routes[0].options.faultInjection.abort.httpStatus",
+        message: "status must be between 200 and 599"),
       Case(
         yaml: """
           - options: {faultInjection: {fixedDelay: 1s, percentage: 150}}
             directResponseAction: {status: 200}
           """,
-        path: "spec.routes[0].options.faultInjection.percentage", message: "percentage must be between 0 and 100"),
+        path: "spec.routes[0].options.faultInjection.percentage",
+        message: "percentage must be between 0 and 100"),
       Case(
         yaml: """
           - options: {mirror: {percentage: 10}}
@@ -532,7 +546,8 @@ final class ValidationTests: XCTestCase {
           - options: {outlierDetection: {maxEjectionPercent: 150}}
             directResponseAction: {status: 200}
           """,
-        path: "spec.routes[0].options.outlierDetection.maxEjectionPercent", message: "must be between 0 and 100"),
+        path: "spec.routes[0].options.outlierDetection.maxEjectionPercent",
+        message: "must be between 0 and 100"),
       Case(
         yaml: """
           - options: {extauth: {disable: true, configRef: {name: basic}}}
@@ -587,11 +602,13 @@ final class ValidationTests: XCTestCase {
 
   func testVirtualHostChecks() {
     let noDomains = load(virtualHostYAML(spec: "routes: [{directResponseAction: {status: 200}}]"))
-    expectDiagnostic(noDomains.errors, at: "spec.domains", containing: "a virtual host needs at least one domain")
+    expectDiagnostic(
+      noDomains.errors, at: "spec.domains", containing: "a virtual host needs at least one domain")
 
     let noRoutes = load(virtualHostYAML(spec: "domains: [example.com]\nroutes: []"))
     XCTAssertTrue(noRoutes.errors.isEmpty, describe(noRoutes.errors))
-    expectDiagnostic(noRoutes.warnings, .warning, at: "spec.routes", containing: "no routes: this virtual host is ignored")
+    expectDiagnostic(
+      noRoutes.warnings, .warning, at: "spec.routes", containing: "no routes: this virtual host is ignored")
 
     let missingRoutes = load(virtualHostYAML(spec: "domains: [example.com]"))
     expectDiagnostic(missingRoutes.warnings, .warning, at: "spec.routes", containing: "no routes")
@@ -610,9 +627,11 @@ final class ValidationTests: XCTestCase {
     let oneOf = "give exactly one of drop, directResponse, rejectVirtualHost"
     expectDiagnostic(host("{}").errors, at: "spec.options.invalidRoutePolicy", containing: oneOf)
     expectDiagnostic(
-      host("{drop: {}, rejectVirtualHost: {}}").errors, at: "spec.options.invalidRoutePolicy", containing: oneOf)
+      host("{drop: {}, rejectVirtualHost: {}}").errors, at: "spec.options.invalidRoutePolicy",
+      containing: oneOf)
     expectDiagnostic(
-      host("{directResponse: {status: 42}}").errors, at: "spec.options.invalidRoutePolicy.directResponse.status",
+      host("{directResponse: {status: 42}}").errors,
+      at: "spec.options.invalidRoutePolicy.directResponse.status",
       containing: "status must be between 100 and 599")
     for valid in ["{drop: {}}", "{rejectVirtualHost: {}}", "{directResponse: {status: 404, body: gone}}"] {
       let snapshot = host(valid)
@@ -625,7 +644,8 @@ final class ValidationTests: XCTestCase {
 
   func testVirtualGatewayChecks() {
     let empty = load(virtualGatewayYAML(spec: "options: {bindAddress: 0.0.0.0}"))
-    expectDiagnostic(empty.errors, at: "spec.connectionHandlers", containing: "give at least one connection handler")
+    expectDiagnostic(
+      empty.errors, at: "spec.connectionHandlers", containing: "give at least one connection handler")
     expectDiagnostic(
       empty.warnings, .warning, at: "spec.ingressGatewaySelectors",
       containing: "no ingressGatewaySelectors: this VirtualGateway selects no gateway")
@@ -679,7 +699,8 @@ final class ValidationTests: XCTestCase {
         """)
     }
     expectDiagnostic(
-      destination("{}").errors, at: "spec.endpoints", containing: "a StaticDestination needs at least one endpoint")
+      destination("{}").errors, at: "spec.endpoints",
+      containing: "a StaticDestination needs at least one endpoint")
     expectDiagnostic(
       destination("{endpoints: [{address: a, port: 0}]}").errors, at: "spec.endpoints[0].port",
       containing: "port must be between 1 and 65535")
@@ -704,7 +725,8 @@ final class ValidationTests: XCTestCase {
         ports: [{name: http, port: 80}, {port: 81}]
       """)
     expectDiagnostic(
-      snapshot.errors, at: "spec.ports", containing: "every port needs a name when a Service has more than one")
+      snapshot.errors, at: "spec.ports",
+      containing: "every port needs a name when a Service has more than one")
   }
 
   func testTrafficPolicyChecks() {
@@ -734,7 +756,9 @@ final class ValidationTests: XCTestCase {
           trafficShift: {destinations: [{kubeService: {name: a}, virtualDestination: {name: b}}]}
       """)
     let errors = bad.errors
-    expectDiagnostic(errors, at: "spec.routeSelector[0].virtualHostSelector.expressions[0].values", containing: "Equals needs values")
+    expectDiagnostic(
+      errors, at: "spec.routeSelector[0].virtualHostSelector.expressions[0].values",
+      containing: "Equals needs values")
     expectDiagnostic(errors, at: "spec.policy.requestTimeout", containing: "invalid duration 'later'")
     expectDiagnostic(
       errors, at: "spec.policy.trafficShift.destinations[0]",

@@ -1,6 +1,5 @@
-import XCTest
-
 import PorticoAPI
+import XCTest
 
 /// The libyaml-based composer: positioned node trees, aliases, limits and failures.
 final class YAMLComposerTests: XCTestCase {
@@ -39,7 +38,8 @@ final class YAMLComposerTests: XCTestCase {
   }
 
   func testScalars() throws {
-    let root = try XCTUnwrap(compose("plain: text\nquoted: 'text'\ndouble: \"a\\tb\"\nblock: |\n  line\n").first)
+    let root = try XCTUnwrap(
+      compose("plain: text\nquoted: 'text'\ndouble: \"a\\tb\"\nblock: |\n  line\n").first)
     guard case .scalar(let plain, let isPlain)? = root["plain"]?.content else { return XCTFail() }
     XCTAssertEqual(plain, "text")
     XCTAssertTrue(isPlain)
@@ -104,7 +104,8 @@ final class YAMLComposerTests: XCTestCase {
     XCTAssertEqual(failure("? {a: b}\n: c\n")?.message, "mapping keys must be plain strings")
     XCTAssertEqual(failure("a: [1, 2\n")?.message.hasPrefix("invalid YAML: "), true)
     XCTAssertEqual(
-      failure(String(repeating: "[", count: 200))?.message, "nesting is deeper than \(YAMLComposer.maximumDepth) levels")
+      failure(String(repeating: "[", count: 200))?.message,
+      "nesting is deeper than \(YAMLComposer.maximumDepth) levels")
     XCTAssertNil(failure("a: [1, 2]\n"))
   }
 
@@ -121,11 +122,15 @@ final class YAMLComposerTests: XCTestCase {
     XCTAssertEqual(root.location(of: ["spec", "routes", 0, "matchers"]).line, 4)
     XCTAssertEqual(root.location(of: ["spec", "routes", 0, "matchers"]).column, 5)
     // An index: the item.
-    XCTAssertEqual(root.location(of: ["spec", "routes", 1]), SourceLocation(file: "c.yaml", line: 5, column: 5))
+    XCTAssertEqual(
+      root.location(of: ["spec", "routes", 1]), SourceLocation(file: "c.yaml", line: 5, column: 5))
     // A missing key: its parent, where the field would go.
-    XCTAssertEqual(root.location(of: ["spec", "routes", 1, "routeAction"]), SourceLocation(file: "c.yaml", line: 5, column: 5))
+    XCTAssertEqual(
+      root.location(of: ["spec", "routes", 1, "routeAction"]),
+      SourceLocation(file: "c.yaml", line: 5, column: 5))
     // A path through a missing part stops at the deepest node that exists.
-    XCTAssertEqual(root.location(of: ["spec", "routes", 9, "name"]), SourceLocation(file: "c.yaml", line: 3, column: 3))
+    XCTAssertEqual(
+      root.location(of: ["spec", "routes", 9, "name"]), SourceLocation(file: "c.yaml", line: 3, column: 3))
     XCTAssertEqual(root.location(of: []), root.location)
     XCTAssertTrue(root.deepestNode(along: ["spec", "missing", "deeper"]) === root["spec"])
     XCTAssertEqual(root.deepestNode(along: ["spec", "routes", 1, "name"]).scalar, "b")

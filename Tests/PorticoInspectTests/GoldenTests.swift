@@ -8,7 +8,8 @@ import XCTest
 final class GoldenTests: XCTestCase {
   static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .deletingLastPathComponent().deletingLastPathComponent()
-  static let goldens = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Goldens")
+  static let goldens = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+    "Goldens")
 
   static let quickstartGateway = GatewayIdentity(
     name: "quickstart", namespace: "portico", labels: ["gateway": "quickstart"], ports: ["http": 8080])
@@ -21,7 +22,9 @@ final class GoldenTests: XCTestCase {
       directory: Self.repository.appendingPathComponent(folder).path, displayRoot: folder)
   }
 
-  func assertGolden(_ name: String, _ actual: String, file: StaticString = #filePath, line: UInt = #line) throws {
+  func assertGolden(_ name: String, _ actual: String, file: StaticString = #filePath, line: UInt = #line)
+    throws
+  {
     let url = Self.goldens.appendingPathComponent(name)
     if ProcessInfo.processInfo.environment["PORTICO_UPDATE_GOLDENS"] == "1" {
       try FileManager.default.createDirectory(at: Self.goldens, withIntermediateDirectories: true)
@@ -32,12 +35,17 @@ final class GoldenTests: XCTestCase {
     if expected != actual {
       let mismatch = zip(expected.components(separatedBy: "\n"), actual.components(separatedBy: "\n"))
         .enumerated().first { $0.element.0 != $0.element.1 }
-      let detail = mismatch.map { "line \($0.offset + 1):\n  golden: \($0.element.0)\n  actual: \($0.element.1)" } ?? "lengths differ"
+      let detail =
+        mismatch.map { "line \($0.offset + 1):\n  golden: \($0.element.0)\n  actual: \($0.element.1)" }
+        ?? "lengths differ"
       XCTFail("\(name) differs from its golden; \(detail)", file: file, line: line)
     }
   }
 
-  func explain(_ example: String, _ gateway: GatewayIdentity, _ method: String, _ url: String, headers: [(String, String)] = [])
+  func explain(
+    _ example: String, _ gateway: GatewayIdentity, _ method: String, _ url: String,
+    headers: [(String, String)] = []
+  )
     -> ExplainReport
   {
     let translation = Translator().translate(load(example), for: gateway)
@@ -58,7 +66,9 @@ final class GoldenTests: XCTestCase {
   }
 
   func testRoutes() throws {
-    let quickstart = RoutesReport(translations: [Translator().translate(load("quickstart"), for: Self.quickstartGateway)])
+    let quickstart = RoutesReport(translations: [
+      Translator().translate(load("quickstart"), for: Self.quickstartGateway)
+    ])
     try assertGolden("routes-quickstart.txt", quickstart.text)
     try assertGolden("routes-quickstart.json", quickstart.json)
     let teams = RoutesReport(translations: Translator().check(load("teams")).translations)
@@ -68,15 +78,20 @@ final class GoldenTests: XCTestCase {
   func testExplain() throws {
     try assertGolden(
       "explain-quickstart-catalog.txt",
-      explain("quickstart", Self.quickstartGateway, "GET", "http://shop.local:8080/api/catalog/items?page=2").text)
+      explain("quickstart", Self.quickstartGateway, "GET", "http://shop.local:8080/api/catalog/items?page=2")
+        .text)
     try assertGolden(
-      "explain-quickstart-redirect.txt", explain("quickstart", Self.quickstartGateway, "GET", "http://localhost/old").text)
+      "explain-quickstart-redirect.txt",
+      explain("quickstart", Self.quickstartGateway, "GET", "http://localhost/old").text)
     try assertGolden(
-      "explain-quickstart-cart-post.txt", explain("quickstart", Self.quickstartGateway, "POST", "http://localhost/api/cart").text)
+      "explain-quickstart-cart-post.txt",
+      explain("quickstart", Self.quickstartGateway, "POST", "http://localhost/api/cart").text)
     try assertGolden(
-      "explain-quickstart-no-host.txt", explain("quickstart", Self.quickstartGateway, "GET", "http://unknown.test/").text)
+      "explain-quickstart-no-host.txt",
+      explain("quickstart", Self.quickstartGateway, "GET", "http://unknown.test/").text)
     try assertGolden(
-      "explain-teams-broken.txt", explain("teams", Self.teamsGateway, "GET", "http://store.example.com/returns/RMA-7").text)
+      "explain-teams-broken.txt",
+      explain("teams", Self.teamsGateway, "GET", "http://store.example.com/returns/RMA-7").text)
     try assertGolden(
       "explain-teams-suggest.json",
       explain("teams", Self.teamsGateway, "GET", "http://STORE.example.com/catalog/search/suggest").json)
@@ -84,11 +99,13 @@ final class GoldenTests: XCTestCase {
 
   func testTheBrokenTeamTableAnswers500WhileSiblingsRoute() {
     let teams = explain("teams", Self.teamsGateway, "GET", "http://store.example.com/returns/RMA-7")
-    guard case .directResponse(let status, _)? = teams.explanation?.match?.route.action else {
+    guard case .directResponse(let status, _)? = teams.explanation?.match?.route.config.action else {
       return XCTFail("the broken table's paths are answered directly")
     }
     XCTAssertEqual(status, 500)
     let sibling = explain("teams", Self.teamsGateway, "GET", "http://store.example.com/orders/17")
-    guard case .forward? = sibling.explanation?.match?.route.action else { return XCTFail("siblings still forward") }
+    guard case .forward? = sibling.explanation?.match?.route.config.action else {
+      return XCTFail("siblings still forward")
+    }
   }
 }

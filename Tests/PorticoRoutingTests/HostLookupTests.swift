@@ -16,7 +16,8 @@ final class HostLookupTests: XCTestCase {
     _ router: CompiledRouter, _ authority: String, _ expected: Int?, file: StaticString = #filePath,
     line: UInt = #line
   ) {
-    XCTAssertEqual(router.hostPosition(for: authority), expected, "authority \(authority)", file: file, line: line)
+    XCTAssertEqual(
+      router.hostPosition(for: authority), expected, "authority \(authority)", file: file, line: line)
     let outcome = router.route(request("/", host: authority))
     let explanation = router.explain(request("/", host: authority))
     if let expected {

@@ -11,8 +11,7 @@ let testHostResource = ResourceID(.virtualHost, namespace: "apps", name: "test")
 func makeRoute(_ name: String, _ matchers: [RouteMatcher], status: Int = 200) -> RouteConfig {
   RouteConfig(
     name: name, matchers: matchers, action: .directResponse(status: status, body: name),
-    options: EffectiveOptions(),
-    labels: [:], chain: [], replacement: nil)
+    options: EffectiveOptions(), labels: [:], chain: [], replacement: nil)
 }
 
 /// A route with one matcher.

@@ -83,17 +83,19 @@ final class GatewayTests: XCTestCase {
       ---
 
       """
-      + host("shop", domain: "shop.test", routes: """
-          - name: local
-            matchers: [{uri: {prefix: /local}}]
-            routeAction: {destinations: [{kubeService: {name: api, port: 80}}]}
-          - name: remote
-            matchers: [{uri: {prefix: /remote}}]
-            routeAction: {destinations: [{kubeService: {name: api, clusterName: west}, weight: 3}, {kubeService: {name: api, port: 80}, weight: 1}]}
-          - name: ambiguous
-            matchers: [{uri: {prefix: /ambiguous}}]
-            routeAction: {destinations: [{kubeService: {name: api}}]}
-        """)
+      + host(
+        "shop", domain: "shop.test",
+        routes: """
+            - name: local
+              matchers: [{uri: {prefix: /local}}]
+              routeAction: {destinations: [{kubeService: {name: api, port: 80}}]}
+            - name: remote
+              matchers: [{uri: {prefix: /remote}}]
+              routeAction: {destinations: [{kubeService: {name: api, clusterName: west}, weight: 3}, {kubeService: {name: api, port: 80}, weight: 1}]}
+            - name: ambiguous
+              matchers: [{uri: {prefix: /ambiguous}}]
+              routeAction: {destinations: [{kubeService: {name: api}}]}
+          """)
     let result = translate(manifests)
     let routes = result.routes(of: "shop.test")
     XCTAssertEqual(routes[0].upstreams, ["kube:east/apps/api:80"])
@@ -110,12 +112,14 @@ final class GatewayTests: XCTestCase {
 
   func testShadowedRoutesAreReported() throws {
     let result = translate(
-      host("shop", domain: "shop.test", routes: [
-        forward("api", "{uri: {prefix: /api}}"),
-        forward("users", "{uri: {exact: /api/users}}"),
-        forward("conditional", "{uri: {prefix: /web}, method: GET}"),
-        forward("web", "{uri: {prefix: /web/x}}"),
-      ].joined(separator: "\n")))
+      host(
+        "shop", domain: "shop.test",
+        routes: [
+          forward("api", "{uri: {prefix: /api}}"),
+          forward("users", "{uri: {exact: /api/users}}"),
+          forward("conditional", "{uri: {prefix: /web}, method: GET}"),
+          forward("web", "{uri: {prefix: /web/x}}"),
+        ].joined(separator: "\n")))
     let warnings = try XCTUnwrap(result.status(.virtualHost, "apps", "shop")).warnings
     XCTAssertEqual(warnings.map(\.path.description), ["spec.routes[1]"])
     XCTAssertTrue(warnings[0].message.contains("shadowed"))

@@ -27,23 +27,27 @@ final class InheritanceTests: XCTestCase {
             matchers: [{uri: {prefix: /}}]
             directResponseAction: {status: 200}
         """),
-    table("middle", routes: """
-        - name: inner
-          matchers: [{uri: {prefix: /b}}]
-          options:
-            retries: {attempts: 1}
-            trafficShift: {destinations: [{staticDestination: {name: backend, namespace: apps}}]}
-          delegateAction: {refs: [{name: leaf}]}
-      """),
-    table("leaf", routes: """
-        - name: deep
-          matchers: [{uri: {prefix: /c}}]
-          options: {requestTimeout: 1s}
-          directResponseAction: {status: 200}
-        - name: default
-          matchers: [{uri: {prefix: /d}}]
-          directResponseAction: {status: 200}
-      """),
+    table(
+      "middle",
+      routes: """
+          - name: inner
+            matchers: [{uri: {prefix: /b}}]
+            options:
+              retries: {attempts: 1}
+              trafficShift: {destinations: [{staticDestination: {name: backend, namespace: apps}}]}
+            delegateAction: {refs: [{name: leaf}]}
+        """),
+    table(
+      "leaf",
+      routes: """
+          - name: deep
+            matchers: [{uri: {prefix: /c}}]
+            options: {requestTimeout: 1s}
+            directResponseAction: {status: 200}
+          - name: default
+            matchers: [{uri: {prefix: /d}}]
+            directResponseAction: {status: 200}
+        """),
   ]
 
   func routes() -> [RouteConfig] { translate(manifests.joined(separator: "\n---\n")).routes(of: "shop.test") }
@@ -74,10 +78,39 @@ final class InheritanceTests: XCTestCase {
     XCTAssertNil(plain.options.values.faultInjection)
   }
 
+  func testHeaderManipulationStacksFromTheHostDownToTheRoute() throws {
+    let manifests = [
+      host(
+        "shop", domain: "shop.test",
+        options: "  options: {trafficPolicy: {headerManipulation: {appendResponseHeaders: {x-host: shop}}}}",
+        routes: """
+            - name: outer
+              matchers: [{uri: {prefix: /a}}]
+              options: {headerManipulation: {appendRequestHeaders: {x-outer: "1"}}}
+              delegateAction: {refs: [{name: leaf}]}
+          """),
+      table(
+        "leaf",
+        routes: """
+            - name: inner
+              options: {headerManipulation: {removeRequestHeaders: [cookie]}}
+              directResponseAction: {status: 200}
+          """),
+    ]
+    let route = try XCTUnwrap(translate(manifests.joined(separator: "\n---\n")).routes(of: "shop.test").first)
+    XCTAssertEqual(
+      route.options.headerManipulations.map(\.origin.level), [.virtualHost, .delegatingRoute, .route])
+    XCTAssertEqual(
+      route.options.headerManipulations[0].manipulation.appendResponseHeaders, ["x-host": "shop"])
+    XCTAssertEqual(route.options.headerManipulations[2].manipulation.removeRequestHeaders, ["cookie"])
+    XCTAssertNil(route.options.values.headerManipulation)
+  }
+
   func testHostOnlyFieldsIgnoreRouteLevelValues() throws {
     let deep = try XCTUnwrap(routes().first { $0.name == "outer.inner.deep" })
     XCTAssertEqual(deep.options.origins["trafficShift"]?.level, .virtualHost)
-    let warnings = translate(manifests.joined(separator: "\n---\n")).status(.routeTable, "apps", "middle")?.warnings ?? []
+    let warnings =
+      translate(manifests.joined(separator: "\n---\n")).status(.routeTable, "apps", "middle")?.warnings ?? []
     XCTAssertTrue(warnings.contains { $0.path.description == "spec.routes[0].options.trafficShift" })
   }
 
@@ -118,12 +151,18 @@ final class InheritanceTests: XCTestCase {
     XCTAssertEqual(deep.options.origins["csrf"]?.resource.name, "newer")
     XCTAssertNil(deep.options.values.outlierDetection, "no route carries tier: gold")
     let plain = try XCTUnwrap(routes.first { $0.name == "plain" })
-    XCTAssertEqual(plain.options.values.mirror?.percentage, 5, "the older policy selects only the leaf table's routes")
+    XCTAssertEqual(
+      plain.options.values.mirror?.percentage, 5, "the older policy selects only the leaf table's routes")
     XCTAssertEqual(plain.options.values.requestTimeout?.text, "20s")
     let newer = try XCTUnwrap(result.status(.trafficPolicy, "apps", "newer"))
-    XCTAssertEqual(newer.usage.gatewayRoutes["apps/shop"]?.sorted(), ["outer.inner.deep", "outer.inner.default", "plain"])
-    XCTAssertEqual(result.status(.trafficPolicy, "apps", "older")?.usage.gatewayRoutes["apps/shop"]?.sorted(), ["outer.inner.deep", "outer.inner.default"])
-    XCTAssertEqual(result.status(.routeTable, "apps", "leaf")?.usage.appliedTrafficPolicies.map(\.name), ["newer", "older"])
+    XCTAssertEqual(
+      newer.usage.gatewayRoutes["apps/shop"]?.sorted(), ["outer.inner.deep", "outer.inner.default", "plain"])
+    XCTAssertEqual(
+      result.status(.trafficPolicy, "apps", "older")?.usage.gatewayRoutes["apps/shop"]?.sorted(),
+      ["outer.inner.deep", "outer.inner.default"])
+    XCTAssertEqual(
+      result.status(.routeTable, "apps", "leaf")?.usage.appliedTrafficPolicies.map(\.name),
+      ["newer", "older"])
   }
 
   func testVirtualGatewayRouteOptionsAreTheLowestLayer() throws {

@@ -12,21 +12,25 @@ final class InvalidRouteTests: XCTestCase {
     ].joined(separator: "\n"))
 
   func testABadRegexIsReplacedOverTheParentScopeAndSiblingsKeepWorking() throws {
-    let child = table("team", routes: [
-      forward("good", "{uri: {prefix: /good}}"),
-      forward("bad", "{uri: {regex: '/(?=x)'}}"),
-      forward("after", "{uri: {prefix: /after}}"),
-    ].joined(separator: "\n"))
+    let child = table(
+      "team",
+      routes: [
+        forward("good", "{uri: {prefix: /good}}"),
+        forward("bad", "{uri: {regex: '/(?=x)'}}"),
+        forward("after", "{uri: {prefix: /after}}"),
+      ].joined(separator: "\n"))
     let text = [parent, child].joined(separator: "\n---\n")
     let result = translate(text)
     let routes = result.routes(of: "shop.test")
     XCTAssertEqual(routes.map(\.name), ["team.good", "team.bad", "team.after", "catch-all"])
     XCTAssertEqual(routes[0].upstreams, ["static:apps/backend"])
-    XCTAssertEqual(routes[1].summaries, ["prefix /team"], "the replacement covers the delegating parent's scope")
+    XCTAssertEqual(
+      routes[1].summaries, ["prefix /team"], "the replacement covers the delegating parent's scope")
     XCTAssertEqual(routes[1].directStatus, 500)
     guard case .directResponse(_, let body) = routes[1].action else { return XCTFail() }
     XCTAssertEqual(body, "invalid route configuration")
-    XCTAssertEqual(routes[1].replacement?.errors.first?.path.description, "spec.routes[1].matchers[0].uri.regex")
+    XCTAssertEqual(
+      routes[1].replacement?.errors.first?.path.description, "spec.routes[1].matchers[0].uri.regex")
     XCTAssertEqual(routes[3].upstreams, ["static:apps/backend"])
     let tableStatus = try XCTUnwrap(result.status(.routeTable, "apps", "team"))
     XCTAssertEqual(tableStatus.state, .invalid)
@@ -37,14 +41,16 @@ final class InvalidRouteTests: XCTestCase {
   }
 
   func testARouteWithAUsableMatcherIsReplacedOverItsOwnMatcher() {
-    let child = table("team", routes: [
-      forward("good", "{uri: {prefix: /good}}"),
-      """
-        - name: missing-destination
-          matchers: [{uri: {prefix: /gone}}]
-          routeAction: {destinations: [{staticDestination: {name: nowhere}}]}
-      """,
-    ].joined(separator: "\n"))
+    let child = table(
+      "team",
+      routes: [
+        forward("good", "{uri: {prefix: /good}}"),
+        """
+          - name: missing-destination
+            matchers: [{uri: {prefix: /gone}}]
+            routeAction: {destinations: [{staticDestination: {name: nowhere}}]}
+        """,
+      ].joined(separator: "\n"))
     let routes = translate([parent, child].joined(separator: "\n---\n")).routes(of: "shop.test")
     XCTAssertEqual(routes[1].summaries, ["prefix /team/gone"])
     XCTAssertEqual(routes[1].directStatus, 500)
@@ -68,28 +74,32 @@ final class InvalidRouteTests: XCTestCase {
   }
 
   func testARouteThatFailsToDecodeIsIsolated() {
-    let child = table("team", routes: [
-      forward("good", "{uri: {prefix: /good}}"),
-      """
-        - name: typo
-          matchers: [{uri: {prefix: /x}}]
-          directResponseAction: {status: lots}
-      """,
-    ].joined(separator: "\n"))
+    let child = table(
+      "team",
+      routes: [
+        forward("good", "{uri: {prefix: /good}}"),
+        """
+          - name: typo
+            matchers: [{uri: {prefix: /x}}]
+            directResponseAction: {status: lots}
+        """,
+      ].joined(separator: "\n"))
     let routes = translate([parent, child].joined(separator: "\n---\n")).routes(of: "shop.test")
     XCTAssertEqual(routes.map(\.summaries), [["prefix /team/good"], ["prefix /team"], ["prefix /"]])
     XCTAssertEqual(routes.map(\.directStatus), [nil, 500, nil])
   }
 
   func testAnUnknownFieldInARouteInvalidatesOnlyThatRoute() {
-    let child = table("team", routes: [
-      forward("good", "{uri: {prefix: /good}}"),
-      """
-        - name: unknown
-          matchers: [{uri: {prefix: /u}}]
-          directResponseAction: {status: 200, bodee: oops}
-      """,
-    ].joined(separator: "\n"))
+    let child = table(
+      "team",
+      routes: [
+        forward("good", "{uri: {prefix: /good}}"),
+        """
+          - name: unknown
+            matchers: [{uri: {prefix: /u}}]
+            directResponseAction: {status: 200, bodee: oops}
+        """,
+      ].joined(separator: "\n"))
     let text = [parent, child].joined(separator: "\n---\n")
     let result = translate(text)
     let routes = result.routes(of: "shop.test")

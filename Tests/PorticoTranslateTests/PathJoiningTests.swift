@@ -28,36 +28,49 @@ final class PathJoiningTests: XCTestCase {
   }
 
   func testExactChild() {
-    XCTAssertEqual(joined(parent: "{uri: {prefix: /reviews}}", child: "{uri: {exact: /v1/version}}"), ["exact /reviews/v1/version"])
+    XCTAssertEqual(
+      joined(parent: "{uri: {prefix: /reviews}}", child: "{uri: {exact: /v1/version}}"),
+      ["exact /reviews/v1/version"])
   }
 
   func testChildWithoutMatchersInheritsTheParentPrefix() {
     let result = translate(
-      host("shop", domain: "shop.test", routes: delegate("p", "{uri: {prefix: /a}}", "{refs: [{name: child}]}"))
+      host(
+        "shop", domain: "shop.test", routes: delegate("p", "{uri: {prefix: /a}}", "{refs: [{name: child}]}"))
         + "\n---\n"
         + table("child", routes: "  - name: all\n    directResponseAction: {status: 200}"))
     XCTAssertEqual(result.routes(of: "shop.test").flatMap(\.summaries), ["prefix /a"])
   }
 
   func testRegexChildIsAnchoredUnderTheParentPrefix() {
-    XCTAssertEqual(joined(parent: "{uri: {prefix: /api/}}", child: "{uri: {regex: '/v[0-9]+/.*'}}"), ["prefix /api + regex /v[0-9]+/.*"])
-    XCTAssertEqual(joined(parent: "{uri: {prefix: /api}}", child: "{uri: {regex: 'v[0-9]+'}}"), ["prefix /api/ + regex v[0-9]+"])
+    XCTAssertEqual(
+      joined(parent: "{uri: {prefix: /api/}}", child: "{uri: {regex: '/v[0-9]+/.*'}}"),
+      ["prefix /api + regex /v[0-9]+/.*"])
+    XCTAssertEqual(
+      joined(parent: "{uri: {prefix: /api}}", child: "{uri: {regex: 'v[0-9]+'}}"),
+      ["prefix /api/ + regex v[0-9]+"])
   }
 
   func testSuffixChildKeepsTheParentPrefix() {
-    XCTAssertEqual(joined(parent: "{uri: {prefix: /files}}", child: "{uri: {suffix: .json}}"), ["prefix /files + suffix .json"])
+    XCTAssertEqual(
+      joined(parent: "{uri: {prefix: /files}}", child: "{uri: {suffix: .json}}"),
+      ["prefix /files + suffix .json"])
   }
 
   func testParentConditionsAreAndedOntoTheChild() {
     let summaries = joined(
-      parent: "{uri: {prefix: /a}, method: GET, headers: [{name: X-Team, value: blue}], queryParameters: [{name: v, value: '2'}]}",
+      parent:
+        "{uri: {prefix: /a}, method: GET, headers: [{name: X-Team, value: blue}], queryParameters: [{name: v, value: '2'}]}",
       child: "{uri: {prefix: /b}, headers: [{name: x-canary}]}")
-    XCTAssertEqual(summaries, ["prefix /a/b, method GET, header x-team: blue, header x-canary present, query ?v=2"])
+    XCTAssertEqual(
+      summaries, ["prefix /a/b, method GET, header x-team: blue, header x-canary present, query ?v=2"])
   }
 
   func testConflictingMethodsCanNeverMatchAndAreReported() {
     let result = translate(
-      host("shop", domain: "shop.test", routes: delegate("p", "{uri: {prefix: /a}, method: GET}", "{refs: [{name: child}]}"))
+      host(
+        "shop", domain: "shop.test",
+        routes: delegate("p", "{uri: {prefix: /a}, method: GET}", "{refs: [{name: child}]}"))
         + "\n---\n" + table("child", routes: forward("c", "{uri: {prefix: /b}, method: POST}")))
     XCTAssertTrue(result.routes(of: "shop.test").isEmpty)
     let warnings = result.status(.routeTable, "apps", "child")?.warnings.map(\.message) ?? []
@@ -72,7 +85,9 @@ final class PathJoiningTests: XCTestCase {
 
   func testIgnoreCaseIsPerMatcher() throws {
     let result = translate(
-      host("shop", domain: "shop.test", routes: delegate("p", "{uri: {prefix: /api}}", "{refs: [{name: child}]}"))
+      host(
+        "shop", domain: "shop.test", routes: delegate("p", "{uri: {prefix: /api}}", "{refs: [{name: child}]}")
+      )
         + "\n---\n" + table("child", routes: forward("c", "{uri: {prefix: /Users, ignoreCase: true}}")))
     let path = try XCTUnwrap(result.routes(of: "shop.test").first?.matchers.first?.path)
     XCTAssertEqual(path.pieces, [.init("/api"), .init("/Users", ignoresCase: true)])
@@ -81,7 +96,8 @@ final class PathJoiningTests: XCTestCase {
 
   func testPassFullPathTakesAbsoluteChildPaths() {
     XCTAssertEqual(
-      joined(parent: "{uri: {prefix: /api}}", child: "{uri: {prefix: /api/v1}}", passFullPath: true), ["prefix /api/v1"])
+      joined(parent: "{uri: {prefix: /api}}", child: "{uri: {prefix: /api/v1}}", passFullPath: true),
+      ["prefix /api/v1"])
     XCTAssertEqual(
       joined(parent: "{uri: {prefix: /api}}", child: "{uri: {regex: '/api/v[0-9]+'}}", passFullPath: true),
       ["prefix /api + regex /v[0-9]+"])
@@ -93,7 +109,10 @@ final class PathJoiningTests: XCTestCase {
         "shop", domain: "shop.test",
         routes: delegate("p", "{uri: {prefix: /api}}", "{refs: [{name: child}], passFullPath: true}"))
         + "\n---\n"
-        + table("child", routes: forward("outside", "{uri: {prefix: /other}}") + "\n" + forward("inside", "{uri: {exact: /api/x}}")))
+        + table(
+          "child",
+          routes: forward("outside", "{uri: {prefix: /other}}") + "\n"
+            + forward("inside", "{uri: {exact: /api/x}}")))
     XCTAssertEqual(result.routes(of: "shop.test").flatMap(\.summaries), ["exact /api/x"])
     let warnings = result.status(.routeTable, "apps", "child")?.warnings ?? []
     XCTAssertEqual(warnings.count, 1)

@@ -105,7 +105,8 @@ final class WorkedExampleTests: XCTestCase {
     """
 
   let gateway = GatewayIdentity(
-    name: "edge-proxy", namespace: "gateways", cluster: "east", labels: ["role": "edge-proxy"], ports: ["https": 8443])
+    name: "edge-proxy", namespace: "gateways", cluster: "east", labels: ["role": "edge-proxy"],
+    ports: ["https": 8443])
 
   func translation() -> Translation {
     Translator().translate(ManifestLoader().load(text: Self.manifests, file: "example.yaml"), for: gateway)
@@ -113,7 +114,8 @@ final class WorkedExampleTests: XCTestCase {
 
   func testExpandsToTheDocumentedList() {
     let routes = translation().routes(of: "store.example.net")
-    XCTAssertEqual(routes.map(\.name), ["orders.list", "orders.ping", "orders.archive", "orders.history", "old-cart"])
+    XCTAssertEqual(
+      routes.map(\.name), ["orders.list", "orders.ping", "orders.archive", "orders.history", "old-cart"])
     XCTAssertEqual(
       routes.map(\.summaries),
       [
@@ -133,7 +135,8 @@ final class WorkedExampleTests: XCTestCase {
     XCTAssertEqual(forward.destinations.map(\.upstream), ["kube:east/orders/orders:8080"])
     XCTAssertEqual(forward.destinations.map(\.weight), [9])
     XCTAssertEqual(list.matchers[0].path.literalLength, "/orders/list".utf8.count)
-    let upstream = try XCTUnwrap(translation().config.upstreams.first { $0.id == "kube:east/orders/orders:8080" })
+    let upstream = try XCTUnwrap(
+      translation().config.upstreams.first { $0.id == "kube:east/orders/orders:8080" })
     XCTAssertEqual(upstream.endpoints.map(\.address), ["10.0.0.7", "10.0.0.8"])
   }
 
@@ -145,9 +148,10 @@ final class WorkedExampleTests: XCTestCase {
     XCTAssertEqual(list.options.values.retries?.attempts, 2)
     XCTAssertEqual(list.options.origins["retries"]?.level, .virtualHost)
     XCTAssertEqual(list.options.origins["retries"]?.resource.name, "store")
-    XCTAssertEqual(list.options.values.headerManipulation?.appendRequestHeaders, ["x-edge-area": "orders"])
-    XCTAssertEqual(list.options.origins["headerManipulation"]?.level, .delegatingRoute)
-    XCTAssertEqual(list.options.origins["headerManipulation"]?.route, "orders")
+    XCTAssertEqual(
+      list.options.headerManipulations.map(\.manipulation.appendRequestHeaders), [["x-edge-area": "orders"]])
+    XCTAssertEqual(list.options.headerManipulations.first?.origin.level, .delegatingRoute)
+    XCTAssertEqual(list.options.headerManipulations.first?.origin.route, "orders")
     let ping = translation().routes(of: "store.example.net")[1]
     XCTAssertEqual(ping.options.values.requestTimeout?.text, "20s")
   }
@@ -172,7 +176,8 @@ final class WorkedExampleTests: XCTestCase {
   func testAGatewayTheSelectorDoesNotPickGetsNothing() {
     var other = gateway
     other.cluster = "north"
-    let result = Translator().translate(ManifestLoader().load(text: Self.manifests, file: "example.yaml"), for: other)
+    let result = Translator().translate(
+      ManifestLoader().load(text: Self.manifests, file: "example.yaml"), for: other)
     XCTAssertTrue(result.config.listeners.isEmpty)
   }
 }

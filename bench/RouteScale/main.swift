@@ -127,13 +127,15 @@ for scenario in scenarios {
     let route = Int.random(in: 0..<scenario.routesPerHost, using: &generator)
     let path = "/api/v1/svc\(route)" + (route.isMultiple(of: 2) ? "" : "/items/42")
     hits.append(RequestHead(method: "GET", authority: "h\(host).example.com", pathAndQuery: path))
-    misses.append(RequestHead(method: "GET", authority: "h\(host).example.com", pathAndQuery: "/api/v1/none/\(route)"))
+    misses.append(
+      RequestHead(method: "GET", authority: "h\(host).example.com", pathAndQuery: "/api/v1/none/\(route)"))
   }
   let hit = nanosecondsPerMatch(router!, hits, expectHit: true)
   let miss = nanosecondsPerMatch(router!, misses, expectHit: false)
   lines.append(
     String(
-      format: "| %@ | %.1f | %.1f | %.1f | %.1f | %.1f | %.0f | %.0f |", scenario.name, load, translate, compile,
+      format: "| %@ | %.1f | %.1f | %.1f | %.1f | %.1f | %.0f | %.0f |", scenario.name, load, translate,
+      compile,
       translate + compile, memory, hit, miss))
 }
 print(lines.joined(separator: "\n"))

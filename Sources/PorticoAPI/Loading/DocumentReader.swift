@@ -44,7 +44,8 @@ struct DocumentReader {
     guard let kind = ResourceKind(rawValue: kindName) else {
       if let versions = APIGroup.notYetImplemented[kindName], versions.contains(apiVersion) {
         snapshot.diagnostics.append(
-          source.diagnostic(.warning, ["kind"], "kind \(kindName) is not implemented by Portico yet; ignored"))
+          source.diagnostic(.warning, ["kind"], "kind \(kindName) is not implemented by Portico yet; ignored")
+        )
       } else {
         let known = ResourceKind.allCases.map(\.rawValue).joined(separator: ", ")
         snapshot.diagnostics.append(
@@ -56,7 +57,8 @@ struct DocumentReader {
       snapshot.diagnostics.append(
         source.diagnostic(
           .error, ["apiVersion"],
-          "\(kind.rawValue) is not served by '\(apiVersion)'; use \(kind.apiVersions.joined(separator: " or "))"))
+          "\(kind.rawValue) is not served by '\(apiVersion)'; use \(kind.apiVersions.joined(separator: " or "))"
+        ))
       return
     }
     let (metadata, metadataDiagnostics) = ManifestDecoder().decode(

@@ -74,13 +74,8 @@ public struct ManifestLoader {
   }
 
   private func add(_ text: String, file: String, to snapshot: inout ResourceSnapshot) {
-    let documents: [YAMLNode]
-    do {
-      documents = try YAMLComposer(file: file).documents(in: text)
-    } catch {
-      snapshot.diagnostics.append(Diagnostic(.error, at: error.location, error.message))
-      return
-    }
+    let (documents, failure) = YAMLComposer(file: file).read(text)
+    if let failure { snapshot.diagnostics.append(Diagnostic(.error, at: failure.location, failure.message)) }
     for document in documents {
       DocumentReader(source: SourceDocument(file: file, root: document)).read(into: &snapshot)
     }

@@ -1,3 +1,5 @@
+@_exported import PorticoCore
+
 /// Everything read from a configuration folder: the decoded resources, those that could not be decoded,
 /// and diagnostics about documents that were not resources at all.
 public struct ResourceSnapshot: Sendable {
@@ -92,5 +94,3 @@ public struct RegexTable: Sendable {
     compiled[Key(pattern: pattern, ignoresCase: ignoringCase)]
   }
 }
-
-@_exported import PorticoCore

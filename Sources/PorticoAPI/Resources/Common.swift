@@ -11,6 +11,13 @@ public struct ObjectMeta: Codable, Hashable, Sendable {
   public var clusterName: String?
   public var uid: String?
   public var resourceVersion: String?
+  /// Written by Kubernetes itself; accepted so that exported manifests load, and not used.
+  public var managedFields: OpaqueValue?
+  public var ownerReferences: OpaqueValue?
+  public var finalizers: OpaqueValue?
+  public var selfLink: String?
+  public var deletionTimestamp: String?
+  public var deletionGracePeriodSeconds: Int64?
 
   public init(name: String, namespace: String? = nil, labels: [String: String]? = nil) {
     self.name = name

@@ -55,6 +55,14 @@ public struct ServiceSpec: Codable, Hashable, Sendable {
   public var clusterIP: String?
   public var clusterIPs: [String]?
   public var type: String?
+  /// Kubernetes scheduling and addressing settings; accepted so that exported Services load, and not used.
+  public var sessionAffinity: OpaqueValue?
+  public var sessionAffinityConfig: OpaqueValue?
+  public var ipFamilies: OpaqueValue?
+  public var ipFamilyPolicy: OpaqueValue?
+  public var internalTrafficPolicy: OpaqueValue?
+  public var externalTrafficPolicy: OpaqueValue?
+  public var publishNotReadyAddresses: Bool?
 }
 
 /// Kubernetes Endpoints (v1): the addresses behind a Service.

@@ -68,7 +68,9 @@ public struct ResourceID: Hashable, Sendable, Codable, Comparable, CustomStringC
   }
 
   public static func < (lhs: Self, rhs: Self) -> Bool {
-    (lhs.kind, lhs.namespace, lhs.name, lhs.cluster ?? "") < (rhs.kind, rhs.namespace, rhs.name, rhs.cluster ?? "")
+    (lhs.kind, lhs.namespace, lhs.name, lhs.cluster ?? "") < (
+      rhs.kind, rhs.namespace, rhs.name, rhs.cluster ?? ""
+    )
   }
 }
 
@@ -84,7 +86,8 @@ public struct SourceDocument: Sendable {
 
   public func location(of path: FieldPath) -> SourceLocation { root.location(of: path) }
 
-  public func diagnostic(_ severity: Diagnostic.Severity, _ path: FieldPath, _ message: String) -> Diagnostic {
+  public func diagnostic(_ severity: Diagnostic.Severity, _ path: FieldPath, _ message: String) -> Diagnostic
+  {
     Diagnostic(severity, at: location(of: path), path: path, message)
   }
 }

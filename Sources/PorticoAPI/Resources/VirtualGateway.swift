@@ -61,10 +61,10 @@ public struct SSLConfig: Codable, Hashable, Sendable {
 
   public enum ProtocolVersion: String, ManifestEnum {
     case auto = "TLS_AUTO"
-    case v1_0 = "TLSv1_0"
-    case v1_1 = "TLSv1_1"
-    case v1_2 = "TLSv1_2"
-    case v1_3 = "TLSv1_3"
+    case tls10 = "TLSv1_0"
+    case tls11 = "TLSv1_1"
+    case tls12 = "TLSv1_2"
+    case tls13 = "TLSv1_3"
   }
 
   public struct Files: Codable, Hashable, Sendable {

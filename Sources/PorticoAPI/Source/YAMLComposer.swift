@@ -22,20 +22,35 @@ public struct YAMLComposer {
 
   /// Every non-empty document of `text`, in order.
   public func documents(in text: String) throws(Failure) -> [YAMLNode] {
+    let result = read(text)
+    if let failure = result.failure { throw failure }
+    return result.documents
+  }
+
+  /// The documents of `text` that are complete before the first syntax error, and that error, if any: a
+  /// mistake in one document of a file does not hide the documents before it.
+  public func read(_ text: String) -> (documents: [YAMLNode], failure: Failure?) {
     guard text.utf8.count <= Self.maximumBytes else {
-      throw Failure(
+      let failure = Failure(
         location: SourceLocation(file: file, line: 1, column: 1),
         message: "file is larger than \(Self.maximumBytes >> 20) MiB")
+      return ([], failure)
     }
     var bytes = Array(text.utf8)
     var parser = yaml_parser_t()
     guard yaml_parser_initialize(&parser) == 1 else {
-      throw Failure(location: SourceLocation(file: file, line: 1, column: 1), message: "out of memory")
+      return ([], Failure(location: SourceLocation(file: file, line: 1, column: 1), message: "out of memory"))
     }
     defer { yaml_parser_delete(&parser) }
-    return try bytes.withUnsafeMutableBufferPointer { buffer throws(Failure) -> [YAMLNode] in
-      yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
-      return try compose(&parser)
+    var documents: [YAMLNode] = []
+    do {
+      try bytes.withUnsafeMutableBufferPointer { buffer throws(Failure) in
+        yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
+        try compose(&parser, into: &documents)
+      }
+      return (documents, nil)
+    } catch {
+      return (documents, error)
     }
   }
 
@@ -51,8 +66,7 @@ public struct YAMLComposer {
     }
   }
 
-  private func compose(_ parser: inout yaml_parser_t) throws(Failure) -> [YAMLNode] {
-    var documents: [YAMLNode] = []
+  private func compose(_ parser: inout yaml_parser_t, into documents: inout [YAMLNode]) throws(Failure) {
     var stack: [Frame] = []
     var anchors: [String: YAMLNode] = [:]
     var root: YAMLNode?
@@ -76,7 +90,7 @@ public struct YAMLComposer {
 
       switch event.type {
       case YAML_STREAM_END_EVENT:
-        return documents
+        return
       case YAML_DOCUMENT_START_EVENT:
         root = nil
         anchors = [:]

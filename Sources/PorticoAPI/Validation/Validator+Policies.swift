@@ -3,7 +3,9 @@ extension Validator {
     check(policy.requestTimeout, at: path.appending("requestTimeout"))
     if let retries = policy.retries {
       let at = path.appending("retries")
-      if let attempts = retries.attempts, attempts < 0 { error(at.appending("attempts"), "must not be negative") }
+      if let attempts = retries.attempts, attempts < 0 {
+        error(at.appending("attempts"), "must not be negative")
+      }
       check(retries.perTryTimeout, at: at.appending("perTryTimeout"), minimum: 1_000_000)
     }
     if let fault = policy.faultInjection {
@@ -32,13 +34,19 @@ extension Validator {
       check(percentage: mirror.percentage, at: at.appending("percentage"))
     }
     if !isVirtualHostLevel {
-      for (field, isSet) in [("trafficShift", policy.trafficShift != nil), ("outlierDetection", policy.outlierDetection != nil)]
+      for (field, isSet) in [
+        ("trafficShift", policy.trafficShift != nil), ("outlierDetection", policy.outlierDetection != nil),
+      ]
       where isSet {
-        warning(path.appending(field), "\(field) is honoured on virtual hosts and TrafficPolicies only, not per route")
+        warning(
+          path.appending(field),
+          "\(field) is honoured on virtual hosts and TrafficPolicies only, not per route")
       }
     }
     for (index, destination) in (policy.trafficShift?.destinations ?? []).enumerated() {
-      check(destination: destination, at: path.appending("trafficShift").appending("destinations").appending(index))
+      check(
+        destination: destination,
+        at: path.appending("trafficShift").appending("destinations").appending(index))
     }
     if let outlier = policy.outlierDetection {
       let at = path.appending("outlierDetection")
@@ -54,10 +62,15 @@ extension Validator {
       check(pool.http?.idleTimeout, at: at.appending("http").appending("idleTimeout"))
     }
     if let csrf = policy.csrf { check(csrf: csrf, at: path.appending("csrf")) }
-    check(policy.rateLimitSettings?.requestTimeout, at: path.appending("rateLimitSettings").appending("requestTimeout"))
-    check(policy.extauthSettings?.requestTimeout, at: path.appending("extauthSettings").appending("requestTimeout"))
+    check(
+      policy.rateLimitSettings?.requestTimeout,
+      at: path.appending("rateLimitSettings").appending("requestTimeout"))
+    check(
+      policy.extauthSettings?.requestTimeout,
+      at: path.appending("extauthSettings").appending("requestTimeout"))
     if let extauth = policy.extauth {
-      let count = [extauth.disable == true, extauth.configRef != nil, extauth.customAuth != nil].filter { $0 }.count
+      let count = [extauth.disable == true, extauth.configRef != nil, extauth.customAuth != nil].filter { $0 }
+        .count
       if count > 1 { error(path.appending("extauth"), "give at most one of disable, configRef, customAuth") }
     }
   }
@@ -86,15 +99,21 @@ extension Validator {
   mutating func check(virtualGateway spec: VirtualGatewaySpec) {
     let path: FieldPath = ["spec"]
     if spec.ingressGatewaySelectors?.isEmpty ?? true {
-      warning(path.appending("ingressGatewaySelectors"), "no ingressGatewaySelectors: this VirtualGateway selects no gateway")
+      warning(
+        path.appending("ingressGatewaySelectors"),
+        "no ingressGatewaySelectors: this VirtualGateway selects no gateway")
     }
     let handlers = spec.connectionHandlers ?? []
-    if handlers.isEmpty { error(path.appending("connectionHandlers"), "give at least one connection handler") }
+    if handlers.isEmpty {
+      error(path.appending("connectionHandlers"), "give at least one connection handler")
+    }
     for (index, handler) in handlers.enumerated() {
       let at = path.appending("connectionHandlers").appending(index)
       let serverNames = handler.connectionMatch?.serverNames ?? []
       if handlers.count > 1, serverNames.isEmpty {
-        error(at.appending("connectionMatch"), "serverNames are required when there is more than one connection handler")
+        error(
+          at.appending("connectionMatch"),
+          "serverNames are required when there is more than one connection handler")
       }
       for (nameIndex, name) in serverNames.enumerated() {
         if let problem = DomainPattern.problem(withServerName: name) {
@@ -110,7 +129,9 @@ extension Validator {
         let count = [config.virtualHostSelector != nil, config.virtualHost != nil].filter { $0 }.count
         requireOne(count, of: ["virtualHostSelector", "virtualHost"], at: configPath)
         check(selector: config.virtualHostSelector, at: configPath.appending("virtualHostSelector"))
-        if let inline = config.virtualHost { check(virtualHost: inline, at: configPath.appending("virtualHost")) }
+        if let inline = config.virtualHost {
+          check(virtualHost: inline, at: configPath.appending("virtualHost"))
+        }
       }
       if let csrf = handler.http?.routeOptions?.csrf {
         check(csrf: csrf, at: at.appending("http").appending("routeOptions").appending("csrf"))
@@ -122,7 +143,9 @@ extension Validator {
     guard let ssl = options.sslConfig else { return }
     let at = path.appending("sslConfig")
     if options.httpsRedirect == true { error(path, "give at most one of sslConfig, httpsRedirect") }
-    if ssl.tlsMode == nil { error(at.appending("tlsMode"), "tlsMode must be given explicitly (SIMPLE, MUTUAL, PASSTHROUGH, ...)") }
+    if ssl.tlsMode == nil {
+      error(at.appending("tlsMode"), "tlsMode must be given explicitly (SIMPLE, MUTUAL, PASSTHROUGH, ...)")
+    }
     let sources = [ssl.secretName != nil, ssl.sslFiles != nil].filter { $0 }.count
     if ssl.tlsMode != .passthrough, ssl.tlsMode != .autoPassthrough {
       requireOne(sources, of: ["secretName", "sslFiles"], at: at)

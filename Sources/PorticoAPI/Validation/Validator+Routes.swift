@@ -58,9 +58,13 @@ extension Validator {
     if let uri = matcher.uri { check(uri, at: path.appending("uri")) }
     for (index, header) in (matcher.headers ?? []).enumerated() {
       let at = path.appending("headers").appending(index)
-      if !HTTPToken.isValid(header.name) { error(at.appending("name"), "invalid header name '\(header.name)'") }
+      if !HTTPToken.isValid(header.name) {
+        error(at.appending("name"), "invalid header name '\(header.name)'")
+      }
       if header.regex == true {
-        if let value = header.value { compile(value, at: at.appending("value")) } else {
+        if let value = header.value {
+          compile(value, at: at.appending("value"))
+        } else {
           error(at.appending("regex"), "regex: true needs a value")
         }
       }
@@ -69,7 +73,9 @@ extension Validator {
       let at = path.appending("queryParameters").appending(index)
       if parameter.name.isEmpty { error(at.appending("name"), "query parameter name must not be empty") }
       if parameter.regex == true {
-        if let value = parameter.value { compile(value, at: at.appending("value")) } else {
+        if let value = parameter.value {
+          compile(value, at: at.appending("value"))
+        } else {
           error(at.appending("regex"), "regex: true needs a value")
         }
       }
@@ -81,7 +87,9 @@ extension Validator {
 
   mutating func check(routeAction: RouteAction, matchers: [HTTPMatcher], at path: FieldPath) {
     let destinations = routeAction.destinations ?? []
-    if destinations.isEmpty { error(path.appending("destinations"), "a routeAction needs at least one destination") }
+    if destinations.isEmpty {
+      error(path.appending("destinations"), "a routeAction needs at least one destination")
+    }
     for (index, destination) in destinations.enumerated() {
       check(destination: destination, at: path.appending("destinations").appending(index))
     }
@@ -90,7 +98,8 @@ extension Validator {
     {
       error(
         path.appending("pathRewrite"),
-        "pathRewrite needs prefix or exact matchers; matchers[\(index)] is a \(matchers[index].uri?.regex != nil ? "regex" : "suffix")")
+        "pathRewrite needs prefix or exact matchers; matchers[\(index)] is a \(matchers[index].uri?.regex != nil ? "regex" : "suffix")"
+      )
     }
   }
 

@@ -65,7 +65,9 @@ struct Validator {
     requireOne(match.kindCount, of: StringMatch.kindNames, at: path)
     if let regex = match.regex {
       compile(regex, at: path.appending("regex"))
-      if match.ignoreCase == true { warning(path.appending("ignoreCase"), "ignoreCase has no effect on regex") }
+      if match.ignoreCase == true {
+        warning(path.appending("ignoreCase"), "ignoreCase has no effect on regex")
+      }
     }
   }
 
@@ -80,7 +82,9 @@ struct Validator {
     for (index, expression) in (selector.expressions ?? []).enumerated() {
       let needsValues: Set<LabelExpression.Operator> = [.in, .notIn, .equals, .doubleEquals, .notEquals]
       if needsValues.contains(expression.operator), expression.values?.isEmpty ?? true {
-        error(path.appending("expressions").appending(index).appending("values"), "\(expression.operator.rawValue) needs values")
+        error(
+          path.appending("expressions").appending(index).appending("values"),
+          "\(expression.operator.rawValue) needs values")
       }
     }
   }

@@ -22,9 +22,20 @@ public struct OptionOrigin: Sendable, Encodable, Hashable, CustomStringConvertib
 
 /// A route's options after inheritance: each top-level field holds the closest definition, and records
 /// where it came from.
+///
+/// `headerManipulation` is the exception: every level that sets it applies, so that a virtual host's
+/// response header and a route's request header both take effect. Its layers are kept in order, the
+/// farthest (TrafficPolicy, virtual host) first and the route's own last.
 public struct EffectiveOptions: Sendable, Encodable {
+  /// The inherited fields; `headerManipulation` is never set here (see `headerManipulations`).
   public private(set) var values = Policy()
   public private(set) var origins: [String: OptionOrigin] = [:]
+  public private(set) var headerManipulations: [HeaderManipulationLayer] = []
+
+  public struct HeaderManipulationLayer: Sendable, Encodable {
+    public var manipulation: HeaderManipulation
+    public var origin: OptionOrigin
+  }
 
   public init() {}
 
@@ -38,6 +49,9 @@ public struct EffectiveOptions: Sendable, Encodable {
   public mutating func layer(_ policy: Policy?, from origin: OptionOrigin) {
     guard let policy else { return }
     let isRouteLevel = origin.level == .route || origin.level == .delegatingRoute
+    if let manipulation = policy.headerManipulation {
+      headerManipulations.append(HeaderManipulationLayer(manipulation: manipulation, origin: origin))
+    }
     for field in Self.fields {
       // Route-level values of host-only fields are reported by validation and ignored here.
       if isRouteLevel, Self.hostOnlyFields.contains(field.name) { continue }
@@ -60,13 +74,12 @@ public struct EffectiveOptions: Sendable, Encodable {
     }
   }
 
-  /// Every top-level option; inheritance works field by field over this list.
+  /// Every top-level option but `headerManipulation`; inheritance works field by field over this list.
   private static let fields: [Field] = [
     Field("requestTimeout", \.requestTimeout),
     Field("retries", \.retries),
     Field("faultInjection", \.faultInjection),
     Field("corsPolicy", \.corsPolicy),
-    Field("headerManipulation", \.headerManipulation),
     Field("mirror", \.mirror),
     Field("trafficShift", \.trafficShift),
     Field("outlierDetection", \.outlierDetection),

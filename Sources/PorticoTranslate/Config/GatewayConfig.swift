@@ -12,7 +12,9 @@ public struct GatewayConfig: Sendable, Encodable {
   }
 
   /// Every virtual host of every listener, in listener order.
-  public var virtualHosts: [VirtualHostConfig] { listeners.flatMap { $0.filterChains.flatMap(\.virtualHosts) } }
+  public var virtualHosts: [VirtualHostConfig] {
+    listeners.flatMap { $0.filterChains.flatMap(\.virtualHosts) }
+  }
 }
 
 /// One listening port, built from the VirtualGateways that ask for its port name.

@@ -36,7 +36,9 @@ public struct ResourceStatus: Sendable, Encodable {
     self.location = location
   }
 
-  private enum CodingKeys: String, CodingKey { case resource, location, state, errors, warnings, delegatedErrors, usage }
+  private enum CodingKeys: String, CodingKey {
+    case resource, location, state, errors, warnings, delegatedErrors, usage
+  }
 
   public func encode(to encoder: Encoder) throws {
     var container = encoder.container(keyedBy: CodingKeys.self)
@@ -69,7 +71,9 @@ struct StatusBook {
 
   mutating func echo(_ diagnostic: Diagnostic, to id: ResourceID) {
     touch(id, at: nil)
-    if !statuses[id]!.delegatedErrors.contains(diagnostic) { statuses[id]!.delegatedErrors.append(diagnostic) }
+    if !statuses[id]!.delegatedErrors.contains(diagnostic) {
+      statuses[id]!.delegatedErrors.append(diagnostic)
+    }
   }
 
   mutating func add(_ diagnostics: [Diagnostic], to id: ResourceID) {

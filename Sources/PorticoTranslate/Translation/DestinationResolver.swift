@@ -39,7 +39,8 @@ struct DestinationResolver {
       }
       guard let upstream else { continue }
       resolved.append(
-        .init(upstream: upstream, weight: weight, headerManipulation: destination.options?.headerManipulation))
+        .init(upstream: upstream, weight: weight, headerManipulation: destination.options?.headerManipulation)
+      )
     }
     if resolved.isEmpty, !findings.contains(where: { $0.severity == .error }) {
       findings.append(Finding(severity: .error, path: path, message: "no destination can receive traffic"))
@@ -54,11 +55,13 @@ struct DestinationResolver {
   ) -> String? {
     let id = ref.id(.staticDestination, defaultNamespace: namespace)
     guard let resource = index.staticDestinations[id] else {
-      findings.append(Finding(severity: .error, path: path, message: "StaticDestination \(id.qualifiedName) not found"))
+      findings.append(
+        Finding(severity: .error, path: path, message: "StaticDestination \(id.qualifiedName) not found"))
       return nil
     }
     if resource.hasErrors {
-      findings.append(Finding(severity: .error, path: path, message: "StaticDestination \(id.qualifiedName) is invalid"))
+      findings.append(
+        Finding(severity: .error, path: path, message: "StaticDestination \(id.qualifiedName) is invalid"))
       return nil
     }
     let upstreamID = "static:\(id.qualifiedName)"
@@ -88,14 +91,17 @@ struct DestinationResolver {
     let port: ServiceSpec.Port
     if let wanted = ref.port {
       guard let match = ports.first(where: { UInt32($0.port) == wanted }) else {
-        findings.append(Finding(severity: .error, path: path.appending("port"), message: "Service \(name) has no port \(wanted)"))
+        findings.append(
+          Finding(
+            severity: .error, path: path.appending("port"), message: "Service \(name) has no port \(wanted)"))
         return nil
       }
       port = match
     } else if ports.count == 1 {
       port = ports[0]
     } else {
-      let message = ports.isEmpty ? "Service \(name) has no ports" : "Service \(name) has several ports; give port"
+      let message =
+        ports.isEmpty ? "Service \(name) has no ports" : "Service \(name) has several ports; give port"
       findings.append(Finding(severity: .error, path: path, message: message))
       return nil
     }
@@ -103,7 +109,8 @@ struct DestinationResolver {
       findings.append(
         Finding(
           severity: .warning, path: path.appending("subset"),
-          message: "subset needs workload labels, which Endpoints manifests do not carry; every endpoint is used"))
+          message:
+            "subset needs workload labels, which Endpoints manifests do not carry; every endpoint is used"))
     }
     var endpoints: [Upstream.Endpoint] = []
     if let subsets = lookup(index.endpoints, .endpoints, cluster, serviceNamespace, ref.name)?.spec {
@@ -115,7 +122,8 @@ struct DestinationResolver {
       }
     }
     if endpoints.isEmpty {
-      findings.append(Finding(severity: .warning, path: path, message: "Service \(name) has no ready endpoints"))
+      findings.append(
+        Finding(severity: .warning, path: path, message: "Service \(name) has no ready endpoints"))
     }
     let upstreamID = "kube:\(name):\(port.port)"
     if upstreams[upstreamID] == nil {
@@ -137,7 +145,9 @@ struct DestinationResolver {
     _ table: [ResourceID: Resource<Spec>], _ kind: ResourceKind, _ cluster: String, _ namespace: String,
     _ name: String
   ) -> Resource<Spec>? {
-    if let found = table[ResourceID(kind, namespace: namespace, name: name, cluster: cluster)] { return found }
+    if let found = table[ResourceID(kind, namespace: namespace, name: name, cluster: cluster)] {
+      return found
+    }
     guard cluster == gateway.cluster else { return nil }
     return table[ResourceID(kind, namespace: namespace, name: name, cluster: nil)]
   }

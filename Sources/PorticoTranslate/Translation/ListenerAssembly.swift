@@ -18,7 +18,7 @@ extension GatewayTranslator {
     var order: [String] = []
     for virtualGateway in index.snapshot.virtualGateways {
       let selectors = (virtualGateway.spec.ingressGatewaySelectors ?? []).enumerated().filter {
-        $0.element.selects(gateway)
+        $0.element.selects(gateway, ownerNamespace: virtualGateway.namespace)
       }
       guard !selectors.isEmpty else { continue }
       let ownErrors = virtualGateway.diagnostics.filter { diagnostic in
@@ -60,7 +60,8 @@ extension GatewayTranslator {
       for key in draft.chainOrder {
         let chainDraft = draft.chains[key]!
         var chain = chainDraft.chain
-        chain.virtualHosts = buildHosts(chainDraft.hosts, gatewayOptions: chainDraft.gatewayOptions, portName: portName)
+        chain.virtualHosts = buildHosts(
+          chainDraft.hosts, gatewayOptions: chainDraft.gatewayOptions, portName: portName)
         draft.listener.filterChains.append(chain)
       }
       listeners.append(draft.listener)
@@ -75,7 +76,9 @@ extension GatewayTranslator {
     return usesTLS ? "https" : "http"
   }
 
-  private mutating func addHandlers(of virtualGateway: Resource<VirtualGatewaySpec>, to draft: inout ListenerDraft) {
+  private mutating func addHandlers(
+    of virtualGateway: Resource<VirtualGatewaySpec>, to draft: inout ListenerDraft
+  ) {
     for (handlerIndex, handler) in (virtualGateway.spec.connectionHandlers ?? []).enumerated() {
       guard let http = handler.http else { continue }
       let serverNames = (handler.connectionMatch?.serverNames ?? []).map(\.asciiLowercased).sorted()
@@ -105,21 +108,27 @@ extension GatewayTranslator {
       for (configIndex, routeConfig) in (http.routeConfig ?? []).enumerated() {
         if let selector = routeConfig.virtualHostSelector {
           for host in index.snapshot.virtualHosts
-          where selector.selects(namespace: host.namespace, labels: host.labels, ownerNamespace: virtualGateway.namespace) {
+          where selector.selects(
+            namespace: host.namespace, labels: host.labels, ownerNamespace: virtualGateway.namespace)
+          {
             status.record(host.id, in: \.selectedVirtualHosts, of: virtualGateway.id)
             status.record(virtualGateway.id, in: \.attachedVirtualGateways, of: host.id)
             if !draft.chains[key]!.hosts.contains(where: { $0.owner == host.id }) {
               draft.chains[key]!.hosts.append(HostSource(host))
             }
           }
-          for broken in index.snapshot.broken where broken.id.kind == .virtualHost
-          && selector.selects(namespace: broken.id.namespace, labels: broken.labels, ownerNamespace: virtualGateway.namespace) {
+          for broken in index.snapshot.broken
+          where broken.id.kind == .virtualHost
+            && selector.selects(
+              namespace: broken.id.namespace, labels: broken.labels, ownerNamespace: virtualGateway.namespace)
+          {
             status.record(broken.id, in: \.selectedVirtualHosts, of: virtualGateway.id)
             status.record(virtualGateway.id, in: \.attachedVirtualGateways, of: broken.id)
           }
         } else if let inline = routeConfig.virtualHost {
           let path: FieldPath = [
-            "spec", "connectionHandlers", .index(handlerIndex), "http", "routeConfig", .index(configIndex), "virtualHost",
+            "spec", "connectionHandlers", .index(handlerIndex), "http", "routeConfig", .index(configIndex),
+            "virtualHost",
           ]
           draft.chains[key]!.hosts.append(HostSource(inline: inline, in: virtualGateway, at: path))
         }
@@ -141,7 +150,8 @@ extension GatewayTranslator {
         if let other = claimed[domain] {
           report(
             .error, on: host.owner, host.source, host.specPath.appending("domains").appending(position),
-            "domain '\(domain)' is already served by \(other) on port '\(portName)'; this virtual host is not served")
+            "domain '\(domain)' is already served by \(other) on port '\(portName)'; this virtual host is not served"
+          )
           conflict = true
         }
       }
@@ -170,34 +180,41 @@ extension GatewayTranslator {
         ))
     }
     let owner = RouteOwner(
-      id: host.owner, source: host.source, namespace: host.namespace, routesPath: host.specPath.appending("routes"),
+      id: host.owner, source: host.source, namespace: host.namespace,
+      routesPath: host.specPath.appending("routes"),
       diagnostics: host.diagnostics, table: nil)
     let routes = expand(host.spec.routes ?? [], of: owner, in: scope, host: &state)
     if state.rejected {
       report(
-        .error, on: host.owner, host.source, host.specPath.appending("options").appending("invalidRoutePolicy"),
+        .error, on: host.owner, host.source,
+        host.specPath.appending("options").appending("invalidRoutePolicy"),
         "virtual host rejected: it has an invalid route and invalidRoutePolicy is rejectVirtualHost")
       return nil
     }
     reportOverlaps(in: routes, host: host)
     guard !routes.isEmpty else { return nil }
-    return VirtualHostConfig(name: host.name, resource: host.owner, domains: domains, routes: routes.map(\.config))
+    return VirtualHostConfig(
+      name: host.name, resource: host.owner, domains: domains, routes: routes.map(\.config))
   }
 
   private mutating func reportOverlaps(in routes: [BuiltRoute], host: HostSource) {
     for finding in OverlapDetector.findings(in: routes) {
       let route = routes[finding.route]
       let earlier = routes[finding.earlier]
-      let place = "\(earlier.owner) route \(earlier.config.name) (\(earlier.source.location(of: earlier.path)))"
+      let place =
+        "\(earlier.owner) route \(earlier.config.name) (\(earlier.source.location(of: earlier.path)))"
       if finding.isOverlap {
         report(
           .warning, on: route.owner, route.source, route.path,
-          "overlap: \(earlier.owner) claims the same path on \(host.name) and comes first (\(earlier.source.location(of: earlier.path)))")
+          "overlap: \(earlier.owner) claims the same path on \(host.name) and comes first (\(earlier.source.location(of: earlier.path)))"
+        )
         report(
           .warning, on: earlier.owner, earlier.source, earlier.path,
           "overlap: \(route.owner) claims the same path on \(host.name) and comes later")
       } else {
-        report(.warning, on: route.owner, route.source, route.path, "shadowed: never matches on \(host.name) because \(place) comes first")
+        report(
+          .warning, on: route.owner, route.source, route.path,
+          "shadowed: never matches on \(host.name) because \(place) comes first")
       }
     }
   }

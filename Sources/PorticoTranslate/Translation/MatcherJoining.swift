@@ -50,7 +50,9 @@ struct MatcherJoiner {
     }
     if text.isEmpty || text == "/" { return PathMatcher(pieces: parent.pieces, tail: tail) }
     let relative = text.hasPrefix("/") ? text : "/" + text
-    return PathMatcher(pieces: Self.withoutTrailingSlash(parent.pieces) + [.init(relative, ignoresCase: ignoresCase)], tail: tail)
+    return PathMatcher(
+      pieces: Self.withoutTrailingSlash(parent.pieces) + [.init(relative, ignoresCase: ignoresCase)],
+      tail: tail)
   }
 
   private mutating func joinRegex(_ pattern: String, under parent: PathMatcher, passFullPath: Bool)
@@ -60,7 +62,10 @@ struct MatcherJoiner {
       // The child's regex is absolute; it must spell out the parent prefix so the rest can be matched alone.
       let literal = parent.literal
       guard parent.isCaseSensitive, pattern.hasPrefix(literal) else {
-        throw Problem(message: "with passFullPath, regex '\(pattern)' must begin with the parent prefix '\(literal)' written literally")
+        throw Problem(
+          message:
+            "with passFullPath, regex '\(pattern)' must begin with the parent prefix '\(literal)' written literally"
+        )
       }
       let rest = String(pattern.dropFirst(literal.count))
       return PathMatcher(pieces: parent.pieces, tail: .regex(compiled(rest)))
@@ -75,7 +80,8 @@ struct MatcherJoiner {
     var rest = Substring(text)
     for piece in parent.pieces {
       guard rest.hasPrefix(piece.text, ignoringASCIICase: piece.ignoresCase) else {
-        throw Problem(message: "with passFullPath, '\(text)' must start with the parent prefix '\(parent.literal)'")
+        throw Problem(
+          message: "with passFullPath, '\(text)' must start with the parent prefix '\(parent.literal)'")
       }
       rest = rest.dropFirst(piece.text.count)
     }

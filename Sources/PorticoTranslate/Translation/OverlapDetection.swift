@@ -20,7 +20,9 @@ struct OverlapDetector {
     var findings: [Finding] = []
     for (position, route) in routes.enumerated() {
       if route.config.replacement == nil {
-        if let earlier = detector.claimingRoute(for: route.config.matchers), routes[earlier].owner != route.owner {
+        if let earlier = detector.claimingRoute(for: route.config.matchers),
+          routes[earlier].owner != route.owner
+        {
           findings.append(Finding(route: position, earlier: earlier, isOverlap: true))
         } else if let earlier = detector.shadowingRoute(for: route.config.matchers) {
           findings.append(Finding(route: position, earlier: earlier, isOverlap: false))

@@ -13,7 +13,8 @@ struct ResourceIndex {
     virtualHosts = Dictionary(snapshot.virtualHosts.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
     routeTables = Dictionary(snapshot.routeTables.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
     brokenTables = Dictionary(
-      snapshot.broken.filter { $0.id.kind == .routeTable }.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+      snapshot.broken.filter { $0.id.kind == .routeTable }.map { ($0.id, $0) },
+      uniquingKeysWith: { a, _ in a })
     staticDestinations = Dictionary(
       snapshot.staticDestinations.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
     services = Dictionary(snapshot.services.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })

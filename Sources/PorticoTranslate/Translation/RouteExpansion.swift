@@ -19,19 +19,23 @@ extension GatewayTranslator {
     let name = route.name ?? "\(owner.id.name)-\(position)"
     let origin = OptionOrigin(
       level: route.delegateAction == nil ? .route : .delegatingRoute, resource: owner.id,
-      route: (scope.names + [name]).joined(separator: "."), location: owner.source.location(of: path.appending("options")))
+      route: (scope.names + [name]).joined(separator: "."),
+      location: owner.source.location(of: path.appending("options")))
     var inner = scope
     inner.names.append(name)
     inner.chain.append(
-      ChainLink(resource: owner.id, route: name, routeIndex: position, location: owner.source.location(of: path)))
+      ChainLink(
+        resource: owner.id, route: name, routeIndex: position, location: owner.source.location(of: path)))
     inner.labels.merge(route.labels ?? [:]) { _, child in child }
 
     let errors = owner.diagnostics.filter { $0.isError && $0.path.hasPrefix(path) }
     if route.failedToDecode || !errors.isEmpty {
       let matchersUsable =
         !route.failedToDecode && !errors.contains { $0.path.hasPrefix(path.appending("matchers")) }
-      let matchers = matchersUsable ? combinedMatchers(route, of: owner, at: path, in: scope) : scope.replacementScope
-      return invalidRoute(matchers: matchers, errors: errors, owner: owner, path: path, scope: inner, host: &host)
+      let matchers =
+        matchersUsable ? combinedMatchers(route, of: owner, at: path, in: scope) : scope.replacementScope
+      return invalidRoute(
+        matchers: matchers, errors: errors, owner: owner, path: path, scope: inner, host: &host)
     }
 
     let matchers = combinedMatchers(route, of: owner, at: path, in: scope)
@@ -47,7 +51,8 @@ extension GatewayTranslator {
     let action: RouteActionConfig
     if let forward = route.routeAction {
       let outcome = resolver.resolve(
-        forward.destinations ?? [], namespace: owner.namespace, at: path.appending("routeAction").appending("destinations"))
+        forward.destinations ?? [], namespace: owner.namespace,
+        at: path.appending("routeAction").appending("destinations"))
       var routeErrors: [Diagnostic] = []
       for finding in outcome.findings {
         let diagnostic = owner.source.diagnostic(finding.severity, finding.path, finding.message)
@@ -55,7 +60,8 @@ extension GatewayTranslator {
         if diagnostic.isError { routeErrors.append(diagnostic) }
       }
       if !routeErrors.isEmpty {
-        return invalidRoute(matchers: matchers, errors: routeErrors, owner: owner, path: path, scope: inner, host: &host)
+        return invalidRoute(
+          matchers: matchers, errors: routeErrors, owner: owner, path: path, scope: inner, host: &host)
       }
       action = .forward(.init(destinations: outcome.destinations, pathRewrite: forward.pathRewrite))
     } else if let redirect = route.redirectAction {
@@ -104,7 +110,9 @@ extension GatewayTranslator {
     }
     return combined.filter { matcher in
       guard matcher.canMatch else {
-        report(.warning, on: owner.id, owner.source, path, "can never match: it requires methods \(matcher.methods.joined(separator: " and "))")
+        report(
+          .warning, on: owner.id, owner.source, path,
+          "can never match: it requires methods \(matcher.methods.joined(separator: " and "))")
         return false
       }
       return true
@@ -130,7 +138,9 @@ extension GatewayTranslator {
     if let selector = delegate.selector {
       let selected = index.tables(selectedBy: selector, ownerNamespace: owner.namespace)
       if selected.isEmpty {
-        report(.warning, on: owner.id, owner.source, actionPath.appending("selector"), "selector matches no route table")
+        report(
+          .warning, on: owner.id, owner.source, actionPath.appending("selector"),
+          "selector matches no route table")
       }
       for table in selected where !tables.contains(where: { $0.id == table.id }) { tables.append(table) }
     }
@@ -148,36 +158,43 @@ extension GatewayTranslator {
       let branch = scope.tables.map(\.id)
       if branch.contains(table.id) {
         let chain = branch.loop(closedBy: table.id)
-        let message = "delegation cycle: " + chain.map { "[\($0.namespace).\($0.name)]" }.joined(separator: " -> ")
+        let message =
+          "delegation cycle: " + chain.map { "[\($0.namespace).\($0.name)]" }.joined(separator: " -> ")
         let error = owner.source.diagnostic(.error, actionPath, message)
         status.add(error, to: owner.id)
-        built += invalidRoute(matchers: matchers, errors: [error], owner: owner, path: path, scope: scope, host: &host)
+        built += invalidRoute(
+          matchers: matchers, errors: [error], owner: owner, path: path, scope: scope, host: &host)
         continue
       }
       if branch.count >= limits.maximumDelegationDepth {
         let error = owner.source.diagnostic(
           .error, actionPath,
-          "delegation nests deeper than \(limits.maximumDelegationDepth) route tables (from [\(branch[0].namespace).\(branch[0].name)])")
+          "delegation nests deeper than \(limits.maximumDelegationDepth) route tables (from [\(branch[0].namespace).\(branch[0].name)])"
+        )
         status.add(error, to: owner.id)
-        built += invalidRoute(matchers: matchers, errors: [error], owner: owner, path: path, scope: scope, host: &host)
+        built += invalidRoute(
+          matchers: matchers, errors: [error], owner: owner, path: path, scope: scope, host: &host)
         continue
       }
       switch table {
       case .broken(let broken):
         built += invalidRoute(
-          matchers: matchers, errors: broken.diagnostics.errors, owner: owner, path: path, scope: scope, host: &host)
+          matchers: matchers, errors: broken.diagnostics.errors, owner: owner, path: path, scope: scope,
+          host: &host)
       case .decoded(let resource):
         let tableErrors = resource.diagnostics.filter {
           $0.isError && !$0.path.hasPrefix(["spec", "routes"])
         }
         if !tableErrors.isEmpty {
-          built += invalidRoute(matchers: matchers, errors: tableErrors, owner: owner, path: path, scope: scope, host: &host)
+          built += invalidRoute(
+            matchers: matchers, errors: tableErrors, owner: owner, path: path, scope: scope, host: &host)
           continue
         }
         var tableScope = inner
         tableScope.tables.append(resource)
         let tableOwner = RouteOwner(
-          id: resource.id, source: resource.source, namespace: resource.namespace, routesPath: ["spec", "routes"],
+          id: resource.id, source: resource.source, namespace: resource.namespace,
+          routesPath: ["spec", "routes"],
           diagnostics: resource.diagnostics, table: resource)
         built += expand(resource.spec.routes ?? [], of: tableOwner, in: tableScope, host: &host)
       }
@@ -196,7 +213,8 @@ extension GatewayTranslator {
   /// A route that cannot be built: replaced in place (default), dropped, answered with the host's direct
   /// response, or rejecting the whole host, as its `invalidRoutePolicy` says.
   private mutating func invalidRoute(
-    matchers: [RouteMatcher], errors: [Diagnostic], owner: RouteOwner, path: FieldPath, scope: DelegationScope,
+    matchers: [RouteMatcher], errors: [Diagnostic], owner: RouteOwner, path: FieldPath,
+    scope: DelegationScope,
     host: inout HostState
   ) -> [BuiltRoute] {
     if owner.id != host.source.owner {
@@ -212,7 +230,8 @@ extension GatewayTranslator {
     case let policy? where policy.directResponse != nil:
       action = .directResponse(status: Int(policy.directResponse!.status), body: policy.directResponse!.body)
     default:
-      action = .directResponse(status: RouteActionConfig.invalidRouteStatus, body: RouteActionConfig.invalidRouteBody)
+      action = .directResponse(
+        status: RouteActionConfig.invalidRouteStatus, body: RouteActionConfig.invalidRouteBody)
     }
     var built = finish(matchers: matchers, action: action, owner: owner, path: path, scope: scope, host: host)
     built.config.replacement = .init(errors: errors)
@@ -226,7 +245,9 @@ extension GatewayTranslator {
     scope: DelegationScope, host: HostState
   ) -> BuiltRoute {
     var options = EffectiveOptions()
-    if let gatewayOptions = host.gatewayOptions { options.layer(gatewayOptions.policy, from: gatewayOptions.origin) }
+    if let gatewayOptions = host.gatewayOptions {
+      options.layer(gatewayOptions.policy, from: gatewayOptions.origin)
+    }
     let name = scope.names.joined(separator: ".")
     let place = TrafficPolicySet.RoutePlace(
       virtualHost: host.source.resource, tables: scope.tables, labels: scope.labels)
@@ -245,7 +266,8 @@ extension GatewayTranslator {
     }
     for layer in scope.layers { options.layer(layer.policy, from: layer.origin) }
     let config = RouteConfig(
-      name: name, matchers: matchers, action: action, options: options, labels: scope.labels, chain: scope.chain,
+      name: name, matchers: matchers, action: action, options: options, labels: scope.labels,
+      chain: scope.chain,
       replacement: nil)
     return BuiltRoute(config: config, owner: owner.id, source: owner.source, path: path)
   }

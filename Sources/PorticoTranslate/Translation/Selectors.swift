@@ -40,19 +40,20 @@ extension ObjectRef {
 }
 
 extension IngressGatewaySelector {
-  /// True when a gateway with `identity` is one of the workloads this selector picks.
-  func selects(_ identity: GatewayIdentity) -> Bool {
+  /// True when a gateway with `identity` is one of the workloads this selector picks. Refs without a
+  /// namespace mean the VirtualGateway's own, `ownerNamespace`.
+  func selects(_ identity: GatewayIdentity, ownerNamespace: String) -> Bool {
     let selectors = destinationSelectors ?? []
     if selectors.isEmpty { return true }
-    return selectors.contains { $0.selects(identity) }
+    return selectors.contains { $0.selects(identity, ownerNamespace: ownerNamespace) }
   }
 }
 
 extension DestinationSelector {
-  func selects(_ identity: GatewayIdentity) -> Bool {
+  func selects(_ identity: GatewayIdentity, ownerNamespace: String) -> Bool {
     if let refs = kubeServiceRefs {
       return (refs.services ?? []).contains { ref in
-        ref.name == identity.name && (ref.namespace ?? identity.namespace) == identity.namespace
+        ref.name == identity.name && (ref.namespace ?? ownerNamespace) == identity.namespace
           && (ref.clusterName ?? identity.cluster) == identity.cluster
       }
     }

@@ -22,7 +22,8 @@ public struct Translator: Sendable {
   }
 
   /// Checks a folder without naming a gateway: each VirtualGateway as deployed to the gateway its first
-  /// selector implies, and every virtual host no VirtualGateway serves, on its own.
+  /// selector implies, and every virtual host no VirtualGateway serves, on its own. Virtual hosts nothing
+  /// serves and route tables nothing delegates to get a warning.
   public func check(_ snapshot: ResourceSnapshot) -> FolderCheck {
     var gateways: [GatewayIdentity] = []
     for virtualGateway in snapshot.virtualGateways {
@@ -36,7 +37,10 @@ public struct Translator: Sendable {
       snapshot: snapshot, gateway: GatewayIdentity(name: "unattached"), limits: limits)
     var detached: [VirtualHostConfig] = []
     for host in snapshot.virtualHosts
-    where translations.allSatisfy({ $0.status(of: host.id)?.usage.attachedVirtualGateways.isEmpty ?? true }) {
+    where merged.statuses[host.id]?.usage.attachedVirtualGateways.isEmpty ?? true {
+      unattached.report(
+        .warning, on: host.id, host.source, ["metadata", "name"], "no VirtualGateway serves this virtual host"
+      )
       if let config = unattached.buildHost(
         HostSource(host), gatewayOptions: nil, domains: host.spec.domains ?? [])
       {
@@ -44,6 +48,11 @@ public struct Translator: Sendable {
       }
     }
     for status in unattached.status.sorted() { merged.absorb(status) }
+    for table in snapshot.routeTables where merged.statuses[table.id]?.usage.selectedBy.isEmpty ?? true {
+      merged.add(
+        table.source.diagnostic(.warning, ["metadata", "name"], "no route delegates to this route table"),
+        to: table.id)
+    }
     let everyDiagnostic = snapshot.diagnostics + merged.sorted().flatMap { $0.errors + $0.warnings }
     return FolderCheck(
       translations: translations, unattachedHosts: detached, statuses: merged.sorted(),

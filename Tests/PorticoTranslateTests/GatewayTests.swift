@@ -131,3 +131,32 @@ final class GatewayTests: XCTestCase {
     XCTAssertEqual(kinds, [.virtualGateway, .virtualHost, .staticDestination])
   }
 }
+
+final class FolderCheckTests: XCTestCase {
+  func testUnusedHostsAndTablesAreWarnedAndStillChecked() {
+    let text = """
+      apiVersion: portico.dev/v1
+      kind: VirtualHost
+      metadata: {name: lonely, namespace: apps}
+      spec:
+        domains: [lonely.test]
+        routes:
+        - {matchers: [{uri: {regex: '(?<=x)'}}], directResponseAction: {status: 200}}
+      ---
+      apiVersion: portico.dev/v1
+      kind: RouteTable
+      metadata: {name: orphan, namespace: apps}
+      spec:
+        routes: [{directResponseAction: {status: 200}}]
+      """
+    let check = Translator().check(ManifestLoader().load(text: text, file: "f.yaml"))
+    XCTAssertEqual(
+      check.diagnostics.map { "\($0.severity.rawValue) \($0.location!.line): \($0.message)" },
+      [
+        "warning 3: no VirtualGateway serves this virtual host",
+        "error 7: invalid perl operator: (?< in regex '(?<=x)' (RE2 syntax: no backreferences or lookaround)",
+        "warning 11: no route delegates to this route table",
+      ])
+    XCTAssertEqual(check.unattachedHosts.map(\.name), ["apps/lonely"])
+  }
+}

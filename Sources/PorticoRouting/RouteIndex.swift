@@ -4,7 +4,10 @@
 /// Each matcher is filed under its literal opening: fully literal exact paths in hash tables, everything
 /// else in prefix tries under its first literal piece; matchers without one are always candidates. A
 /// lookup visits only the candidates filed under the path and keeps the earliest that fully matches.
-struct RouteIndex: Sendable {
+///
+/// A class so that the per-request lookup borrows it instead of copying its tables; it is filled in `init`
+/// and never changed afterwards, which is what makes sharing it across event loops safe.
+final class RouteIndex: @unchecked Sendable {
   struct Entry: Sendable {
     let route: Int32
     let matcher: Int32
@@ -16,7 +19,6 @@ struct RouteIndex: Sendable {
 
   /// Every matcher of every route, in order; entries point into it.
   private var matchers: [RouteMatcher] = []
-  private var entries: [Entry] = []
   private var exact: [Substring: [Entry]] = [:]
   private var foldedExact: [Substring: [Entry]] = [:]
   private var prefixes = PrefixTrie<Entry>()

@@ -9,9 +9,16 @@ let package = Package(
     .library(name: "PorticoAPI", targets: ["PorticoAPI"]),
     .library(name: "PorticoTranslate", targets: ["PorticoTranslate"]),
     .library(name: "PorticoRouting", targets: ["PorticoRouting"]),
+    .library(name: "PorticoProxy", targets: ["PorticoProxy"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+    .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
   ],
   targets: [
     // RE2 (linear-time regular expressions) through a small C shim.
@@ -30,11 +37,27 @@ let package = Package(
     .target(name: "PorticoTranslate", dependencies: ["PorticoAPI"]),
     .target(name: "PorticoRouting", dependencies: ["PorticoTranslate"]),
     .target(name: "PorticoInspect", dependencies: ["PorticoRouting"]),
+    .target(
+      name: "PorticoProxy",
+      dependencies: [
+        "PorticoInspect",
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "Metrics", package: "swift-metrics"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+      ]
+    ),
     .executableTarget(
       name: "portico",
       dependencies: [
-        "PorticoInspect",
+        "PorticoProxy",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "NIOCore", package: "swift-nio"),
       ]
     ),
     .executableTarget(
@@ -45,6 +68,13 @@ let package = Package(
     .testTarget(name: "PorticoAPITests", dependencies: ["PorticoAPI"]),
     .testTarget(name: "PorticoTranslateTests", dependencies: ["PorticoTranslate"]),
     .testTarget(name: "PorticoRoutingTests", dependencies: ["PorticoRouting"]),
+    .testTarget(
+      name: "PorticoProxyTests",
+      dependencies: [
+        "PorticoProxy",
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+      ]
+    ),
     .testTarget(
       name: "PorticoInspectTests",
       dependencies: ["PorticoInspect"],

@@ -34,7 +34,7 @@ struct HostIndex: Sendable {
   }
 
   func host(for authority: Substring) -> Int? {
-    let name = Self.hostName(of: authority)
+    let name = Authority.host(of: authority)
     // Hosts arrive lowercase almost always; fold only when they do not.
     let folded =
       name.utf8.contains(where: { (0x41...0x5A).contains($0) }) ? Substring(name.asciiLowercased) : name
@@ -52,14 +52,5 @@ struct HostIndex: Sendable {
     return catchAll
   }
 
-  /// The authority without its port; IPv6 literals keep their brackets.
-  static func hostName(of authority: Substring) -> Substring {
-    let bytes = authority.utf8
-    if bytes.first == UInt8(ascii: "[") {
-      guard let close = bytes.firstIndex(of: UInt8(ascii: "]")) else { return authority }
-      return authority[...close]
-    }
-    guard let colon = bytes.lastIndex(of: UInt8(ascii: ":")) else { return authority }
-    return authority[..<colon]
-  }
+
 }

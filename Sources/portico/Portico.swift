@@ -1,13 +1,15 @@
 import ArgumentParser
 import Foundation
-import PorticoInspect
+import PorticoProxy
 
 @main
-struct Portico: ParsableCommand {
+struct Portico: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "portico",
     abstract: "A declarative API gateway.",
-    subcommands: [Validate.self, Routes.self, Explain.self])
+    subcommands: [
+      Validate.self, Routes.self, Explain.self, GatewayCommand.self, Run.self, DemoUpstreamCommand.self,
+    ])
 }
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
@@ -16,7 +18,7 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
 }
 
 /// Flags that say which gateway a configuration is translated for.
-struct GatewayOptions: ParsableArguments {
+struct GatewayIdentityFlags: ParsableArguments {
   @Option(name: .customLong("gateway"), help: "The gateway's name (what VirtualGateways select).")
   var name: String?
 
@@ -34,26 +36,33 @@ struct GatewayOptions: ParsableArguments {
 
   func identity() throws -> GatewayIdentity? {
     guard let name else { return nil }
-    return GatewayIdentity(
-      name: name, namespace: namespace, cluster: cluster, labels: try pairs(labels, "--label"),
-      ports: try pairs(ports, "--port").mapValues { value in
-        guard let port = Int(value), (1...65535).contains(port) else {
-          throw ValidationError("--port needs name=number with a number from 1 to 65535, got '\(value)'")
-        }
-        return port
-      })
+    return try makeIdentity(name: name, namespace: namespace, cluster: cluster, labels: labels, ports: ports)
   }
+}
 
-  private func pairs(_ items: [String], _ flag: String) throws -> [String: String] {
-    var result: [String: String] = [:]
-    for item in items {
-      guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {
-        throw ValidationError("\(flag) needs key=value, got '\(item)'")
+/// A gateway identity from command-line values (`key=value` labels, `name=number` ports).
+func makeIdentity(name: String, namespace: String, cluster: String, labels: [String], ports: [String]) throws
+  -> GatewayIdentity
+{
+  GatewayIdentity(
+    name: name, namespace: namespace, cluster: cluster, labels: try pairs(labels, "--label"),
+    ports: try pairs(ports, "--port").mapValues { value in
+      guard let port = Int(value), (0...65535).contains(port) else {
+        throw ValidationError("--port needs name=number with a number from 0 to 65535, got '\(value)'")
       }
-      result[String(item[..<equals])] = String(item[item.index(after: equals)...])
+      return port
+    })
+}
+
+private func pairs(_ items: [String], _ flag: String) throws -> [String: String] {
+  var result: [String: String] = [:]
+  for item in items {
+    guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {
+      throw ValidationError("\(flag) needs key=value, got '\(item)'")
     }
-    return result
+    result[String(item[..<equals])] = String(item[item.index(after: equals)...])
   }
+  return result
 }
 
 func loadFolder(_ directory: String) -> ResourceSnapshot {
@@ -85,7 +94,7 @@ struct Routes: ParsableCommand {
   @Argument(help: "The configuration folder.")
   var directory: String
 
-  @OptionGroup var gateway: GatewayOptions
+  @OptionGroup var gateway: GatewayIdentityFlags
 
   @Option(name: .shortAndLong, help: "text or json.")
   var output: OutputFormat = .text
@@ -110,7 +119,7 @@ struct Explain: ParsableCommand {
   @Argument(help: "The configuration folder.")
   var directory: String
 
-  @OptionGroup var gateway: GatewayOptions
+  @OptionGroup var gateway: GatewayIdentityFlags
 
   @Argument(help: "The request method, such as GET.")
   var method: String

@@ -54,7 +54,7 @@ public struct ManifestLoader {
     return snapshot
   }
 
-  static func manifestFiles(under root: URL) throws -> [String] {
+  public static func manifestFiles(under root: URL) throws -> [String] {
     let manager = FileManager.default
     var isDirectory: ObjCBool = false
     guard manager.fileExists(atPath: root.path, isDirectory: &isDirectory), isDirectory.boolValue else {

@@ -33,7 +33,15 @@ public struct StaticDestinationSpec: Codable, Hashable, Sendable {
     public var refresh: ManifestDuration?
   }
 
+  /// How a request picks an endpoint.
+  public enum LoadBalancer: String, ManifestEnum {
+    case roundRobin = "ROUND_ROBIN"
+    /// The less busy of two endpoints picked at random (power of two choices).
+    case leastRequest = "LEAST_REQUEST"
+  }
+
   public var endpoints: [Endpoint]?
+  public var loadBalancer: LoadBalancer?
   public var `protocol`: UpstreamProtocol?
   public var tls: TLS?
   public var dns: DNS?

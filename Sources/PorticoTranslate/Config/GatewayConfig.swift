@@ -115,6 +115,7 @@ public struct Upstream: Sendable, Encodable {
   public var id: String
   public var source: ResourceID
   public var endpoints: [Endpoint]
+  public var loadBalancer: StaticDestinationSpec.LoadBalancer
   public var `protocol`: StaticDestinationSpec.UpstreamProtocol
   public var tls: StaticDestinationSpec.TLS?
   public var dnsRefresh: ManifestDuration?

@@ -72,7 +72,8 @@ struct DestinationResolver {
         endpoints: (spec.endpoints ?? []).map {
           .init(address: $0.address, port: Int($0.port), locality: $0.locality, labels: $0.labels)
         },
-        protocol: spec.protocol ?? .http, tls: spec.tls, dnsRefresh: spec.dns?.refresh)
+        loadBalancer: spec.loadBalancer ?? .roundRobin, protocol: spec.protocol ?? .http, tls: spec.tls,
+        dnsRefresh: spec.dns?.refresh)
     }
     return upstreamID
   }
@@ -134,7 +135,8 @@ struct DestinationResolver {
         default: .http
         }
       upstreams[upstreamID] = Upstream(
-        id: upstreamID, source: service.id, endpoints: endpoints, protocol: upstreamProtocol, tls: nil,
+        id: upstreamID, source: service.id, endpoints: endpoints, loadBalancer: .roundRobin,
+        protocol: upstreamProtocol, tls: nil,
         dnsRefresh: nil)
     }
     return upstreamID

@@ -1,0 +1,129 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// A small upstream for trying Portico out and for its tests. It answers:
+/// - `/status/CODE`: that status;
+/// - `/delay/MILLISECONDS/...`: after that long, like the rest of the path;
+/// - `/bytes/N`: N bytes, streamed in 64 KiB chunks;
+/// - anything else: what it received, as JSON (`server`, `method`, `path`, `query`, `headers`, `bodyBytes`).
+/// Request bodies are counted as they stream in, never buffered.
+public enum DemoUpstream {
+  public static func start(
+    name: String, host: String = "127.0.0.1", port: Int, group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+  ) async throws -> Channel {
+    try await ServerBootstrap(group: group)
+      .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+      .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+      .childChannelInitializer { channel in
+        channel.eventLoop.makeCompletedFuture {
+          try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+          try channel.pipeline.syncOperations.addHandler(DemoUpstreamHandler(name: name))
+        }
+      }
+      .bind(host: host, port: port).get()
+  }
+}
+
+final class DemoUpstreamHandler: ChannelInboundHandler {
+  typealias InboundIn = HTTPServerRequestPart
+  typealias OutboundOut = HTTPServerResponsePart
+
+  let name: String
+  private var head: HTTPRequestHead?
+  private var bodyBytes = 0
+
+  init(name: String) { self.name = name }
+
+  func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    switch unwrapInboundIn(data) {
+    case .head(let head):
+      self.head = head
+      bodyBytes = 0
+    case .body(let buffer):
+      bodyBytes += buffer.readableBytes
+    case .end:
+      guard let head else { return }
+      self.head = nil
+      respond(to: head, context: context)
+    }
+  }
+
+  private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
+    let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
+    let segments = path.split(separator: "/").map(String.init)
+    if segments.first == "delay", segments.count >= 2, let milliseconds = Int64(segments[1]) {
+      context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(milliseconds)) {
+        self.answer(head, segments: Array(segments.dropFirst(2)), context: context)
+      }
+      return
+    }
+    answer(head, segments: segments, context: context)
+  }
+
+  private func answer(_ head: HTTPRequestHead, segments: [String], context: ChannelHandlerContext) {
+    if segments.first == "status", segments.count >= 2, let code = Int(segments[1]) {
+      return send(HTTPResponseStatus(statusCode: code), body: ByteBuffer(string: "\(code)\n"), head: head, context: context)
+    }
+    if segments.first == "bytes", segments.count >= 2, let count = Int(segments[1]) {
+      return stream(count, head: head, context: context)
+    }
+    var headers: [String: [String]] = [:]
+    for (name, value) in head.headers { headers[name.lowercased(), default: []].append(value) }
+    let echo: [String: Any] = [
+      "server": name, "method": head.method.rawValue,
+      "path": head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri,
+      "query": head.uri.split(separator: "?", maxSplits: 1).dropFirst().first.map(String.init) ?? "",
+      "headers": headers, "bodyBytes": bodyBytes,
+    ]
+    let data = (try? JSONSerialization.data(withJSONObject: echo, options: [.sortedKeys])) ?? Data()
+    var buffer = context.channel.allocator.buffer(capacity: data.count + 1)
+    buffer.writeBytes(data)
+    buffer.writeString("\n")
+    send(.ok, body: buffer, contentType: "application/json", head: head, context: context)
+  }
+
+  private func send(
+    _ status: HTTPResponseStatus, body: ByteBuffer, contentType: String = "text/plain", head: HTTPRequestHead,
+    context: ChannelHandlerContext
+  ) {
+    var headers = HTTPHeaders()
+    headers.add(name: "content-type", value: contentType)
+    headers.add(name: "content-length", value: String(body.readableBytes))
+    headers.add(name: "x-upstream", value: name)
+    context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
+    if head.method != .HEAD, status != .noContent, status != .notModified {
+      context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+    }
+    finish(head, context: context)
+  }
+
+  /// Streams `count` bytes, writing the next chunk only when the previous one has left: a slow reader
+  /// slows this server down instead of filling its memory.
+  private func stream(_ count: Int, head: HTTPRequestHead, context: ChannelHandlerContext) {
+    var headers = HTTPHeaders()
+    headers.add(name: "content-length", value: String(count))
+    headers.add(name: "x-upstream", value: name)
+    context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .ok, headers: headers))), promise: nil)
+    let chunk = ByteBuffer(repeating: UInt8(ascii: "x"), count: 64 * 1024)
+    func writeFrom(_ remaining: Int) {
+      guard remaining > 0, context.channel.isActive else {
+        finish(head, context: context)
+        return
+      }
+      let size = min(remaining, chunk.readableBytes)
+      context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(chunk.getSlice(at: 0, length: size)!))))
+        .assumeIsolated().whenSuccess { writeFrom(remaining - size) }
+    }
+    writeFrom(count)
+  }
+
+  private func finish(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+    let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+    if !head.isKeepAlive {
+      let channel = context.channel
+      done.whenComplete { _ in channel.close(promise: nil) }
+    }
+  }
+}

@@ -1,0 +1,46 @@
+import CoreMetrics
+import Foundation
+import Prometheus
+
+/// The gateway's metrics, kept in its own Prometheus registry (several gateways can share a process).
+/// Per-request series are created once per label set and cached by each event loop.
+public final class GatewayMetrics: Sendable {
+  public let registry = PrometheusCollectorRegistry()
+  let factory: PrometheusMetricsFactory
+  let upstreamConnectErrors: CoreMetrics.Counter
+  let upstreamTimeouts: CoreMetrics.Counter
+  let ejections: CoreMetrics.Counter
+  let activeConnections: CoreMetrics.Meter
+  let configGeneration: CoreMetrics.Meter
+  let reloadSuccesses: CoreMetrics.Counter
+  let reloadFailures: CoreMetrics.Counter
+
+  public init() {
+    factory = PrometheusMetricsFactory(registry: registry)
+    upstreamConnectErrors = CoreMetrics.Counter(label: "portico_upstream_connect_errors_total", factory: factory)
+    upstreamTimeouts = CoreMetrics.Counter(label: "portico_upstream_timeouts_total", factory: factory)
+    ejections = CoreMetrics.Counter(label: "portico_outlier_ejections_total", factory: factory)
+    activeConnections = CoreMetrics.Meter(label: "portico_downstream_connections_active", factory: factory)
+    configGeneration = CoreMetrics.Meter(label: "portico_config_generation", factory: factory)
+    reloadSuccesses = CoreMetrics.Counter(label: "portico_config_reloads_total", dimensions: [("result", "success")], factory: factory)
+    reloadFailures = CoreMetrics.Counter(label: "portico_config_reloads_total", dimensions: [("result", "failure")], factory: factory)
+  }
+
+  /// The series of one kind of request outcome.
+  struct RequestSeries {
+    let requests: CoreMetrics.Counter
+    let duration: CoreMetrics.Timer
+  }
+
+  func requestSeries(host: String, route: String, destination: String, statusClass: String) -> RequestSeries {
+    let dimensions = [("host", host), ("route", route), ("destination", destination), ("status_class", statusClass)]
+    return RequestSeries(
+      requests: CoreMetrics.Counter(label: "portico_requests_total", dimensions: dimensions, factory: factory),
+      duration: CoreMetrics.Timer(
+        label: "portico_request_duration_seconds", dimensions: [("host", host), ("route", route)],
+        preferredDisplayUnit: .seconds, factory: factory))
+  }
+
+  /// The Prometheus text exposition of every series.
+  public func exposition() -> String { registry.emitToString() }
+}

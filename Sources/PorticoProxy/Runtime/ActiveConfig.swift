@@ -1,0 +1,113 @@
+import NIOCore
+
+/// One generation of what the gateway serves: the translation, a compiled router per listener and filter
+/// chain, and upstream runtime settings. Immutable; a reload builds a new one and every event loop swaps to
+/// it, while requests in flight keep the one they started with.
+public final class ActiveConfig: Sendable {
+  public let generation: Int
+  public let translation: Translation
+  /// Load-time diagnostics of the snapshot this generation was built from.
+  public let diagnostics: [Diagnostic]
+  let listeners: [String: ListenerRuntime]
+  let upstreams: [String: UpstreamRuntime]
+
+  init(generation: Int, translation: Translation, diagnostics: [Diagnostic]) {
+    self.generation = generation
+    self.translation = translation
+    self.diagnostics = diagnostics
+    var listeners: [String: ListenerRuntime] = [:]
+    for listener in translation.config.listeners {
+      listeners[listener.portName] = ListenerRuntime(listener)
+    }
+    self.listeners = listeners
+    self.upstreams = UpstreamRuntime.table(for: translation.config)
+  }
+
+  public var config: GatewayConfig { translation.config }
+}
+
+/// A listener's routers; the first filter chain serves plain HTTP (server names need TLS).
+struct ListenerRuntime: Sendable {
+  let listener: Listener
+  let router: CompiledRouter
+
+  init(_ listener: Listener) {
+    self.listener = listener
+    let hosts = listener.filterChains.flatMap(\.virtualHosts)
+    router = CompiledRouter(virtualHosts: hosts)
+  }
+}
+
+/// How the gateway reaches one upstream: its endpoints and the limits of its connection pools.
+struct UpstreamRuntime: Sendable {
+  let id: String
+  let endpoints: [Upstream.Endpoint]
+  let pool: PoolSettings
+  let outlier: OutlierSettings?
+  let balancing: Balancing
+
+  enum Balancing: Sendable {
+    case roundRobin
+    case leastRequest
+  }
+
+  /// Settings come from the first route (in listener and route order) that forwards to the upstream and
+  /// sets them; pools are shared by every route that uses the upstream.
+  static func table(for config: GatewayConfig) -> [String: UpstreamRuntime] {
+    var pools: [String: PoolSettings] = [:]
+    var outliers: [String: OutlierSettings] = [:]
+    for host in config.virtualHosts {
+      for route in host.routes {
+        guard case .forward(let forward) = route.action else { continue }
+        for destination in forward.destinations {
+          if pools[destination.upstream] == nil, let settings = route.options.values.connectionPoolSettings {
+            pools[destination.upstream] = PoolSettings(settings)
+          }
+          if outliers[destination.upstream] == nil, let detection = route.options.values.outlierDetection {
+            outliers[destination.upstream] = OutlierSettings(detection)
+          }
+        }
+      }
+    }
+    var table: [String: UpstreamRuntime] = [:]
+    for upstream in config.upstreams {
+      table[upstream.id] = UpstreamRuntime(
+        id: upstream.id, endpoints: upstream.endpoints, pool: pools[upstream.id] ?? PoolSettings(),
+        outlier: outliers[upstream.id], balancing: upstream.loadBalancer == .leastRequest ? .leastRequest : .roundRobin)
+    }
+    return table
+  }
+}
+
+/// Connection pool limits (from `connectionPoolSettings`), with the defaults a user would expect.
+struct PoolSettings: Sendable, Equatable {
+  var maxConnections = 1024
+  var maxPendingRequests = 1024
+  /// 0: unlimited.
+  var maxRequestsPerConnection = 0
+  var idleTimeout = TimeAmount.hours(1)
+  var connectTimeout = TimeAmount.seconds(10)
+
+  init() {}
+
+  init(_ settings: ConnectionPoolSettings) {
+    if let value = settings.tcp?.maxConnections, value > 0 { maxConnections = Int(value) }
+    if let value = settings.http?.http1MaxPendingRequests, value > 0 { maxPendingRequests = Int(value) }
+    if let value = settings.http?.maxRequestsPerConnection, value > 0 { maxRequestsPerConnection = Int(value) }
+    if let value = settings.http?.idleTimeout?.nanoseconds, value > 0 { idleTimeout = .nanoseconds(value) }
+    if let value = settings.tcp?.connectTimeout?.nanoseconds, value > 0 { connectTimeout = .nanoseconds(value) }
+  }
+}
+
+/// Passive health checking (from `outlierDetection`).
+struct OutlierSettings: Sendable, Equatable {
+  var consecutiveErrors = 5
+  var baseEjectionTime = TimeAmount.seconds(30)
+  var maxEjectionPercent = 10
+
+  init(_ detection: OutlierDetection) {
+    if let value = detection.consecutiveErrors, value > 0 { consecutiveErrors = Int(value) }
+    if let value = detection.baseEjectionTime?.nanoseconds, value > 0 { baseEjectionTime = .nanoseconds(value) }
+    if let value = detection.maxEjectionPercent { maxEjectionPercent = Int(value) }
+  }
+}

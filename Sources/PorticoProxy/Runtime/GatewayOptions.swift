@@ -1,0 +1,24 @@
+import NIOCore
+
+/// How a gateway process runs.
+public struct GatewayOptions: Sendable {
+  public var identity: GatewayIdentity
+  public var configDirectory: String
+  /// Event loops; one per core by default.
+  public var threads = System.coreCount
+  public var adminHost = "127.0.0.1"
+  /// 0 picks a free port.
+  public var adminPort = 9901
+  public var accessLog: AccessLog.Destination = .standardOutput
+  /// How long in-flight requests may take to finish on shutdown.
+  public var drainTimeout = TimeAmount.seconds(10)
+  /// How often the configuration folder is checked for changes; nil turns watching off.
+  public var watchInterval: Duration? = .milliseconds(500)
+  /// Overrides every listener's bind address (tests bind to 127.0.0.1).
+  public var bindHost: String?
+
+  public init(identity: GatewayIdentity, configDirectory: String) {
+    self.identity = identity
+    self.configDirectory = configDirectory
+  }
+}

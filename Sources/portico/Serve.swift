@@ -1,0 +1,136 @@
+import ArgumentParser
+import Foundation
+import Logging
+import NIOCore
+import PorticoProxy
+import ServiceLifecycle
+
+/// Flags shared by the commands that serve traffic.
+struct ServingOptions: ParsableArguments {
+  @Option(help: "The admin listener, as ADDRESS:PORT.")
+  var admin: String = "127.0.0.1:9901"
+
+  @Option(help: "Event loops (default: one per core).")
+  var threads: Int = System.coreCount
+
+  @Option(name: .customLong("access-log"), help: "Where access log lines go: '-' (standard output), a file, or 'off'.")
+  var accessLog: String = "-"
+
+  @Option(name: .customLong("drain-timeout"), help: "Seconds in-flight requests may take to finish on shutdown.")
+  var drainTimeout: Int = 10
+
+  func apply(to options: inout GatewayOptions) throws {
+    guard let colon = admin.lastIndex(of: ":"), let port = Int(admin[admin.index(after: colon)...]) else {
+      throw ValidationError("--admin needs ADDRESS:PORT, got '\(admin)'")
+    }
+    options.adminHost = String(admin[..<colon])
+    options.adminPort = port
+    options.threads = max(1, threads)
+    options.drainTimeout = .seconds(Int64(drainTimeout))
+    switch accessLog {
+    case "-": options.accessLog = .standardOutput
+    case "off": options.accessLog = .disabled
+    default: options.accessLog = .file(accessLog)
+    }
+  }
+}
+
+/// Runs services until SIGTERM or SIGINT, then shuts them down gracefully.
+func runUntilSignalled(_ services: [any Service], logger: Logger) async throws {
+  let group = ServiceGroup(
+    configuration: .init(services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+  try await group.run()
+}
+
+struct GatewayCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "gateway", abstract: "Run one gateway: serve what the configuration folder says for this gateway.")
+
+  @Option(help: "The configuration folder (watched for changes).")
+  var config: String
+
+  @Option(help: "The gateway's name (what VirtualGateways select).")
+  var name: String
+
+  @Option(help: "The gateway's namespace.")
+  var namespace: String = ObjectMeta.defaultNamespace
+
+  @Option(help: "The gateway's cluster.")
+  var cluster: String = GatewayIdentity.defaultCluster
+
+  @Option(name: .customLong("label"), help: "A gateway label, as key=value. Repeatable.")
+  var labels: [String] = []
+
+  @Option(name: .customLong("port"), help: "A named listen port, as name=number. Repeatable.")
+  var ports: [String] = []
+
+  @OptionGroup var serving: ServingOptions
+
+  func run() async throws {
+    let identity = try makeIdentity(name: name, namespace: namespace, cluster: cluster, labels: labels, ports: ports)
+    var options = GatewayOptions(identity: identity, configDirectory: config)
+    try serving.apply(to: &options)
+    let logger = Logger(label: "portico")
+    let gateway = try Gateway(options: options, logger: logger)
+    try await runUntilSignalled([GatewayService(gateway: gateway)], logger: logger)
+  }
+}
+
+struct Run: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Run everything a configuration folder needs on this machine: the gateway its first VirtualGateway describes.")
+
+  @Argument(help: "The configuration folder (watched for changes).")
+  var directory: String
+
+  @Option(name: .customLong("port"), help: "A named listen port, as name=number. Default: http=8080, https=8443.")
+  var ports: [String] = []
+
+  @Flag(help: "Also start a demo upstream on every 127.0.0.1 / localhost endpoint of the folder's StaticDestinations.")
+  var demoUpstreams = false
+
+  @OptionGroup var serving: ServingOptions
+
+  func run() async throws {
+    let snapshot = loadFolder(directory)
+    guard let virtualGateway = snapshot.virtualGateways.first else {
+      throw ValidationError("\(directory) has no VirtualGateway")
+    }
+    var identity = GatewayIdentity.implied(by: virtualGateway)
+    identity.ports = try makeIdentity(
+      name: identity.name, namespace: identity.namespace, cluster: identity.cluster, labels: [],
+      ports: ports.isEmpty ? ["http=8080", "https=8443"] : ports
+    ).ports
+    var options = GatewayOptions(identity: identity, configDirectory: directory)
+    try serving.apply(to: &options)
+    let logger = Logger(label: "portico")
+    if demoUpstreams {
+      for destination in snapshot.staticDestinations {
+        for endpoint in destination.spec.endpoints ?? [] where ["127.0.0.1", "localhost"].contains(endpoint.address) {
+          _ = try await DemoUpstream.start(name: destination.name, port: Int(endpoint.port))
+          logger.info("demo upstream", metadata: ["name": "\(destination.name)", "port": "\(endpoint.port)"])
+        }
+      }
+    }
+    let gateway = try Gateway(options: options, logger: logger)
+    try await runUntilSignalled([GatewayService(gateway: gateway)], logger: logger)
+  }
+}
+
+struct DemoUpstreamCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "demo-upstream",
+    abstract: "A small HTTP service that echoes requests as JSON (/status/CODE, /delay/MS/..., /bytes/N).")
+
+  @Option(help: "Port to listen on. Repeatable.")
+  var port: [Int]
+
+  @Option(help: "Name reported in responses.")
+  var name = "demo"
+
+  func run() async throws {
+    for port in port { _ = try await DemoUpstream.start(name: name, port: port) }
+    print("demo upstream '\(name)' on 127.0.0.1 port(s) \(port.map(String.init).joined(separator: ", "))")
+    while true { try await Task.sleep(for: .seconds(3600)) }
+  }
+}

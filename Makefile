@@ -1,9 +1,10 @@
 .PHONY: run test lint format build bench-routes
 
-# The quickstart: check the example configuration and print the routes Portico resolves from it.
+# The quickstart: check the example configuration, then serve it on port 8080 with demo upstreams
+# (admin on 127.0.0.1:9901). Ctrl-C stops it gracefully.
 run: build
 	.build/debug/portico validate examples/quickstart
-	.build/debug/portico routes examples/quickstart
+	.build/debug/portico run examples/quickstart --demo-upstreams
 
 # Everything CI runs: dependencies, formatting, build, all tests.
 test:

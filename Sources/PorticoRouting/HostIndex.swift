@@ -52,5 +52,4 @@ struct HostIndex: Sendable {
     return catchAll
   }
 
-
 }

@@ -13,10 +13,13 @@ struct ServingOptions: ParsableArguments {
   @Option(help: "Event loops (default: one per core).")
   var threads: Int = System.coreCount
 
-  @Option(name: .customLong("access-log"), help: "Where access log lines go: '-' (standard output), a file, or 'off'.")
+  @Option(
+    name: .customLong("access-log"),
+    help: "Where access log lines go: '-' (standard output), a file, or 'off'.")
   var accessLog: String = "-"
 
-  @Option(name: .customLong("drain-timeout"), help: "Seconds in-flight requests may take to finish on shutdown.")
+  @Option(
+    name: .customLong("drain-timeout"), help: "Seconds in-flight requests may take to finish on shutdown.")
   var drainTimeout: Int = 10
 
   func apply(to options: inout GatewayOptions) throws {
@@ -38,13 +41,16 @@ struct ServingOptions: ParsableArguments {
 /// Runs services until SIGTERM or SIGINT, then shuts them down gracefully.
 func runUntilSignalled(_ services: [any Service], logger: Logger) async throws {
   let group = ServiceGroup(
-    configuration: .init(services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+    configuration: .init(
+      services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],
+      logger: logger))
   try await group.run()
 }
 
 struct GatewayCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "gateway", abstract: "Run one gateway: serve what the configuration folder says for this gateway.")
+    commandName: "gateway",
+    abstract: "Run one gateway: serve what the configuration folder says for this gateway.")
 
   @Option(help: "The configuration folder (watched for changes).")
   var config: String
@@ -67,7 +73,8 @@ struct GatewayCommand: AsyncParsableCommand {
   @OptionGroup var serving: ServingOptions
 
   func run() async throws {
-    let identity = try makeIdentity(name: name, namespace: namespace, cluster: cluster, labels: labels, ports: ports)
+    let identity = try makeIdentity(
+      name: name, namespace: namespace, cluster: cluster, labels: labels, ports: ports)
     var options = GatewayOptions(identity: identity, configDirectory: config)
     try serving.apply(to: &options)
     let logger = Logger(label: "portico")
@@ -78,15 +85,21 @@ struct GatewayCommand: AsyncParsableCommand {
 
 struct Run: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Run everything a configuration folder needs on this machine: the gateway its first VirtualGateway describes.")
+    abstract:
+      "Run everything a configuration folder needs on this machine: the gateway its first VirtualGateway describes."
+  )
 
   @Argument(help: "The configuration folder (watched for changes).")
   var directory: String
 
-  @Option(name: .customLong("port"), help: "A named listen port, as name=number. Default: http=8080, https=8443.")
+  @Option(
+    name: .customLong("port"), help: "A named listen port, as name=number. Default: http=8080, https=8443.")
   var ports: [String] = []
 
-  @Flag(help: "Also start a demo upstream on every 127.0.0.1 / localhost endpoint of the folder's StaticDestinations.")
+  @Flag(
+    help:
+      "Also start a demo upstream on every 127.0.0.1 / localhost endpoint of the folder's StaticDestinations."
+  )
   var demoUpstreams = false
 
   @OptionGroup var serving: ServingOptions
@@ -106,7 +119,8 @@ struct Run: AsyncParsableCommand {
     let logger = Logger(label: "portico")
     if demoUpstreams {
       for destination in snapshot.staticDestinations {
-        for endpoint in destination.spec.endpoints ?? [] where ["127.0.0.1", "localhost"].contains(endpoint.address) {
+        for endpoint in destination.spec.endpoints ?? []
+        where ["127.0.0.1", "localhost"].contains(endpoint.address) {
           _ = try await DemoUpstream.start(name: destination.name, port: Int(endpoint.port))
           logger.info("demo upstream", metadata: ["name": "\(destination.name)", "port": "\(endpoint.port)"])
         }

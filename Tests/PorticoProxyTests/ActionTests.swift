@@ -14,7 +14,8 @@ final class ActionTests: XCTestCase {
       gatewayManifest() + staticDestination("echo", ports: [gateway.port("echo")])
         + virtualHost(
           "shop.test",
-          options: "  options: {trafficPolicy: {headerManipulation: {appendResponseHeaders: {x-host-level: yes}}}}",
+          options:
+            "  options: {trafficPolicy: {headerManipulation: {appendResponseHeaders: {x-host-level: yes}}}}",
           routes: """
               - {name: direct, matchers: [{uri: {exact: /direct}}], directResponseAction: {status: 418, body: "short and stout"}}
               - {name: empty, matchers: [{uri: {exact: /empty}}], directResponseAction: {status: 204}}
@@ -66,7 +67,9 @@ final class ActionTests: XCTestCase {
 
     let same = try await send(.GET, gateway.base + "/same/path?q=1", host: "shop.test")
     XCTAssertEqual(same.status, 303)
-    XCTAssertEqual(same.headers.first(name: "location"), "http://shop.test/same/path?q=1", "only responseCode keeps everything")
+    XCTAssertEqual(
+      same.headers.first(name: "location"), "http://shop.test/same/path?q=1",
+      "only responseCode keeps everything")
 
     let permanent = try await send(.GET, gateway.base + "/p?old=1", host: "shop.test")
     XCTAssertEqual(permanent.status, 308)
@@ -101,14 +104,16 @@ final class ActionTests: XCTestCase {
   }
 
   func testRequestIDIsKeptWhenPresent() async throws {
-    let response = try await send(.GET, gateway.base + "/x", host: "shop.test", headers: [("x-request-id", "abc-123")])
+    let response = try await send(
+      .GET, gateway.base + "/x", host: "shop.test", headers: [("x-request-id", "abc-123")])
     XCTAssertEqual(response.upstreamHeader("x-request-id"), ["abc-123"])
     let log = gateway.accessLog().last
     XCTAssertEqual(log?["request_id"] as? String, "abc-123")
   }
 
   func testBodiesAndMethodsPassThrough() async throws {
-    let post = try await send(.POST, gateway.base + "/upload", host: "shop.test", body: String(repeating: "z", count: 100_000))
+    let post = try await send(
+      .POST, gateway.base + "/upload", host: "shop.test", body: String(repeating: "z", count: 100_000))
     XCTAssertEqual(post.json["bodyBytes"] as? Int, 100_000)
     XCTAssertEqual(post.json["method"] as? String, "POST")
     let head = try await send(.HEAD, gateway.base + "/anything", host: "shop.test")

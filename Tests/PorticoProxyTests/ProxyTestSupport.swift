@@ -16,31 +16,38 @@ final class TestGateway: @unchecked Sendable {
   let gateway: Gateway
   private(set) var upstreams: [String: (channel: Channel, port: Int)] = [:]
 
-  static let identity = GatewayIdentity(name: "test", namespace: "gateways", labels: ["app": "test"], ports: ["http": 0])
+  static let identity = GatewayIdentity(
+    name: "test", namespace: "gateways", labels: ["app": "test"], ports: ["http": 0])
 
   /// `manifests` may use `{{port:NAME}}` for the port of the demo upstream named NAME, started first.
-  init(upstreams names: [String] = [], manifests: (TestGateway) -> String, threads: Int = 1) async throws {
-    folder = FileManager.default.temporaryDirectory.appendingPathComponent("portico-test-\(UUID().uuidString)")
+  init(
+    upstreams names: [String] = [], behaviours: [String: DemoUpstream.Behaviour] = [:],
+    manifests: (TestGateway) -> String, threads: Int = 1, watch: Bool = false
+  ) async throws {
+    folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "portico-test-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     accessLogPath = folder.appendingPathComponent("access.log").path
-    var options = GatewayOptions(identity: Self.identity, configDirectory: folder.appendingPathComponent("config").path)
-    try FileManager.default.createDirectory(atPath: options.configDirectory, withIntermediateDirectories: true)
+    var options = GatewayOptions(
+      identity: Self.identity, configDirectory: folder.appendingPathComponent("config").path)
+    try FileManager.default.createDirectory(
+      atPath: options.configDirectory, withIntermediateDirectories: true)
     options.threads = threads
     options.adminPort = 0
     options.bindHost = "127.0.0.1"
     options.accessLog = .file(accessLogPath)
-    options.watchInterval = nil
+    options.watchInterval = watch ? .milliseconds(100) : nil
     options.drainTimeout = .seconds(5)
     var logger = Logger(label: "portico-test")
     logger.logLevel = .critical
     gateway = try Gateway(options: options, logger: logger)
-    for name in names { try await startUpstream(name) }
+    for name in names { try await startUpstream(name, behaviour: behaviours[name] ?? .init()) }
     try write(manifests(self))
     try await gateway.start()
   }
 
-  func startUpstream(_ name: String) async throws {
-    let channel = try await DemoUpstream.start(name: name, port: 0)
+  func startUpstream(_ name: String, behaviour: DemoUpstream.Behaviour = .init()) async throws {
+    let channel = try await DemoUpstream.start(name: name, port: 0, behaviour: behaviour)
     upstreams[name] = (channel, channel.localAddress!.port!)
   }
 
@@ -116,8 +123,10 @@ func virtualHost(_ domain: String, options: String = "", routes: String) -> Stri
 
 /// A shared HTTP client that does not follow redirects.
 let testClient: HTTPClient = {
-  var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: .seconds(30)))
-  configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+  var configuration = HTTPClient.Configuration(
+    redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: .seconds(30)))
+  configuration.connectionPool = .init(
+    idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
   return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
 }()
 
@@ -137,7 +146,8 @@ struct TestResponse {
 }
 
 func send(
-  _ method: HTTPMethod = .GET, _ url: String, host: String, headers: [(String, String)] = [], body: String? = nil
+  _ method: HTTPMethod = .GET, _ url: String, host: String, headers: [(String, String)] = [],
+  body: String? = nil
 ) async throws -> TestResponse {
   var request = HTTPClientRequest(url: url)
   request.method = method
@@ -146,7 +156,8 @@ func send(
   if let body { request.body = .bytes(ByteBuffer(string: body)) }
   let response = try await testClient.execute(request, timeout: .seconds(30))
   let bytes = try await response.body.collect(upTo: 16 << 20)
-  return TestResponse(status: Int(response.status.code), headers: response.headers, body: String(buffer: bytes))
+  return TestResponse(
+    status: Int(response.status.code), headers: response.headers, body: String(buffer: bytes))
 }
 
 /// Resident memory of this process, in bytes.

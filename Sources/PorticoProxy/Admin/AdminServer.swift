@@ -18,7 +18,9 @@ enum AdminServer {
   }
 
   /// The answer to an admin request.
-  static func respond(to method: HTTPMethod, uri: String, gateway: Gateway) -> (HTTPResponseStatus, String, String) {
+  static func respond(to method: HTTPMethod, uri: String, gateway: Gateway) -> (
+    HTTPResponseStatus, String, String
+  ) {
     let text = "text/plain; charset=utf-8"
     let json = "application/json"
     guard method == .GET || method == .HEAD else { return (.methodNotAllowed, text, "GET only\n") }
@@ -30,15 +32,23 @@ enum AdminServer {
     case "/ready":
       return gateway.isReady ? (.ok, text, "ready\n") : (.serviceUnavailable, text, "not ready\n")
     case "/config_dump":
-      guard let config = gateway.activeConfig else { return (.serviceUnavailable, text, "no configuration\n") }
+      guard let config = gateway.activeConfig else {
+        return (.serviceUnavailable, text, "no configuration\n")
+      }
       return (.ok, json, ConfigDump(generation: config.generation, config: config.config).json)
     case "/routes":
-      guard let config = gateway.activeConfig else { return (.serviceUnavailable, text, "no configuration\n") }
+      guard let config = gateway.activeConfig else {
+        return (.serviceUnavailable, text, "no configuration\n")
+      }
       let report = RoutesReport(translations: [config.translation])
       return wantsJSON ? (.ok, json, report.json) : (.ok, text, report.text)
     case "/status":
-      guard let config = gateway.activeConfig else { return (.serviceUnavailable, text, "no configuration\n") }
-      return (.ok, json, StatusDump(generation: config.generation, statuses: config.translation.statuses).json)
+      guard let config = gateway.activeConfig else {
+        return (.serviceUnavailable, text, "no configuration\n")
+      }
+      return (
+        .ok, json, StatusDump(generation: config.generation, statuses: config.translation.statuses).json
+      )
     case "/stats/prometheus":
       return (.ok, "text/plain; version=0.0.4", gateway.metrics.exposition())
     default:
@@ -93,7 +103,9 @@ final class AdminHandler: ChannelInboundHandler {
       headers.add(name: "content-type", value: contentType)
       headers.add(name: "content-length", value: String(body.utf8.count))
       if !head.isKeepAlive { headers.add(name: "connection", value: "close") }
-      context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
+      context.write(
+        wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))),
+        promise: nil)
       if head.method != .HEAD {
         context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil)
       }

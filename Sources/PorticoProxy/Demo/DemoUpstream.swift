@@ -8,10 +8,24 @@ import NIOPosix
 /// - `/delay/MILLISECONDS/...`: after that long, like the rest of the path;
 /// - `/bytes/N`: N bytes, streamed in 64 KiB chunks;
 /// - anything else: what it received, as JSON (`server`, `method`, `path`, `query`, `headers`, `bodyBytes`).
-/// Request bodies are counted as they stream in, never buffered.
+/// Request bodies are counted as they stream in, never buffered. `behaviour` makes a server slow or failing
+/// as a whole, for trying out balancing and outlier detection.
 public enum DemoUpstream {
+  public struct Behaviour: Sendable {
+    /// Added before every answer.
+    public var delay: TimeAmount = .zero
+    /// Every answer has this status instead.
+    public var failWith: Int?
+
+    public init(delay: TimeAmount = .zero, failWith: Int? = nil) {
+      self.delay = delay
+      self.failWith = failWith
+    }
+  }
+
   public static func start(
-    name: String, host: String = "127.0.0.1", port: Int, group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    name: String, host: String = "127.0.0.1", port: Int, behaviour: Behaviour = Behaviour(),
+    group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton
   ) async throws -> Channel {
     try await ServerBootstrap(group: group)
       .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -19,7 +33,8 @@ public enum DemoUpstream {
       .childChannelInitializer { channel in
         channel.eventLoop.makeCompletedFuture {
           try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-          try channel.pipeline.syncOperations.addHandler(DemoUpstreamHandler(name: name))
+          try channel.pipeline.syncOperations.addHandler(
+            DemoUpstreamHandler(name: name, behaviour: behaviour))
         }
       }
       .bind(host: host, port: port).get()
@@ -31,10 +46,14 @@ final class DemoUpstreamHandler: ChannelInboundHandler {
   typealias OutboundOut = HTTPServerResponsePart
 
   let name: String
+  let behaviour: DemoUpstream.Behaviour
   private var head: HTTPRequestHead?
   private var bodyBytes = 0
 
-  init(name: String) { self.name = name }
+  init(name: String, behaviour: DemoUpstream.Behaviour) {
+    self.name = name
+    self.behaviour = behaviour
+  }
 
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
     switch unwrapInboundIn(data) {
@@ -46,7 +65,13 @@ final class DemoUpstreamHandler: ChannelInboundHandler {
     case .end:
       guard let head else { return }
       self.head = nil
-      respond(to: head, context: context)
+      if behaviour.delay > .zero {
+        context.eventLoop.assumeIsolated().scheduleTask(in: behaviour.delay) {
+          self.respond(to: head, context: context)
+        }
+      } else {
+        respond(to: head, context: context)
+      }
     }
   }
 
@@ -63,8 +88,15 @@ final class DemoUpstreamHandler: ChannelInboundHandler {
   }
 
   private func answer(_ head: HTTPRequestHead, segments: [String], context: ChannelHandlerContext) {
+    if let code = behaviour.failWith {
+      return send(
+        HTTPResponseStatus(statusCode: code), body: ByteBuffer(string: "\(code)\n"), head: head,
+        context: context)
+    }
     if segments.first == "status", segments.count >= 2, let code = Int(segments[1]) {
-      return send(HTTPResponseStatus(statusCode: code), body: ByteBuffer(string: "\(code)\n"), head: head, context: context)
+      return send(
+        HTTPResponseStatus(statusCode: code), body: ByteBuffer(string: "\(code)\n"), head: head,
+        context: context)
     }
     if segments.first == "bytes", segments.count >= 2, let count = Int(segments[1]) {
       return stream(count, head: head, context: context)
@@ -92,7 +124,9 @@ final class DemoUpstreamHandler: ChannelInboundHandler {
     headers.add(name: "content-type", value: contentType)
     headers.add(name: "content-length", value: String(body.readableBytes))
     headers.add(name: "x-upstream", value: name)
-    context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
+    context.write(
+      wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))),
+      promise: nil)
     if head.method != .HEAD, status != .noContent, status != .notModified {
       context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
     }
@@ -105,7 +139,9 @@ final class DemoUpstreamHandler: ChannelInboundHandler {
     var headers = HTTPHeaders()
     headers.add(name: "content-length", value: String(count))
     headers.add(name: "x-upstream", value: name)
-    context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .ok, headers: headers))), promise: nil)
+    context.write(
+      wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .ok, headers: headers))),
+      promise: nil)
     let chunk = ByteBuffer(repeating: UInt8(ascii: "x"), count: 64 * 1024)
     func writeFrom(_ remaining: Int) {
       guard remaining > 0, context.channel.isActive else {

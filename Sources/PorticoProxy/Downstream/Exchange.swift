@@ -82,13 +82,16 @@ final class Exchange: UpstreamResponseReceiver {
       if route.replacement != nil { flags.append(.invalidRoute) }
       switch route.action {
       case .directResponse(let code, let body):
-        respond(HTTPResponseStatus(statusCode: code), body: body, manipulations: route.responseManipulations(destination: nil))
+        respond(
+          HTTPResponseStatus(statusCode: code), body: body,
+          manipulations: route.responseManipulations(destination: nil))
       case .redirect(let redirect):
         let location = Redirects.location(for: redirect, request: head, matcher: match.matcher)
         var headers = HTTPHeaders()
         headers.add(name: "location", value: location)
         respond(
-          HTTPResponseStatus(statusCode: (redirect.responseCode ?? .movedPermanently).status), body: nil, headers: headers,
+          HTTPResponseStatus(statusCode: (redirect.responseCode ?? .movedPermanently).status), body: nil,
+          headers: headers,
           manipulations: route.responseManipulations(destination: nil))
       case .forward(let forward):
         self.forward(forward, route: route, matcher: match.matcher)
@@ -164,7 +167,9 @@ final class Exchange: UpstreamResponseReceiver {
     let timeoutNanoseconds = route.options.values.requestTimeout?.nanoseconds
     let timeout = timeoutNanoseconds.map { TimeAmount.nanoseconds($0) } ?? Self.defaultRequestTimeout
     if timeout.nanoseconds > 0 {
-      self.timeout = loop.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak self] in self?.timedOut() }
+      self.timeout = loop.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak self] in
+        self?.timedOut()
+      }
     }
     let pool = loop.pool(for: upstream, endpoint: endpoint)
     self.pool = pool
@@ -198,7 +203,9 @@ final class Exchange: UpstreamResponseReceiver {
     switch result {
     case .failure(let failure):
       guard !finished else { return }
-      if let upstream, let endpoint { loop.recordOutcome(upstream: upstream, endpoint: endpoint, failed: true) }
+      if let upstream, let endpoint {
+        loop.recordOutcome(upstream: upstream, endpoint: endpoint, failed: true)
+      }
       switch failure {
       case .poolOverflow:
         respond(.serviceUnavailable, body: "upstream overflow\n", flag: .upstreamOverflow)
@@ -235,7 +242,9 @@ final class Exchange: UpstreamResponseReceiver {
     let path: String
     switch matcher.path.kind {
     case .exact: path = rewrite
-    default: path = PathRewriting.replacePrefix(of: view.path, matchedLength: matcher.path.literalLength, with: rewrite)
+    default:
+      path = PathRewriting.replacePrefix(
+        of: view.path, matchedLength: matcher.path.literalLength, with: rewrite)
     }
     return view.query.isEmpty ? path : path + "?" + view.query
   }
@@ -248,7 +257,8 @@ final class Exchange: UpstreamResponseReceiver {
     status = Int(head.status.code)
     upstreamKeepAlive = head.isKeepAlive
     let response = ProxyHeaders.downstreamResponse(
-      from: head, keepAlive: keepAlive, manipulations: route?.responseManipulations(destination: destinationManipulation) ?? [])
+      from: head, keepAlive: keepAlive,
+      manipulations: route?.responseManipulations(destination: destinationManipulation) ?? [])
     downstream.write(.head(response))
   }
 
@@ -261,7 +271,9 @@ final class Exchange: UpstreamResponseReceiver {
   func upstreamReadComplete() {
     guard !finished, let connection else { return }
     downstream.flush()
-    if !downstream.context.channel.isWritable { connection.handler.holdReads(true, context: connection.context) }
+    if !downstream.context.channel.isWritable {
+      connection.handler.holdReads(true, context: connection.context)
+    }
   }
 
   func upstreamWritabilityChanged(isWritable: Bool) {
@@ -271,7 +283,9 @@ final class Exchange: UpstreamResponseReceiver {
   func upstreamResponseEnd(_ trailers: HTTPHeaders?) {
     guard !finished else { return }
     responseComplete = true
-    if let upstream, let endpoint { loop.recordOutcome(upstream: upstream, endpoint: endpoint, failed: status >= 500) }
+    if let upstream, let endpoint {
+      loop.recordOutcome(upstream: upstream, endpoint: endpoint, failed: status >= 500)
+    }
     // A response that ends before the request was sent whole leaves the upstream connection unusable, and
     // the client's remaining body unread: both connections close.
     if !requestComplete { keepAlive = false }

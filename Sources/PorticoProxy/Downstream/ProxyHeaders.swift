@@ -6,7 +6,9 @@ import NIOHTTP1
 enum ProxyHeaders {
   /// Connection-specific headers (RFC 9110 §7.6.1). Framing headers (content-length, transfer-encoding) are
   /// kept: the encoder on the other side re-frames the message from them.
-  static let hopByHop: Set<String> = ["connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade"]
+  static let hopByHop: Set<String> = [
+    "connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade",
+  ]
 
   /// The request head sent upstream.
   static func upstreamRequest(
@@ -32,7 +34,8 @@ enum ProxyHeaders {
     }
     if !headers.contains(name: "x-request-id") { headers.add(name: "x-request-id", value: requestID) }
     for manipulation in manipulations {
-      apply(remove: manipulation.removeRequestHeaders, append: manipulation.appendRequestHeaders, to: &headers)
+      apply(
+        remove: manipulation.removeRequestHeaders, append: manipulation.appendRequestHeaders, to: &headers)
     }
     return HTTPRequestHead(version: .http1_1, method: head.method, uri: uri, headers: headers)
   }
@@ -50,7 +53,8 @@ enum ProxyHeaders {
       headers.add(name: name, value: value)
     }
     for manipulation in manipulations {
-      apply(remove: manipulation.removeResponseHeaders, append: manipulation.appendResponseHeaders, to: &headers)
+      apply(
+        remove: manipulation.removeResponseHeaders, append: manipulation.appendResponseHeaders, to: &headers)
     }
     if !keepAlive { headers.replaceOrAdd(name: "connection", value: "close") }
     return HTTPResponseHead(version: .http1_1, status: head.status, headers: headers)
@@ -59,7 +63,9 @@ enum ProxyHeaders {
   /// Removal first, then appending: removing and appending one name sets it.
   static func apply(remove: [String]?, append: [String: String]?, to headers: inout HTTPHeaders) {
     for name in remove ?? [] { headers.remove(name: name) }
-    for (name, value) in (append ?? [:]).sorted(by: { $0.key < $1.key }) { headers.add(name: name, value: value) }
+    for (name, value) in (append ?? [:]).sorted(by: { $0.key < $1.key }) {
+      headers.add(name: name, value: value)
+    }
   }
 
   /// Header names listed in `Connection`, which are hop-by-hop too.

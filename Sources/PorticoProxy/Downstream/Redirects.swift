@@ -3,7 +3,9 @@ import NIOHTTP1
 /// Builds `Location` for a `redirectAction` (spec §4.2). With only `responseCode` set, scheme, host and path
 /// are kept.
 enum Redirects {
-  static func location(for redirect: RedirectAction, request head: HTTPRequestHead, matcher: RouteMatcher) -> String {
+  static func location(for redirect: RedirectAction, request head: HTTPRequestHead, matcher: RouteMatcher)
+    -> String
+  {
     let view = HTTPRequestView(head)
     let authority = view.authority
     let (originalHost, originalPort) = split(authority)
@@ -25,7 +27,8 @@ enum Redirects {
     } else if let prefix = redirect.prefixRewrite {
       path =
         matcher.path.kind == .exact
-        ? prefix : PathRewriting.replacePrefix(of: view.path, matchedLength: matcher.path.literalLength, with: prefix)
+        ? prefix
+        : PathRewriting.replacePrefix(of: view.path, matchedLength: matcher.path.literalLength, with: prefix)
     }
     if redirect.stripQuery == true { query = nil }
     let authorityPart = port.map { "\(host):\($0)" } ?? String(host)

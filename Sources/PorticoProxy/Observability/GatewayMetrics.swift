@@ -17,13 +17,16 @@ public final class GatewayMetrics: Sendable {
 
   public init() {
     factory = PrometheusMetricsFactory(registry: registry)
-    upstreamConnectErrors = CoreMetrics.Counter(label: "portico_upstream_connect_errors_total", factory: factory)
+    upstreamConnectErrors = CoreMetrics.Counter(
+      label: "portico_upstream_connect_errors_total", factory: factory)
     upstreamTimeouts = CoreMetrics.Counter(label: "portico_upstream_timeouts_total", factory: factory)
     ejections = CoreMetrics.Counter(label: "portico_outlier_ejections_total", factory: factory)
     activeConnections = CoreMetrics.Meter(label: "portico_downstream_connections_active", factory: factory)
     configGeneration = CoreMetrics.Meter(label: "portico_config_generation", factory: factory)
-    reloadSuccesses = CoreMetrics.Counter(label: "portico_config_reloads_total", dimensions: [("result", "success")], factory: factory)
-    reloadFailures = CoreMetrics.Counter(label: "portico_config_reloads_total", dimensions: [("result", "failure")], factory: factory)
+    reloadSuccesses = CoreMetrics.Counter(
+      label: "portico_config_reloads_total", dimensions: [("result", "success")], factory: factory)
+    reloadFailures = CoreMetrics.Counter(
+      label: "portico_config_reloads_total", dimensions: [("result", "failure")], factory: factory)
   }
 
   /// The series of one kind of request outcome.
@@ -33,9 +36,12 @@ public final class GatewayMetrics: Sendable {
   }
 
   func requestSeries(host: String, route: String, destination: String, statusClass: String) -> RequestSeries {
-    let dimensions = [("host", host), ("route", route), ("destination", destination), ("status_class", statusClass)]
+    let dimensions = [
+      ("host", host), ("route", route), ("destination", destination), ("status_class", statusClass),
+    ]
     return RequestSeries(
-      requests: CoreMetrics.Counter(label: "portico_requests_total", dimensions: dimensions, factory: factory),
+      requests: CoreMetrics.Counter(
+        label: "portico_requests_total", dimensions: dimensions, factory: factory),
       duration: CoreMetrics.Timer(
         label: "portico_request_duration_seconds", dimensions: [("host", host), ("route", route)],
         preferredDisplayUnit: .seconds, factory: factory))

@@ -73,7 +73,8 @@ struct UpstreamRuntime: Sendable {
     for upstream in config.upstreams {
       table[upstream.id] = UpstreamRuntime(
         id: upstream.id, endpoints: upstream.endpoints, pool: pools[upstream.id] ?? PoolSettings(),
-        outlier: outliers[upstream.id], balancing: upstream.loadBalancer == .leastRequest ? .leastRequest : .roundRobin)
+        outlier: outliers[upstream.id],
+        balancing: upstream.loadBalancer == .leastRequest ? .leastRequest : .roundRobin)
     }
     return table
   }
@@ -93,9 +94,13 @@ struct PoolSettings: Sendable, Equatable {
   init(_ settings: ConnectionPoolSettings) {
     if let value = settings.tcp?.maxConnections, value > 0 { maxConnections = Int(value) }
     if let value = settings.http?.http1MaxPendingRequests, value > 0 { maxPendingRequests = Int(value) }
-    if let value = settings.http?.maxRequestsPerConnection, value > 0 { maxRequestsPerConnection = Int(value) }
+    if let value = settings.http?.maxRequestsPerConnection, value > 0 {
+      maxRequestsPerConnection = Int(value)
+    }
     if let value = settings.http?.idleTimeout?.nanoseconds, value > 0 { idleTimeout = .nanoseconds(value) }
-    if let value = settings.tcp?.connectTimeout?.nanoseconds, value > 0 { connectTimeout = .nanoseconds(value) }
+    if let value = settings.tcp?.connectTimeout?.nanoseconds, value > 0 {
+      connectTimeout = .nanoseconds(value)
+    }
   }
 }
 
@@ -107,7 +112,9 @@ struct OutlierSettings: Sendable, Equatable {
 
   init(_ detection: OutlierDetection) {
     if let value = detection.consecutiveErrors, value > 0 { consecutiveErrors = Int(value) }
-    if let value = detection.baseEjectionTime?.nanoseconds, value > 0 { baseEjectionTime = .nanoseconds(value) }
+    if let value = detection.baseEjectionTime?.nanoseconds, value > 0 {
+      baseEjectionTime = .nanoseconds(value)
+    }
     if let value = detection.maxEjectionPercent { maxEjectionPercent = Int(value) }
   }
 }

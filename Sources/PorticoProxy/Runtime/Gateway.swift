@@ -53,7 +53,9 @@ public final class Gateway: Sendable {
     let config = ActiveConfig(
       generation: 1, translation: Translator().translate(snapshot, for: options.identity),
       diagnostics: snapshot.allDiagnostics)
-    log(config.diagnostics + config.translation.statuses.flatMap { $0.errors + $0.warnings }, context: "configuration")
+    log(
+      config.diagnostics + config.translation.statuses.flatMap { $0.errors + $0.warnings },
+      context: "configuration")
     var contexts: [ObjectIdentifier: NIOLoopBound<LoopContext>] = [:]
     for loop in group.makeIterator() {
       let context = try await loop.submit { [services] in
@@ -67,7 +69,8 @@ public final class Gateway: Sendable {
     }
     metrics.configGeneration.set(1)
     try await syncListeners(with: config)
-    let admin = try await AdminServer.bind(gateway: self, host: options.adminHost, port: options.adminPort, group: group)
+    let admin = try await AdminServer.bind(
+      gateway: self, host: options.adminHost, port: options.adminPort, group: group)
     state.withLockedValue {
       $0.admin = admin
       $0.isReady = true
@@ -87,7 +90,9 @@ public final class Gateway: Sendable {
     var wanted: [String: Int] = [:]
     for listener in config.config.listeners {
       guard let port = listener.port else {
-        logger.warning("listener has no port; give the gateway --port \(listener.portName)=NUMBER", metadata: ["port_name": "\(listener.portName)"])
+        logger.warning(
+          "listener has no port; give the gateway --port \(listener.portName)=NUMBER",
+          metadata: ["port_name": "\(listener.portName)"])
         continue
       }
       wanted[listener.portName] = port
@@ -98,11 +103,14 @@ public final class Gateway: Sendable {
       state.withLockedValue { _ = $0.listeners.removeValue(forKey: name) }
       logger.info("listener closed", metadata: ["port_name": "\(name)"])
     }
-    for (name, port) in wanted.sorted(by: { $0.key < $1.key }) where state.withLockedValue({ $0.listeners[name] == nil }) {
+    for (name, port) in wanted.sorted(by: { $0.key < $1.key })
+    where state.withLockedValue({ $0.listeners[name] == nil }) {
       let bindAddress = options.bindHost ?? config.listeners[name]?.listener.bindAddress ?? "0.0.0.0"
       let channel = try await bindListener(portName: name, host: bindAddress, port: port)
       state.withLockedValue { $0.listeners[name] = (port, channel) }
-      logger.info("listening", metadata: ["port_name": "\(name)", "address": "\(channel.localAddress.map { "\($0)" } ?? "")"])
+      logger.info(
+        "listening",
+        metadata: ["port_name": "\(name)", "address": "\(channel.localAddress.map { "\($0)" } ?? "")"])
     }
   }
 
@@ -143,7 +151,8 @@ public final class Gateway: Sendable {
     let snapshot = load()
     let translation = Translator().translate(snapshot, for: options.identity)
     let diagnostics = snapshot.allDiagnostics
-    let newErrors = Self.errorKeys(diagnostics, translation).subtracting(Self.errorKeys(current.diagnostics, current.translation))
+    let newErrors = Self.errorKeys(diagnostics, translation).subtracting(
+      Self.errorKeys(current.diagnostics, current.translation))
     if !newErrors.isEmpty {
       let errors = (diagnostics + translation.statuses.flatMap(\.errors)).filter(\.isError)
         .filter { newErrors.contains(Self.key($0)) }
@@ -151,7 +160,8 @@ public final class Gateway: Sendable {
       metrics.reloadFailures.increment()
       return .rejected(errors: Array(Set(errors.map(\.description))).sorted())
     }
-    let config = ActiveConfig(generation: current.generation + 1, translation: translation, diagnostics: diagnostics)
+    let config = ActiveConfig(
+      generation: current.generation + 1, translation: translation, diagnostics: diagnostics)
     let contexts = state.withLockedValue {
       $0.config = config
       return $0.contexts
@@ -242,7 +252,8 @@ struct FolderFingerprint: Equatable {
     let root = URL(fileURLWithPath: directory)
     let files = (try? ManifestLoader.manifestFiles(under: root)) ?? []
     entries = files.map { relative in
-      let attributes = try? FileManager.default.attributesOfItem(atPath: root.appendingPathComponent(relative).path)
+      let attributes = try? FileManager.default.attributesOfItem(
+        atPath: root.appendingPathComponent(relative).path)
       let size = (attributes?[.size] as? NSNumber)?.intValue ?? -1
       let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
       return "\(relative)|\(size)|\(modified)"

@@ -40,7 +40,8 @@ final class LoopContext {
   func pool(for upstream: UpstreamRuntime, endpoint: Upstream.Endpoint) -> ConnectionPool {
     let key = "\(upstream.id)|\(endpoint.address):\(endpoint.port)"
     if let pool = pools[key] { return pool }
-    let pool = ConnectionPool(host: endpoint.address, port: endpoint.port, eventLoop: eventLoop, settings: upstream.pool)
+    let pool = ConnectionPool(
+      host: endpoint.address, port: endpoint.port, eventLoop: eventLoop, settings: upstream.pool)
     pools[key] = pool
     return pool
   }
@@ -67,8 +68,11 @@ final class LoopContext {
       return nil
     case .leastRequest:
       let candidates = endpoints.filter(healthy)
-      guard let first = candidates.randomElement() else { return nil }
-      guard candidates.count > 1, let second = candidates.randomElement() else { return first }
+      guard candidates.count > 1 else { return candidates.first }
+      // Two different endpoints at random; the one with fewer requests in flight wins.
+      let firstIndex = Int.random(in: 0..<candidates.count)
+      let secondIndex = (firstIndex + Int.random(in: 1..<candidates.count)) % candidates.count
+      let (first, second) = (candidates[firstIndex], candidates[secondIndex])
       let firstLoad = pool(for: upstream, endpoint: first).activeRequests
       let secondLoad = pool(for: upstream, endpoint: second).activeRequests
       return secondLoad < firstLoad ? second : first
@@ -91,7 +95,9 @@ final class LoopContext {
     state.consecutiveFailures += 1
     let now = NIODeadline.now()
     if state.consecutiveFailures >= settings.consecutiveErrors, state.ejectedUntil <= now {
-      let ejected = upstream.endpoints.filter { (outliers[Self.key(upstream, $0)]?.ejectedUntil ?? now) > now }.count
+      let ejected = upstream.endpoints.filter {
+        (outliers[Self.key(upstream, $0)]?.ejectedUntil ?? now) > now
+      }.count
       if (ejected + 1) * 100 <= settings.maxEjectionPercent * upstream.endpoints.count {
         state.ejections += 1
         state.ejectedUntil = now + settings.baseEjectionTime * Int64(state.ejections)
@@ -103,7 +109,9 @@ final class LoopContext {
   }
 
   /// Counts a finished request. Series are created once per label set on each loop, then reused.
-  func recordRequest(host: String, route: String, destination: String, statusClass: String, duration: TimeAmount) {
+  func recordRequest(
+    host: String, route: String, destination: String, statusClass: String, duration: TimeAmount
+  ) {
     let key = "\(host)\u{0}\(route)\u{0}\(destination)\u{0}\(statusClass)"
     let series: GatewayMetrics.RequestSeries
     if let cached = requestSeries[key] {

@@ -70,7 +70,8 @@ final class ConnectionPool {
       return
     }
     idle.append(connection)
-    connection.idleTimer = eventLoop.assumeIsolated().scheduleTask(in: settings.idleTimeout) { [weak connection] in
+    connection.idleTimer = eventLoop.assumeIsolated().scheduleTask(in: settings.idleTimeout) {
+      [weak connection] in
       connection?.close()
     }
   }

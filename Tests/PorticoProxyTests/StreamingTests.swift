@@ -1,0 +1,157 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import XCTest
+
+@testable import PorticoProxy
+
+/// Bodies stream through with flat memory, and a slow client slows the upstream instead of filling the
+/// gateway's memory.
+final class StreamingTests: XCTestCase {
+  static let size = 512 << 20
+  var gateway: TestGateway!
+
+  override func setUp() async throws {
+    gateway = try await TestGateway(upstreams: ["echo"]) { gateway in
+      gatewayManifest() + staticDestination("echo", ports: [gateway.port("echo")])
+        + virtualHost(
+          "stream.test",
+          routes:
+            "  - {options: {requestTimeout: 0s}, routeAction: {destinations: [{staticDestination: {name: echo}}]}}"
+        )
+    }
+  }
+
+  override func tearDown() async throws { await gateway.stop() }
+
+  func testLargeDownloadStreamsWithFlatMemory() async throws {
+    let before = residentBytes()
+    var request = HTTPClientRequest(url: gateway.base + "/bytes/\(Self.size)")
+    request.headers.add(name: "host", value: "stream.test")
+    let response = try await testClient.execute(request, timeout: .seconds(120))
+    XCTAssertEqual(response.status.code, 200)
+    var received = 0
+    var peak = before
+    for try await chunk in response.body {
+      received += chunk.readableBytes
+      if received % (32 << 20) < chunk.readableBytes { peak = max(peak, residentBytes()) }
+    }
+    XCTAssertEqual(received, Self.size)
+    XCTAssertLessThan(peak - before, 50 << 20, "resident memory grew by \((peak - before) >> 20) MiB")
+  }
+
+  func testLargeUploadStreamsWithFlatMemory() async throws {
+    let before = residentBytes()
+    let chunk = ByteBuffer(repeating: UInt8(ascii: "u"), count: 64 * 1024)
+    let chunks = Self.size / chunk.readableBytes
+    let peak = PeakMemory(start: before)
+    let body = AsyncStream<ByteBuffer> { continuation in
+      for index in 0..<chunks {
+        if index % 512 == 0 { peak.sample() }
+        continuation.yield(chunk)
+      }
+      continuation.finish()
+    }
+    var request = HTTPClientRequest(url: gateway.base + "/upload")
+    request.method = .POST
+    request.headers.add(name: "host", value: "stream.test")
+    request.body = .stream(body, length: .known(Int64(Self.size)))
+    let response = try await testClient.execute(request, timeout: .seconds(120))
+    let echoed = try await response.body.collect(upTo: 1 << 20)
+    let json = try JSONSerialization.jsonObject(with: Data(echoed.readableBytesView)) as? [String: Any]
+    XCTAssertEqual(json?["bodyBytes"] as? Int, Self.size)
+    XCTAssertLessThan(
+      peak.value - before, 50 << 20, "resident memory grew by \((peak.value - before) >> 20) MiB")
+  }
+
+  /// A raw client that reads 64 KiB at a time with pauses: the gateway must not take in the upstream's
+  /// whole response on its behalf.
+  func testSlowReaderDoesNotMakeTheGatewayBuffer() async throws {
+    let size = 128 << 20
+    let port = gateway.port
+    let before = residentBytes()
+    let (received, peak) = try await Task.detached {
+      try SlowReader.download(port: port, host: "stream.test", path: "/bytes/\(size)", pauseEvery: 1 << 20)
+    }.value
+    XCTAssertGreaterThan(received, size)
+    XCTAssertLessThan(peak - before, 50 << 20, "resident memory grew by \((peak - before) >> 20) MiB")
+  }
+}
+
+/// The highest resident memory seen.
+final class PeakMemory: @unchecked Sendable {
+  private let lock = NSLock()
+  private var peak: Int
+
+  init(start: Int) { peak = start }
+
+  func sample() {
+    let now = residentBytes()
+    lock.lock()
+    peak = max(peak, now)
+    lock.unlock()
+  }
+
+  var value: Int {
+    sample()
+    lock.lock()
+    defer { lock.unlock() }
+    return peak
+  }
+}
+
+/// A blocking HTTP/1.1 client over a plain socket, reading slowly.
+enum SlowReader {
+  /// True when something accepts connections on the loopback port.
+  static func canConnect(port: Int) -> Bool {
+    let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(socket) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    return withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+      }
+    } == 0
+  }
+
+  /// Downloads `path` reading 64 KiB at a time, pausing 20 ms after each `pauseEvery` bytes; returns the
+  /// bytes received (head included) and the peak resident memory seen.
+  static func download(port: Int, host: String, path: String, pauseEvery: Int) throws -> (Int, Int) {
+    let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard socket >= 0 else { throw POSIXError(.EIO) }
+    defer { close(socket) }
+    var receiveBuffer: Int32 = 64 * 1024
+    setsockopt(socket, SOL_SOCKET, SO_RCVBUF, &receiveBuffer, socklen_t(MemoryLayout<Int32>.size))
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let connected = withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+      }
+    }
+    guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+    let request = "GET \(path) HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n\r\n"
+    _ = request.withCString { send(socket, $0, strlen($0), 0) }
+    var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+    var total = 0
+    var sincePause = 0
+    var peak = residentBytes()
+    while true {
+      let count = recv(socket, &buffer, buffer.count, 0)
+      if count <= 0 { break }
+      total += count
+      sincePause += count
+      if sincePause >= pauseEvery {
+        sincePause = 0
+        peak = max(peak, residentBytes())
+        usleep(20_000)
+      }
+    }
+    return (total, peak)
+  }
+}

@@ -8,7 +8,7 @@ import XCTest
 /// Bodies stream through with flat memory, and a slow client slows the upstream instead of filling the
 /// gateway's memory.
 final class StreamingTests: XCTestCase {
-  static let size = 512 << 20
+  static let size = 1 << 30
   var gateway: TestGateway!
 
   override func setUp() async throws {
@@ -75,6 +75,99 @@ final class StreamingTests: XCTestCase {
     }.value
     XCTAssertGreaterThan(received, size)
     XCTAssertLessThan(peak - before, 50 << 20, "resident memory grew by \((peak - before) >> 20) MiB")
+  }
+}
+
+final class SlowUpstreamTests: XCTestCase {
+  /// A client uploading fast to an upstream that reads slowly: the gateway stops reading from the client
+  /// instead of queueing the body in memory.
+  func testSlowUpstreamReaderMakesTheGatewayStopReading() async throws {
+    let gateway = try await TestGateway(
+      upstreams: ["sink"], behaviours: ["sink": .init(readPause: .milliseconds(5))]
+    ) { gateway in
+      gatewayManifest() + staticDestination("sink", ports: [gateway.port("sink")])
+        + virtualHost(
+          "slow.test",
+          routes:
+            "  - {options: {requestTimeout: 0s}, routeAction: {destinations: [{staticDestination: {name: sink}}]}}"
+        )
+    }
+    addTeardownBlock { await gateway.stop() }
+    let size = 160 << 20
+    let chunk = ByteBuffer(repeating: UInt8(ascii: "s"), count: 64 * 1024)
+    let before = residentBytes()
+    let peak = PeakMemory(start: before)
+    let sampler = Task {
+      while !Task.isCancelled {
+        peak.sample()
+        try? await Task.sleep(for: .milliseconds(20))
+      }
+    }
+    let body = AsyncStream<ByteBuffer> { continuation in
+      for _ in 0..<(size / chunk.readableBytes) { continuation.yield(chunk) }
+      continuation.finish()
+    }
+    var request = HTTPClientRequest(url: gateway.base + "/upload")
+    request.method = .POST
+    request.headers.add(name: "host", value: "slow.test")
+    request.body = .stream(body, length: .unknown)
+    let response = try await testClient.execute(request, timeout: .seconds(300))
+    let echoed = try await response.body.collect(upTo: 1 << 20)
+    sampler.cancel()
+    let json = try JSONSerialization.jsonObject(with: Data(echoed.readableBytesView)) as? [String: Any]
+    XCTAssertEqual(json?["bodyBytes"] as? Int, size, "a chunked upload arrives whole")
+    XCTAssertLessThan(
+      peak.value - before, 50 << 20, "resident memory grew by \((peak.value - before) >> 20) MiB")
+  }
+
+  func testExpectContinueIsAnsweredByTheGateway() async throws {
+    let gateway = try await TestGateway(upstreams: ["echo"]) { gateway in
+      gatewayManifest() + staticDestination("echo", ports: [gateway.port("echo")])
+        + virtualHost(
+          "expect.test", routes: "  - routeAction: {destinations: [{staticDestination: {name: echo}}]}")
+    }
+    addTeardownBlock { await gateway.stop() }
+    let port = gateway.port
+    let exchange = try await Task.detached {
+      try RawHTTP.expectContinue(port: port, host: "expect.test", body: "hello")
+    }.value
+    XCTAssertTrue(exchange.interim.hasPrefix("HTTP/1.1 100 Continue"), exchange.interim)
+    XCTAssertTrue(exchange.final.hasPrefix("HTTP/1.1 200"), exchange.final)
+    XCTAssertTrue(exchange.final.contains("\"bodyBytes\":5"), exchange.final)
+    XCTAssertFalse(exchange.final.lowercased().contains("\"expect\""), "Expect is not forwarded")
+  }
+}
+
+enum RawHTTP {
+  /// Sends headers with `Expect: 100-continue`, waits for the interim response, then sends the body.
+  static func expectContinue(port: Int, host: String, body: String) throws -> (interim: String, final: String)
+  {
+    let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(socket) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let connected = withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+      }
+    }
+    guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+    func sendText(_ text: String) { _ = text.withCString { send(socket, $0, strlen($0), 0) } }
+    func receiveText() -> String {
+      var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+      let count = recv(socket, &buffer, buffer.count, 0)
+      return count > 0 ? String(decoding: buffer[..<count], as: UTF8.self) : ""
+    }
+    sendText(
+      "POST /expect HTTP/1.1\r\nHost: \(host)\r\nContent-Length: \(body.utf8.count)\r\nExpect: 100-continue\r\n\r\n"
+    )
+    let interim = receiveText()
+    sendText(body)
+    var final = receiveText()
+    if !final.contains("bodyBytes") { final += receiveText() }
+    return (interim, final)
   }
 }
 

@@ -16,10 +16,13 @@ public enum DemoUpstream {
     public var delay: TimeAmount = .zero
     /// Every answer has this status instead.
     public var failWith: Int?
+    /// Pause before each socket read: a slow consumer of request bodies.
+    public var readPause: TimeAmount = .zero
 
-    public init(delay: TimeAmount = .zero, failWith: Int? = nil) {
+    public init(delay: TimeAmount = .zero, failWith: Int? = nil, readPause: TimeAmount = .zero) {
       self.delay = delay
       self.failWith = failWith
+      self.readPause = readPause
     }
   }
 
@@ -32,6 +35,9 @@ public enum DemoUpstream {
       .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
       .childChannelInitializer { channel in
         channel.eventLoop.makeCompletedFuture {
+          if behaviour.readPause > .zero {
+            try channel.pipeline.syncOperations.addHandler(SlowReadHandler(pause: behaviour.readPause))
+          }
           try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
           try channel.pipeline.syncOperations.addHandler(
             DemoUpstreamHandler(name: name, behaviour: behaviour))
@@ -161,5 +167,18 @@ final class DemoUpstreamHandler: ChannelInboundHandler {
       let channel = context.channel
       done.whenComplete { _ in channel.close(promise: nil) }
     }
+  }
+}
+
+/// Delays every read of the socket: the server consumes what it is sent slowly.
+final class SlowReadHandler: ChannelOutboundHandler {
+  typealias OutboundIn = Any
+
+  let pause: TimeAmount
+
+  init(pause: TimeAmount) { self.pause = pause }
+
+  func read(context: ChannelHandlerContext) {
+    context.eventLoop.assumeIsolated().scheduleTask(in: pause) { context.read() }
   }
 }

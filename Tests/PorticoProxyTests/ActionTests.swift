@@ -131,3 +131,26 @@ final class ActionTests: XCTestCase {
     XCTAssertEqual(log.last?["status"] as? Int, 404)
   }
 }
+
+final class HTTPSRedirectTests: XCTestCase {
+  func testAnHTTPSRedirectListenerSendsEverythingToHTTPS() async throws {
+    let gateway = try await TestGateway { _ in
+      """
+      apiVersion: portico.dev/v1
+      kind: VirtualGateway
+      metadata: {name: redirect, namespace: gateways}
+      spec:
+        ingressGatewaySelectors: [{portName: http, destinationSelectors: [{kubeServiceMatcher: {labels: {app: test}}}]}]
+        connectionHandlers:
+        - connectionOptions: {httpsRedirect: true}
+          http: {routeConfig: [{virtualHostSelector: {namespaces: ["*"], labels: {test: "yes"}}}]}
+      ---
+
+      """ + virtualHost("secure.test", routes: "  - {directResponseAction: {status: 200}}")
+    }
+    addTeardownBlock { await gateway.stop() }
+    let response = try await send(.GET, gateway.base + "/a/b?c=d", host: "secure.test:8080")
+    XCTAssertEqual(response.status, 301)
+    XCTAssertEqual(response.headers.first(name: "location"), "https://secure.test/a/b?c=d")
+  }
+}

@@ -79,3 +79,44 @@ final class FailureTests: XCTestCase {
     XCTAssertGreaterThan(afterEjection, 0, "after the ejection time the endpoint gets traffic again")
   }
 }
+
+/// Keep-alive pooling: connections are reused, up to `maxRequestsPerConnection`, until `idleTimeout`.
+final class PoolReuseTests: XCTestCase {
+  func testConnectionsAreReusedWithinTheirLimits() async throws {
+    let gateway = try await TestGateway(upstreams: ["echo"]) { gateway in
+      gatewayManifest() + staticDestination("echo", ports: [gateway.port("echo")])
+        + virtualHost(
+          "reuse.test",
+          routes: """
+              - matchers: [{uri: {prefix: /limited}}]
+                options: {connectionPoolSettings: {http: {maxRequestsPerConnection: 2, idleTimeout: 300ms}}}
+                routeAction: {destinations: [{staticDestination: {name: echo}}]}
+            """)
+    }
+    addTeardownBlock { await gateway.stop() }
+    var counts: [Int] = []
+    for _ in 0..<5 {
+      let response = try await send(.GET, gateway.base + "/limited", host: "reuse.test")
+      counts.append(response.json["connectionRequests"] as? Int ?? -1)
+    }
+    XCTAssertEqual(counts, [1, 2, 1, 2, 1], "a connection carries at most two requests")
+    try await Task.sleep(for: .milliseconds(600))
+    let afterIdle = try await send(.GET, gateway.base + "/limited", host: "reuse.test")
+    XCTAssertEqual(afterIdle.json["connectionRequests"] as? Int, 1, "the idle connection was closed")
+  }
+
+  func testAKeptAliveConnectionCarriesManyRequests() async throws {
+    let gateway = try await TestGateway(upstreams: ["echo"]) { gateway in
+      gatewayManifest() + staticDestination("echo", ports: [gateway.port("echo")])
+        + virtualHost(
+          "keep.test", routes: "  - routeAction: {destinations: [{staticDestination: {name: echo}}]}")
+    }
+    addTeardownBlock { await gateway.stop() }
+    var last = 0
+    for _ in 0..<10 {
+      last =
+        try await send(.GET, gateway.base + "/", host: "keep.test").json["connectionRequests"] as? Int ?? -1
+    }
+    XCTAssertEqual(last, 10, "sequential requests share one upstream connection")
+  }
+}

@@ -78,6 +78,32 @@ final class StreamingTests: XCTestCase {
   }
 }
 
+final class ConnectionReuseAfterSlowClientTests: XCTestCase {
+  /// A slow client leaves the upstream connection's reads held when the response ends; the pool must not
+  /// hand it to the next request that way.
+  func testAConnectionUsedByASlowClientServesTheNextRequests() async throws {
+    let gateway = try await TestGateway(upstreams: ["echo"]) { gateway in
+      gatewayManifest() + staticDestination("echo", ports: [gateway.port("echo")])
+        + virtualHost(
+          "reuse.test",
+          routes:
+            "  - {options: {requestTimeout: 2s}, routeAction: {destinations: [{staticDestination: {name: echo}}]}}"
+        )
+    }
+    addTeardownBlock { await gateway.stop() }
+    let port = gateway.port
+    for _ in 0..<3 {
+      _ = try await Task.detached {
+        try SlowReader.download(port: port, host: "reuse.test", path: "/bytes/6000000", pauseEvery: 256 << 10)
+      }.value
+      for _ in 0..<3 {
+        let response = try await send(.GET, gateway.base + "/quick", host: "reuse.test")
+        XCTAssertEqual(response.status, 200)
+      }
+    }
+  }
+}
+
 final class SlowUpstreamTests: XCTestCase {
   /// A client uploading fast to an upstream that reads slowly: the gateway stops reading from the client
   /// instead of queueing the body in memory.

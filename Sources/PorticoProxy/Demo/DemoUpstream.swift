@@ -7,7 +7,8 @@ import NIOPosix
 /// - `/status/CODE`: that status;
 /// - `/delay/MILLISECONDS/...`: after that long, like the rest of the path;
 /// - `/bytes/N`: N bytes, streamed in 64 KiB chunks;
-/// - anything else: what it received, as JSON (`server`, `method`, `path`, `query`, `headers`, `bodyBytes`).
+/// - anything else: what it received, as JSON (`server`, `method`, `path`, `query`, `headers`, `bodyBytes`,
+///   and `connectionRequests`, the number of requests its connection has carried).
 /// Request bodies are counted as they stream in, never buffered. `behaviour` makes a server slow or failing
 /// as a whole, for trying out balancing and outlier detection.
 public enum DemoUpstream {
@@ -55,6 +56,8 @@ final class DemoUpstreamHandler: ChannelInboundHandler {
   let behaviour: DemoUpstream.Behaviour
   private var head: HTTPRequestHead?
   private var bodyBytes = 0
+  /// Requests this connection has carried, this one included.
+  private var connectionRequests = 0
 
   init(name: String, behaviour: DemoUpstream.Behaviour) {
     self.name = name
@@ -66,6 +69,7 @@ final class DemoUpstreamHandler: ChannelInboundHandler {
     case .head(let head):
       self.head = head
       bodyBytes = 0
+      connectionRequests += 1
     case .body(let buffer):
       bodyBytes += buffer.readableBytes
     case .end:
@@ -113,7 +117,7 @@ final class DemoUpstreamHandler: ChannelInboundHandler {
       "server": name, "method": head.method.rawValue,
       "path": head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri,
       "query": head.uri.split(separator: "?", maxSplits: 1).dropFirst().first.map(String.init) ?? "",
-      "headers": headers, "bodyBytes": bodyBytes,
+      "headers": headers, "bodyBytes": bodyBytes, "connectionRequests": connectionRequests,
     ]
     let data = (try? JSONSerialization.data(withJSONObject: echo, options: [.sortedKeys])) ?? Data()
     var buffer = context.channel.allocator.buffer(capacity: data.count + 1)

@@ -68,6 +68,12 @@ final class Exchange: UpstreamResponseReceiver {
     guard let listener = config.listeners[downstream.portName] else {
       return respond(.notFound, body: "no route\n", flag: .noRoute)
     }
+    if listener.redirectsToHTTPS {
+      var headers = HTTPHeaders()
+      let host = Authority.host(of: HTTPRequestView(head).authority)
+      headers.add(name: "location", value: "https://\(host)\(head.uri)")
+      return respond(.movedPermanently, body: nil, headers: headers)
+    }
     switch listener.router.route(HTTPRequestView(head)) {
     case .noHost:
       respond(.notFound, body: "no virtual host serves this authority\n", flag: .noHost)
@@ -203,13 +209,14 @@ final class Exchange: UpstreamResponseReceiver {
     switch result {
     case .failure(let failure):
       guard !finished else { return }
-      if let upstream, let endpoint {
-        loop.recordOutcome(upstream: upstream, endpoint: endpoint, failed: true)
-      }
       switch failure {
       case .poolOverflow:
+        // A full pool says the gateway is busy, not that the endpoint is unhealthy.
         respond(.serviceUnavailable, body: "upstream overflow\n", flag: .upstreamOverflow)
       case .connectFailed, .connectTimeout:
+        if let upstream, let endpoint {
+          loop.recordOutcome(upstream: upstream, endpoint: endpoint, failed: true)
+        }
         loop.services.metrics.upstreamConnectErrors.increment()
         respond(.serviceUnavailable, body: "upstream connect error\n", flag: .upstreamConnectFailure)
       }
@@ -326,6 +333,7 @@ final class Exchange: UpstreamResponseReceiver {
   private func releaseConnection(reusable: Bool) {
     guard let connection else { return }
     self.connection = nil
+    downstream.release(.upstreamBusy)
     connection.handler.receiver = nil
     pool?.release(connection, reusable: reusable)
   }

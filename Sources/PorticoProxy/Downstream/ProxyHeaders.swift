@@ -23,8 +23,10 @@ enum ProxyHeaders {
       if hopByHop.contains(lowered) || named.contains(lowered) || lowered == "expect" { continue }
       headers.add(name: name, value: value)
     }
-    if let forwarded = headers.first(name: "x-forwarded-for") {
-      headers.replaceOrAdd(name: "x-forwarded-for", value: "\(forwarded), \(clientAddress)")
+    let forwarded = headers[canonicalForm: "x-forwarded-for"]
+    if !forwarded.isEmpty {
+      headers.replaceOrAdd(
+        name: "x-forwarded-for", value: forwarded.joined(separator: ", ") + ", " + clientAddress)
     } else {
       headers.add(name: "x-forwarded-for", value: clientAddress)
     }
@@ -33,6 +35,13 @@ enum ProxyHeaders {
       headers.add(name: "x-forwarded-host", value: host)
     }
     if !headers.contains(name: "x-request-id") { headers.add(name: "x-request-id", value: requestID) }
+    if !headers.contains(name: "content-length"), !headers.contains(name: "transfer-encoding") {
+      // No framing header means no body; say so, or the encoder would frame one as chunked.
+      switch head.method {
+      case .POST, .PUT, .PATCH: headers.add(name: "content-length", value: "0")
+      default: break
+      }
+    }
     for manipulation in manipulations {
       apply(
         remove: manipulation.removeRequestHeaders, append: manipulation.appendRequestHeaders, to: &headers)

@@ -26,15 +26,22 @@ public final class ActiveConfig: Sendable {
   public var config: GatewayConfig { translation.config }
 }
 
-/// A listener's routers; the first filter chain serves plain HTTP (server names need TLS).
+/// What a listener serves over plain HTTP: the hosts of its filter chains without TLS settings, or, when
+/// one of them says `httpsRedirect`, a redirect of everything to https. Chains with `sslConfig` need TLS
+/// termination and are never served in plaintext.
 struct ListenerRuntime: Sendable {
   let listener: Listener
   let router: CompiledRouter
+  let redirectsToHTTPS: Bool
+  /// False when every filter chain needs TLS: the listener is not bound.
+  let servesPlaintext: Bool
 
   init(_ listener: Listener) {
     self.listener = listener
-    let hosts = listener.filterChains.flatMap(\.virtualHosts)
-    router = CompiledRouter(virtualHosts: hosts)
+    let plain = listener.filterChains.filter { $0.sslConfig == nil }
+    servesPlaintext = !plain.isEmpty
+    redirectsToHTTPS = plain.contains(where: \.httpsRedirect)
+    router = CompiledRouter(virtualHosts: plain.flatMap(\.virtualHosts))
   }
 }
 

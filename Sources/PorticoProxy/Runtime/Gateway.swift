@@ -54,7 +54,7 @@ public final class Gateway: Sendable {
       generation: 1, translation: Translator().translate(snapshot, for: options.identity),
       diagnostics: snapshot.allDiagnostics)
     log(
-      config.diagnostics + config.translation.statuses.flatMap { $0.errors + $0.warnings },
+      Array(Set(config.diagnostics + config.translation.statuses.flatMap { $0.errors + $0.warnings })),
       context: "configuration")
     var contexts: [ObjectIdentifier: NIOLoopBound<LoopContext>] = [:]
     for loop in group.makeIterator() {
@@ -89,6 +89,12 @@ public final class Gateway: Sendable {
   private func syncListeners(with config: ActiveConfig) async throws {
     var wanted: [String: Int] = [:]
     for listener in config.config.listeners {
+      guard config.listeners[listener.portName]?.servesPlaintext ?? false else {
+        logger.warning(
+          "listener needs TLS termination, which this gateway does not offer yet; not bound",
+          metadata: ["port_name": "\(listener.portName)"])
+        continue
+      }
       guard let port = listener.port else {
         logger.warning(
           "listener has no port; give the gateway --port \(listener.portName)=NUMBER",
@@ -106,7 +112,13 @@ public final class Gateway: Sendable {
     for (name, port) in wanted.sorted(by: { $0.key < $1.key })
     where state.withLockedValue({ $0.listeners[name] == nil }) {
       let bindAddress = options.bindHost ?? config.listeners[name]?.listener.bindAddress ?? "0.0.0.0"
-      let channel = try await bindListener(portName: name, host: bindAddress, port: port)
+      let channel: Channel
+      do {
+        channel = try await bindListener(portName: name, host: bindAddress, port: port)
+      } catch {
+        logger.error("cannot listen on \(bindAddress):\(port) for port '\(name)': \(error)")
+        continue
+      }
       state.withLockedValue { $0.listeners[name] = (port, channel) }
       logger.info(
         "listening",
@@ -154,7 +166,7 @@ public final class Gateway: Sendable {
     let newErrors = Self.errorKeys(diagnostics, translation).subtracting(
       Self.errorKeys(current.diagnostics, current.translation))
     if !newErrors.isEmpty {
-      let errors = (diagnostics + translation.statuses.flatMap(\.errors)).filter(\.isError)
+      let errors = Array(Set(diagnostics + translation.statuses.flatMap(\.errors))).filter(\.isError)
         .filter { newErrors.contains(Self.key($0)) }
       log(errors, context: "reload rejected")
       metrics.reloadFailures.increment()

@@ -59,6 +59,8 @@ final class ConnectionPool {
     activeRequests -= 1
     connection.requestsServed += 1
     connection.handler.receiver = nil
+    // A slow client may have left reads held on this connection; the next exchange starts fresh.
+    connection.handler.holdReads(false, context: connection.context)
     let exhausted =
       settings.maxRequestsPerConnection > 0 && connection.requestsServed >= settings.maxRequestsPerConnection
     guard reusable, !exhausted, connection.isActive else {

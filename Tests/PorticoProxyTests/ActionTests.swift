@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Foundation
 import NIOHTTP1
 import XCTest
 
@@ -152,5 +153,20 @@ final class HTTPSRedirectTests: XCTestCase {
     let response = try await send(.GET, gateway.base + "/a/b?c=d", host: "secure.test:8080")
     XCTAssertEqual(response.status, 301)
     XCTAssertEqual(response.headers.first(name: "location"), "https://secure.test/a/b?c=d")
+  }
+}
+
+final class RequestIDTests: XCTestCase {
+  func testGeneratedIDsAreDistinctVersion4UUIDs() {
+    var generator = LoopRandom()
+    var seen: Set<String> = []
+    for _ in 0..<10_000 {
+      let id = generator.requestID()
+      XCTAssertNotNil(UUID(uuidString: id), id)
+      XCTAssertEqual(Array(id)[14], "4", id)
+      XCTAssertTrue("89ab".contains(Array(id)[19]), id)
+      seen.insert(id)
+    }
+    XCTAssertEqual(seen.count, 10_000)
   }
 }

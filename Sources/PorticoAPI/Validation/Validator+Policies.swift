@@ -94,6 +94,12 @@ extension Validator {
         error(path.appending(field), "invalid header name '\(name)'")
       }
     }
+    let values = (headers.appendRequestHeaders ?? [:]).merging(headers.appendResponseHeaders ?? [:]) { a, _ in
+      a
+    }
+    for (name, value) in values.sorted(by: { $0.key < $1.key }) where !HTTPFieldValue.isValid(value) {
+      error(path, "header '\(name)' has a value with control characters (CR, LF or NUL are not allowed)")
+    }
   }
 
   mutating func check(virtualGateway spec: VirtualGatewaySpec) {

@@ -111,6 +111,15 @@ extension Validator {
   }
 
   mutating func check(redirect: RedirectAction, at path: FieldPath) {
+    let fields = [
+      ("hostRedirect", redirect.hostRedirect), ("pathRedirect", redirect.pathRedirect),
+      ("prefixRewrite", redirect.prefixRewrite),
+    ]
+    for (field, value) in fields {
+      if let value, !HTTPFieldValue.isValid(value) || value.contains(" ") {
+        error(path.appending(field), "must not contain spaces or control characters")
+      }
+    }
     if redirect.pathRedirect != nil, redirect.prefixRewrite != nil {
       error(path, "give at most one of pathRedirect, prefixRewrite")
     }
@@ -140,6 +149,13 @@ extension Validator {
         routePath.appending("matchers").appending(index).appending("uri"),
         "a delegating route must match a path prefix")
     }
+  }
+}
+
+/// Header field values: no CR, LF or NUL (they would split or end a header).
+enum HTTPFieldValue {
+  static func isValid(_ text: String) -> Bool {
+    !text.utf8.contains { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 }
   }
 }
 

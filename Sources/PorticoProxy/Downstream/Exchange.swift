@@ -32,7 +32,8 @@ final class Exchange: UpstreamResponseReceiver {
   private var destinationName = "-"
 
   // Forwarding state.
-  private var route: RouteConfig?
+  /// Held by reference: copying a RouteConfig would retain each of its fields.
+  private var route: CompiledRoute?
   private var destinationManipulation: HeaderManipulation?
   private var upstream: UpstreamRuntime?
   private var endpoint: Upstream.Endpoint?
@@ -59,7 +60,7 @@ final class Exchange: UpstreamResponseReceiver {
   // MARK: - Request
 
   func start() {
-    requestID = head.headers.first(name: "x-request-id") ?? UUID().uuidString.lowercased()
+    requestID = head.headers.first(name: "x-request-id") ?? loop.random.requestID()
     if head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
       // The gateway answers 100-continue itself and does not forward Expect.
       downstream.write(.head(HTTPResponseHead(version: head.version, status: .continue)))
@@ -81,16 +82,16 @@ final class Exchange: UpstreamResponseReceiver {
       hostName = host.config.name
       respond(.notFound, body: "no route matches\n", flag: .noRoute)
     case .matched(let match):
-      let route = match.route.config
-      self.route = route
+      let compiled = match.route
+      self.route = compiled
       hostName = match.host.config.name
-      routeName = route.name
-      if route.replacement != nil { flags.append(.invalidRoute) }
-      switch route.action {
+      routeName = compiled.config.name
+      if compiled.config.replacement != nil { flags.append(.invalidRoute) }
+      switch compiled.config.action {
       case .directResponse(let code, let body):
         respond(
           HTTPResponseStatus(statusCode: code), body: body,
-          manipulations: route.responseManipulations(destination: nil))
+          manipulations: compiled.config.responseManipulations(destination: nil))
       case .redirect(let redirect):
         let location = Redirects.location(for: redirect, request: head, matcher: match.matcher)
         var headers = HTTPHeaders()
@@ -98,9 +99,9 @@ final class Exchange: UpstreamResponseReceiver {
         respond(
           HTTPResponseStatus(statusCode: (redirect.responseCode ?? .movedPermanently).status), body: nil,
           headers: headers,
-          manipulations: route.responseManipulations(destination: nil))
+          manipulations: compiled.config.responseManipulations(destination: nil))
       case .forward(let forward):
-        self.forward(forward, route: route, matcher: match.matcher)
+        self.forward(forward, route: compiled, matcher: match.matcher)
       }
     }
   }
@@ -157,8 +158,9 @@ final class Exchange: UpstreamResponseReceiver {
 
   // MARK: - Forwarding
 
-  private func forward(_ action: RouteActionConfig.ForwardAction, route: RouteConfig, matcher: RouteMatcher) {
-    guard let destination = Self.pickDestination(action.destinations),
+  private func forward(_ action: RouteActionConfig.ForwardAction, route: CompiledRoute, matcher: RouteMatcher)
+  {
+    guard let destination = Self.pickDestination(action.destinations, random: &loop.random),
       let upstream = config.upstreams[destination.upstream]
     else {
       return respond(.serviceUnavailable, body: "no healthy upstream\n", flag: .noHealthyUpstream)
@@ -170,7 +172,7 @@ final class Exchange: UpstreamResponseReceiver {
       return respond(.serviceUnavailable, body: "no healthy upstream\n", flag: .noHealthyUpstream)
     }
     self.endpoint = endpoint
-    let timeoutNanoseconds = route.options.values.requestTimeout?.nanoseconds
+    let timeoutNanoseconds = route.config.options.values.requestTimeout?.nanoseconds
     let timeout = timeoutNanoseconds.map { TimeAmount.nanoseconds($0) } ?? Self.defaultRequestTimeout
     if timeout.nanoseconds > 0 {
       self.timeout = loop.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak self] in
@@ -190,11 +192,12 @@ final class Exchange: UpstreamResponseReceiver {
   }
 
   private static func pickDestination(
-    _ destinations: [RouteActionConfig.DestinationConfig]
+    _ destinations: [RouteActionConfig.DestinationConfig], random: inout LoopRandom
   ) -> RouteActionConfig.DestinationConfig? {
+    if destinations.count == 1 { return destinations[0].weight > 0 ? destinations[0] : nil }
     let total = destinations.reduce(0) { $0 + Int($1.weight) }
     guard total > 0 else { return nil }
-    var point = Int.random(in: 0..<total)
+    var point = random.next(below: total)
     for destination in destinations {
       point -= Int(destination.weight)
       if point < 0 { return destination }
@@ -203,7 +206,7 @@ final class Exchange: UpstreamResponseReceiver {
   }
 
   private func connectionReady(
-    _ result: Result<UpstreamConnection, UpstreamFailure>, route: RouteConfig, matcher: RouteMatcher,
+    _ result: Result<UpstreamConnection, UpstreamFailure>, route: CompiledRoute, matcher: RouteMatcher,
     action: RouteActionConfig.ForwardAction
   ) {
     switch result {
@@ -230,7 +233,7 @@ final class Exchange: UpstreamResponseReceiver {
       let uri = Self.upstreamURI(head: head, rewrite: action.pathRewrite, matcher: matcher)
       let upstreamHead = ProxyHeaders.upstreamRequest(
         from: head, uri: uri, clientAddress: downstream.clientAddress, requestID: requestID,
-        manipulations: route.requestManipulations(destination: destinationManipulation))
+        manipulations: route.config.requestManipulations(destination: destinationManipulation))
       connection.write(.head(upstreamHead))
       for part in pendingBody { connection.write(part) }
       pendingBody = []
@@ -265,7 +268,7 @@ final class Exchange: UpstreamResponseReceiver {
     upstreamKeepAlive = head.isKeepAlive
     let response = ProxyHeaders.downstreamResponse(
       from: head, keepAlive: keepAlive,
-      manipulations: route?.responseManipulations(destination: destinationManipulation) ?? [])
+      manipulations: route?.config.responseManipulations(destination: destinationManipulation) ?? [])
     downstream.write(.head(response))
   }
 
@@ -400,6 +403,7 @@ final class Exchange: UpstreamResponseReceiver {
     loop.recordRequest(
       host: hostName, route: routeName ?? "-", destination: destinationName, statusClass: statusClass,
       duration: now - started)
+    guard loop.services.accessLog.isEnabled else { return }
     loop.services.accessLog.write(
       AccessRecord(
         time: startedAt, method: head.method.rawValue, authority: head.headers.first(name: "host") ?? "",

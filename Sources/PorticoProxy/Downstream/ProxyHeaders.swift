@@ -1,4 +1,3 @@
-import Foundation
 import NIOHTTP1
 
 /// Header rules of a forwarding proxy: hop-by-hop headers stop here, forwarding headers are added, and
@@ -6,27 +5,19 @@ import NIOHTTP1
 enum ProxyHeaders {
   /// Connection-specific headers (RFC 9110 §7.6.1). Framing headers (content-length, transfer-encoding) are
   /// kept: the encoder on the other side re-frames the message from them.
-  static let hopByHop: Set<String> = [
-    "connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade",
-  ]
+  static let hopByHop = ["connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade"]
 
   /// The request head sent upstream.
   static func upstreamRequest(
     from head: HTTPRequestHead, uri: String, clientAddress: String, requestID: String,
     manipulations: [HeaderManipulation]
   ) -> HTTPRequestHead {
-    var headers = HTTPHeaders()
-    headers.reserveCapacity(head.headers.count + 4)
-    let named = connectionTokens(head.headers)
-    for (name, value) in head.headers {
-      let lowered = name.asciiLowercased
-      if hopByHop.contains(lowered) || named.contains(lowered) || lowered == "expect" { continue }
-      headers.add(name: name, value: value)
-    }
-    let forwarded = headers[canonicalForm: "x-forwarded-for"]
-    if !forwarded.isEmpty {
-      headers.replaceOrAdd(
-        name: "x-forwarded-for", value: forwarded.joined(separator: ", ") + ", " + clientAddress)
+    var headers = head.headers
+    removeHopByHop(from: &headers)
+    if headers.contains(name: "expect") { headers.remove(name: "expect") }
+    if headers.contains(name: "x-forwarded-for") {
+      let forwarded = headers[canonicalForm: "x-forwarded-for"].joined(separator: ", ")
+      headers.replaceOrAdd(name: "x-forwarded-for", value: forwarded + ", " + clientAddress)
     } else {
       headers.add(name: "x-forwarded-for", value: clientAddress)
     }
@@ -53,14 +44,8 @@ enum ProxyHeaders {
   static func downstreamResponse(
     from head: HTTPResponseHead, keepAlive: Bool, manipulations: [HeaderManipulation]
   ) -> HTTPResponseHead {
-    var headers = HTTPHeaders()
-    headers.reserveCapacity(head.headers.count + 1)
-    let named = connectionTokens(head.headers)
-    for (name, value) in head.headers {
-      let lowered = name.asciiLowercased
-      if hopByHop.contains(lowered) || named.contains(lowered) { continue }
-      headers.add(name: name, value: value)
-    }
+    var headers = head.headers
+    removeHopByHop(from: &headers)
     for manipulation in manipulations {
       apply(
         remove: manipulation.removeResponseHeaders, append: manipulation.appendResponseHeaders, to: &headers)
@@ -69,22 +54,28 @@ enum ProxyHeaders {
     return HTTPResponseHead(version: .http1_1, status: head.status, headers: headers)
   }
 
+  /// Removes hop-by-hop headers and those `Connection` names. Most messages have none, and then nothing is
+  /// copied or allocated.
+  static func removeHopByHop(from headers: inout HTTPHeaders) {
+    if headers.contains(name: "connection") {
+      for value in headers[canonicalForm: "connection"] {
+        let token = value.trimmingSpaces
+        if !token.isEmpty, !token.equalsIgnoringASCIICase("close"),
+          !token.equalsIgnoringASCIICase("keep-alive")
+        {
+          headers.remove(name: String(token))
+        }
+      }
+    }
+    for name in hopByHop where headers.contains(name: name) { headers.remove(name: name) }
+  }
+
   /// Removal first, then appending: removing and appending one name sets it.
   static func apply(remove: [String]?, append: [String: String]?, to headers: inout HTTPHeaders) {
     for name in remove ?? [] { headers.remove(name: name) }
     for (name, value) in (append ?? [:]).sorted(by: { $0.key < $1.key }) {
       headers.add(name: name, value: value)
     }
-  }
-
-  /// Header names listed in `Connection`, which are hop-by-hop too.
-  static func connectionTokens(_ headers: HTTPHeaders) -> Set<String> {
-    var tokens: Set<String> = []
-    for value in headers[canonicalForm: "connection"] {
-      let token = value.trimmingCharacters(in: .whitespaces).lowercased()
-      if token != "close", token != "keep-alive" { tokens.insert(token) }
-    }
-    return tokens
   }
 }
 
@@ -97,5 +88,17 @@ extension RouteConfig {
   /// Header manipulations for a response: the destination's first, then the route's levels, nearest first.
   func responseManipulations(destination: HeaderManipulation?) -> [HeaderManipulation] {
     (destination.map { [$0] } ?? []) + options.headerManipulations.reversed().map(\.manipulation)
+  }
+}
+
+extension Substring {
+  /// Without leading and trailing spaces and tabs.
+  var trimmingSpaces: Substring {
+    let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+    guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) })
+    else {
+      return ""
+    }
+    return self[first...last]
   }
 }

@@ -136,8 +136,9 @@ public final class Gateway: Sendable {
       .childChannelInitializer { channel in
         channel.eventLoop.makeCompletedFuture {
           let loop = contexts[ObjectIdentifier(channel.eventLoop)]!.value
+          // Outbound heads are built from parsed requests and from header values checked at load time.
           try channel.pipeline.syncOperations.configureHTTPServerPipeline(
-            withPipeliningAssistance: false, withErrorHandling: true)
+            withPipeliningAssistance: false, withErrorHandling: true, withOutboundHeaderValidation: false)
           try channel.pipeline.syncOperations.addHandler(DownstreamHandler(loop: loop, portName: portName))
         }
       }

@@ -10,7 +10,15 @@ final class LoopContext {
   private var pools: [String: ConnectionPool] = [:]
   private var roundRobin: [String: Int] = [:]
   private var outliers: [String: OutlierState] = [:]
-  private var requestSeries: [String: GatewayMetrics.RequestSeries] = [:]
+  private var requestSeries: [SeriesKey: GatewayMetrics.RequestSeries] = [:]
+
+  private struct SeriesKey: Hashable {
+    let host: String
+    let route: String
+    let destination: String
+    let statusClass: String
+  }
+  var random = LoopRandom()
   /// Open downstream connections, for draining on shutdown.
   var downstreamConnections: [ObjectIdentifier: DownstreamHandler] = [:]
   /// Set when the gateway drains: connections close as soon as they are idle.
@@ -70,8 +78,8 @@ final class LoopContext {
       let candidates = endpoints.filter(healthy)
       guard candidates.count > 1 else { return candidates.first }
       // Two different endpoints at random; the one with fewer requests in flight wins.
-      let firstIndex = Int.random(in: 0..<candidates.count)
-      let secondIndex = (firstIndex + Int.random(in: 1..<candidates.count)) % candidates.count
+      let firstIndex = random.next(below: candidates.count)
+      let secondIndex = (firstIndex + 1 + random.next(below: candidates.count - 1)) % candidates.count
       let (first, second) = (candidates[firstIndex], candidates[secondIndex])
       let firstLoad = pool(for: upstream, endpoint: first).activeRequests
       let secondLoad = pool(for: upstream, endpoint: second).activeRequests
@@ -112,7 +120,7 @@ final class LoopContext {
   func recordRequest(
     host: String, route: String, destination: String, statusClass: String, duration: TimeAmount
   ) {
-    let key = "\(host)\u{0}\(route)\u{0}\(destination)\u{0}\(statusClass)"
+    let key = SeriesKey(host: host, route: route, destination: destination, statusClass: statusClass)
     let series: GatewayMetrics.RequestSeries
     if let cached = requestSeries[key] {
       series = cached

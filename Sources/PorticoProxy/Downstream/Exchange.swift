@@ -47,7 +47,8 @@ final class Exchange: UpstreamResponseReceiver {
   private var responseStarted = false
   private var responseComplete = false
   private var discarding = false
-  private var timeout: Scheduled<Void>?
+  /// The slot of this request's deadline in the loop's tracker.
+  private var timeoutSlot: Int?
 
   init(downstream: DownstreamHandler, head: HTTPRequestHead) {
     self.downstream = downstream
@@ -175,9 +176,7 @@ final class Exchange: UpstreamResponseReceiver {
     let timeoutNanoseconds = route.config.options.values.requestTimeout?.nanoseconds
     let timeout = timeoutNanoseconds.map { TimeAmount.nanoseconds($0) } ?? Self.defaultRequestTimeout
     if timeout.nanoseconds > 0 {
-      self.timeout = loop.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak self] in
-        self?.timedOut()
-      }
+      timeoutSlot = loop.deadlines.add(deadline: .now() + timeout) { [weak self] in self?.timedOut() }
     }
     let pool = loop.pool(for: upstream, endpoint: endpoint)
     self.pool = pool
@@ -390,8 +389,8 @@ final class Exchange: UpstreamResponseReceiver {
   private func complete() {
     guard !finished else { return }
     finished = true
-    timeout?.cancel()
-    timeout = nil
+    if let timeoutSlot { loop.deadlines.remove(timeoutSlot) }
+    timeoutSlot = nil
     record()
     downstream.exchangeFinished(self, keepAlive: keepAlive && requestComplete)
   }

@@ -19,6 +19,7 @@ final class LoopContext {
     let statusClass: String
   }
   var random = LoopRandom()
+  let deadlines: DeadlineTracker
   /// Open downstream connections, for draining on shutdown.
   var downstreamConnections: [ObjectIdentifier: DownstreamHandler] = [:]
   /// Set when the gateway drains: connections close as soon as they are idle.
@@ -31,6 +32,7 @@ final class LoopContext {
 
   init(eventLoop: EventLoop, config: ActiveConfig, services: GatewayServices) {
     self.eventLoop = eventLoop
+    self.deadlines = DeadlineTracker(eventLoop: eventLoop)
     self.config = config
     self.services = services
   }

@@ -1,0 +1,1375 @@
+#!/usr/bin/env python3
+"""Load benchmark: Portico against nginx, HAProxy and Envoy, on this machine, over loopback.
+
+Every proxy forwards to the same upstream (nginx, one worker) with one worker, thread or event
+loop of its own; wrk drives the load. See bench/README.md for the scenarios and what the columns
+mean. Python 3 standard library only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import http.client
+import json
+import os
+import platform
+import resource
+import selectors
+import shutil
+import signal
+import socket
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SCENARIOS = ["plain", "routes-10k", "reload", "conn-memory", "large-body"]
+PROXIES = ["portico", "nginx", "haproxy", "envoy"]
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+WARMUP_SECONDS = 1.0
+HOSTS_10K = 1000
+ROUTES_PER_HOST = 10
+LARGE_BODY_BYTES = 1 << 20
+WANTED_CONNECTIONS = 20000  # what every proxy is configured to allow
+LOAD_CPU = 0  # wrk, the upstream and this driver
+PROXY_CPU = 1  # the proxy under test
+
+
+class StartError(Exception):
+    pass
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Processes, ports, /proc
+
+
+class Processes:
+    """Every process the benchmark starts, each in its own session, stopped by process group."""
+
+    def __init__(self) -> None:
+        self.procs: list[subprocess.Popen] = []
+
+    def start(self, argv, log_path: Path, cpus=None, cwd=None) -> subprocess.Popen:
+        def pin() -> None:
+            if cpus is not None:
+                os.sched_setaffinity(0, cpus)
+
+        with open(log_path, "ab") as out:
+            proc = subprocess.Popen(
+                [str(a) for a in argv],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=pin,
+                cwd=cwd,
+            )
+        self.procs.append(proc)
+        return proc
+
+    def stop(self, proc: subprocess.Popen, sig=signal.SIGTERM, timeout: float = 10.0) -> None:
+        if proc.poll() is None:
+            try:
+                os.killpg(proc.pid, sig)
+            except ProcessLookupError:
+                pass
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                pass
+        # The leader is gone; anything left in its group (old nginx or HAProxy workers) goes too.
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+        if proc in self.procs:
+            self.procs.remove(proc)
+
+    def stop_all(self) -> None:
+        for proc in reversed(list(self.procs)):
+            self.stop(proc, timeout=5)
+
+
+_used_ports: set[int] = set()
+
+
+def free_port() -> int:
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _used_ports:
+            _used_ports.add(port)
+            return port
+
+
+def proc_stat(pid: int) -> list[str] | None:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            data = f.read()
+    except OSError:
+        return None
+    # Fields after "(comm)": rest[0] is field 3 (state), so field n is rest[n - 3].
+    return data[data.rindex(")") + 2 :].split()
+
+
+def process_tree(root: int) -> list[int]:
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            fields = proc_stat(int(entry))
+            if fields:
+                parents.setdefault(int(fields[1]), []).append(int(entry))
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        if proc_stat(pid) is not None:
+            tree.append(pid)
+            todo.extend(parents.get(pid, []))
+    return tree
+
+
+def cpu_ticks(root: int) -> int:
+    """utime + stime of the process tree, plus what its members reaped (exited workers)."""
+    total = 0
+    for pid in process_tree(root):
+        fields = proc_stat(pid)
+        if fields:
+            total += sum(int(fields[i]) for i in (11, 12, 13, 14))
+    return total
+
+
+def rss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def tree_rss_kb(root: int) -> tuple[int, list[tuple[int, int]]]:
+    parts = [(pid, rss_kb(pid)) for pid in process_tree(root)]
+    return sum(kb for _, kb in parts), parts
+
+
+def http_get(port: int, host: str, path: str, timeout: float = 2.0) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", path, headers={"Host": host})
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()
+
+
+def write_atomic(path: Path, text: str) -> None:
+    tmp = path.parent / f".{path.name}.tmp"
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Route sets shared by every proxy
+
+
+def route_hosts(variant: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """(host, [(kind, path)]) for the route scenarios: half exact, half prefix paths."""
+    count = {"routes10": 1, "routes10k": HOSTS_10K}[variant]
+    routes = []
+    for i in range(ROUTES_PER_HOST):
+        routes.append(("exact", f"/svc{i}") if i % 2 == 0 else ("prefix", f"/svc{i}/"))
+    return [(f"h{h}.bench", routes) for h in range(count)]
+
+
+def probes(variant: str) -> list[tuple[str, str, int]]:
+    """Requests that must get these statuses before a proxy counts as started."""
+    if variant == "routes10":
+        return [("h0.bench", "/svc0", 200), ("h0.bench", "/svc9/item", 200),
+                ("h0.bench", "/svc0/x", 404), ("h0.bench", "/nope", 404)]
+    if variant == "routes10k":
+        last = f"h{HOSTS_10K - 1}.bench"
+        return [(last, "/svc9/item", 200), ("h500.bench", "/svc4", 200), ("h0.bench", "/svc1/a", 200),
+                ("h0.bench", "/svc2/x", 404), (f"h{HOSTS_10K}.bench", "/svc0", 404)]
+    return [("bench.local", "/", 200), ("bench.local", "/large.bin", 200)]
+
+
+# ---------------------------------------------------------------------------------------------
+# The upstream
+
+
+def nginx_temp_paths(base: Path) -> str:
+    """Temp folders inside the work dir (the packaged defaults need root), for compiled-in modules."""
+    configure = subprocess.run(["nginx", "-V"], capture_output=True, text=True).stderr
+    lines = [f"client_body_temp_path {base}/body;", f"proxy_temp_path {base}/proxy;"]
+    for module in ("fastcgi", "uwsgi", "scgi"):
+        if f"--without-http_{module}_module" not in configure:
+            lines.append(f"{module}_temp_path {base}/{module};")
+    return "\n  ".join(lines)
+
+
+class Upstream:
+    def __init__(self, ctx) -> None:
+        self.ctx = ctx
+        self.dir = ctx.work / "upstream"
+        self.dir.mkdir()
+        www = self.dir / "www"
+        www.mkdir()
+        (www / "large.bin").write_bytes(os.urandom(LARGE_BODY_BYTES))
+        self.port = free_port()
+        conf = self.dir / "nginx.conf"
+        conf.write_text(f"""worker_processes 1;
+daemon off;
+pid {self.dir}/nginx.pid;
+error_log {self.dir}/error.log warn;
+worker_rlimit_nofile {ctx.nofile};
+events {{ worker_connections {min(16384, ctx.nofile)}; }}
+http {{
+  access_log off;
+  {nginx_temp_paths(self.dir)}
+  sendfile on;
+  tcp_nopush on;
+  keepalive_timeout 600s;
+  keepalive_requests 1000000000;
+  default_type text/plain;
+  server {{
+    listen 127.0.0.1:{self.port} backlog=4096;
+    location = /large.bin {{ root {www}; default_type application/octet-stream; }}
+    location / {{ return 200 "ok"; }}
+  }}
+}}
+""")
+        self.proc = ctx.procs.start(["nginx", "-p", self.dir, "-e", self.dir / "error.log", "-c", conf],
+                                    self.dir / "stdout.log", cpus=ctx.load_cpus)
+        deadline = time.time() + 15
+        while True:
+            try:
+                if http_get(self.port, "upstream", "/") == 200:
+                    break
+            except OSError:
+                pass
+            if self.proc.poll() is not None or time.time() > deadline:
+                raise SystemExit(f"the upstream nginx did not start:\n{tail(self.dir / 'error.log')}")
+            time.sleep(0.05)
+
+
+def tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+# ---------------------------------------------------------------------------------------------
+# Proxies
+
+
+class Proxy:
+    """One proxy instance for one configuration variant: plain, reload, routes10, routes10k."""
+
+    name = ""
+    reload_label = ""
+
+    def __init__(self, ctx, variant: str) -> None:
+        self.ctx = ctx
+        self.variant = variant
+        self.dir = Path(tempfile.mkdtemp(prefix=f"{self.name}-{variant}-", dir=ctx.work))
+        os.chmod(self.dir, 0o755)
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+        self.reloads_sent = 0
+        self.generation = 0
+
+    @property
+    def log_path(self) -> Path:
+        return self.dir / "proxy.log"
+
+    def argv(self) -> list:
+        raise NotImplementedError
+
+    def write_config(self) -> None:
+        raise NotImplementedError
+
+    def start(self) -> None:
+        self.write_config()
+        started = time.time()
+        self.proc = self.ctx.procs.start(self.argv(), self.log_path, cpus=self.ctx.proxy_cpus, cwd=self.dir)
+        deadline = started + 90
+        wanted = probes(self.variant)
+        last = "no answer"
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise StartError(f"exited with status {self.proc.returncode}:\n{tail(self.log_path)}")
+            try:
+                got = [http_get(self.port, host, path) for host, path, _ in wanted]
+                if got == [status for _, _, status in wanted]:
+                    self.startup_seconds = time.time() - started
+                    return
+                last = "unexpected statuses " + ", ".join(
+                    f"{host}{path}={status} (want {want})" for (host, path, want), status in zip(wanted, got))
+            except OSError as error:
+                last = str(error)
+            time.sleep(0.1)
+        raise StartError(f"not serving after 90 s ({last}):\n{tail(self.log_path)}")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.ctx.procs.stop(self.proc)
+            self.proc = None
+
+    def root_pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def reload(self) -> None:
+        """Change the configuration once (a new route /reload-N) and make the proxy apply it."""
+        raise NotImplementedError
+
+    def reloads_applied(self) -> str:
+        return f"{self.reloads_sent} sent"
+
+
+class Portico(Proxy):
+    name = "portico"
+    reload_label = "manifest rewritten (watched folder)"
+
+    def argv(self) -> list:
+        self.admin_port = free_port()
+        return [self.ctx.portico, "gateway", "--config", self.dir / "config", "--name", "bench",
+                "--namespace", "bench", "--label", "app=bench", "--port", f"http={self.port}",
+                "--threads", "1", "--access-log", "off", "--admin", f"127.0.0.1:{self.admin_port}"]
+
+    def write_config(self) -> None:
+        config = self.dir / "config"
+        config.mkdir()
+        (config / "gateway.yaml").write_text(f"""apiVersion: portico.dev/v1
+kind: VirtualGateway
+metadata: {{name: bench, namespace: bench}}
+spec:
+  options: {{bindAddress: 127.0.0.1}}
+  ingressGatewaySelectors:
+  - portName: http
+    destinationSelectors:
+    - kubeServiceMatcher: {{labels: {{app: bench}}}}
+  connectionHandlers:
+  - http:
+      routeConfig:
+      - virtualHostSelector: {{labels: {{bench: "yes"}}}}
+---
+apiVersion: portico.dev/v1
+kind: StaticDestination
+metadata: {{name: upstream, namespace: bench}}
+spec:
+  endpoints: [{{address: 127.0.0.1, port: {self.ctx.upstream.port}}}]
+""")
+        write_atomic(config / "hosts.yaml", self.hosts_yaml())
+
+    def hosts_yaml(self) -> str:
+        forward = "routeAction: {destinations: [{staticDestination: {name: upstream}}]}"
+        if self.variant in ("routes10", "routes10k"):
+            docs = []
+            for host, routes in route_hosts(self.variant):
+                lines = [f"""apiVersion: portico.dev/v1
+kind: VirtualHost
+metadata: {{name: {host.replace('.', '-')}, namespace: bench, labels: {{bench: "yes"}}}}
+spec:
+  domains: [{host}]
+  routes:"""]
+                for i, (kind, path) in enumerate(routes):
+                    lines.append(f"  - name: r{i}\n    matchers: [{{uri: {{{kind}: {path}}}}}]\n    {forward}")
+                docs.append("\n".join(lines))
+            return "\n---\n".join(docs) + "\n"
+        extra = ""
+        if self.generation:
+            extra = (f"  - name: reload-{self.generation}\n    matchers: [{{uri: {{exact: /reload-{self.generation}}}}}]\n"
+                     f"    directResponseAction: {{status: 200, body: \"{self.generation}\"}}\n")
+        return f"""apiVersion: portico.dev/v1
+kind: VirtualHost
+metadata: {{name: plain, namespace: bench, labels: {{bench: "yes"}}}}
+spec:
+  domains: ["*"]
+  routes:
+{extra}  - name: all
+    matchers: [{{uri: {{prefix: /}}}}]
+    {forward}
+"""
+
+    def reload(self) -> None:
+        self.generation += 1
+        write_atomic(self.dir / "config" / "hosts.yaml", self.hosts_yaml())
+        self.reloads_sent += 1
+
+    def reload_metric(self) -> float | None:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", self.admin_port, timeout=2)
+            conn.request("GET", "/stats/prometheus")
+            text = conn.getresponse().read().decode()
+            conn.close()
+        except OSError:
+            return None
+        for line in text.splitlines():
+            if line.startswith("portico_config_reloads_total") and 'result="success"' in line:
+                return float(line.split()[-1])
+        return 0.0
+
+    def reloads_applied(self) -> str:
+        now = self.reload_metric()
+        if now is None:
+            return f"{self.reloads_sent} written"
+        return f"{self.reloads_sent} written, {now - self.reload_base:.0f} applied"
+
+
+class Nginx(Proxy):
+    name = "nginx"
+    reload_label = "config rewritten + SIGHUP"
+
+    def argv(self) -> list:
+        return ["nginx", "-p", self.dir, "-e", self.dir / "error.log", "-c", self.dir / "nginx.conf"]
+
+    def write_config(self) -> None:
+        write_atomic(self.dir / "nginx.conf", self.config())
+
+    def config(self) -> str:
+        forward = "proxy_pass http://up;"
+        servers = []
+        if self.variant in ("routes10", "routes10k"):
+            servers.append(f"server {{ listen 127.0.0.1:{self.port} default_server; return 404; }}")
+            for host, routes in route_hosts(self.variant):
+                locations = [f"location {'= ' if kind == 'exact' else ''}{path} {{ {forward} }}" for kind, path in routes]
+                locations.append("location / { return 404; }")
+                servers.append(f"server {{\n    listen 127.0.0.1:{self.port};\n    server_name {host};\n    "
+                               + "\n    ".join(locations) + "\n  }")
+        else:
+            extra = ""
+            if self.generation:
+                extra = f'location = /reload-{self.generation} {{ return 200 "{self.generation}"; }}\n    '
+            servers.append(f"server {{\n    listen 127.0.0.1:{self.port} default_server backlog=4096;\n"
+                           f"    {extra}location / {{ {forward} }}\n  }}")
+        return f"""worker_processes 1;
+daemon off;
+pid {self.dir}/nginx.pid;
+error_log {self.dir}/error.log warn;
+worker_rlimit_nofile {self.ctx.nofile};
+events {{ worker_connections {self.ctx.proxy_connections}; }}
+http {{
+  access_log off;
+  {nginx_temp_paths(self.dir)}
+  keepalive_timeout 600s;
+  keepalive_requests 1000000000;
+  server_names_hash_max_size 8192;
+  server_names_hash_bucket_size 64;
+  proxy_http_version 1.1;
+  proxy_set_header Connection "";
+  proxy_set_header Host $http_host;
+  proxy_max_temp_file_size 0;
+  upstream up {{
+    server 127.0.0.1:{self.ctx.upstream.port};
+    keepalive 64;
+    keepalive_requests 1000000000;
+    keepalive_timeout 600s;
+  }}
+  {(chr(10) + '  ').join(servers)}
+}}
+"""
+
+    def reload(self) -> None:
+        self.generation += 1
+        write_atomic(self.dir / "nginx.conf", self.config())
+        os.kill(self.root_pid(), signal.SIGHUP)
+        self.reloads_sent += 1
+
+    def reloads_applied(self) -> str:
+        return f"{self.reloads_sent} SIGHUPs"
+
+
+class HAProxy(Proxy):
+    name = "haproxy"
+    reload_label = "config rewritten + SIGUSR2 (master-worker)"
+
+    def argv(self) -> list:
+        return ["haproxy", "-W", "-f", self.dir / "haproxy.cfg", "-p", self.dir / "haproxy.pid"]
+
+    def write_config(self) -> None:
+        if self.variant in ("routes10", "routes10k"):
+            exact, prefix = [], []
+            for host, routes in route_hosts(self.variant):
+                for kind, path in routes:
+                    (exact if kind == "exact" else prefix).append(f"{host}{path} upstream")
+            (self.dir / "exact.map").write_text("\n".join(exact) + "\n")
+            (self.dir / "prefix.map").write_text("\n".join(prefix) + "\n")
+        write_atomic(self.dir / "haproxy.cfg", self.config())
+
+    def config(self) -> str:
+        if self.variant in ("routes10", "routes10k"):
+            # base = Host header + path; exact paths by map_str, prefixes by map_beg (both tree lookups).
+            routing = f"""  http-request set-var(txn.backend) base,map_str({self.dir}/exact.map)
+  http-request set-var(txn.backend) base,map_beg({self.dir}/prefix.map) if !{{ var(txn.backend) -m found }}
+  http-request deny deny_status 404 if !{{ var(txn.backend) -m found }}
+  use_backend %[var(txn.backend)]"""
+        else:
+            routing = "  default_backend upstream"
+            if self.generation:
+                routing = (f"  http-request return status 200 content-type text/plain string {self.generation} "
+                           f"if {{ path /reload-{self.generation} }}\n" + routing)
+        return f"""global
+  nbthread 1
+  maxconn {self.ctx.haproxy_maxconn}
+  hard-stop-after 10s
+
+defaults
+  mode http
+  option http-keep-alive
+  http-reuse always
+  timeout connect 5s
+  timeout client 600s
+  timeout server 600s
+  timeout http-keep-alive 600s
+  maxconn {self.ctx.haproxy_maxconn}
+
+frontend bench
+  bind 127.0.0.1:{self.port}
+{routing}
+
+backend upstream
+  server up 127.0.0.1:{self.ctx.upstream.port}
+"""
+
+    def reload(self) -> None:
+        self.generation += 1
+        write_atomic(self.dir / "haproxy.cfg", self.config())
+        os.kill(self.root_pid(), signal.SIGUSR2)
+        self.reloads_sent += 1
+
+    def reloads_applied(self) -> str:
+        return f"{self.reloads_sent} SIGUSR2s"
+
+
+class Envoy(Proxy):
+    name = "envoy"
+    reload_label = "route config file swapped (file-based RDS); no hot restart"
+
+    def argv(self) -> list:
+        return [self.ctx.envoy, "-c", self.dir / "envoy.json", "--concurrency", "1",
+                "--disable-hot-restart", "-l", "warning"]
+
+    def route_config(self) -> dict:
+        cluster = {"route": {"cluster": "upstream"}}
+        if self.variant in ("routes10", "routes10k"):
+            vhosts = []
+            for host, routes in route_hosts(self.variant):
+                vhosts.append({"name": host, "domains": [host], "routes": [
+                    {"match": {"path" if kind == "exact" else "prefix": path}, **cluster} for kind, path in routes]})
+        else:
+            routes = [{"match": {"prefix": "/"}, **cluster}]
+            if self.generation:
+                routes.insert(0, {"match": {"path": f"/reload-{self.generation}"},
+                                  "direct_response": {"status": 200, "body": {"inline_string": str(self.generation)}}})
+            vhosts = [{"name": "plain", "domains": ["*"], "routes": routes}]
+        return {"name": "bench", "virtual_hosts": vhosts}
+
+    def write_rds(self) -> None:
+        doc = {"version_info": str(self.generation), "resources": [
+            {"@type": "type.googleapis.com/envoy.config.route.v3.RouteConfiguration", **self.route_config()}]}
+        write_atomic(self.dir / "rds.json", json.dumps(doc))
+
+    def write_config(self) -> None:
+        self.admin_port = free_port()
+        hcm = {
+            "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+            "stat_prefix": "bench",
+            "http_filters": [{"name": "envoy.filters.http.router", "typed_config": {
+                "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"}}],
+        }
+        if self.variant == "reload":
+            self.write_rds()
+            hcm["rds"] = {"route_config_name": "bench", "config_source": {
+                "resource_api_version": "V3", "path_config_source": {"path": str(self.dir / "rds.json")}}}
+        else:
+            hcm["route_config"] = self.route_config()
+        config = {
+            "admin": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": self.admin_port}}},
+            "overload_manager": {"resource_monitors": [{
+                "name": "envoy.resource_monitors.global_downstream_max_connections",
+                "typed_config": {
+                    "@type": "type.googleapis.com/envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig",
+                    "max_active_downstream_connections": self.ctx.proxy_connections}}]},
+            "static_resources": {
+                "listeners": [{
+                    "name": "bench",
+                    "address": {"socket_address": {"address": "127.0.0.1", "port_value": self.port}},
+                    "filter_chains": [{"filters": [{"name": "envoy.filters.network.http_connection_manager",
+                                                    "typed_config": hcm}]}],
+                }],
+                "clusters": [{
+                    "name": "upstream",
+                    "type": "STATIC",
+                    "connect_timeout": "5s",
+                    "load_assignment": {"cluster_name": "upstream", "endpoints": [{"lb_endpoints": [{"endpoint": {
+                        "address": {"socket_address": {"address": "127.0.0.1", "port_value": self.ctx.upstream.port}}}}]}]},
+                }],
+            },
+        }
+        (self.dir / "envoy.json").write_text(json.dumps(config, indent=1))
+
+    def reload(self) -> None:
+        self.generation += 1
+        self.write_rds()
+        self.reloads_sent += 1
+
+    def reload_metric(self) -> float | None:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", self.admin_port, timeout=2)
+            conn.request("GET", "/stats?filter=rds.bench.update_success")
+            text = conn.getresponse().read().decode()
+            conn.close()
+        except OSError:
+            return None
+        for line in text.splitlines():
+            if "update_success" in line:
+                return float(line.split(":")[-1])
+        return 0.0
+
+    def reloads_applied(self) -> str:
+        now = self.reload_metric()
+        if now is None:
+            return f"{self.reloads_sent} written"
+        return f"{self.reloads_sent} written, {now - self.reload_base:.0f} applied"
+
+
+PROXY_CLASSES = {"portico": Portico, "nginx": Nginx, "haproxy": HAProxy, "envoy": Envoy}
+
+
+# ---------------------------------------------------------------------------------------------
+# Load generation
+
+DONE_LUA = r"""
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('WRKJSON {"requests": %d, "duration_us": %d, "bytes": %d, "connect": %d, '
+    .. '"read": %d, "write": %d, "status": %d, "timeout": %d, "p50_us": %.1f, "p99_us": %.1f, '
+    .. '"p999_us": %.1f, "mean_us": %.1f, "max_us": %.1f}\n',
+    summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write, e.status,
+    e.timeout, latency:percentile(50), latency:percentile(99), latency:percentile(99.9),
+    latency.mean, latency.max))
+end
+"""
+
+
+def write_lua(ctx, variant: str) -> Path:
+    path = ctx.work / f"wrk-{variant}.lua"
+    if path.exists():
+        return path
+    text = DONE_LUA
+    if variant in ("routes10", "routes10k"):
+        hosts = {"routes10": 1, "routes10k": HOSTS_10K}[variant]
+        # Every (host, route) request is formatted once; each request picks one at random.
+        text = f"""
+local requests = {{}}
+init = function(args)
+  math.randomseed(42)
+  for h = 0, {hosts - 1} do
+    for i = 0, {ROUTES_PER_HOST - 1} do
+      local path = "/svc" .. i
+      if i % 2 == 1 then path = path .. "/item" end
+      requests[#requests + 1] = wrk.format("GET", path, {{["Host"] = "h" .. h .. ".bench"}})
+    end
+  end
+end
+request = function()
+  return requests[math.random(#requests)]
+end
+""" + text
+    elif variant == "large":
+        text = 'wrk.path = "/large.bin"\n' + text
+    path.write_text(text)
+    return path
+
+
+def run_wrk(ctx, port: int, connections: int, seconds: float, script: Path, path: str = "/") -> dict:
+    out = ctx.work / "wrk.out"
+    out.unlink(missing_ok=True)
+    argv = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "5s",
+            "-s", script, f"http://127.0.0.1:{port}{path}"]
+    proc = ctx.procs.start(argv, out, cpus=ctx.load_cpus)
+    try:
+        proc.wait(seconds + 60)
+    finally:
+        ctx.procs.stop(proc, timeout=2)
+    text = out.read_text(errors="replace")
+    for line in text.splitlines():
+        if line.startswith("WRKJSON "):
+            result = json.loads(line[len("WRKJSON "):])
+            result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+            result["errors"] = sum(result[k] for k in ("connect", "read", "write", "status", "timeout"))
+            return result
+    raise RuntimeError(f"wrk printed no result:\n{text[-2000:]}")
+
+
+def count_syscalls(ctx, proxy: Proxy, connections: int, script: Path, path: str) -> float | None:
+    """A separate short run under strace -c -f: system calls per request (all proxy processes)."""
+    if shutil.which("strace") is None:
+        log("    strace is not installed; no syscall counts")
+        return None
+    out = proxy.dir / "strace.txt"
+    argv = ["strace", "-c", "-f", "-o", out]
+    for pid in process_tree(proxy.root_pid()):
+        argv += ["-p", pid]
+    tracer = ctx.procs.start(argv, proxy.dir / "strace.log", cpus=ctx.load_cpus)
+    time.sleep(1.0)
+    try:
+        result = run_wrk(ctx, proxy.port, connections, min(ctx.duration, 5), script, path)
+    finally:
+        if tracer.poll() is None:
+            os.kill(tracer.pid, signal.SIGINT)
+        ctx.procs.stop(tracer, sig=signal.SIGINT, timeout=20)
+    total = None
+    for line in out.read_text(errors="replace").splitlines() if out.exists() else []:
+        parts = line.split()
+        if parts and parts[-1] == "total":
+            total = int(parts[3])
+    if total is None or result["requests"] == 0:
+        return None
+    return total / result["requests"]
+
+
+def measure(ctx, proxy: Proxy, connections: int, script: Path, path: str = "/", during=None) -> dict:
+    """Warm up, then one measured wrk run with the proxy's CPU time read around it."""
+    run_wrk(ctx, proxy.port, connections, WARMUP_SECONDS, script, path)
+    root = proxy.root_pid()
+    stop = threading.Event()
+    worker = None
+    if during is not None:
+        worker = threading.Thread(target=during, args=(stop,), daemon=True)
+    t0, cpu0 = time.time(), cpu_ticks(root)
+    if worker:
+        worker.start()
+    try:
+        result = run_wrk(ctx, proxy.port, connections, ctx.duration, script, path)
+    finally:
+        stop.set()
+        if worker:
+            worker.join()
+    cpu1, t1 = cpu_ticks(root), time.time()
+    cpu_seconds = (cpu1 - cpu0) / CLK_TCK
+    result["cpu_us_per_req"] = cpu_seconds * 1e6 / result["requests"] if result["requests"] else None
+    result["cpu_percent"] = 100 * cpu_seconds / (t1 - t0)
+    if ctx.syscalls and during is None:
+        result["syscalls_per_req"] = count_syscalls(ctx, proxy, connections, script, path)
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Idle connections
+
+
+def open_idle_connections(port: int, count: int, window: int = 64, timeout: float = 120.0):
+    """Open `count` connections, one request each (response read in full), and keep them open.
+
+    At most `window` are connecting or waiting for their answer at a time.
+    """
+    request = b"GET / HTTP/1.1\r\nHost: bench.local\r\n\r\n"
+    linger = struct.pack("ii", 1, 0)  # close with RST: no TIME_WAIT pile-up across runs
+    sel = selectors.DefaultSelector()
+    idle: list[socket.socket] = []
+    failed = 0
+    started = 0
+    pending = 0
+    deadline = time.time() + timeout
+
+    def finish(sock, ok: bool) -> None:
+        nonlocal failed, pending
+        sel.unregister(sock)
+        pending -= 1
+        if ok:
+            idle.append(sock)
+        else:
+            failed += 1
+            sock.close()
+
+    while len(idle) + failed < count:
+        while started < count and pending < window:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+            sock.setblocking(False)
+            sock.connect_ex(("127.0.0.1", port))
+            sel.register(sock, selectors.EVENT_WRITE, {"buf": b""})
+            started += 1
+            pending += 1
+        if time.time() > deadline:
+            for key in list(sel.get_map().values()):
+                finish(key.fileobj, False)
+            break
+        for key, mask in sel.select(timeout=1.0):
+            sock, state = key.fileobj, key.data
+            if mask & selectors.EVENT_WRITE:
+                if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) != 0:
+                    finish(sock, False)
+                    continue
+                try:
+                    sock.send(request)
+                except OSError:
+                    finish(sock, False)
+                    continue
+                sel.modify(sock, selectors.EVENT_READ, state)
+                continue
+            try:
+                data = sock.recv(65536)
+            except OSError:
+                data = b""
+            if not data:
+                finish(sock, False)
+                continue
+            state["buf"] += data
+            complete = response_complete(state["buf"])
+            if complete is not None:
+                finish(sock, complete)
+    sel.close()
+    return idle, failed
+
+
+def response_complete(buf: bytes):
+    """None while incomplete; True for a complete 2xx response, False for any other status."""
+    end = buf.find(b"\r\n\r\n")
+    if end < 0:
+        return None
+    head = buf[:end].decode("latin-1").split("\r\n")
+    ok = head[0].split()[1].startswith("2") if len(head[0].split()) > 1 else False
+    body = buf[end + 4:]
+    for line in head[1:]:
+        name, _, value = line.partition(":")
+        if name.strip().lower() == "content-length":
+            return ok if len(body) >= int(value) else None
+        if name.strip().lower() == "transfer-encoding" and "chunked" in value.lower():
+            return ok if body.endswith(b"0\r\n\r\n") else None
+    return ok
+
+
+def still_open(socks: list[socket.socket]) -> int:
+    """How many of the idle connections the proxy has not closed."""
+    sel = selectors.DefaultSelector()
+    for sock in socks:
+        sel.register(sock, selectors.EVENT_READ)
+    closed = len(sel.select(timeout=0))
+    sel.close()
+    return len(socks) - closed
+
+
+# ---------------------------------------------------------------------------------------------
+# Scenarios: each runs one round for one proxy and returns {result key: measurement}
+
+
+def scenario_plain(ctx, name: str) -> dict:
+    proxy = start_proxy(ctx, name, "plain")
+    try:
+        script = write_lua(ctx, "plain")
+        return {f"plain-c{c}": measure(ctx, proxy, c, script) for c in (50, 200)}
+    finally:
+        proxy.stop()
+
+
+def scenario_routes(ctx, name: str) -> dict:
+    results = {}
+    for variant in ("routes10", "routes10k"):
+        proxy = start_proxy(ctx, name, variant)
+        try:
+            rss = tree_rss_kb(proxy.root_pid())[0]
+            result = measure(ctx, proxy, 50, write_lua(ctx, variant))
+            result["rss_mib"] = rss / 1024
+            result["startup_s"] = proxy.startup_seconds
+            results[variant] = result
+        finally:
+            proxy.stop()
+    return results
+
+
+def scenario_reload(ctx, name: str) -> dict:
+    proxy = start_proxy(ctx, name, "reload")
+    try:
+        def reloader(stop: threading.Event) -> None:
+            next_at = time.time()
+            while not stop.is_set():
+                try:
+                    proxy.reload()
+                except OSError as error:
+                    log(f"    reload failed: {error}")
+                next_at += 0.1
+                stop.wait(max(0.0, next_at - time.time()))
+
+        if hasattr(proxy, "reload_metric"):
+            proxy.reload_base = proxy.reload_metric() or 0.0
+        result = measure(ctx, proxy, 50, write_lua(ctx, "plain"), during=reloader)
+        time.sleep(1.0 if name in ("portico", "envoy") else 0.2)  # let the last change be picked up
+        result["reloads"] = proxy.reloads_applied()
+        result["mode"] = proxy.reload_label
+        return {"reload": result}
+    finally:
+        proxy.stop()
+
+
+def scenario_large(ctx, name: str) -> dict:
+    proxy = start_proxy(ctx, name, "plain")
+    try:
+        return {"large-body": measure(ctx, proxy, 50, write_lua(ctx, "large"), path="/large.bin")}
+    finally:
+        proxy.stop()
+
+
+def scenario_conn_memory(ctx, name: str) -> dict:
+    proxy = start_proxy(ctx, name, "plain")
+    try:
+        run_wrk(ctx, proxy.port, 50, WARMUP_SECONDS, write_lua(ctx, "plain"))
+        time.sleep(1.0)
+        before, _ = tree_rss_kb(proxy.root_pid())
+        t0 = time.time()
+        idle, failed = open_idle_connections(proxy.port, ctx.idle_connections)
+        open_seconds = time.time() - t0
+        try:
+            time.sleep(2.0)
+            after, parts = tree_rss_kb(proxy.root_pid())
+            remaining = still_open(idle)
+        finally:
+            for sock in idle:
+                sock.close()
+        established = len(idle)
+        per_conn = (after - before) / established if established else None
+        detail = ", ".join(f"{kb / 1024:.1f}" for _, kb in parts)
+        return {"conn-memory": {"rss_before_mib": before / 1024, "rss_after_mib": after / 1024,
+                                "kb_per_conn": per_conn, "established": established, "failed": failed,
+                                "still_open": remaining, "open_seconds": open_seconds,
+                                "processes": detail}}
+    finally:
+        proxy.stop()
+
+
+SCENARIO_RUNNERS = {"plain": scenario_plain, "routes-10k": scenario_routes, "reload": scenario_reload,
+                    "conn-memory": scenario_conn_memory, "large-body": scenario_large}
+
+
+def start_proxy(ctx, name: str, variant: str) -> Proxy:
+    proxy = PROXY_CLASSES[name](ctx, variant)
+    try:
+        proxy.start()
+    except BaseException:
+        proxy.stop()
+        raise
+    return proxy
+
+
+# ---------------------------------------------------------------------------------------------
+# Reporting
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def fmt(value, kind: str) -> str:
+    if value is None:
+        return "—"
+    if kind == "int":
+        return f"{value:,.0f}"
+    if kind == "ms":
+        ms = value / 1000
+        return f"{ms:.3f}" if ms < 1 else f"{ms:.2f}" if ms < 100 else f"{ms:.0f}"
+    if kind == "f1":
+        return f"{value:.1f}"
+    if kind == "f2":
+        return f"{value:.2f}"
+    if kind == "ratio":
+        return f"{value:.2f}×"
+    return str(value)
+
+
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return None
+    return a / b
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    align = ["---"] + ["---:"] * (len(header) - 1)
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(align) + " |"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+class Report:
+    def __init__(self, ctx) -> None:
+        self.ctx = ctx
+        self.runs: dict[tuple[str, str], list[dict]] = {}
+        self.failures: dict[tuple[str, str], str] = {}
+
+    def add(self, key: str, proxy: str, result: dict) -> None:
+        self.runs.setdefault((key, proxy), []).append(result)
+
+    def med(self, key: str, proxy: str, field: str):
+        return median([r.get(field) for r in self.runs.get((key, proxy), [])])
+
+    def proxies(self) -> list[str]:
+        return self.ctx.proxies
+
+    def failure_rows(self, scenario: str, width: int) -> list[list[str]]:
+        rows = []
+        for name in self.proxies():
+            message = self.failures.get((scenario, name))
+            if message:
+                rows.append([name, f"failed: {message}"] + [""] * (width - 2))
+        return rows
+
+    def load_table(self, key: str, scenario: str) -> str:
+        header = ["proxy", "req/s", "p50 ms", "p99 ms", "p99.9 ms", "CPU µs/req", "proxy CPU %", "errors"]
+        fields = [("rps", "int"), ("p50_us", "ms"), ("p99_us", "ms"), ("p999_us", "ms"),
+                  ("cpu_us_per_req", "f1"), ("cpu_percent", "int"), ("errors", "int")]
+        if self.ctx.syscalls:
+            header.append("syscalls/req")
+            fields.append(("syscalls_per_req", "f1"))
+        rows = []
+        for name in self.proxies():
+            if (key, name) in self.runs:
+                rows.append([name] + [fmt(self.med(key, name, f), k) for f, k in fields])
+        rows += self.failure_rows(scenario, len(header))
+        text = table(header, rows)
+        return text + "\n\n" + self.ratio_table(key, fields[:5] + fields[7:])
+
+    def ratio_table(self, key: str, fields) -> str:
+        if ("portico" not in self.proxies() or (key, "portico") not in self.runs
+                or not any((key, p) in self.runs for p in self.proxies() if p != "portico")):
+            return ""
+        names = {"rps": "req/s", "p50_us": "p50", "p99_us": "p99", "p999_us": "p99.9",
+                 "cpu_us_per_req": "CPU/req", "syscalls_per_req": "syscalls/req", "kb_per_conn": "KB/conn",
+                 "rss_mib": "RSS"}
+        header = ["Portico ÷ peer"] + [names[f] for f, _ in fields]
+        rows = []
+        for peer in self.proxies():
+            if peer == "portico" or (key, peer) not in self.runs:
+                continue
+            rows.append([f"vs {peer}"] + [fmt(ratio(self.med(key, "portico", f), self.med(key, peer, f)), "ratio")
+                                          for f, _ in fields])
+        return table(header, rows)
+
+    def routes_table(self) -> str:
+        header = ["proxy", "req/s 10 routes", "req/s 10k routes", "10k ÷ 10 req/s", "p99 ms 10 routes",
+                  "p99 ms 10k routes", "CPU µs/req 10", "CPU µs/req 10k", "10k ÷ 10 CPU/req",
+                  "RSS MiB 10", "RSS MiB 10k", "start s 10k", "errors 10k"]
+        rows = []
+        for name in self.proxies():
+            if ("routes10k", name) not in self.runs and ("routes10", name) not in self.runs:
+                continue
+            m10 = lambda f: self.med("routes10", name, f)  # noqa: E731
+            m10k = lambda f: self.med("routes10k", name, f)  # noqa: E731
+            rows.append([name, fmt(m10("rps"), "int"), fmt(m10k("rps"), "int"),
+                         fmt(ratio(m10k("rps"), m10("rps")), "ratio"),
+                         fmt(m10("p99_us"), "ms"), fmt(m10k("p99_us"), "ms"),
+                         fmt(m10("cpu_us_per_req"), "f1"), fmt(m10k("cpu_us_per_req"), "f1"),
+                         fmt(ratio(m10k("cpu_us_per_req"), m10("cpu_us_per_req")), "ratio"),
+                         fmt(m10("rss_mib"), "f1"), fmt(m10k("rss_mib"), "f1"),
+                         fmt(m10k("startup_s"), "f2"), fmt(m10k("errors"), "int")])
+        rows += self.failure_rows("routes-10k", len(header))
+        fields = [("rps", "int"), ("p50_us", "ms"), ("p99_us", "ms"), ("p999_us", "ms"),
+                  ("cpu_us_per_req", "f1"), ("rss_mib", "f1")]
+        return (table(header, rows) + "\n\nAt 10,000 routes:\n\n" + self.ratio_table("routes10k", fields))
+
+    def reload_table(self) -> str:
+        header = ["proxy", "how", "req/s", "vs own plain c50", "errors", "p99 ms", "p99.9 ms", "CPU µs/req",
+                  "config changes"]
+        rows = []
+        for name in self.proxies():
+            if ("reload", name) not in self.runs:
+                continue
+            runs = self.runs[("reload", name)]
+            rps = self.med("reload", name, "rps")
+            rows.append([name, runs[0]["mode"], fmt(rps, "int"),
+                         fmt(ratio(rps, self.med("plain-c50", name, "rps")), "ratio"),
+                         fmt(self.med("reload", name, "errors"), "int"),
+                         fmt(self.med("reload", name, "p99_us"), "ms"), fmt(self.med("reload", name, "p999_us"), "ms"),
+                         fmt(self.med("reload", name, "cpu_us_per_req"), "f1"),
+                         " / ".join(r["reloads"] for r in runs)])
+        rows += self.failure_rows("reload", len(header))
+        fields = [("rps", "int"), ("p99_us", "ms"), ("p999_us", "ms"), ("cpu_us_per_req", "f1")]
+        return table(header, rows) + "\n\n" + self.ratio_table("reload", fields)
+
+    def memory_table(self) -> str:
+        header = ["proxy", "RSS before MiB", "RSS after MiB", "KB per connection", "established", "failed",
+                  "still open after 2 s", "RSS by process MiB (after)"]
+        rows = []
+        for name in self.proxies():
+            key = ("conn-memory", name)
+            if key not in self.runs:
+                continue
+            runs = self.runs[key]
+            rows.append([name, fmt(self.med(*key, "rss_before_mib"), "f1"), fmt(self.med(*key, "rss_after_mib"), "f1"),
+                         fmt(self.med(*key, "kb_per_conn"), "f2"), fmt(self.med(*key, "established"), "int"),
+                         fmt(self.med(*key, "failed"), "int"), fmt(self.med(*key, "still_open"), "int"),
+                         runs[-1]["processes"]])
+        rows += self.failure_rows("conn-memory", len(header))
+        return table(header, rows) + "\n\n" + self.ratio_table("conn-memory", [("kb_per_conn", "f2")])
+
+    def render(self, elapsed: float) -> str:
+        ctx = self.ctx
+        parts = [f"# Portico load benchmark, {ctx.started:%Y-%m-%d %H:%M:%S}", "", ctx.describe(elapsed), ""]
+        if "plain" in ctx.scenarios:
+            for c in (50, 200):
+                parts += [f"## plain, {c} connections", "",
+                          f"HTTP/1.1 keep-alive, 2-byte body from the upstream, {c} connections.", "",
+                          self.load_table(f"plain-c{c}", "plain"), ""]
+        if "routes-10k" in ctx.scenarios:
+            parts += ["## routes-10k", "",
+                      f"{HOSTS_10K:,} hosts × {ROUTES_PER_HOST} routes (half exact, half prefix), requests spread at "
+                      "random over every host and route, against the same 10 routes on one host (50 connections).",
+                      "", self.routes_table(), ""]
+        if "reload" in ctx.scenarios:
+            parts += ["## reload", "",
+                      "50 connections while the configuration changes every 100 ms (a route /reload-N is added). "
+                      "Errors are socket errors plus responses with status ≥ 400; \"vs own plain c50\" compares with "
+                      "the same proxy's plain run at 50 connections.", "", self.reload_table(), ""]
+        if "conn-memory" in ctx.scenarios:
+            parts += ["## conn-memory", "",
+                      f"Resident memory (VmRSS, all processes of the proxy) before and after opening "
+                      f"{ctx.idle_connections:,} idle keep-alive connections (each sent one request and read its "
+                      "response).", "", self.memory_table(), ""]
+        if "large-body" in ctx.scenarios:
+            parts += ["## large-body", "", "1 MiB responses, 50 connections.", "",
+                      self.load_table("large-body", "large-body"), ""]
+        return "\n".join(parts).replace("\n\n\n", "\n\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# Main
+
+
+class Context:
+    def __init__(self, args) -> None:
+        self.scenarios = args.scenarios
+        self.rounds = args.rounds
+        self.duration = args.duration
+        self.proxies = args.proxies
+        self.syscalls = args.syscalls
+        self.portico = args.portico
+        self.envoy = shutil.which("envoy")
+        self.started = datetime.datetime.now()
+        self.procs = Processes()
+        self.work = Path(tempfile.mkdtemp(prefix="portico-bench-"))
+        os.chmod(self.work, 0o755)  # nginx workers may run as another user
+        self.nofile = raise_nofile()
+        # HAProxy reserves two descriptors per connection (client and server side); the idle
+        # connection count is the same for every proxy, so it stays within what HAProxy can hold.
+        self.proxy_connections = min(WANTED_CONNECTIONS, self.nofile)
+        self.haproxy_maxconn = min(WANTED_CONNECTIONS, (self.nofile - 100) // 2)
+        self.idle_connections = min(args.idle_connections, self.haproxy_maxconn - 100)
+        self.pinning = pin_cpus()
+        self.load_cpus = {LOAD_CPU} if self.pinning else None
+        self.proxy_cpus = {PROXY_CPU} if self.pinning else None
+        self.upstream: Upstream | None = None
+
+    def describe(self, elapsed: float) -> str:
+        cpu = "unknown CPU"
+        try:
+            for line in open("/proc/cpuinfo"):
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+        except OSError:
+            pass
+        lines = [
+            f"- machine: {os.cpu_count()} cores, {cpu}, Linux {platform.release()}",
+            f"- versions: {'; '.join(versions(self))}",
+            f"- pinning: {self.pinning or 'none (fewer than 2 CPUs available)'}",
+            f"- rounds: {self.rounds}, {self.duration:g} s per measured run after a {WARMUP_SECONDS:g} s warm-up; "
+            "each figure is the median over rounds; proxies alternate within each round",
+            f"- every proxy: one worker/thread/event loop, keep-alive to the upstream, no access log; "
+            f"connection limit {self.proxy_connections:,} (HAProxy maxconn {self.haproxy_maxconn:,}; "
+            f"RLIMIT_NOFILE {self.nofile:,})",
+            "- Portico ÷ peer: above 1× is better for req/s, below 1× is better for latency, CPU, "
+            "syscalls and memory",
+            f"- total time: {elapsed / 60:.1f} min",
+        ]
+        return "\n".join(lines)
+
+
+def raise_nofile() -> int:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    for wanted in (65536, hard):
+        try:
+            new_hard = max(hard, wanted) if hard != resource.RLIM_INFINITY else hard
+            limit = wanted if hard == resource.RLIM_INFINITY else min(wanted, new_hard)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (limit, new_hard))
+            return limit
+        except (ValueError, OSError):
+            continue
+    return soft
+
+
+def pin_cpus() -> str | None:
+    try:
+        available = os.sched_getaffinity(0)
+    except AttributeError:
+        return None
+    if not {LOAD_CPU, PROXY_CPU} <= available:
+        return None
+    os.sched_setaffinity(0, {LOAD_CPU})  # this driver; wrk and the upstream inherit it
+    return (f"proxy under test on CPU {PROXY_CPU}; wrk, the upstream nginx and the driver on CPU {LOAD_CPU} "
+            "(sched_setaffinity, as taskset -c)")
+
+
+def versions(ctx) -> list[str]:
+    def first_line(argv) -> str:
+        try:
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+            text = (done.stdout + done.stderr).strip()
+            return text.splitlines()[0] if text else "?"
+        except (OSError, subprocess.TimeoutExpired):
+            return "not installed"
+
+    found = []
+    try:
+        commit = subprocess.run(["git", "-C", str(REPO), "describe", "--always", "--dirty"], capture_output=True,
+                                text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        commit = ""
+    found.append(f"Portico {commit or '(unknown commit)'} release build")
+    for name, argv in (("nginx", ["nginx", "-v"]), ("haproxy", ["haproxy", "-v"]), ("envoy", [ctx.envoy or "envoy", "--version"])):
+        if name in ctx.proxies:
+            line = first_line(argv)
+            if name == "envoy" and "/" in line:
+                line = "Envoy " + line.split("/")[1] if len(line.split("/")) > 1 else line
+            found.append(line.replace("nginx version: ", ""))
+    found.append(first_line(["wrk", "-v"]).split(" Copyright")[0])
+    return found
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description="Benchmark Portico against nginx, HAProxy and Envoy on loopback.")
+    parser.add_argument("scenarios", nargs="*", metavar="SCENARIO",
+                        help=f"any of {', '.join(SCENARIOS)} (default: all)")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per measured run (default 10)")
+    parser.add_argument("--proxies", default=",".join(PROXIES), help="comma-separated, in running order")
+    parser.add_argument("--syscalls", action="store_true",
+                        help="also count system calls per request (a separate short run under strace -c)")
+    parser.add_argument("--idle-connections", type=int, default=10000,
+                        help="connections opened by conn-memory (default 10000)")
+    parser.add_argument("--portico", default=str(REPO / ".build" / "release" / "portico"),
+                        help="the Portico binary (default: the release build)")
+    parser.add_argument("--results", default=str(REPO / "bench" / "results"), help="where the Markdown goes")
+    args = parser.parse_args(argv)
+    args.scenarios = args.scenarios or list(SCENARIOS)
+    for scenario in args.scenarios:
+        if scenario not in SCENARIOS:
+            parser.error(f"unknown scenario {scenario!r}; choose from {', '.join(SCENARIOS)}")
+    args.proxies = [p.strip() for p in args.proxies.split(",") if p.strip()]
+    for proxy in args.proxies:
+        if proxy not in PROXIES:
+            parser.error(f"unknown proxy {proxy!r}; choose from {', '.join(PROXIES)}")
+    if args.rounds < 1 or args.duration < 1:
+        parser.error("--rounds and --duration must be at least 1")
+    return args
+
+
+def missing_binary(ctx, name: str) -> str | None:
+    binary = {"portico": ctx.portico, "nginx": "nginx", "haproxy": "haproxy", "envoy": ctx.envoy}[name]
+    if binary is None or (shutil.which(binary) is None and not os.access(binary, os.X_OK)):
+        return "not installed"
+    return None
+
+
+def main(argv) -> int:
+    args = parse_args(argv)
+    for tool in ("wrk", "nginx"):
+        if shutil.which(tool) is None:
+            log(f"{tool} is needed (bench/run.sh installs it)")
+            return 2
+
+    def on_signal(signum, _frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
+
+    ctx = Context(args)
+    report = Report(ctx)
+    begin = time.time()
+    try:
+        log(f"pinning: {ctx.pinning or 'none (fewer than 2 CPUs available)'}")
+        log(f"scenarios: {' '.join(ctx.scenarios)}; proxies: {' '.join(ctx.proxies)}; "
+            f"rounds: {ctx.rounds}; duration: {ctx.duration:g} s")
+        if ctx.idle_connections < args.idle_connections:
+            log(f"conn-memory: {ctx.idle_connections:,} connections (RLIMIT_NOFILE {ctx.nofile:,} leaves HAProxy "
+                f"room for {ctx.haproxy_maxconn:,})")
+        ctx.upstream = Upstream(ctx)
+        skipped = {name: missing_binary(ctx, name) for name in ctx.proxies}
+        for scenario in ctx.scenarios:
+            for round_number in range(1, ctx.rounds + 1):
+                for name in ctx.proxies:
+                    if skipped[name]:
+                        report.failures[(scenario, name)] = skipped[name]
+                        continue
+                    if (scenario, name) in report.failures:
+                        continue  # it failed to start in an earlier round
+                    log(f"[{scenario} round {round_number}/{ctx.rounds}] {name}")
+                    try:
+                        results = SCENARIO_RUNNERS[scenario](ctx, name)
+                    except StartError as error:
+                        message = str(error).splitlines()[0]
+                        log(f"    {name} failed to start: {error}")
+                        report.failures[(scenario, name)] = f"did not start ({message})"
+                        continue
+                    except RuntimeError as error:
+                        log(f"    {name}: {error}")
+                        report.failures[(scenario, name)] = str(error).splitlines()[0]
+                        continue
+                    for key, result in results.items():
+                        report.add(key, name, result)
+                        log("    " + summary_line(key, result))
+    except KeyboardInterrupt:
+        log("interrupted; stopping everything")
+        ctx.procs.stop_all()
+        shutil.rmtree(ctx.work, ignore_errors=True)
+        return 130
+    finally:
+        ctx.procs.stop_all()
+        shutil.rmtree(ctx.work, ignore_errors=True)
+
+    markdown = report.render(time.time() - begin)
+    print(markdown)
+    results = Path(args.results)
+    results.mkdir(parents=True, exist_ok=True)
+    (results / "latest.md").write_text(markdown)
+    (results / f"{ctx.started:%Y%m%d-%H%M%S}.md").write_text(markdown)
+    log(f"written: {results / 'latest.md'} and {results / f'{ctx.started:%Y%m%d-%H%M%S}.md'}")
+    return 0
+
+
+def summary_line(key: str, result: dict) -> str:
+    if key == "conn-memory":
+        return (f"{key}: {result['established']:,} open, {result['failed']} failed, RSS {result['rss_before_mib']:.1f} → "
+                f"{result['rss_after_mib']:.1f} MiB, {fmt(result['kb_per_conn'], 'f2')} KB/conn")
+    text = (f"{key}: {result['rps']:,.0f} req/s, p50 {fmt(result['p50_us'], 'ms')} ms, p99 {fmt(result['p99_us'], 'ms')} ms, "
+            f"p99.9 {fmt(result['p999_us'], 'ms')} ms, CPU {fmt(result['cpu_us_per_req'], 'f1')} µs/req "
+            f"({result['cpu_percent']:.0f} %), errors {result['errors']}")
+    if "reloads" in result:
+        text += f", config changes: {result['reloads']}"
+    if result.get("syscalls_per_req") is not None:
+        text += f", {result['syscalls_per_req']:.1f} syscalls/req"
+    return text
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -20,7 +20,8 @@ final class DownstreamHandler: ChannelDuplexHandler {
   private(set) var context: ChannelHandlerContext!
   private(set) var clientAddress = "unknown"
   private var exchange: Exchange?
-  private var queued = CircularBuffer<HTTPServerRequestPart>()
+  // Pipelined requests are rare; an idle connection should not carry a queue's storage.
+  private var queued = CircularBuffer<HTTPServerRequestPart>(initialCapacity: 1)
   private var holds: UInt8 = 0
   private var readPending = false
 

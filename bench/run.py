@@ -14,6 +14,7 @@ import http.client
 import json
 import os
 import platform
+import re
 import resource
 import selectors
 import shutil
@@ -33,6 +34,7 @@ SCENARIOS = ["plain", "routes-10k", "reload", "conn-memory", "large-body"]
 PROXIES = ["portico", "nginx", "haproxy", "envoy"]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 WARMUP_SECONDS = 1.0
+ROUTE_SWEEP_SECONDS = 4.0  # the 10k-route warm-up sends every (host, route) request in turn
 HOSTS_10K = 1000
 ROUTES_PER_HOST = 10
 LARGE_BODY_BYTES = 1 << 20
@@ -151,6 +153,18 @@ def cpu_ticks(root: int) -> int:
         if fields:
             total += sum(int(fields[i]) for i in (11, 12, 13, 14))
     return total
+
+
+def core_busy_ticks(cpu: int | None) -> int:
+    """Ticks a core spent on anything but idle and I/O wait, from /proc/stat."""
+    if cpu is None:
+        return 0
+    with open("/proc/stat") as f:
+        for line in f:
+            if line.startswith(f"cpu{cpu} "):
+                values = [int(v) for v in line.split()[1:]]
+                return sum(values[:8]) - values[3] - values[4]
+    return 0
 
 
 def rss_kb(pid: int) -> int:
@@ -324,8 +338,8 @@ class Proxy:
                     return
                 last = "unexpected statuses " + ", ".join(
                     f"{host}{path}={status} (want {want})" for (host, path, want), status in zip(wanted, got))
-            except OSError as error:
-                last = str(error)
+            except (OSError, http.client.HTTPException) as error:
+                last = f"{type(error).__name__}: {error}"
             time.sleep(0.1)
         raise StartError(f"not serving after 90 s ({last}):\n{tail(self.log_path)}")
 
@@ -604,6 +618,7 @@ class Envoy(Proxy):
         else:
             hcm["route_config"] = self.route_config()
         config = {
+            "node": {"id": "bench", "cluster": "bench"},
             "admin": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": self.admin_port}}},
             "overload_manager": {"resource_monitors": [{
                 "name": "envoy.resource_monitors.global_downstream_max_connections",
@@ -677,9 +692,12 @@ def write_lua(ctx, variant: str) -> Path:
     if path.exists():
         return path
     text = DONE_LUA
-    if variant in ("routes10", "routes10k"):
-        hosts = {"routes10": 1, "routes10k": HOSTS_10K}[variant]
-        # Every (host, route) request is formatted once; each request picks one at random.
+    if variant.startswith("routes"):
+        hosts = HOSTS_10K if variant.startswith("routes10k") else 1
+        # Every (host, route) request is formatted once. Measured runs pick one at random for each
+        # request; the warm-up sweep sends them all in turn, so that every route has been used once.
+        pick = ("n = n % #requests + 1\n  return requests[n]" if variant.endswith("-sweep")
+                else "return requests[math.random(#requests)]")
         text = f"""
 local requests = {{}}
 init = function(args)
@@ -692,8 +710,9 @@ init = function(args)
     end
   end
 end
+local n = 0
 request = function()
-  return requests[math.random(#requests)]
+  {pick}
 end
 """ + text
     elif variant == "large":
@@ -749,15 +768,18 @@ def count_syscalls(ctx, proxy: Proxy, connections: int, script: Path, path: str)
     return total / result["requests"]
 
 
-def measure(ctx, proxy: Proxy, connections: int, script: Path, path: str = "/", during=None) -> dict:
+def measure(ctx, proxy: Proxy, connections: int, script: Path, path: str = "/", during=None,
+            warmup: tuple[Path, float] | None = None) -> dict:
     """Warm up, then one measured wrk run with the proxy's CPU time read around it."""
-    run_wrk(ctx, proxy.port, connections, WARMUP_SECONDS, script, path)
+    warm_script, warm_seconds = warmup or (script, WARMUP_SECONDS)
+    warm = run_wrk(ctx, proxy.port, connections, warm_seconds, warm_script, path)
     root = proxy.root_pid()
     stop = threading.Event()
     worker = None
     if during is not None:
         worker = threading.Thread(target=during, args=(stop,), daemon=True)
-    t0, cpu0 = time.time(), cpu_ticks(root)
+    core = next(iter(ctx.proxy_cpus)) if ctx.proxy_cpus else None
+    t0, cpu0, busy0 = time.time(), cpu_ticks(root), core_busy_ticks(core)
     if worker:
         worker.start()
     try:
@@ -766,10 +788,15 @@ def measure(ctx, proxy: Proxy, connections: int, script: Path, path: str = "/", 
         stop.set()
         if worker:
             worker.join()
-    cpu1, t1 = cpu_ticks(root), time.time()
+    cpu1, busy1, t1 = cpu_ticks(root), core_busy_ticks(core), time.time()
     cpu_seconds = (cpu1 - cpu0) / CLK_TCK
+    if core is not None:
+        # Time the proxy's core spent on other work: other processes, or interrupts.
+        other = max(0.0, (busy1 - busy0 - (cpu1 - cpu0)) / CLK_TCK)
+        ctx.interference.append(100 * other / (t1 - t0))
     result["cpu_us_per_req"] = cpu_seconds * 1e6 / result["requests"] if result["requests"] else None
     result["cpu_percent"] = 100 * cpu_seconds / (t1 - t0)
+    result["warmup_rps"] = warm["rps"]
     if ctx.syscalls and during is None:
         result["syscalls_per_req"] = count_syscalls(ctx, proxy, connections, script, path)
     return result
@@ -889,9 +916,10 @@ def scenario_routes(ctx, name: str) -> dict:
     for variant in ("routes10", "routes10k"):
         proxy = start_proxy(ctx, name, variant)
         try:
-            rss = tree_rss_kb(proxy.root_pid())[0]
-            result = measure(ctx, proxy, 50, write_lua(ctx, variant))
-            result["rss_mib"] = rss / 1024
+            sweep = write_lua(ctx, f"{variant}-sweep")
+            seconds = ROUTE_SWEEP_SECONDS if variant == "routes10k" else WARMUP_SECONDS
+            result = measure(ctx, proxy, 50, write_lua(ctx, variant), warmup=(sweep, seconds))
+            result["rss_mib"] = tree_rss_kb(proxy.root_pid())[0] / 1024  # after the run
             result["startup_s"] = proxy.startup_seconds
             results[variant] = result
         finally:
@@ -1004,8 +1032,8 @@ def ratio(a, b):
     return a / b
 
 
-def table(header: list[str], rows: list[list[str]]) -> str:
-    align = ["---"] + ["---:"] * (len(header) - 1)
+def table(header: list[str], rows: list[list[str]], text_columns: int = 1) -> str:
+    align = ["---"] * text_columns + ["---:"] * (len(header) - text_columns)
     lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(align) + " |"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
@@ -1068,7 +1096,7 @@ class Report:
     def routes_table(self) -> str:
         header = ["proxy", "req/s 10 routes", "req/s 10k routes", "10k ÷ 10 req/s", "p99 ms 10 routes",
                   "p99 ms 10k routes", "CPU µs/req 10", "CPU µs/req 10k", "10k ÷ 10 CPU/req",
-                  "RSS MiB 10", "RSS MiB 10k", "start s 10k", "errors 10k"]
+                  "RSS MiB 10 (after)", "RSS MiB 10k (after)", "start s 10k", "first-use sweep req/s 10k", "errors 10k"]
         rows = []
         for name in self.proxies():
             if ("routes10k", name) not in self.runs and ("routes10", name) not in self.runs:
@@ -1081,15 +1109,15 @@ class Report:
                          fmt(m10("cpu_us_per_req"), "f1"), fmt(m10k("cpu_us_per_req"), "f1"),
                          fmt(ratio(m10k("cpu_us_per_req"), m10("cpu_us_per_req")), "ratio"),
                          fmt(m10("rss_mib"), "f1"), fmt(m10k("rss_mib"), "f1"),
-                         fmt(m10k("startup_s"), "f2"), fmt(m10k("errors"), "int")])
+                         fmt(m10k("startup_s"), "f2"), fmt(m10k("warmup_rps"), "int"), fmt(m10k("errors"), "int")])
         rows += self.failure_rows("routes-10k", len(header))
         fields = [("rps", "int"), ("p50_us", "ms"), ("p99_us", "ms"), ("p999_us", "ms"),
                   ("cpu_us_per_req", "f1"), ("rss_mib", "f1")]
         return (table(header, rows) + "\n\nAt 10,000 routes:\n\n" + self.ratio_table("routes10k", fields))
 
     def reload_table(self) -> str:
-        header = ["proxy", "how", "req/s", "vs own plain c50", "errors", "p99 ms", "p99.9 ms", "CPU µs/req",
-                  "config changes"]
+        header = ["proxy", "how", "req/s", "vs own plain c50", "errors", "of which status ≥ 400", "p99 ms",
+                  "p99.9 ms", "CPU µs/req", "config changes per run"]
         rows = []
         for name in self.proxies():
             if ("reload", name) not in self.runs:
@@ -1098,13 +1126,13 @@ class Report:
             rps = self.med("reload", name, "rps")
             rows.append([name, runs[0]["mode"], fmt(rps, "int"),
                          fmt(ratio(rps, self.med("plain-c50", name, "rps")), "ratio"),
-                         fmt(self.med("reload", name, "errors"), "int"),
+                         fmt(self.med("reload", name, "errors"), "int"), fmt(self.med("reload", name, "status"), "int"),
                          fmt(self.med("reload", name, "p99_us"), "ms"), fmt(self.med("reload", name, "p999_us"), "ms"),
                          fmt(self.med("reload", name, "cpu_us_per_req"), "f1"),
-                         " / ".join(r["reloads"] for r in runs)])
+                         " / ".join(dict.fromkeys(r["reloads"] for r in runs))])
         rows += self.failure_rows("reload", len(header))
         fields = [("rps", "int"), ("p99_us", "ms"), ("p999_us", "ms"), ("cpu_us_per_req", "f1")]
-        return table(header, rows) + "\n\n" + self.ratio_table("reload", fields)
+        return table(header, rows, text_columns=2) + "\n\n" + self.ratio_table("reload", fields)
 
     def memory_table(self) -> str:
         header = ["proxy", "RSS before MiB", "RSS after MiB", "KB per connection", "established", "failed",
@@ -1168,6 +1196,13 @@ class Context:
         self.procs = Processes()
         self.work = Path(tempfile.mkdtemp(prefix="portico-bench-"))
         os.chmod(self.work, 0o755)  # nginx workers may run as another user
+        self.portico_built = None
+        if "portico" in self.proxies and os.access(self.portico, os.X_OK):
+            # Measure a copy, so that a rebuild during the run cannot swap the binary halfway.
+            source = Path(self.portico)
+            self.portico_built = datetime.datetime.fromtimestamp(source.stat().st_mtime)
+            self.portico = str(self.work / "portico")
+            shutil.copy2(source, self.portico)
         self.nofile = raise_nofile()
         # HAProxy reserves two descriptors per connection (client and server side); the idle
         # connection count is the same for every proxy, so it stays within what HAProxy can hold.
@@ -1178,6 +1213,7 @@ class Context:
         self.load_cpus = {LOAD_CPU} if self.pinning else None
         self.proxy_cpus = {PROXY_CPU} if self.pinning else None
         self.upstream: Upstream | None = None
+        self.interference: list[float] = []
 
     def describe(self, elapsed: float) -> str:
         cpu = "unknown CPU"
@@ -1201,6 +1237,10 @@ class Context:
             "syscalls and memory",
             f"- total time: {elapsed / 60:.1f} min",
         ]
+        if self.interference:
+            lines.insert(3, f"- the proxy's core spent a median {statistics.median(self.interference):.0f} % "
+                         f"(at most {max(self.interference):.0f} %) of each measured run on other work "
+                         "(other processes, interrupts); high values mean a noisy machine")
         return "\n".join(lines)
 
 
@@ -1244,19 +1284,30 @@ def versions(ctx) -> list[str]:
                                 text=True, timeout=10).stdout.strip()
     except (OSError, subprocess.TimeoutExpired):
         commit = ""
-    found.append(f"Portico {commit or '(unknown commit)'} release build")
+    built = f" built {ctx.portico_built:%Y-%m-%d %H:%M}" if ctx.portico_built else ""
+    found.append(f"Portico {commit or '(unknown commit)'} (binary{built})")
     for name, argv in (("nginx", ["nginx", "-v"]), ("haproxy", ["haproxy", "-v"]), ("envoy", [ctx.envoy or "envoy", "--version"])):
         if name in ctx.proxies:
-            line = first_line(argv)
-            if name == "envoy" and "/" in line:
-                line = "Envoy " + line.split("/")[1] if len(line.split("/")) > 1 else line
-            found.append(line.replace("nginx version: ", ""))
+            found.append(version_of(name, first_line(argv)))
     found.append(first_line(["wrk", "-v"]).split(" Copyright")[0])
     return found
 
 
+def version_of(name: str, line: str) -> str:
+    """Just the product and version number (the raw lines can carry install paths)."""
+    if name == "nginx":
+        match = re.search(r"nginx/(\S+)", line)
+    elif name == "haproxy":
+        match = re.search(r"version (\S+)", line)
+    else:
+        match = re.search(r"version: [0-9a-f]+/([^/\s]+)", line)
+    label = {"nginx": "nginx", "haproxy": "HAProxy", "envoy": "Envoy"}[name]
+    return f"{label} {match.group(1)}" if match else f"{label} (unknown version)"
+
+
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description="Benchmark Portico against nginx, HAProxy and Envoy on loopback.")
+    parser = argparse.ArgumentParser(
+        prog="bench/run.sh", description="Benchmark Portico against nginx, HAProxy and Envoy on loopback.")
     parser.add_argument("scenarios", nargs="*", metavar="SCENARIO",
                         help=f"any of {', '.join(SCENARIOS)} (default: all)")
     parser.add_argument("--rounds", type=int, default=3)
@@ -1310,7 +1361,7 @@ def main(argv) -> int:
         log(f"pinning: {ctx.pinning or 'none (fewer than 2 CPUs available)'}")
         log(f"scenarios: {' '.join(ctx.scenarios)}; proxies: {' '.join(ctx.proxies)}; "
             f"rounds: {ctx.rounds}; duration: {ctx.duration:g} s")
-        if ctx.idle_connections < args.idle_connections:
+        if "conn-memory" in ctx.scenarios and ctx.idle_connections < args.idle_connections:
             log(f"conn-memory: {ctx.idle_connections:,} connections (RLIMIT_NOFILE {ctx.nofile:,} leaves HAProxy "
                 f"room for {ctx.haproxy_maxconn:,})")
         ctx.upstream = Upstream(ctx)
@@ -1327,13 +1378,13 @@ def main(argv) -> int:
                     try:
                         results = SCENARIO_RUNNERS[scenario](ctx, name)
                     except StartError as error:
-                        message = str(error).splitlines()[0]
+                        message = str(error).splitlines()[0].rstrip(":")
                         log(f"    {name} failed to start: {error}")
                         report.failures[(scenario, name)] = f"did not start ({message})"
                         continue
-                    except RuntimeError as error:
-                        log(f"    {name}: {error}")
-                        report.failures[(scenario, name)] = str(error).splitlines()[0]
+                    except Exception as error:  # noqa: BLE001 - one proxy's failure must not end the run
+                        log(f"    {name}: {type(error).__name__}: {error}")
+                        report.failures[(scenario, name)] = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
                         continue
                     for key, result in results.items():
                         report.add(key, name, result)
@@ -1341,7 +1392,7 @@ def main(argv) -> int:
     except KeyboardInterrupt:
         log("interrupted; stopping everything")
         ctx.procs.stop_all()
-        shutil.rmtree(ctx.work, ignore_errors=True)
+        print(report.render(time.time() - begin))
         return 130
     finally:
         ctx.procs.stop_all()

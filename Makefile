@@ -1,4 +1,4 @@
-.PHONY: run test lint format build bench-routes
+.PHONY: run test lint format build bench bench-routes
 
 # The quickstart: check the example configuration, then serve it on port 8080 with demo upstreams
 # (admin on 127.0.0.1:9901). Ctrl-C stops it gracefully.
@@ -19,6 +19,10 @@ lint:
 
 format:
 	swift format format --in-place --recursive --parallel Package.swift Sources Tests bench/RouteScale
+
+# Load benchmark beside nginx, HAProxy and Envoy (installs them when missing); see docs/benchmarks.md.
+bench:
+	bench/run.sh
 
 # Route-scale benchmark: translate, compile and match 10,000 routes versus 10 (release build).
 bench-routes:

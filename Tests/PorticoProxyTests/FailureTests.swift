@@ -120,3 +120,32 @@ final class PoolReuseTests: XCTestCase {
     XCTAssertEqual(last, 10, "sequential requests share one upstream connection")
   }
 }
+
+final class PoolQueueTests: XCTestCase {
+  /// A request that gives up while waiting for a connection leaves the queue, so later requests can wait
+  /// instead of overflowing.
+  func testAbandonedWaitersFreeTheirPlace() async throws {
+    let gateway = try await TestGateway(upstreams: ["echo"]) { gateway in
+      gatewayManifest() + staticDestination("echo", ports: [gateway.port("echo")])
+        + virtualHost(
+          "queue.test",
+          routes: """
+              - matchers: [{uri: {prefix: /slow}}]
+                options: {requestTimeout: 0s, connectionPoolSettings: {tcp: {maxConnections: 1}, http: {http1MaxPendingRequests: 1}}}
+                routeAction: {pathRewrite: /delay, destinations: [{staticDestination: {name: echo}}]}
+              - matchers: [{uri: {prefix: /quick}}]
+                options: {requestTimeout: 150ms}
+                routeAction: {destinations: [{staticDestination: {name: echo}}]}
+            """)
+    }
+    addTeardownBlock { await gateway.stop() }
+    async let slow = send(.GET, gateway.base + "/slow/1200", host: "queue.test")
+    try await Task.sleep(for: .milliseconds(100))
+    let first = try await send(.GET, gateway.base + "/quick", host: "queue.test")
+    XCTAssertEqual(first.status, 504, "it waited for the busy connection and timed out")
+    let second = try await send(.GET, gateway.base + "/quick", host: "queue.test")
+    XCTAssertEqual(second.status, 504, "the queue had room again: it waited rather than overflowing (503)")
+    let slowStatus = try await slow.status
+    XCTAssertEqual(slowStatus, 200)
+  }
+}

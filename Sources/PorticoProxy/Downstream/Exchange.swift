@@ -38,6 +38,8 @@ final class Exchange: UpstreamResponseReceiver {
   private var upstream: UpstreamRuntime?
   private var endpoint: Upstream.Endpoint?
   private var pool: ConnectionPool?
+  /// Set while this request waits in the pool's queue.
+  private var poolTicket: Int?
   private var connection: UpstreamConnection?
   private var upstreamStarted: NIODeadline?
   private var pendingBody: [HTTPClientRequestPart] = []
@@ -181,7 +183,7 @@ final class Exchange: UpstreamResponseReceiver {
     let pool = loop.pool(for: upstream, endpoint: endpoint)
     self.pool = pool
     upstreamStarted = .now()
-    pool.acquire { [weak self] result in
+    poolTicket = pool.acquire { [weak self] result in
       guard let self else {
         if case .success(let connection) = result { pool.release(connection, reusable: true) }
         return
@@ -208,6 +210,7 @@ final class Exchange: UpstreamResponseReceiver {
     _ result: Result<UpstreamConnection, UpstreamFailure>, route: CompiledRoute, matcher: RouteMatcher,
     action: RouteActionConfig.ForwardAction
   ) {
+    poolTicket = nil
     switch result {
     case .failure(let failure):
       guard !finished else { return }
@@ -391,6 +394,8 @@ final class Exchange: UpstreamResponseReceiver {
     finished = true
     if let timeoutSlot { loop.deadlines.remove(timeoutSlot) }
     timeoutSlot = nil
+    if let poolTicket { pool?.cancel(ticket: poolTicket) }
+    poolTicket = nil
     record()
     downstream.exchangeFinished(self, keepAlive: keepAlive && requestComplete)
   }

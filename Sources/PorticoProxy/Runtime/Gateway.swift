@@ -49,6 +49,8 @@ public final class Gateway: Sendable {
   /// Loads the configuration folder, binds every listener and the admin listener, and starts watching the
   /// folder. Errors in the configuration are logged; what is valid is served.
   public func start() async throws {
+    // Taken before loading, so that a change made while the gateway starts is seen by the watcher.
+    let fingerprint = FolderFingerprint(directory: options.configDirectory)
     let snapshot = load()
     let config = ActiveConfig(
       generation: 1, translation: Translator().translate(snapshot, for: options.identity),
@@ -75,7 +77,7 @@ public final class Gateway: Sendable {
       $0.admin = admin
       $0.isReady = true
     }
-    if let interval = options.watchInterval { startWatching(every: interval) }
+    if let interval = options.watchInterval { startWatching(every: interval, from: fingerprint) }
     logger.info("gateway ready", metadata: ["ports": "\(boundPorts)", "admin": "\(adminPort ?? 0)"])
   }
 
@@ -202,9 +204,9 @@ public final class Gateway: Sendable {
     Set((diagnostics + translation.statuses.flatMap(\.errors)).filter(\.isError).map(key))
   }
 
-  private func startWatching(every interval: Duration) {
+  private func startWatching(every interval: Duration, from initial: FolderFingerprint) {
     let watcher = Task { [weak self, directory = options.configDirectory] in
-      var fingerprint = FolderFingerprint(directory: directory)
+      var fingerprint = initial
       while !Task.isCancelled {
         try? await Task.sleep(for: interval)
         let next = FolderFingerprint(directory: directory)

@@ -21,7 +21,16 @@ final class ConnectionPool {
   private(set) var activeRequests = 0
   private var idle: [UpstreamConnection] = []
   private var open = 0
-  private var waiters = CircularBuffer<(Result<UpstreamConnection, UpstreamFailure>) -> Void>()
+  private var waiters = CircularBuffer<Waiter>()
+  private var nextTicket = 0
+
+  typealias Completion = (Result<UpstreamConnection, UpstreamFailure>) -> Void
+
+  /// A request waiting for a connection; its ticket lets it leave the queue.
+  private struct Waiter {
+    let ticket: Int
+    let done: Completion
+  }
 
   init(host: String, port: Int, eventLoop: EventLoop, settings: PoolSettings) {
     self.host = host
@@ -33,25 +42,38 @@ final class ConnectionPool {
   var address: String { "\(host):\(port)" }
 
   /// Hands a connection to `done`, now or when one frees up. A failure has already been accounted for; a
-  /// connection must come back through `release`.
-  func acquire(_ done: @escaping (Result<UpstreamConnection, UpstreamFailure>) -> Void) {
+  /// connection must come back through `release`. Returns a ticket when the request has to wait, for
+  /// `cancel` should the request give up first.
+  @discardableResult
+  func acquire(_ done: @escaping Completion) -> Int? {
     activeRequests += 1
     while let connection = idle.popLast() {
       connection.idleTimer?.cancel()
       connection.idleTimer = nil
       if connection.isActive {
         done(.success(connection))
-        return
+        return nil
       }
     }
     if open < settings.maxConnections {
       connect(done)
-    } else if waiters.count < settings.maxPendingRequests {
-      waiters.append(done)
-    } else {
+      return nil
+    }
+    guard waiters.count < settings.maxPendingRequests else {
       activeRequests -= 1
       done(.failure(.poolOverflow))
+      return nil
     }
+    nextTicket &+= 1
+    waiters.append(Waiter(ticket: nextTicket, done: done))
+    return nextTicket
+  }
+
+  /// Takes a waiting request out of the queue (it timed out, or its client left), freeing its place.
+  func cancel(ticket: Int) {
+    guard let index = waiters.firstIndex(where: { $0.ticket == ticket }) else { return }
+    waiters.remove(at: index)
+    activeRequests -= 1
   }
 
   /// Takes a connection back after an exchange; `reusable` is false when it must not carry another request.
@@ -68,7 +90,7 @@ final class ConnectionPool {
       return
     }
     if let waiter = waiters.popFirst() {
-      waiter(.success(connection))
+      waiter.done(.success(connection))
       return
     }
     idle.append(connection)
@@ -82,10 +104,10 @@ final class ConnectionPool {
     open -= 1
     idle.removeAll { $0 === connection }
     connection.idleTimer?.cancel()
-    if let waiter = waiters.popFirst() { connect(waiter) }
+    if let waiter = waiters.popFirst() { connect(waiter.done) }
   }
 
-  private func connect(_ done: @escaping (Result<UpstreamConnection, UpstreamFailure>) -> Void) {
+  private func connect(_ done: @escaping Completion) {
     open += 1
     let bootstrap = ClientBootstrap(group: eventLoop)
       .connectTimeout(settings.connectTimeout)
@@ -114,7 +136,7 @@ final class ConnectionPool {
       case .failure(let error):
         self.open -= 1
         self.activeRequests -= 1
-        if let waiter = self.waiters.popFirst() { self.connect(waiter) }
+        if let waiter = self.waiters.popFirst() { self.connect(waiter.done) }
         if case ChannelError.connectTimeout = error {
           done(.failure(.connectTimeout))
         } else {

@@ -35,24 +35,37 @@ extension RouteMatcher {
 extension PathMatcher {
   /// True when `path` starts with every piece in turn and the rest satisfies the tail.
   public func matches(_ path: Substring) -> Bool {
-    var rest = path.utf8[...]
+    let bytes = path.utf8
+    var position = bytes.startIndex
     for piece in pieces {
-      let text = piece.text.utf8
-      guard rest.count >= text.count else { return false }
-      let head = rest.prefix(text.count)
-      let equal =
-        piece.ignoresCase
-        ? zip(head, text).allSatisfy { $0.asciiLowercased == $1.asciiLowercased } : head.elementsEqual(text)
-      guard equal else { return false }
-      rest = rest.dropFirst(text.count)
+      guard let next = Self.consume(piece, in: bytes, from: position) else { return false }
+      position = next
     }
+    let rest = path[position...]
     switch tail {
     case .anything: return true
     case .end: return rest.isEmpty
     case .suffix(let piece):
-      return Substring(rest).hasSuffix(piece.text, ignoringASCIICase: piece.ignoresCase)
-    case .regex(let compiled): return compiled.regex.matchesWhole(Substring(rest))
+      return rest.hasSuffix(piece.text, ignoringASCIICase: piece.ignoresCase)
+    case .regex(let compiled): return compiled.regex.matchesWhole(rest)
     }
+  }
+
+  /// The index after `piece` when `bytes` has it at `start`. A plain loop over bytes: no generic sequence
+  /// adapters on the request path.
+  private static func consume(
+    _ piece: Piece, in bytes: Substring.UTF8View, from start: Substring.UTF8View.Index
+  ) -> Substring.UTF8View.Index? {
+    var position = start
+    for expected in piece.text.utf8 {
+      guard position != bytes.endIndex else { return nil }
+      let byte = bytes[position]
+      if piece.ignoresCase ? byte.asciiLowercased != expected.asciiLowercased : byte != expected {
+        return nil
+      }
+      bytes.formIndex(after: &position)
+    }
+    return position
   }
 }
 

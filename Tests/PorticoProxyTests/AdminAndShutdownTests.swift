@@ -47,7 +47,7 @@ final class AdminTests: XCTestCase {
       ),
       metrics)
     XCTAssertTrue(
-      metrics.contains(#"portico_request_duration_seconds_count{host="apps/admin-test",route="api"} 5"#))
+      metrics.contains(#"portico_request_duration_seconds_count{destination="static:apps/echo"} 5"#))
     XCTAssertTrue(metrics.contains("portico_config_generation 1"))
 
     let log = gateway.accessLog()

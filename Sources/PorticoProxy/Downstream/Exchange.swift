@@ -30,6 +30,8 @@ final class Exchange: UpstreamResponseReceiver {
   private var hostName = "-"
   private var routeName: String?
   private var destinationName = "-"
+  private var destinationIndex = -1
+  private var host: CompiledHost?
 
   // Forwarding state.
   /// Held by reference: copying a RouteConfig would retain each of its fields.
@@ -83,6 +85,7 @@ final class Exchange: UpstreamResponseReceiver {
       respond(.notFound, body: "no virtual host serves this authority\n", flag: .noHost)
     case .noRoute(let host):
       hostName = host.config.name
+      self.host = host
       respond(.notFound, body: "no route matches\n", flag: .noRoute)
     case .matched(let match):
       let compiled = match.route
@@ -169,6 +172,7 @@ final class Exchange: UpstreamResponseReceiver {
       return respond(.serviceUnavailable, body: "no healthy upstream\n", flag: .noHealthyUpstream)
     }
     destinationName = destination.upstream
+    destinationIndex = action.destinations.firstIndex { $0.upstream == destination.upstream } ?? -1
     destinationManipulation = destination.headerManipulation
     self.upstream = upstream
     guard let endpoint = loop.pickEndpoint(of: upstream) else {
@@ -403,10 +407,12 @@ final class Exchange: UpstreamResponseReceiver {
   private func record() {
     let now = NIODeadline.now()
     let duration = Double((now - started).nanoseconds) / 1e6
-    let statusClass = status == 0 ? "none" : "\(status / 100)xx"
+    let owner: AnyObject? = route ?? host
     loop.recordRequest(
-      host: hostName, route: routeName ?? "-", destination: destinationName, statusClass: statusClass,
-      duration: now - started)
+      .init(
+        owner: owner.map(ObjectIdentifier.init), destination: destinationIndex, statusClass: status / 100),
+      owner: owner, host: hostName,
+      route: routeName ?? "-", destination: destinationName, duration: now - started)
     guard loop.services.accessLog.isEnabled else { return }
     loop.services.accessLog.write(
       AccessRecord(

@@ -10,13 +10,17 @@ final class LoopContext {
   private var pools: [String: ConnectionPool] = [:]
   private var roundRobin: [String: Int] = [:]
   private var outliers: [String: OutlierState] = [:]
-  private var requestSeries: [SeriesKey: GatewayMetrics.RequestSeries] = [:]
+  /// The object a key's identifier names is kept alive with its entry, so that its address cannot be
+  /// reused by another route while the entry exists.
+  private var requestSeries: [SeriesKey: (series: GatewayMetrics.RequestSeries, owner: AnyObject?)] = [:]
 
-  private struct SeriesKey: Hashable {
-    let host: String
-    let route: String
-    let destination: String
-    let statusClass: String
+  /// Identifies a request series cheaply: the route object (or the host, or nothing, for 404s), the
+  /// upstream's position among the route's destinations, and the status class. Hashing three integers
+  /// instead of four strings keeps the lookup flat at 10,000 routes.
+  struct SeriesKey: Hashable {
+    let owner: ObjectIdentifier?
+    let destination: Int
+    let statusClass: Int
   }
   var random = LoopRandom()
   let deadlines: DeadlineTracker
@@ -40,6 +44,8 @@ final class LoopContext {
   /// Switches to a new configuration; requests in flight keep the one they started with.
   func install(_ config: ActiveConfig) {
     self.config = config
+    // Keys name route objects of the previous generation; the series themselves live on in the registry.
+    requestSeries.removeAll(keepingCapacity: true)
     for (key, pool) in pools {
       let upstreamID = String(key.prefix { $0 != "|" })
       if let upstream = config.upstreams[upstreamID] { pool.settings = upstream.pool }
@@ -120,16 +126,17 @@ final class LoopContext {
 
   /// Counts a finished request. Series are created once per label set on each loop, then reused.
   func recordRequest(
-    host: String, route: String, destination: String, statusClass: String, duration: TimeAmount
+    _ key: SeriesKey, owner: AnyObject?, host: String, route: String, destination: String,
+    duration: TimeAmount
   ) {
-    let key = SeriesKey(host: host, route: route, destination: destination, statusClass: statusClass)
     let series: GatewayMetrics.RequestSeries
     if let cached = requestSeries[key] {
-      series = cached
+      series = cached.series
     } else {
+      let statusClass = key.statusClass == 0 ? "none" : "\(key.statusClass)xx"
       series = services.metrics.requestSeries(
         host: host, route: route, destination: destination, statusClass: statusClass)
-      requestSeries[key] = series
+      requestSeries[key] = (series, owner)
     }
     series.requests.increment()
     series.duration.recordNanoseconds(duration.nanoseconds)

@@ -168,18 +168,8 @@ enum RawHTTP {
   /// Sends headers with `Expect: 100-continue`, waits for the interim response, then sends the body.
   static func expectContinue(port: Int, host: String, body: String) throws -> (interim: String, final: String)
   {
-    let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    let socket = try LoopbackSocket.connect(port: port)
     defer { close(socket) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = in_port_t(UInt16(port).bigEndian)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let connected = withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-      }
-    }
-    guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
     func sendText(_ text: String) { _ = text.withCString { send(socket, $0, strlen($0), 0) } }
     func receiveText() -> String {
       var buffer = [UInt8](repeating: 0, count: 16 * 1024)
@@ -223,37 +213,16 @@ final class PeakMemory: @unchecked Sendable {
 enum SlowReader {
   /// True when something accepts connections on the loopback port.
   static func canConnect(port: Int) -> Bool {
-    let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(socket) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = in_port_t(UInt16(port).bigEndian)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    return withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-      }
-    } == 0
+    guard let socket = try? LoopbackSocket.connect(port: port) else { return false }
+    close(socket)
+    return true
   }
 
   /// Downloads `path` reading 64 KiB at a time, pausing 20 ms after each `pauseEvery` bytes; returns the
   /// bytes received (head included) and the peak resident memory seen.
   static func download(port: Int, host: String, path: String, pauseEvery: Int) throws -> (Int, Int) {
-    let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard socket >= 0 else { throw POSIXError(.EIO) }
+    let socket = try LoopbackSocket.connect(port: port, receiveBuffer: 64 * 1024)
     defer { close(socket) }
-    var receiveBuffer: Int32 = 64 * 1024
-    setsockopt(socket, SOL_SOCKET, SO_RCVBUF, &receiveBuffer, socklen_t(MemoryLayout<Int32>.size))
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = in_port_t(UInt16(port).bigEndian)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let connected = withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-      }
-    }
-    guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
     let request = "GET \(path) HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n\r\n"
     _ = request.withCString { send(socket, $0, strlen($0), 0) }
     var buffer = [UInt8](repeating: 0, count: 64 * 1024)
@@ -272,5 +241,32 @@ enum SlowReader {
       }
     }
     return (total, peak)
+  }
+}
+
+/// Blocking TCP sockets to 127.0.0.1, for tests that need byte-level control of a client.
+enum LoopbackSocket {
+  /// A connected socket; the caller closes it. `receiveBuffer` shrinks the kernel's buffer so that a slow
+  /// reader is felt sooner.
+  static func connect(port: Int, receiveBuffer: Int32? = nil) throws -> Int32 {
+    let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard socket >= 0 else { throw POSIXError(.EIO) }
+    if var size = receiveBuffer {
+      setsockopt(socket, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+    }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let connected = withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        Glibc.connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+      }
+    }
+    guard connected == 0 else {
+      close(socket)
+      throw POSIXError(.ECONNREFUSED)
+    }
+    return socket
   }
 }

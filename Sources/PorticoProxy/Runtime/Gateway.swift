@@ -28,7 +28,7 @@ public final class Gateway: Sendable {
     self.options = options
     self.logger = logger
     metrics = GatewayMetrics()
-    services = GatewayServices(metrics: metrics, accessLog: try AccessLog(options.accessLog), logger: logger)
+    services = GatewayServices(metrics: metrics, accessLog: try AccessLog(options.accessLog))
     group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.threads))
   }
 

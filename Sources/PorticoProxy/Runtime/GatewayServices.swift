@@ -1,14 +1,10 @@
-import Logging
-
-/// What every event loop shares: metrics, the access log and the logger. All thread-safe.
+/// What every event loop shares: metrics and the access log. Both thread-safe.
 final class GatewayServices: Sendable {
   let metrics: GatewayMetrics
   let accessLog: AccessLog
-  let logger: Logger
 
-  init(metrics: GatewayMetrics, accessLog: AccessLog, logger: Logger) {
+  init(metrics: GatewayMetrics, accessLog: AccessLog) {
     self.metrics = metrics
     self.accessLog = accessLog
-    self.logger = logger
   }
 }

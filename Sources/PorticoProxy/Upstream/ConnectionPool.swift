@@ -39,8 +39,6 @@ final class ConnectionPool {
     self.settings = settings
   }
 
-  var address: String { "\(host):\(port)" }
-
   /// Hands a connection to `done`, now or when one frees up. A failure has already been accounted for; a
   /// connection must come back through `release`. Returns a ticket when the request has to wait, for
   /// `cancel` should the request give up first.

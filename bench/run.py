@@ -450,9 +450,26 @@ spec:
         return f"{self.reloads_sent} written, {now - self.reload_base:.0f} applied"
 
 
-class Nginx(Proxy):
+class SignalReloaded(Proxy):
+    """A proxy reloaded by rewriting its configuration file and signalling its master process."""
+    config_file = ""
+    reload_signal = signal.SIGHUP
+
+    def reload(self) -> None:
+        self.generation += 1
+        write_atomic(self.dir / self.config_file, self.config())
+        os.kill(self.root_pid(), self.reload_signal)
+        self.reloads_sent += 1
+
+    def reloads_applied(self) -> str:
+        return f"{self.reloads_sent} {self.reload_signal.name}s"
+
+
+class Nginx(SignalReloaded):
     name = "nginx"
     reload_label = "config rewritten + SIGHUP"
+    config_file = "nginx.conf"
+    reload_signal = signal.SIGHUP
 
     def argv(self) -> list:
         return ["nginx", "-p", self.dir, "-e", self.dir / "error.log", "-c", self.dir / "nginx.conf"]
@@ -503,19 +520,13 @@ http {{
 }}
 """
 
-    def reload(self) -> None:
-        self.generation += 1
-        write_atomic(self.dir / "nginx.conf", self.config())
-        os.kill(self.root_pid(), signal.SIGHUP)
-        self.reloads_sent += 1
-
-    def reloads_applied(self) -> str:
-        return f"{self.reloads_sent} SIGHUPs"
 
 
-class HAProxy(Proxy):
+class HAProxy(SignalReloaded):
     name = "haproxy"
     reload_label = "config rewritten + SIGUSR2 (master-worker)"
+    config_file = "haproxy.cfg"
+    reload_signal = signal.SIGUSR2
 
     def argv(self) -> list:
         return ["haproxy", "-W", "-f", self.dir / "haproxy.cfg", "-p", self.dir / "haproxy.pid"]
@@ -565,14 +576,6 @@ backend upstream
   server up 127.0.0.1:{self.ctx.upstream.port}
 """
 
-    def reload(self) -> None:
-        self.generation += 1
-        write_atomic(self.dir / "haproxy.cfg", self.config())
-        os.kill(self.root_pid(), signal.SIGUSR2)
-        self.reloads_sent += 1
-
-    def reloads_applied(self) -> str:
-        return f"{self.reloads_sent} SIGUSR2s"
 
 
 class Envoy(Proxy):

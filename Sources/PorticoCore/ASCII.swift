@@ -17,45 +17,34 @@ extension StringProtocol {
   /// Compares with `other` ignoring ASCII case.
   @inlinable
   public func equalsIgnoringASCIICase<T: StringProtocol>(_ other: T) -> Bool {
-    let lhs = utf8
-    let rhs = other.utf8
-    guard lhs.count == rhs.count else { return false }
-    var left = lhs.startIndex
-    for byte in rhs {
-      if lhs[left].asciiLowercased != byte.asciiLowercased { return false }
-      lhs.formIndex(after: &left)
-    }
-    return true
+    utf8.count == other.utf8.count && bytes(other, startAt: utf8.startIndex, ignoringASCIICase: true)
   }
 
   @inlinable
   public func hasPrefix<T: StringProtocol>(_ prefix: T, ignoringASCIICase: Bool) -> Bool {
-    let lhs = utf8
-    let rhs = prefix.utf8
-    guard lhs.count >= rhs.count else { return false }
-    var left = lhs.startIndex
-    for byte in rhs {
-      let candidate = lhs[left]
-      if ignoringASCIICase ? candidate.asciiLowercased != byte.asciiLowercased : candidate != byte {
-        return false
-      }
-      lhs.formIndex(after: &left)
-    }
-    return true
+    utf8.count >= prefix.utf8.count
+      && bytes(prefix, startAt: utf8.startIndex, ignoringASCIICase: ignoringASCIICase)
   }
 
   @inlinable
   public func hasSuffix<T: StringProtocol>(_ suffix: T, ignoringASCIICase: Bool) -> Bool {
+    let count = suffix.utf8.count
+    guard utf8.count >= count else { return false }
+    return bytes(
+      suffix, startAt: utf8.index(utf8.endIndex, offsetBy: -count), ignoringASCIICase: ignoringASCIICase)
+  }
+
+  /// True when the bytes from `start` on equal those of `other` (which must fit). A plain loop over bytes.
+  @inlinable
+  func bytes<T: StringProtocol>(_ other: T, startAt start: UTF8View.Index, ignoringASCIICase: Bool) -> Bool {
     let lhs = utf8
-    let rhs = suffix.utf8
-    guard lhs.count >= rhs.count else { return false }
-    var left = lhs.index(lhs.endIndex, offsetBy: -rhs.count)
-    for byte in rhs {
-      let candidate = lhs[left]
+    var position = start
+    for byte in other.utf8 {
+      let candidate = lhs[position]
       if ignoringASCIICase ? candidate.asciiLowercased != byte.asciiLowercased : candidate != byte {
         return false
       }
-      lhs.formIndex(after: &left)
+      lhs.formIndex(after: &position)
     }
     return true
   }

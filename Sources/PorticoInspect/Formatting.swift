@@ -1,11 +1,12 @@
 import Foundation
 
-/// Shared text and JSON rendering for the inspection reports.
-enum Formatting {
-  static func json<T: Encodable>(_ value: T) -> String {
+/// Shared text and JSON rendering for the inspection reports (and the admin endpoints).
+public enum Formatting {
+  /// Pretty JSON with sorted keys and a final newline: stable output for people, tools and goldens.
+  public static func json<T: Encodable>(_ value: T) -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    guard let data = try? encoder.encode(value) else { return "{}" }
+    guard let data = try? encoder.encode(value) else { return "{}\n" }
     return String(decoding: data, as: UTF8.self) + "\n"
   }
 

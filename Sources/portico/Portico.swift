@@ -17,11 +17,8 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
   case json
 }
 
-/// Flags that say which gateway a configuration is translated for.
-struct GatewayIdentityFlags: ParsableArguments {
-  @Option(name: .customLong("gateway"), help: "The gateway's name (what VirtualGateways select).")
-  var name: String?
-
+/// The gateway identity flags besides its name: namespace, cluster, labels and named ports.
+struct GatewayIdentityDetails: ParsableArguments {
   @Option(help: "The gateway's namespace.")
   var namespace: String = ObjectMeta.defaultNamespace
 
@@ -34,9 +31,20 @@ struct GatewayIdentityFlags: ParsableArguments {
   @Option(name: .customLong("port"), help: "A named listen port, as name=number. Repeatable.")
   var ports: [String] = []
 
+  func identity(name: String) throws -> GatewayIdentity {
+    try makeIdentity(name: name, namespace: namespace, cluster: cluster, labels: labels, ports: ports)
+  }
+}
+
+/// Flags that say which gateway a configuration is translated for; without `--gateway`, none.
+struct GatewayIdentityFlags: ParsableArguments {
+  @Option(name: .customLong("gateway"), help: "The gateway's name (what VirtualGateways select).")
+  var name: String?
+
+  @OptionGroup var details: GatewayIdentityDetails
+
   func identity() throws -> GatewayIdentity? {
-    guard let name else { return nil }
-    return try makeIdentity(name: name, namespace: namespace, cluster: cluster, labels: labels, ports: ports)
+    try name.map { try details.identity(name: $0) }
   }
 }
 

@@ -58,23 +58,12 @@ struct GatewayCommand: AsyncParsableCommand {
   @Option(help: "The gateway's name (what VirtualGateways select).")
   var name: String
 
-  @Option(help: "The gateway's namespace.")
-  var namespace: String = ObjectMeta.defaultNamespace
-
-  @Option(help: "The gateway's cluster.")
-  var cluster: String = GatewayIdentity.defaultCluster
-
-  @Option(name: .customLong("label"), help: "A gateway label, as key=value. Repeatable.")
-  var labels: [String] = []
-
-  @Option(name: .customLong("port"), help: "A named listen port, as name=number. Repeatable.")
-  var ports: [String] = []
+  @OptionGroup var details: GatewayIdentityDetails
 
   @OptionGroup var serving: ServingOptions
 
   func run() async throws {
-    let identity = try makeIdentity(
-      name: name, namespace: namespace, cluster: cluster, labels: labels, ports: ports)
+    let identity = try details.identity(name: name)
     var options = GatewayOptions(identity: identity, configDirectory: config)
     try serving.apply(to: &options)
     let logger = Logger(label: "portico")

@@ -62,7 +62,7 @@ struct ConfigDump: Encodable {
   let generation: Int
   let config: GatewayConfig
 
-  var json: String { AdminJSON.encode(self) }
+  var json: String { Formatting.json(self) }
 }
 
 /// `/status`: every resource's status as translated for this gateway.
@@ -70,16 +70,7 @@ struct StatusDump: Encodable {
   let generation: Int
   let statuses: [ResourceStatus]
 
-  var json: String { AdminJSON.encode(self) }
-}
-
-enum AdminJSON {
-  static func encode<T: Encodable>(_ value: T) -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    guard let data = try? encoder.encode(value) else { return "{}\n" }
-    return String(decoding: data, as: UTF8.self) + "\n"
-  }
+  var json: String { Formatting.json(self) }
 }
 
 final class AdminHandler: ChannelInboundHandler {

@@ -22,8 +22,7 @@ final class DownstreamHandler: ChannelDuplexHandler {
   private var exchange: Exchange?
   // Pipelined requests are rare; an idle connection should not carry a queue's storage.
   private var queued = CircularBuffer<HTTPServerRequestPart>(initialCapacity: 1)
-  private var holds: UInt8 = 0
-  private var readPending = false
+  private var gate = ReadGate()
 
   init(loop: LoopContext, portName: String) {
     self.loop = loop
@@ -80,11 +79,7 @@ final class DownstreamHandler: ChannelDuplexHandler {
   }
 
   func read(context: ChannelHandlerContext) {
-    if holds != 0 {
-      readPending = true
-    } else {
-      context.read()
-    }
+    if gate.admit() { context.read() }
   }
 
   func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -105,14 +100,10 @@ final class DownstreamHandler: ChannelDuplexHandler {
     }
   }
 
-  func hold(_ reason: ReadHold) { holds |= reason.rawValue }
+  func hold(_ reason: ReadHold) { gate.hold(reason.rawValue) }
 
   func release(_ reason: ReadHold) {
-    holds &= ~reason.rawValue
-    if holds == 0, readPending {
-      readPending = false
-      context.read()
-    }
+    if gate.release(reason.rawValue) { context.read() }
   }
 
   func write(_ part: HTTPServerResponsePart) { context.write(wrapOutboundOut(part), promise: nil) }

@@ -312,30 +312,27 @@ final class Exchange: UpstreamResponseReceiver {
 
   func upstreamFailed(_ error: Error?) {
     guard !finished, connection != nil else { return }
-    if let upstream, let endpoint { loop.recordOutcome(upstream: upstream, endpoint: endpoint, failed: true) }
-    releaseConnection(reusable: false)
-    if responseStarted {
-      flags.append(.upstreamReset)
-      keepAlive = false
-      downstream.abort()
-      complete()
-    } else {
-      respond(.serviceUnavailable, body: "upstream connection reset\n", flag: .upstreamReset)
-    }
+    giveUpOnUpstream(.serviceUnavailable, body: "upstream connection reset\n", flag: .upstreamReset)
   }
 
   private func timedOut() {
     guard !finished else { return }
     loop.services.metrics.upstreamTimeouts.increment()
+    giveUpOnUpstream(.gatewayTimeout, body: "upstream request timeout\n", flag: .upstreamTimeout)
+  }
+
+  /// Counts the failure against the endpoint and drops the connection. Before the response has started the
+  /// client gets `status`; after, nothing more can be said and its connection is cut.
+  private func giveUpOnUpstream(_ status: HTTPResponseStatus, body: String, flag: ResponseFlag) {
     if let upstream, let endpoint { loop.recordOutcome(upstream: upstream, endpoint: endpoint, failed: true) }
     releaseConnection(reusable: false)
     if responseStarted {
-      flags.append(.upstreamTimeout)
+      flags.append(flag)
       keepAlive = false
       downstream.abort()
       complete()
     } else {
-      respond(.gatewayTimeout, body: "upstream request timeout\n", flag: .upstreamTimeout)
+      respond(status, body: body, flag: flag)
     }
   }
 

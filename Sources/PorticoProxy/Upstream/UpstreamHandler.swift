@@ -22,13 +22,12 @@ final class UpstreamHandler: ChannelDuplexHandler {
   weak var receiver: UpstreamResponseReceiver?
   /// Called once when the channel closes, for the pool's bookkeeping.
   var onClose: (() -> Void)?
-  private var readsHeld = false
-  private var readPending = false
+  private var gate = ReadGate()
 
   func holdReads(_ hold: Bool, context: ChannelHandlerContext) {
-    readsHeld = hold
-    if !hold, readPending {
-      readPending = false
+    if hold {
+      gate.hold(1)
+    } else if gate.release(1) {
       context.read()
     }
   }
@@ -49,11 +48,7 @@ final class UpstreamHandler: ChannelDuplexHandler {
   }
 
   func read(context: ChannelHandlerContext) {
-    if readsHeld {
-      readPending = true
-    } else {
-      context.read()
-    }
+    if gate.admit() { context.read() }
   }
 
   func channelWritabilityChanged(context: ChannelHandlerContext) {

@@ -108,7 +108,7 @@ final class ActionTests: XCTestCase {
     let response = try await send(
       .GET, gateway.base + "/x", host: "shop.test", headers: [("x-request-id", "abc-123")])
     XCTAssertEqual(response.upstreamHeader("x-request-id"), ["abc-123"])
-    let log = gateway.accessLog().last
+    let log = await gateway.accessLog().last
     XCTAssertEqual(log?["request_id"] as? String, "abc-123")
   }
 
@@ -127,7 +127,7 @@ final class ActionTests: XCTestCase {
   func testNoHostAndNoRouteAnswer404WithAFlag() async throws {
     let noHost = try await send(.GET, gateway.base + "/", host: "unknown.test")
     XCTAssertEqual(noHost.status, 404)
-    let log = gateway.accessLog()
+    let log = await gateway.accessLog()
     XCTAssertEqual(log.last?["flags"] as? String, "NH")
     XCTAssertEqual(log.last?["status"] as? Int, 404)
   }

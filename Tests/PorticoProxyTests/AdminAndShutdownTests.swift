@@ -50,7 +50,7 @@ final class AdminTests: XCTestCase {
       metrics.contains(#"portico_request_duration_seconds_count{destination="static:apps/echo"} 5"#))
     XCTAssertTrue(metrics.contains("portico_config_generation 1"))
 
-    let log = gateway.accessLog()
+    let log = await gateway.accessLog()
     XCTAssertEqual(log.filter { $0["route"] as? String == "api" }.count, 5)
     let entry = try XCTUnwrap(log.first { $0["route"] as? String == "api" })
     XCTAssertEqual(entry["method"] as? String, "GET")

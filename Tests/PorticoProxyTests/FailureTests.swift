@@ -24,7 +24,7 @@ final class FailureTests: XCTestCase {
     let slow = try await send(.GET, gateway.base + "/delay/3000", host: "fail.test")
     XCTAssertEqual(slow.status, 504)
     XCTAssertLessThan(ContinuousClock.now - started, .seconds(2), "the timeout answered, not the upstream")
-    let flags = gateway.accessLog().map { $0["flags"] as? String }
+    let flags = await gateway.accessLog().map { $0["flags"] as? String }
     XCTAssertEqual(flags, ["UF", "UT"])
     let metrics = gateway.gateway.metrics.exposition()
     XCTAssertTrue(metrics.contains("portico_upstream_connect_errors_total 1"), metrics)
@@ -50,7 +50,8 @@ final class FailureTests: XCTestCase {
     XCTAssertEqual(third.status, 503, "one connection busy, one request waiting: the third overflows")
     let statuses = try await [first.status, second.status]
     XCTAssertEqual(statuses, [200, 200], "the waiting request got the connection when it freed up")
-    XCTAssertTrue(gateway.accessLog().contains { $0["flags"] as? String == "UO" })
+    let overflowLogged = await gateway.accessLog().contains { $0["flags"] as? String == "UO" }
+    XCTAssertTrue(overflowLogged)
   }
 
   func testOutlierDetectionEjectsAFailingEndpointAndLetsItBack() async throws {

@@ -63,7 +63,10 @@ final class TestGateway: @unchecked Sendable {
   var adminPort: Int { gateway.adminPort! }
   var base: String { "http://127.0.0.1:\(port)" }
 
-  func accessLog() -> [[String: Any]] {
+  /// The access log so far. A request's line is written just after its response, so this first lets the
+  /// event loops finish what they were doing.
+  func accessLog() async -> [[String: Any]] {
+    await gateway.settled()
     gateway.services.accessLog.flush()
     let text = (try? String(contentsOfFile: accessLogPath, encoding: .utf8)) ?? ""
     return text.split(separator: "\n").compactMap {

@@ -225,6 +225,13 @@ public final class Gateway: Sendable {
     }
   }
 
+  /// Returns once every event loop has finished the work it had queued: what requests answered so far have
+  /// recorded (metrics, access log lines) is then recorded.
+  func settled() async {
+    let contexts = state.withLockedValue { $0.contexts }
+    for (_, context) in contexts { try? await context.eventLoop.submit {}.get() }
+  }
+
   // MARK: - Shutting down
 
   /// Stops accepting connections, lets requests in flight finish for up to the drain timeout, then closes

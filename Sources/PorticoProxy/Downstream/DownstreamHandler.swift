@@ -1,12 +1,11 @@
 import NIOCore
-import NIOHTTP1
 
-/// One client connection: turns each request into an `Exchange`, keeps pipelined requests in order, and
-/// holds reads while the other side cannot keep up.
-final class DownstreamHandler: ChannelDuplexHandler {
-  typealias InboundIn = HTTPServerRequestPart
-  typealias OutboundIn = HTTPServerResponsePart
-  typealias OutboundOut = HTTPServerResponsePart
+/// One client connection: reads HTTP/1.1 requests off the socket, turns each into an `Exchange`, answers
+/// pipelined requests in order, and holds reads while the other side cannot keep up.
+final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
+  typealias InboundIn = ByteBuffer
+  typealias OutboundIn = ByteBuffer
+  typealias OutboundOut = ByteBuffer
 
   /// Why reads are held; reads resume when no reason is left.
   enum ReadHold: UInt8 {
@@ -20,13 +19,18 @@ final class DownstreamHandler: ChannelDuplexHandler {
   private(set) var context: ChannelHandlerContext!
   private(set) var clientAddress = "unknown"
   private var exchange: Exchange?
-  // Pipelined requests are rare; an idle connection should not carry a queue's storage.
-  private var queued = CircularBuffer<HTTPServerRequestPart>(initialCapacity: 1)
+  private var reader: HTTP1Reader
   private var gate = ReadGate()
+  /// Set while requests are being read, so that an exchange finishing meanwhile does not start a second
+  /// reading pass inside the first.
+  private var isReading = false
+  /// Set once the connection can carry nothing more (a refused request, a broken body).
+  private var isDone = false
 
   init(loop: LoopContext, portName: String) {
     self.loop = loop
     self.portName = portName
+    self.reader = HTTP1Reader(limits: loop.services.limits, readsRequests: true)
   }
 
   func handlerAdded(context: ChannelHandlerContext) {
@@ -44,33 +48,75 @@ final class DownstreamHandler: ChannelDuplexHandler {
   func channelInactive(context: ChannelHandlerContext) {
     loop.downstreamConnections[ObjectIdentifier(context.channel)] = nil
     loop.services.metrics.activeConnections.decrement()
+    isDone = true
     exchange?.downstreamClosed()
     exchange = nil
     context.fireChannelInactive()
   }
 
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-    let part = unwrapInboundIn(data)
-    if let exchange, exchange.requestComplete || !queued.isEmpty {
-      // A pipelined request: it waits until the current one is answered.
-      queued.append(part)
-      hold(.pipelined)
-      return
-    }
-    handle(part)
+    guard !isDone else { return }
+    reader.append(unwrapInboundIn(data))
+    readRequests()
   }
 
-  private func handle(_ part: HTTPServerRequestPart) {
-    switch part {
-    case .head(let head):
-      let exchange = Exchange(downstream: self, head: head)
-      self.exchange = exchange
-      exchange.start()
-    case .body(let buffer):
-      exchange?.requestBody(buffer)
-    case .end(let trailers):
-      exchange?.requestEnd(trailers)
+  /// Hands what has been received to the current exchange, or starts the next one. A request that arrives
+  /// while the previous one is still being answered waits in the reader, with reads held.
+  private func readRequests() {
+    guard !isReading else { return }
+    isReading = true
+    defer { isReading = false }
+    while !isDone {
+      if let exchange, exchange.requestComplete {
+        if reader.bufferedBytes > 0 { hold(.pipelined) }
+        return
+      }
+      let event: HTTP1Reader.Event?
+      do {
+        event = try reader.next()
+      } catch {
+        return refuse(error)
+      }
+      guard let event else { return }
+      switch event {
+      case .head(let bytes):
+        let request: RequestHead
+        do {
+          request = try RequestHead.parse(bytes, limits: reader.limits)
+        } catch {
+          return refuse(error)
+        }
+        reader.expectBody(request.framing)
+        let exchange = Exchange(downstream: self, request: request)
+        self.exchange = exchange
+        exchange.start()
+      case .body(let buffer):
+        exchange?.requestBody(buffer)
+      case .end(let trailers):
+        exchange?.requestEnd(trailers)
+      }
     }
+  }
+
+  /// A request broke the protocol. Within a request whose head was accepted, its exchange answers (or cuts
+  /// the connection if its response has begun); otherwise the gateway answers with the error's status.
+  /// Either way nothing more is read from this connection: its framing can no longer be trusted.
+  private func refuse(_ error: HTTP1Error) {
+    isDone = true
+    loop.services.metrics.protocolErrors.increment()
+    if let exchange {
+      exchange.requestFailed(error)
+      return
+    }
+    let body = error.reason + "\n"
+    var buffer = allocator.buffer(capacity: 160 + body.utf8.count)
+    HeadWriter.localResponse(
+      status: error.status,
+      fields: [("content-length", String(body.utf8.count)), ("content-type", "text/plain; charset=utf-8")],
+      keepAlive: false, clientIsHTTP10: false, plan: .none, into: &buffer)
+    buffer.writeString(body)
+    write(buffer)
+    finishResponse(closing: true)
   }
 
   func channelReadComplete(context: ChannelHandlerContext) {
@@ -106,18 +152,17 @@ final class DownstreamHandler: ChannelDuplexHandler {
     if gate.release(reason.rawValue) { context.read() }
   }
 
-  func write(_ part: HTTPServerResponsePart) { context.write(wrapOutboundOut(part), promise: nil) }
+  var allocator: ByteBufferAllocator { context.channel.allocator }
+
+  func write(_ buffer: ByteBuffer) { context.write(wrapOutboundOut(buffer), promise: nil) }
 
   func flush() { context.flush() }
 
-  /// Writes the end of a response; with `closing`, closes the connection once it is on the wire.
-  func writeEnd(_ trailers: HTTPHeaders?, closing: Bool) {
-    guard closing else {
-      context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
-      return
-    }
+  /// The response is written: flushes it and, with `closing`, closes the connection once it is on the wire.
+  func finishResponse(closing: Bool) {
+    guard closing else { return context.flush() }
     let promise = context.eventLoop.makePromise(of: Void.self)
-    context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: promise)
+    context.writeAndFlush(wrapOutboundOut(ByteBuffer()), promise: promise)
     let channel = context.channel
     promise.futureResult.whenComplete { _ in channel.close(promise: nil) }
   }
@@ -130,15 +175,16 @@ final class DownstreamHandler: ChannelDuplexHandler {
     guard exchange === finished else { return }
     exchange = nil
     // Without keep-alive the exchange has already arranged the close.
-    guard keepAlive else { return }
+    guard keepAlive else {
+      isDone = true
+      return
+    }
     if loop.isDraining {
+      isDone = true
       context.close(promise: nil)
       return
     }
-    while let part = queued.popFirst() {
-      handle(part)
-      if let exchange, exchange.requestComplete { break }
-    }
-    if queued.isEmpty { release(.pipelined) }
+    release(.pipelined)
+    readRequests()
   }
 }

@@ -1,22 +1,24 @@
 import Foundation
 import NIOCore
-import NIOHTTP1
+import PorticoAPI
+import PorticoRouting
+import PorticoTranslate
 
 /// One request and its response: routing, then a local answer (direct response, redirect, error) or
 /// forwarding to an upstream with both bodies streamed and backpressure in both directions.
-final class Exchange: UpstreamResponseReceiver {
+final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner {
   /// Request bytes kept while no upstream connection is ready; past this, reads from the client pause.
   static let pendingBodyLimit = 1 << 20
   /// Request bytes read and dropped after a local answer before the connection is closed instead.
   static let discardLimit = 1 << 20
   static let defaultRequestTimeout = TimeAmount.seconds(15)
 
-  unowned let downstream: DownstreamHandler
+  let downstream: DownstreamHandler
   let loop: LoopContext
   let config: ActiveConfig
-  let head: HTTPRequestHead
+  let request: RequestHead
   private let started = NIODeadline.now()
-  private let startedAt = Date()
+  private let startedAt: Date?
   private(set) var requestComplete = false
   private var keepAlive: Bool
   private var requestID = ""
@@ -37,56 +39,63 @@ final class Exchange: UpstreamResponseReceiver {
   /// Held by reference: copying a RouteConfig would retain each of its fields.
   private var route: CompiledRoute?
   private var destinationManipulation: HeaderManipulation?
-  private var upstream: UpstreamRuntime?
-  private var endpoint: Upstream.Endpoint?
-  private var pool: ConnectionPool?
+  private var upstream: UpstreamLoopState?
+  private var endpoint: EndpointState?
+  /// What the route forwards with, kept for when the connection is ready.
+  private var forwarding: (action: RouteActionConfig.ForwardAction, matcher: RouteMatcher)?
   /// Set while this request waits in the pool's queue.
   private var poolTicket: Int?
   private var connection: UpstreamConnection?
   private var upstreamStarted: NIODeadline?
-  private var pendingBody: [HTTPClientRequestPart] = []
+  /// Body pieces received before an upstream connection was ready, and whether the request ended.
+  private var pendingBody: [ByteBuffer] = []
   private var pendingBytes = 0
+  private var pendingEnd: (trailers: ByteBuffer?, received: Bool) = (nil, false)
   private var upstreamRequestComplete = false
   private var upstreamKeepAlive = true
   private var responseStarted = false
   private var responseComplete = false
+  /// The request on its way upstream and the response on its way to the client.
+  private var toUpstream: OutgoingMessage?
+  private var toClient: OutgoingMessage?
+  /// Request body was written upstream since the last flush.
+  private var upstreamUnflushed = false
   private var discarding = false
   /// The slot of this request's deadline in the loop's tracker.
   private var timeoutSlot: Int?
 
-  init(downstream: DownstreamHandler, head: HTTPRequestHead) {
+  init(downstream: DownstreamHandler, request: RequestHead) {
     self.downstream = downstream
     self.loop = downstream.loop
     self.config = downstream.loop.config
-    self.head = head
-    self.keepAlive = head.isKeepAlive && !downstream.loop.isDraining
+    self.request = request
+    self.keepAlive = request.keepAlive && !downstream.loop.isDraining
+    self.startedAt = downstream.loop.services.accessLog.isEnabled ? Date() : nil
   }
 
   // MARK: - Request
 
   func start() {
-    requestID = head.headers.first(name: "x-request-id") ?? loop.random.requestID()
-    if head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+    requestID = request.head.firstValue(of: .xRequestID).map(String.init) ?? loop.random.requestID()
+    if request.expectsContinue, !request.isHTTP10 {
       // The gateway answers 100-continue itself and does not forward Expect.
-      downstream.write(.head(HTTPResponseHead(version: head.version, status: .continue)))
+      downstream.write(HeadWriter.continueResponse)
       downstream.flush()
     }
     guard let listener = config.listeners[downstream.portName] else {
-      return respond(.notFound, body: "no route\n", flag: .noRoute)
+      return respond(404, body: "no route\n", flag: .noRoute)
     }
     if listener.redirectsToHTTPS {
-      var headers = HTTPHeaders()
-      let host = Authority.host(of: HTTPRequestView(head).authority)
-      headers.add(name: "location", value: "https://\(host)\(head.uri)")
-      return respond(.movedPermanently, body: nil, headers: headers)
+      let host = Authority.host(of: request.authority)
+      return respond(301, body: nil, fields: [("location", "https://\(host)\(request.originForm)")])
     }
-    switch listener.router.route(HTTPRequestView(head)) {
+    switch listener.router.route(request) {
     case .noHost:
-      respond(.notFound, body: "no virtual host serves this authority\n", flag: .noHost)
+      respond(404, body: "no virtual host serves this authority\n", flag: .noHost)
     case .noRoute(let host):
       hostName = host.config.name
       self.host = host
-      respond(.notFound, body: "no route matches\n", flag: .noRoute)
+      respond(404, body: "no route matches\n", flag: .noRoute)
     case .matched(let match):
       let compiled = match.route
       self.route = compiled
@@ -95,17 +104,12 @@ final class Exchange: UpstreamResponseReceiver {
       if compiled.config.replacement != nil { flags.append(.invalidRoute) }
       switch compiled.config.action {
       case .directResponse(let code, let body):
-        respond(
-          HTTPResponseStatus(statusCode: code), body: body,
-          manipulations: compiled.config.responseManipulations(destination: nil))
+        respond(code, body: body, plan: .response(route: compiled.config, destination: nil))
       case .redirect(let redirect):
-        let location = Redirects.location(for: redirect, request: head, matcher: match.matcher)
-        var headers = HTTPHeaders()
-        headers.add(name: "location", value: location)
+        let location = Redirects.location(for: redirect, request: request, matcher: match.matcher)
         respond(
-          HTTPResponseStatus(statusCode: (redirect.responseCode ?? .movedPermanently).status), body: nil,
-          headers: headers,
-          manipulations: compiled.config.responseManipulations(destination: nil))
+          (redirect.responseCode ?? .movedPermanently).status, body: nil, fields: [("location", location)],
+          plan: .response(route: compiled.config, destination: nil))
       case .forward(let forward):
         self.forward(forward, route: compiled, matcher: match.matcher)
       }
@@ -115,7 +119,8 @@ final class Exchange: UpstreamResponseReceiver {
   func requestBody(_ buffer: ByteBuffer) {
     bytesIn += buffer.readableBytes
     if let connection {
-      connection.write(.body(.byteBuffer(buffer)))
+      toUpstream?.append(buffer, to: connection)
+      upstreamUnflushed = true
       if !connection.channel.isWritable { downstream.hold(.upstreamBusy) }
     } else if discarding || finished {
       if bytesIn > Self.discardLimit {
@@ -124,25 +129,43 @@ final class Exchange: UpstreamResponseReceiver {
         downstream.abort()
       }
     } else {
-      pendingBody.append(.body(.byteBuffer(buffer)))
+      pendingBody.append(buffer)
       pendingBytes += buffer.readableBytes
       if pendingBytes > Self.pendingBodyLimit { downstream.hold(.buffering) }
     }
   }
 
-  func requestEnd(_ trailers: HTTPHeaders?) {
+  func requestEnd(_ trailers: ByteBuffer?) {
     requestComplete = true
     if let connection {
-      connection.write(.end(trailers))
+      toUpstream?.finish(trailers: trailers, to: connection)
       connection.flush()
+      upstreamUnflushed = false
       upstreamRequestComplete = true
     } else if !discarding, !finished {
-      pendingBody.append(.end(trailers))
+      pendingEnd = (trailers, true)
     }
     finishIfDone()
   }
 
-  func downstreamReadComplete() { connection?.flush() }
+  /// The request body broke its framing: nothing more can be read from this client.
+  func requestFailed(_ error: HTTP1Error) {
+    keepAlive = false
+    releaseConnection(reusable: false)
+    if responseStarted {
+      flags.append(.downstreamProtocolError)
+      downstream.abort()
+      complete()
+    } else {
+      respond(error.status, body: error.reason + "\n", flag: .downstreamProtocolError)
+    }
+  }
+
+  func downstreamReadComplete() {
+    guard upstreamUnflushed, let connection else { return }
+    upstreamUnflushed = false
+    connection.flush()
+  }
 
   /// The gateway is draining: answer this request, then close the connection.
   func closeAfterResponse() {
@@ -166,54 +189,47 @@ final class Exchange: UpstreamResponseReceiver {
 
   private func forward(_ action: RouteActionConfig.ForwardAction, route: CompiledRoute, matcher: RouteMatcher)
   {
-    guard let destination = Self.pickDestination(action.destinations, random: &loop.random),
-      let upstream = config.upstreams[destination.upstream]
+    guard let picked = Self.pickDestination(action.destinations, random: &loop.random),
+      let runtime = config.upstreams[action.destinations[picked].upstream]
     else {
-      return respond(.serviceUnavailable, body: "no healthy upstream\n", flag: .noHealthyUpstream)
+      return respond(503, body: "no healthy upstream\n", flag: .noHealthyUpstream)
     }
+    let destination = action.destinations[picked]
     destinationName = destination.upstream
-    destinationIndex = action.destinations.firstIndex { $0.upstream == destination.upstream } ?? -1
+    destinationIndex = picked
     destinationManipulation = destination.headerManipulation
+    let upstream = loop.state(of: runtime)
     self.upstream = upstream
-    guard let endpoint = loop.pickEndpoint(of: upstream) else {
-      return respond(.serviceUnavailable, body: "no healthy upstream\n", flag: .noHealthyUpstream)
+    guard let endpoint = upstream.pickEndpoint(now: .now(), random: &loop.random) else {
+      return respond(503, body: "no healthy upstream\n", flag: .noHealthyUpstream)
     }
     self.endpoint = endpoint
     let timeoutNanoseconds = route.config.options.values.requestTimeout?.nanoseconds
     let timeout = timeoutNanoseconds.map { TimeAmount.nanoseconds($0) } ?? Self.defaultRequestTimeout
     if timeout.nanoseconds > 0 {
-      timeoutSlot = loop.deadlines.add(deadline: .now() + timeout) { [weak self] in self?.timedOut() }
+      timeoutSlot = loop.deadlines.add(deadline: .now() + timeout, owner: self)
     }
-    let pool = loop.pool(for: upstream, endpoint: endpoint)
-    self.pool = pool
+    forwarding = (action, matcher)
     upstreamStarted = .now()
-    poolTicket = pool.acquire { [weak self] result in
-      guard let self else {
-        if case .success(let connection) = result { pool.release(connection, reusable: true) }
-        return
-      }
-      self.connectionReady(result, route: route, matcher: matcher, action: action)
-    }
+    poolTicket = endpoint.pool.acquire(for: self)
   }
 
+  /// The position of a destination chosen by weight; nil when every weight is zero.
   private static func pickDestination(
     _ destinations: [RouteActionConfig.DestinationConfig], random: inout LoopRandom
-  ) -> RouteActionConfig.DestinationConfig? {
-    if destinations.count == 1 { return destinations[0].weight > 0 ? destinations[0] : nil }
+  ) -> Int? {
+    if destinations.count == 1 { return destinations[0].weight > 0 ? 0 : nil }
     let total = destinations.reduce(0) { $0 + Int($1.weight) }
     guard total > 0 else { return nil }
     var point = random.next(below: total)
-    for destination in destinations {
+    for (index, destination) in destinations.enumerated() {
       point -= Int(destination.weight)
-      if point < 0 { return destination }
+      if point < 0 { return index }
     }
-    return destinations.last
+    return destinations.count - 1
   }
 
-  private func connectionReady(
-    _ result: Result<UpstreamConnection, UpstreamFailure>, route: CompiledRoute, matcher: RouteMatcher,
-    action: RouteActionConfig.ForwardAction
-  ) {
+  func connectionReady(_ result: Result<UpstreamConnection, UpstreamFailure>) {
     poolTicket = nil
     switch result {
     case .failure(let failure):
@@ -221,30 +237,37 @@ final class Exchange: UpstreamResponseReceiver {
       switch failure {
       case .poolOverflow:
         // A full pool says the gateway is busy, not that the endpoint is unhealthy.
-        respond(.serviceUnavailable, body: "upstream overflow\n", flag: .upstreamOverflow)
+        respond(503, body: "upstream overflow\n", flag: .upstreamOverflow)
       case .connectFailed, .connectTimeout:
-        if let upstream, let endpoint {
-          loop.recordOutcome(upstream: upstream, endpoint: endpoint, failed: true)
-        }
+        if let upstream, let endpoint { loop.recordOutcome(upstream, endpoint: endpoint, failed: true) }
         loop.services.metrics.upstreamConnectErrors.increment()
-        respond(.serviceUnavailable, body: "upstream connect error\n", flag: .upstreamConnectFailure)
+        respond(503, body: "upstream connect error\n", flag: .upstreamConnectFailure)
       }
     case .success(let connection):
-      guard !finished else {
-        pool?.release(connection, reusable: true)
+      guard !finished, let route, let forwarding else {
+        endpoint?.pool.release(connection, reusable: true)
         return
       }
       self.connection = connection
-      connection.handler.receiver = self
-      let uri = Self.upstreamURI(head: head, rewrite: action.pathRewrite, matcher: matcher)
-      let upstreamHead = ProxyHeaders.upstreamRequest(
-        from: head, uri: uri, clientAddress: downstream.clientAddress, requestID: requestID,
-        manipulations: route.config.requestManipulations(destination: destinationManipulation))
-      connection.write(.head(upstreamHead))
-      for part in pendingBody { connection.write(part) }
+      connection.handler.expectResponse(receiver: self, toHEAD: request.methodKind == .head)
+      let target = upstreamTarget(rewrite: forwarding.action.pathRewrite, matcher: forwarding.matcher)
+      var head = connection.allocator.buffer(
+        capacity: request.head.text.utf8.count + 256 + min(pendingBytes, OutgoingMessage.gatherLimit))
+      HeadWriter.upstreamRequest(
+        request, target: target, clientAddress: downstream.clientAddress, requestID: requestID,
+        plan: .request(route: route.config, destination: destinationManipulation), into: &head)
+      var message = OutgoingMessage(head: head, chunked: request.framing == .chunked)
+      for piece in pendingBody { message.append(piece, to: connection) }
       pendingBody = []
       pendingBytes = 0
-      upstreamRequestComplete = requestComplete
+      if pendingEnd.received {
+        message.finish(trailers: pendingEnd.trailers, to: connection)
+        pendingEnd = (nil, false)
+        upstreamRequestComplete = true
+      } else {
+        message.send(to: connection)
+      }
+      toUpstream = message
       connection.flush()
       downstream.release(.buffering)
       if !connection.channel.isWritable { downstream.hold(.upstreamBusy) }
@@ -252,40 +275,68 @@ final class Exchange: UpstreamResponseReceiver {
   }
 
   /// The path (rewritten when the route says so) and the query, as sent upstream.
-  static func upstreamURI(head: HTTPRequestHead, rewrite: String?, matcher: RouteMatcher) -> String {
-    guard let rewrite else { return head.uri }
-    let view = HTTPRequestView(head)
+  private func upstreamTarget(rewrite: String?, matcher: RouteMatcher) -> Substring {
+    guard let rewrite else { return request.originForm }
     let path: String
     switch matcher.path.kind {
     case .exact: path = rewrite
     default:
       path = PathRewriting.replacePrefix(
-        of: view.path, matchedLength: matcher.path.literalLength, with: rewrite)
+        of: request.path, matchedLength: matcher.path.literalLength, with: rewrite)
     }
-    return view.query.isEmpty ? path : path + "?" + view.query
+    let query = request.query
+    return query.isEmpty ? path[...] : (path + "?" + query)[...]
   }
 
   // MARK: - Upstream response
 
-  func upstreamResponseHead(_ head: HTTPResponseHead) {
+  func upstreamResponseHead(_ response: ResponseHead, framing: BodyFraming) {
     guard !finished else { return }
     responseStarted = true
-    status = Int(head.status.code)
-    upstreamKeepAlive = head.isKeepAlive
-    let response = ProxyHeaders.downstreamResponse(
-      from: head, keepAlive: keepAlive,
-      manipulations: route?.config.responseManipulations(destination: destinationManipulation) ?? [])
-    downstream.write(.head(response))
+    status = response.status
+    upstreamKeepAlive = response.keepAlive && framing != .untilClose
+    var downstreamFraming = HeadWriter.ResponseFraming()
+    var chunked = false
+    var expectedBody = 0
+    switch framing {
+    case .none:
+      break
+    case .length(let length):
+      expectedBody = length
+    case .chunked:
+      if request.isHTTP10 {
+        // An HTTP/1.0 client cannot read chunks: the body goes raw and the connection's end ends it.
+        downstreamFraming.dropsTransferEncoding = true
+        keepAlive = false
+      } else {
+        chunked = true
+      }
+    case .untilClose:
+      if request.isHTTP10 {
+        keepAlive = false
+      } else {
+        // Chunking is added after any coding the upstream listed (`gzip` becomes `gzip, chunked`).
+        downstreamFraming.addsChunked = true
+        chunked = true
+      }
+    }
+    var head = downstream.allocator.buffer(
+      capacity: response.head.text.utf8.count + 64 + min(expectedBody, OutgoingMessage.gatherLimit))
+    HeadWriter.downstreamResponse(
+      response, framing: downstreamFraming, keepAlive: keepAlive, clientIsHTTP10: request.isHTTP10,
+      plan: .response(route: route?.config, destination: destinationManipulation), into: &head)
+    toClient = OutgoingMessage(head: head, chunked: chunked)
   }
 
   func upstreamResponseBody(_ buffer: ByteBuffer) {
     guard !finished else { return }
     bytesOut += buffer.readableBytes
-    downstream.write(.body(.byteBuffer(buffer)))
+    toClient?.append(buffer, to: downstream)
   }
 
   func upstreamReadComplete() {
     guard !finished, let connection else { return }
+    toClient?.send(to: downstream)
     downstream.flush()
     if !downstream.context.channel.isWritable {
       connection.handler.holdReads(true, context: connection.context)
@@ -296,35 +347,39 @@ final class Exchange: UpstreamResponseReceiver {
     if isWritable { downstream.release(.upstreamBusy) } else { downstream.hold(.upstreamBusy) }
   }
 
-  func upstreamResponseEnd(_ trailers: HTTPHeaders?) {
+  func upstreamResponseEnd(_ trailers: ByteBuffer?) {
     guard !finished else { return }
     responseComplete = true
-    if let upstream, let endpoint {
-      loop.recordOutcome(upstream: upstream, endpoint: endpoint, failed: status >= 500)
-    }
+    if let upstream, let endpoint { loop.recordOutcome(upstream, endpoint: endpoint, failed: status >= 500) }
     // A response that ends before the request was sent whole leaves the upstream connection unusable, and
     // the client's remaining body unread: both connections close.
     if !requestComplete { keepAlive = false }
     releaseConnection(reusable: upstreamRequestComplete && upstreamKeepAlive)
-    downstream.writeEnd(trailers, closing: !keepAlive)
+    toClient?.finish(trailers: trailers, to: downstream)
+    downstream.finishResponse(closing: !keepAlive)
     finishIfDone()
   }
 
   func upstreamFailed(_ error: Error?) {
     guard !finished, connection != nil else { return }
-    giveUpOnUpstream(.serviceUnavailable, body: "upstream connection reset\n", flag: .upstreamReset)
+    if let error = error as? HTTP1Error {
+      giveUpOnUpstream(
+        502, body: "upstream sent an invalid response: \(error.reason)\n", flag: .upstreamProtocolError)
+    } else {
+      giveUpOnUpstream(503, body: "upstream connection reset\n", flag: .upstreamReset)
+    }
   }
 
-  private func timedOut() {
+  func deadlinePassed() {
     guard !finished else { return }
     loop.services.metrics.upstreamTimeouts.increment()
-    giveUpOnUpstream(.gatewayTimeout, body: "upstream request timeout\n", flag: .upstreamTimeout)
+    giveUpOnUpstream(504, body: "upstream request timeout\n", flag: .upstreamTimeout)
   }
 
   /// Counts the failure against the endpoint and drops the connection. Before the response has started the
   /// client gets `status`; after, nothing more can be said and its connection is cut.
-  private func giveUpOnUpstream(_ status: HTTPResponseStatus, body: String, flag: ResponseFlag) {
-    if let upstream, let endpoint { loop.recordOutcome(upstream: upstream, endpoint: endpoint, failed: true) }
+  private func giveUpOnUpstream(_ status: Int, body: String, flag: ResponseFlag) {
+    if let upstream, let endpoint { loop.recordOutcome(upstream, endpoint: endpoint, failed: true) }
     releaseConnection(reusable: false)
     if responseStarted {
       flags.append(flag)
@@ -340,22 +395,22 @@ final class Exchange: UpstreamResponseReceiver {
     guard let connection else { return }
     self.connection = nil
     downstream.release(.upstreamBusy)
-    connection.handler.receiver = nil
-    pool?.release(connection, reusable: reusable)
+    endpoint?.pool.release(connection, reusable: reusable)
   }
 
   // MARK: - Local answers
 
   /// Answers from the gateway itself. The rest of the request body, if any, is read and dropped.
   private func respond(
-    _ status: HTTPResponseStatus, body: String?, headers extra: HTTPHeaders = [:], flag: ResponseFlag? = nil,
-    manipulations: [HeaderManipulation] = []
+    _ status: Int, body: String?, fields extra: [(name: String, value: String)] = [],
+    flag: ResponseFlag? = nil,
+    plan: HeaderPlan = .none
   ) {
     guard !finished, !responseStarted else { return }
     if let flag { flags.append(flag) }
     responseStarted = true
     responseComplete = true
-    self.status = Int(status.code)
+    self.status = status
     pendingBody = []
     pendingBytes = 0
     downstream.release(.buffering)
@@ -364,22 +419,21 @@ final class Exchange: UpstreamResponseReceiver {
       // A client still sending a large body is better closed than drained.
       if bytesIn > Self.discardLimit { keepAlive = false }
     }
-    var headers = extra
-    let bodyBytes = body.map { Array($0.utf8) } ?? []
-    headers.add(name: "content-length", value: String(bodyBytes.count))
-    if !bodyBytes.isEmpty { headers.add(name: "content-type", value: "text/plain; charset=utf-8") }
-    headers.add(name: "x-request-id", value: requestID)
-    for manipulation in manipulations {
-      ProxyHeaders.apply(
-        remove: manipulation.removeResponseHeaders, append: manipulation.appendResponseHeaders, to: &headers)
+    let bodyBytes = body?.utf8.count ?? 0
+    var fields = extra
+    fields.append(("content-length", String(bodyBytes)))
+    if bodyBytes > 0 { fields.append(("content-type", "text/plain; charset=utf-8")) }
+    fields.append(("x-request-id", requestID))
+    var buffer = downstream.allocator.buffer(capacity: 256 + bodyBytes)
+    HeadWriter.localResponse(
+      status: status, fields: fields, keepAlive: keepAlive, clientIsHTTP10: request.isHTTP10, plan: plan,
+      into: &buffer)
+    if let body, bodyBytes > 0, request.methodKind != .head {
+      bytesOut += bodyBytes
+      buffer.writeString(body)
     }
-    if !keepAlive { headers.replaceOrAdd(name: "connection", value: "close") }
-    downstream.write(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers)))
-    if !bodyBytes.isEmpty, head.method != .HEAD {
-      bytesOut += bodyBytes.count
-      downstream.write(.body(.byteBuffer(ByteBuffer(bytes: bodyBytes))))
-    }
-    downstream.writeEnd(nil, closing: !keepAlive)
+    downstream.write(buffer)
+    downstream.finishResponse(closing: !keepAlive)
     finishIfDone()
   }
 
@@ -395,7 +449,7 @@ final class Exchange: UpstreamResponseReceiver {
     finished = true
     if let timeoutSlot { loop.deadlines.remove(timeoutSlot) }
     timeoutSlot = nil
-    if let poolTicket { pool?.cancel(ticket: poolTicket) }
+    if let poolTicket { endpoint?.pool.cancel(ticket: poolTicket) }
     poolTicket = nil
     record()
     downstream.exchangeFinished(self, keepAlive: keepAlive && requestComplete)
@@ -403,19 +457,19 @@ final class Exchange: UpstreamResponseReceiver {
 
   private func record() {
     let now = NIODeadline.now()
-    let duration = Double((now - started).nanoseconds) / 1e6
     let owner: AnyObject? = route ?? host
     loop.recordRequest(
       .init(
         owner: owner.map(ObjectIdentifier.init), destination: destinationIndex, statusClass: status / 100),
       owner: owner, host: hostName,
       route: routeName ?? "-", destination: destinationName, duration: now - started)
-    guard loop.services.accessLog.isEnabled else { return }
+    guard let startedAt else { return }
     loop.services.accessLog.write(
       AccessRecord(
-        time: startedAt, method: head.method.rawValue, authority: head.headers.first(name: "host") ?? "",
-        path: head.uri, status: status, bytesIn: bytesIn, bytesOut: bytesOut, durationMilliseconds: duration,
-        upstreamAddress: endpoint.map { "\($0.address):\($0.port)" },
+        time: startedAt, method: String(request.method), authority: String(request.authority),
+        path: String(request.originForm), status: status, bytesIn: bytesIn, bytesOut: bytesOut,
+        durationMilliseconds: Double((now - started).nanoseconds) / 1e6,
+        upstreamAddress: endpoint?.key,
         upstreamMilliseconds: upstreamStarted.map { Double((now - $0).nanoseconds) / 1e6 }, route: routeName,
         flags: flags, requestID: requestID))
   }

@@ -1,12 +1,12 @@
-import NIOHTTP1
+import PorticoAPI
+import PorticoRouting
 
 /// Builds `Location` for a `redirectAction` (spec §4.2). With only `responseCode` set, scheme, host and path
 /// are kept.
 enum Redirects {
-  static func location(for redirect: RedirectAction, request head: HTTPRequestHead, matcher: RouteMatcher)
+  static func location(for redirect: RedirectAction, request view: some RequestView, matcher: RouteMatcher)
     -> String
   {
-    let view = HTTPRequestView(head)
     let authority = view.authority
     let (originalHost, originalPort) = split(authority)
     let scheme = redirect.httpsRedirect == true ? "https" : "http"

@@ -98,6 +98,10 @@ enum ResponseFlag: String, Sendable {
   case downstreamReset = "DC"
   /// The route stands in for broken configuration.
   case invalidRoute = "IR"
+  /// The client's request broke HTTP/1.1's rules and was refused.
+  case downstreamProtocolError = "DPE"
+  /// The upstream's response broke HTTP/1.1's rules.
+  case upstreamProtocolError = "UPE"
 }
 
 enum JSONText {

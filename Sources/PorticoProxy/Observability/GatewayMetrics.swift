@@ -9,6 +9,7 @@ public final class GatewayMetrics: Sendable {
   let factory: PrometheusMetricsFactory
   let upstreamConnectErrors: CoreMetrics.Counter
   let upstreamTimeouts: CoreMetrics.Counter
+  let protocolErrors: CoreMetrics.Counter
   let ejections: CoreMetrics.Counter
   let activeConnections: CoreMetrics.Meter
   let configGeneration: CoreMetrics.Meter
@@ -20,6 +21,7 @@ public final class GatewayMetrics: Sendable {
     upstreamConnectErrors = CoreMetrics.Counter(
       label: "portico_upstream_connect_errors_total", factory: factory)
     upstreamTimeouts = CoreMetrics.Counter(label: "portico_upstream_timeouts_total", factory: factory)
+    protocolErrors = CoreMetrics.Counter(label: "portico_downstream_protocol_errors_total", factory: factory)
     ejections = CoreMetrics.Counter(label: "portico_outlier_ejections_total", factory: factory)
     activeConnections = CoreMetrics.Meter(label: "portico_downstream_connections_active", factory: factory)
     configGeneration = CoreMetrics.Meter(label: "portico_config_generation", factory: factory)

@@ -45,13 +45,25 @@ struct ListenerRuntime: Sendable {
   }
 }
 
-/// How the gateway reaches one upstream: its endpoints and the limits of its connection pools.
-struct UpstreamRuntime: Sendable {
+/// How the gateway reaches one upstream: its endpoints and the limits of its connection pools. A class, so
+/// that a request holds it without copying its fields.
+final class UpstreamRuntime: Sendable {
   let id: String
   let endpoints: [Upstream.Endpoint]
   let pool: PoolSettings
   let outlier: OutlierSettings?
   let balancing: Balancing
+
+  init(
+    id: String, endpoints: [Upstream.Endpoint], pool: PoolSettings, outlier: OutlierSettings?,
+    balancing: Balancing
+  ) {
+    self.id = id
+    self.endpoints = endpoints
+    self.pool = pool
+    self.outlier = outlier
+    self.balancing = balancing
+  }
 
   enum Balancing: Sendable {
     case roundRobin

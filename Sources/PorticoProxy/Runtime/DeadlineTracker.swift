@@ -1,5 +1,10 @@
 import NIOCore
 
+/// Something with a deadline: told once it has passed.
+protocol DeadlineOwner: AnyObject {
+  func deadlinePassed()
+}
+
 /// Request deadlines of one event loop, checked by one repeating task every `resolution`.
 ///
 /// A scheduled task per request costs an allocation, a priority-queue insertion and, on cancellation, a
@@ -10,7 +15,7 @@ final class DeadlineTracker {
 
   private struct Entry {
     let deadline: NIODeadline
-    let expire: () -> Void
+    let owner: DeadlineOwner
   }
 
   private let eventLoop: EventLoop
@@ -21,9 +26,10 @@ final class DeadlineTracker {
 
   init(eventLoop: EventLoop) { self.eventLoop = eventLoop }
 
-  /// Calls `expire` once `deadline` has passed, unless `remove` is called first with the returned slot.
-  func add(deadline: NIODeadline, expire: @escaping () -> Void) -> Int {
-    let entry = Entry(deadline: deadline, expire: expire)
+  /// Tells `owner` once `deadline` has passed, unless `remove` is called first with the returned slot. The
+  /// owner is held until then.
+  func add(deadline: NIODeadline, owner: DeadlineOwner) -> Int {
+    let entry = Entry(deadline: deadline, owner: owner)
     let slot: Int
     if let reused = free.popLast() {
       entries[reused] = entry
@@ -54,7 +60,7 @@ final class DeadlineTracker {
     for slot in entries.indices {
       guard let entry = entries[slot], entry.deadline <= now else { continue }
       remove(slot)
-      entry.expire()
+      entry.owner.deadlinePassed()
     }
     if count == 0 {
       entries.removeAll(keepingCapacity: true)

@@ -28,7 +28,8 @@ public final class Gateway: Sendable {
     self.options = options
     self.logger = logger
     metrics = GatewayMetrics()
-    services = GatewayServices(metrics: metrics, accessLog: try AccessLog(options.accessLog))
+    services = GatewayServices(
+      metrics: metrics, accessLog: try AccessLog(options.accessLog), limits: options.http1Limits)
     group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.threads))
   }
 
@@ -138,9 +139,6 @@ public final class Gateway: Sendable {
       .childChannelInitializer { channel in
         channel.eventLoop.makeCompletedFuture {
           let loop = contexts[ObjectIdentifier(channel.eventLoop)]!.value
-          // Outbound heads are built from parsed requests and from header values checked at load time.
-          try channel.pipeline.syncOperations.configureHTTPServerPipeline(
-            withPipeliningAssistance: false, withErrorHandling: true, withOutboundHeaderValidation: false)
           try channel.pipeline.syncOperations.addHandler(DownstreamHandler(loop: loop, portName: portName))
         }
       }

@@ -16,6 +16,8 @@ public struct GatewayOptions: Sendable {
   public var watchInterval: Duration? = .milliseconds(500)
   /// Overrides every listener's bind address (tests bind to 127.0.0.1).
   public var bindHost: String?
+  /// Bounds on what HTTP/1.1 clients and upstreams may send.
+  public var http1Limits = HTTP1Limits()
 
   public init(identity: GatewayIdentity, configDirectory: String) {
     self.identity = identity

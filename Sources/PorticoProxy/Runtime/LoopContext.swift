@@ -7,9 +7,8 @@ final class LoopContext {
   let eventLoop: EventLoop
   let services: GatewayServices
   private(set) var config: ActiveConfig
-  private var pools: [String: ConnectionPool] = [:]
-  private var roundRobin: [String: Int] = [:]
-  private var outliers: [String: OutlierState] = [:]
+  /// Per-upstream state, by upstream id.
+  private var upstreamStates: [String: UpstreamLoopState] = [:]
   /// The object a key's identifier names is kept alive with its entry, so that its address cannot be
   /// reused by another route while the entry exists.
   private var requestSeries: [SeriesKey: (series: GatewayMetrics.RequestSeries, owner: AnyObject?)] = [:]
@@ -46,82 +45,35 @@ final class LoopContext {
     self.config = config
     // Keys name route objects of the previous generation; the series themselves live on in the registry.
     requestSeries.removeAll(keepingCapacity: true)
-    for (key, pool) in pools {
-      let upstreamID = String(key.prefix { $0 != "|" })
-      if let upstream = config.upstreams[upstreamID] { pool.settings = upstream.pool }
+    for (id, state) in upstreamStates {
+      if let runtime = config.upstreams[id] { state.update(to: runtime, make: makeEndpoint(for: runtime)) }
     }
   }
 
-  /// The pool for `endpoint` of `upstream`.
-  func pool(for upstream: UpstreamRuntime, endpoint: Upstream.Endpoint) -> ConnectionPool {
-    let key = "\(upstream.id)|\(endpoint.address):\(endpoint.port)"
-    if let pool = pools[key] { return pool }
-    let pool = ConnectionPool(
-      host: endpoint.address, port: endpoint.port, eventLoop: eventLoop, settings: upstream.pool)
-    pools[key] = pool
-    return pool
+  /// This loop's state for `upstream`, made on first use.
+  func state(of upstream: UpstreamRuntime) -> UpstreamLoopState {
+    if let state = upstreamStates[upstream.id] { return state }
+    let state = UpstreamLoopState(runtime: upstream, make: makeEndpoint(for: upstream))
+    upstreamStates[upstream.id] = state
+    return state
   }
 
-  /// An endpoint of `upstream` that is not ejected, chosen by its balancing policy; nil when none is left.
-  func pickEndpoint(of upstream: UpstreamRuntime) -> Upstream.Endpoint? {
-    let endpoints = upstream.endpoints
-    guard !endpoints.isEmpty else { return nil }
-    let now = NIODeadline.now()
-    func healthy(_ endpoint: Upstream.Endpoint) -> Bool {
-      guard let state = outliers[Self.key(upstream, endpoint)] else { return true }
-      return state.ejectedUntil <= now
-    }
-    switch upstream.balancing {
-    case .roundRobin:
-      let start = roundRobin[upstream.id, default: 0]
-      for offset in 0..<endpoints.count {
-        let candidate = endpoints[(start + offset) % endpoints.count]
-        if healthy(candidate) {
-          roundRobin[upstream.id] = (start + offset + 1) % endpoints.count
-          return candidate
-        }
-      }
-      return nil
-    case .leastRequest:
-      let candidates = endpoints.filter(healthy)
-      guard candidates.count > 1 else { return candidates.first }
-      // Two different endpoints at random; the one with fewer requests in flight wins.
-      let firstIndex = random.next(below: candidates.count)
-      let secondIndex = (firstIndex + 1 + random.next(below: candidates.count - 1)) % candidates.count
-      let (first, second) = (candidates[firstIndex], candidates[secondIndex])
-      let firstLoad = pool(for: upstream, endpoint: first).activeRequests
-      let secondLoad = pool(for: upstream, endpoint: second).activeRequests
-      return secondLoad < firstLoad ? second : first
+  private func makeEndpoint(for upstream: UpstreamRuntime) -> (Upstream.Endpoint) -> EndpointState {
+    { [eventLoop, services] endpoint in
+      EndpointState(
+        endpoint: endpoint,
+        pool: ConnectionPool(
+          host: endpoint.address, port: endpoint.port, eventLoop: eventLoop, limits: services.limits,
+          settings: upstream.pool))
     }
   }
 
-  /// Passive health: consecutive gateway errors or 5xx eject an endpoint for a while (longer each time), as
-  /// long as no more than `maxEjectionPercent` of the upstream's endpoints are out.
-  func recordOutcome(upstream: UpstreamRuntime, endpoint: Upstream.Endpoint, failed: Bool) {
-    guard let settings = upstream.outlier else { return }
-    let key = Self.key(upstream, endpoint)
-    var state = outliers[key] ?? OutlierState()
-    guard failed else {
-      if state.consecutiveFailures != 0 {
-        state.consecutiveFailures = 0
-        outliers[key] = state
-      }
-      return
+  /// Counts an outcome against an endpoint's passive health.
+  func recordOutcome(_ state: UpstreamLoopState, endpoint: EndpointState, failed: Bool) {
+    guard state.runtime.outlier != nil else { return }
+    if state.recordOutcome(of: endpoint, failed: failed, now: .now()) {
+      services.metrics.ejections.increment()
     }
-    state.consecutiveFailures += 1
-    let now = NIODeadline.now()
-    if state.consecutiveFailures >= settings.consecutiveErrors, state.ejectedUntil <= now {
-      let ejected = upstream.endpoints.filter {
-        (outliers[Self.key(upstream, $0)]?.ejectedUntil ?? now) > now
-      }.count
-      if (ejected + 1) * 100 <= settings.maxEjectionPercent * upstream.endpoints.count {
-        state.ejections += 1
-        state.ejectedUntil = now + settings.baseEjectionTime * Int64(state.ejections)
-        state.consecutiveFailures = 0
-        services.metrics.ejections.increment()
-      }
-    }
-    outliers[key] = state
   }
 
   /// Counts a finished request. Series are created once per label set on each loop, then reused.
@@ -142,13 +94,4 @@ final class LoopContext {
     series.duration.recordNanoseconds(duration.nanoseconds)
   }
 
-  private static func key(_ upstream: UpstreamRuntime, _ endpoint: Upstream.Endpoint) -> String {
-    "\(upstream.id)|\(endpoint.address):\(endpoint.port)"
-  }
-}
-
-struct OutlierState {
-  var consecutiveFailures = 0
-  var ejections = 0
-  var ejectedUntil = NIODeadline.uptimeNanoseconds(0)
 }

@@ -1,5 +1,4 @@
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 
 /// Why no connection could be had.
@@ -9,6 +8,12 @@ enum UpstreamFailure: Error {
   case poolOverflow
 }
 
+/// Whoever asked a pool for a connection and may have to wait for it.
+protocol ConnectionWaiter: AnyObject {
+  /// A connection, or why there is none. A connection must come back through `release`.
+  func connectionReady(_ result: Result<UpstreamConnection, UpstreamFailure>)
+}
+
 /// Keep-alive connections to one endpoint, for one event loop: no locks, nothing shared between loops.
 /// Limits come from `connectionPoolSettings`: open connections, waiting requests, requests per connection,
 /// idle timeout and connect timeout.
@@ -16,54 +21,54 @@ final class ConnectionPool {
   let host: String
   let port: Int
   let eventLoop: EventLoop
+  let limits: HTTP1Limits
   var settings: PoolSettings
   /// Requests holding or waiting for a connection; least-request balancing reads it.
   private(set) var activeRequests = 0
+  /// Idle connections, the most recently used last (it is the next one handed out).
   private var idle: [UpstreamConnection] = []
   private var open = 0
   private var waiters = CircularBuffer<Waiter>()
   private var nextTicket = 0
-
-  typealias Completion = (Result<UpstreamConnection, UpstreamFailure>) -> Void
+  /// Closes connections idle for too long; one timer for the pool, not one per connection.
+  private var idleSweep: Scheduled<Void>?
 
   /// A request waiting for a connection; its ticket lets it leave the queue.
   private struct Waiter {
     let ticket: Int
-    let done: Completion
+    let waiter: ConnectionWaiter
   }
 
-  init(host: String, port: Int, eventLoop: EventLoop, settings: PoolSettings) {
+  init(host: String, port: Int, eventLoop: EventLoop, limits: HTTP1Limits, settings: PoolSettings) {
     self.host = host
     self.port = port
     self.eventLoop = eventLoop
+    self.limits = limits
     self.settings = settings
   }
 
-  /// Hands a connection to `done`, now or when one frees up. A failure has already been accounted for; a
-  /// connection must come back through `release`. Returns a ticket when the request has to wait, for
-  /// `cancel` should the request give up first.
+  /// Hands a connection to `waiter`, now or when one frees up. A failure has already been accounted for.
+  /// Returns a ticket when the request has to wait, for `cancel` should the request give up first.
   @discardableResult
-  func acquire(_ done: @escaping Completion) -> Int? {
+  func acquire(for waiter: ConnectionWaiter) -> Int? {
     activeRequests += 1
     while let connection = idle.popLast() {
-      connection.idleTimer?.cancel()
-      connection.idleTimer = nil
       if connection.isActive {
-        done(.success(connection))
+        waiter.connectionReady(.success(connection))
         return nil
       }
     }
     if open < settings.maxConnections {
-      connect(done)
+      connect(for: waiter)
       return nil
     }
     guard waiters.count < settings.maxPendingRequests else {
       activeRequests -= 1
-      done(.failure(.poolOverflow))
+      waiter.connectionReady(.failure(.poolOverflow))
       return nil
     }
     nextTicket &+= 1
-    waiters.append(Waiter(ticket: nextTicket, done: done))
+    waiters.append(Waiter(ticket: nextTicket, waiter: waiter))
     return nextTicket
   }
 
@@ -78,42 +83,56 @@ final class ConnectionPool {
   func release(_ connection: UpstreamConnection, reusable: Bool) {
     activeRequests -= 1
     connection.requestsServed += 1
-    connection.handler.receiver = nil
+    connection.handler.detach()
     // A slow client may have left reads held on this connection; the next exchange starts fresh.
     connection.handler.holdReads(false, context: connection.context)
     let exhausted =
       settings.maxRequestsPerConnection > 0 && connection.requestsServed >= settings.maxRequestsPerConnection
-    guard reusable, !exhausted, connection.isActive else {
+    guard reusable, !exhausted, connection.isActive, connection.handler.isReusable else {
       connection.close()
       return
     }
-    if let waiter = waiters.popFirst() {
-      waiter.done(.success(connection))
+    if let next = waiters.popFirst() {
+      next.waiter.connectionReady(.success(connection))
       return
     }
+    connection.idleSince = .now()
     idle.append(connection)
-    connection.idleTimer = eventLoop.assumeIsolated().scheduleTask(in: settings.idleTimeout) {
-      [weak connection] in
-      connection?.close()
+    if idleSweep == nil { scheduleIdleSweep(after: settings.idleTimeout) }
+  }
+
+  /// Closes connections idle longer than the timeout, then looks again when the oldest remaining one is due.
+  private func scheduleIdleSweep(after delay: TimeAmount) {
+    idleSweep = eventLoop.assumeIsolated().scheduleTask(in: delay) { [weak self] in
+      guard let self else { return }
+      self.idleSweep = nil
+      let cutoff = NIODeadline.now() - self.settings.idleTimeout
+      // Oldest first: connections are appended as they go idle.
+      while let oldest = self.idle.first, oldest.idleSince <= cutoff {
+        self.idle.removeFirst()
+        oldest.close()
+      }
+      if let oldest = self.idle.first {
+        self.scheduleIdleSweep(after: oldest.idleSince + self.settings.idleTimeout - .now())
+      }
     }
   }
 
   private func connectionClosed(_ connection: UpstreamConnection) {
     open -= 1
     idle.removeAll { $0 === connection }
-    connection.idleTimer?.cancel()
-    if let waiter = waiters.popFirst() { connect(waiter.done) }
+    if let next = waiters.popFirst() { connect(for: next.waiter) }
   }
 
-  private func connect(_ done: @escaping Completion) {
+  private func connect(for waiter: ConnectionWaiter) {
     open += 1
+    let limits = self.limits
     let bootstrap = ClientBootstrap(group: eventLoop)
       .connectTimeout(settings.connectTimeout)
       .channelOption(.socketOption(.tcp_nodelay), value: 1)
       .channelInitializer { channel in
         channel.eventLoop.makeCompletedFuture {
-          try channel.pipeline.syncOperations.addHTTPClientHandlers(enableOutboundHeaderValidation: false)
-          try channel.pipeline.syncOperations.addHandler(UpstreamHandler())
+          try channel.pipeline.syncOperations.addHandler(UpstreamHandler(limits: limits))
         }
       }
     bootstrap.connect(host: host, port: port).assumeIsolated().whenComplete { result in
@@ -125,20 +144,20 @@ final class ConnectionPool {
           self.open -= 1
           self.activeRequests -= 1
           channel.close(promise: nil)
-          done(.failure(.connectFailed(ChannelError.ioOnClosedChannel)))
+          waiter.connectionReady(.failure(.connectFailed(ChannelError.ioOnClosedChannel)))
           return
         }
         let connection = UpstreamConnection(channel: channel, handler: handler, context: context)
         handler.onClose = { [weak self, unowned connection] in self?.connectionClosed(connection) }
-        done(.success(connection))
+        waiter.connectionReady(.success(connection))
       case .failure(let error):
         self.open -= 1
         self.activeRequests -= 1
-        if let waiter = self.waiters.popFirst() { self.connect(waiter.done) }
+        if let next = self.waiters.popFirst() { self.connect(for: next.waiter) }
         if case ChannelError.connectTimeout = error {
-          done(.failure(.connectTimeout))
+          waiter.connectionReady(.failure(.connectTimeout))
         } else {
-          done(.failure(.connectFailed(error)))
+          waiter.connectionReady(.failure(.connectFailed(error)))
         }
       }
     }

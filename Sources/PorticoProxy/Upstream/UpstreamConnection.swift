@@ -1,13 +1,13 @@
 import NIOCore
-import NIOHTTP1
 
 /// A keep-alive HTTP/1.1 connection to one endpoint, owned by its pool.
-final class UpstreamConnection {
+final class UpstreamConnection: ByteSink {
   let channel: Channel
   let handler: UpstreamHandler
   let context: ChannelHandlerContext
   var requestsServed = 0
-  var idleTimer: Scheduled<Void>?
+  /// When it was last returned to its pool.
+  var idleSince = NIODeadline.uptimeNanoseconds(0)
 
   init(channel: Channel, handler: UpstreamHandler, context: ChannelHandlerContext) {
     self.channel = channel
@@ -17,9 +17,9 @@ final class UpstreamConnection {
 
   var isActive: Bool { channel.isActive }
 
-  func write(_ part: HTTPClientRequestPart) {
-    context.write(NIOAny(part), promise: nil)
-  }
+  var allocator: ByteBufferAllocator { channel.allocator }
+
+  func write(_ buffer: ByteBuffer) { context.write(handler.wrapOutboundOut(buffer), promise: nil) }
 
   func flush() { context.flush() }
 

@@ -1,28 +1,49 @@
 import NIOCore
-import NIOHTTP1
 
 /// Receives one upstream response at a time.
 protocol UpstreamResponseReceiver: AnyObject {
-  func upstreamResponseHead(_ head: HTTPResponseHead)
+  func upstreamResponseHead(_ head: ResponseHead, framing: BodyFraming)
   func upstreamResponseBody(_ buffer: ByteBuffer)
-  func upstreamResponseEnd(_ trailers: HTTPHeaders?)
+  func upstreamResponseEnd(_ trailers: ByteBuffer?)
   func upstreamReadComplete()
   func upstreamWritabilityChanged(isWritable: Bool)
-  /// The connection closed or failed before the response ended.
+  /// The connection closed or failed before the response ended; an `HTTP1Error` means the response was
+  /// invalid.
   func upstreamFailed(_ error: Error?)
 }
 
-/// The last handler of an upstream connection: hands response parts to the exchange using the connection,
-/// and holds reads while the client cannot take more (backpressure from a slow client).
+/// The only handler of an upstream connection: reads responses off the socket and hands their parts to the
+/// exchange using the connection, and holds reads while the client cannot take more (backpressure from a
+/// slow client).
 final class UpstreamHandler: ChannelDuplexHandler {
-  typealias InboundIn = HTTPClientResponsePart
-  typealias OutboundIn = HTTPClientRequestPart
-  typealias OutboundOut = HTTPClientRequestPart
+  typealias InboundIn = ByteBuffer
+  typealias OutboundIn = ByteBuffer
+  typealias OutboundOut = ByteBuffer
 
-  weak var receiver: UpstreamResponseReceiver?
+  /// Held strongly while a response is expected; let go when it ends or the exchange detaches.
+  private(set) var receiver: UpstreamResponseReceiver?
   /// Called once when the channel closes, for the pool's bookkeeping.
   var onClose: (() -> Void)?
+  /// False once the connection has shown it cannot carry another request (bytes nobody asked for).
+  private(set) var isReusable = true
+  private var reader: HTTP1Reader
+  private var requestIsHEAD = false
+  /// Set between an interim (1xx) response's head and its end, which are not passed on.
+  private var inInterim = false
   private var gate = ReadGate()
+
+  init(limits: HTTP1Limits) {
+    reader = HTTP1Reader(limits: limits, readsRequests: false)
+  }
+
+  /// The next response read belongs to `receiver`; a response to HEAD has no body whatever its fields say.
+  func expectResponse(receiver: UpstreamResponseReceiver, toHEAD: Bool) {
+    self.receiver = receiver
+    requestIsHEAD = toHEAD
+  }
+
+  /// The exchange is over with this connection.
+  func detach() { receiver = nil }
 
   func holdReads(_ hold: Bool, context: ChannelHandlerContext) {
     if hold {
@@ -33,13 +54,46 @@ final class UpstreamHandler: ChannelDuplexHandler {
   }
 
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-    switch unwrapInboundIn(data) {
-    case .head(let head): receiver?.upstreamResponseHead(head)
-    case .body(let buffer): receiver?.upstreamResponseBody(buffer)
-    case .end(let trailers):
+    reader.append(unwrapInboundIn(data))
+    guard receiver != nil else {
+      // Nothing was asked: an idle connection talking out of turn cannot be trusted with a request.
+      isReusable = false
+      context.close(promise: nil)
+      return
+    }
+    do {
+      while let event = try reader.next() {
+        switch event {
+        case .head(let bytes):
+          let head = try ResponseHead.parse(bytes, limits: reader.limits)
+          let framing = head.framing(requestIsHEAD: requestIsHEAD)
+          reader.expectBody(framing)
+          if head.isInterim {
+            inInterim = true
+          } else {
+            receiver?.upstreamResponseHead(head, framing: framing)
+          }
+        case .body(let buffer):
+          receiver?.upstreamResponseBody(buffer)
+        case .end(let trailers):
+          if inInterim {
+            inInterim = false
+            continue
+          }
+          // Anything after a complete response was not asked for.
+          if reader.bufferedBytes > 0 { isReusable = false }
+          let receiver = self.receiver
+          self.receiver = nil
+          receiver?.upstreamResponseEnd(trailers)
+          return
+        }
+      }
+    } catch {
+      isReusable = false
       let receiver = self.receiver
       self.receiver = nil
-      receiver?.upstreamResponseEnd(trailers)
+      receiver?.upstreamFailed(error)
+      context.close(promise: nil)
     }
   }
 
@@ -57,9 +111,15 @@ final class UpstreamHandler: ChannelDuplexHandler {
   }
 
   func channelInactive(context: ChannelHandlerContext) {
+    isReusable = false
     let receiver = self.receiver
     self.receiver = nil
-    receiver?.upstreamFailed(nil)
+    // A body that runs until close ends here; anything else was cut short.
+    if case .end(let trailers)? = reader.endOfInput().event, !inInterim {
+      receiver?.upstreamResponseEnd(trailers)
+    } else {
+      receiver?.upstreamFailed(nil)
+    }
     let onClose = self.onClose
     self.onClose = nil
     onClose?()
@@ -67,6 +127,7 @@ final class UpstreamHandler: ChannelDuplexHandler {
   }
 
   func errorCaught(context: ChannelHandlerContext, error: Error) {
+    isReusable = false
     let receiver = self.receiver
     self.receiver = nil
     receiver?.upstreamFailed(error)

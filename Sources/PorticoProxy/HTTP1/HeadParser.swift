@@ -1,0 +1,105 @@
+/// The checks every head shares (RFC 9112 §2 and §5): lines end in CRLF, field names are tokens followed
+/// directly by a colon, values hold no control characters, no line is folded. Anything else is refused
+/// rather than guessed at, so that the gateway and the server behind it can never read one message
+/// differently.
+enum HeadParser {
+  /// Reads field lines from `start` to the empty line that closes the block, appending each to `fields`.
+  /// Returns the offset just past the empty line.
+  static func parseFields(
+    _ bytes: UnsafeRawBufferPointer, from start: Int, limits: HTTP1Limits, into fields: inout [FieldSpan],
+    sawHighBit: inout Bool
+  ) throws(HTTP1Error) -> Int {
+    let count = bytes.count
+    var position = start
+    while true {
+      guard position < count else { throw .badRequest("header section does not end with an empty line") }
+      let first = bytes[position]
+      if first == ByteClass.cr {
+        guard position + 1 < count, bytes[position + 1] == ByteClass.lf else { throw .badRequest("bare CR") }
+        return position + 2
+      }
+      if first == ByteClass.lf { throw .badRequest("bare LF") }
+      if ByteClass.isWhitespace(first) { throw .badRequest("obsolete line folding") }
+      let nameStart = position
+      while position < count, ByteClass.isToken(bytes[position]) { position += 1 }
+      guard position < count, bytes[position] == ByteClass.colon else {
+        if position < count, ByteClass.isWhitespace(bytes[position]) {
+          throw .badRequest("whitespace between a field name and the colon")
+        }
+        throw .badRequest("invalid field name")
+      }
+      guard position > nameStart else { throw .badRequest("empty field name") }
+      let nameEnd = position
+      position += 1
+      while position < count, ByteClass.isWhitespace(bytes[position]) { position += 1 }
+      let valueStart = position
+      var valueEnd = position
+      while position < count {
+        let byte = bytes[position]
+        if byte == ByteClass.cr { break }
+        guard ByteClass.isFieldValue(byte) else {
+          throw .badRequest(byte == ByteClass.lf ? "bare LF" : "control character in a field value")
+        }
+        if byte >= 0x80 { sawHighBit = true }
+        position += 1
+        if !ByteClass.isWhitespace(byte) { valueEnd = position }
+      }
+      guard position + 1 < count, bytes[position + 1] == ByteClass.lf else { throw .badRequest("bare CR") }
+      position += 2
+      guard fields.count < limits.maxFieldCount else { throw .headersTooLarge("too many header fields") }
+      fields.append(
+        FieldSpan(
+          nameStart: Int32(nameStart), nameEnd: Int32(nameEnd), valueStart: Int32(valueStart),
+          valueEnd: Int32(valueEnd), kind: KnownField.classify(bytes, from: nameStart, to: nameEnd)))
+    }
+  }
+
+  /// The head's bytes as a string. Non-ASCII bytes must be well-formed UTF-8: a head the gateway cannot
+  /// represent exactly is refused, never repaired.
+  static func text(of bytes: UnsafeRawBufferPointer, sawHighBit: Bool) throws(HTTP1Error) -> String {
+    guard sawHighBit else { return String(decoding: bytes, as: UTF8.self) }
+    guard let text = String(validating: bytes, as: UTF8.self) else {
+      throw .badRequest("header bytes are not valid UTF-8")
+    }
+    return text
+  }
+
+  /// Parses a decimal Content-Length value: digits only, at most 18 of them.
+  static func contentLength(_ bytes: UnsafeRawBufferPointer, _ field: FieldSpan) throws(HTTP1Error) -> Int {
+    let start = Int(field.valueStart)
+    let end = Int(field.valueEnd)
+    guard end > start, end - start <= 18 else { throw .badRequest("invalid Content-Length") }
+    var value = 0
+    for position in start..<end {
+      let digit = bytes[position] &- UInt8(ascii: "0")
+      guard digit < 10 else { throw .badRequest("invalid Content-Length") }
+      value = value * 10 + Int(digit)
+    }
+    return value
+  }
+
+  /// Reads `HTTP/1.x` at `start`; returns the minor version. Any other major version is 505.
+  static func version(_ bytes: UnsafeRawBufferPointer, at start: Int) throws(HTTP1Error) -> Int {
+    guard start + 8 <= bytes.count, KnownField.matchesExactly(bytes, at: start, "HTTP/") else {
+      throw .badRequest("invalid HTTP version")
+    }
+    let major = bytes[start + 5] &- UInt8(ascii: "0")
+    let minor = bytes[start + 7] &- UInt8(ascii: "0")
+    guard major < 10, bytes[start + 6] == UInt8(ascii: "."), minor < 10 else {
+      throw .badRequest("invalid HTTP version")
+    }
+    guard major == 1 else { throw .versionNotSupported() }
+    return Int(minor)
+  }
+}
+
+extension KnownField {
+  /// True when the bytes at `start` equal `text` exactly.
+  static func matchesExactly(_ bytes: UnsafeRawBufferPointer, at start: Int, _ text: StaticString) -> Bool {
+    let count = text.utf8CodeUnitCount
+    guard start + count <= bytes.count else { return false }
+    let expected = text.utf8Start
+    for offset in 0..<count where bytes[start + offset] != expected[offset] { return false }
+    return true
+  }
+}

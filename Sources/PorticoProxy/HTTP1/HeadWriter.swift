@@ -1,0 +1,154 @@
+import NIOCore
+import NIOHTTP1
+import PorticoCore
+
+/// Writes the heads the gateway sends: requests upstream, responses to clients, its own answers. Received
+/// field lines are copied as they arrived, minus hop-by-hop fields (RFC 9110 §7.6.1) and those a header
+/// plan removes; the gateway's own fields follow.
+enum HeadWriter {
+  /// The request head sent upstream, with forwarding fields added.
+  static func upstreamRequest(
+    _ request: RequestHead, target: Substring, clientAddress: String, requestID: String, plan: HeaderPlan,
+    into buffer: inout ByteBuffer
+  ) {
+    let head = request.head
+    buffer.writeSubstring(request.method)
+    buffer.writeStaticString(" ")
+    buffer.writeSubstring(target)
+    buffer.writeStaticString(" HTTP/1.1\r\n")
+    let nominated = request.listsConnectionOptions ? head.listElements(of: .connection) : []
+    var forwardedFor: [Substring] = []
+    var hasForwardedHost = false
+    var hasRequestID = false
+    for field in head.fields {
+      switch field.kind {
+      case .expect, .xForwardedProto: continue
+      case .xForwardedFor:
+        forwardedFor.append(head.value(of: field))
+        continue
+      case .host where request.isAbsoluteForm: continue
+      case .xForwardedHost: hasForwardedHost = true
+      case .xRequestID: hasRequestID = true
+      default: if field.kind.isHopByHop { continue }
+      }
+      if skips(field, of: head, nominated: nominated, plan: plan) { continue }
+      writeLine(head.line(of: field), into: &buffer)
+    }
+    let authority = request.authority
+    if request.isAbsoluteForm { writeField("host", authority, plan: plan, into: &buffer) }
+    if !plan.removes("x-forwarded-for") {
+      buffer.writeStaticString("x-forwarded-for: ")
+      for value in forwardedFor {
+        buffer.writeSubstring(value)
+        buffer.writeStaticString(", ")
+      }
+      buffer.writeString(clientAddress)
+      buffer.writeStaticString("\r\n")
+    }
+    writeField("x-forwarded-proto", "http", plan: plan, into: &buffer)
+    if !hasForwardedHost, !authority.isEmpty {
+      writeField("x-forwarded-host", authority, plan: plan, into: &buffer)
+    }
+    if !hasRequestID { writeField("x-request-id", requestID[...], plan: plan, into: &buffer) }
+    if request.framing == .none {
+      // Without a framing field the server could not tell an empty body from a missing one.
+      switch request.methodKind {
+      case .post, .put, .patch: writeField("content-length", "0", plan: .none, into: &buffer)
+      default: break
+      }
+    }
+    writeAppended(plan, into: &buffer)
+    buffer.writeStaticString("\r\n")
+  }
+
+  /// How the gateway frames a response body for the client.
+  struct ResponseFraming {
+    /// Drop the upstream's Transfer-Encoding (an HTTP/1.0 client gets the body raw, then a close).
+    var dropsTransferEncoding = false
+    /// Add `transfer-encoding: chunked` (a body that ran until close is chunked for an HTTP/1.1 client).
+    var addsChunked = false
+  }
+
+  /// The response head returned to the client.
+  static func downstreamResponse(
+    _ response: ResponseHead, framing: ResponseFraming, keepAlive: Bool, clientIsHTTP10: Bool,
+    plan: HeaderPlan, into buffer: inout ByteBuffer
+  ) {
+    let head = response.head
+    buffer.writeStaticString("HTTP/1.1 ")
+    buffer.writeSubstring(response.statusLine)
+    buffer.writeStaticString("\r\n")
+    let nominated = response.listsConnectionOptions ? head.listElements(of: .connection) : []
+    for field in head.fields {
+      if field.kind.isHopByHop { continue }
+      if field.kind == .transferEncoding, framing.dropsTransferEncoding { continue }
+      if skips(field, of: head, nominated: nominated, plan: plan) { continue }
+      writeLine(head.line(of: field), into: &buffer)
+    }
+    if framing.addsChunked { buffer.writeStaticString("transfer-encoding: chunked\r\n") }
+    writeAppended(plan, into: &buffer)
+    writeConnection(keepAlive: keepAlive, clientIsHTTP10: clientIsHTTP10, into: &buffer)
+    buffer.writeStaticString("\r\n")
+  }
+
+  /// A response made by the gateway: `fields` (the gateway's own), then the plan's changes to them.
+  static func localResponse(
+    status: Int, fields: [(name: String, value: String)], keepAlive: Bool, clientIsHTTP10: Bool,
+    plan: HeaderPlan, into buffer: inout ByteBuffer
+  ) {
+    buffer.writeStaticString("HTTP/1.1 ")
+    buffer.writeString(String(status))
+    buffer.writeStaticString(" ")
+    buffer.writeString(HTTPResponseStatus(statusCode: status).reasonPhrase)
+    buffer.writeStaticString("\r\n")
+    for (name, value) in fields where !plan.removes(name) {
+      writeField(name, value[...], plan: .none, into: &buffer)
+    }
+    writeAppended(plan, into: &buffer)
+    writeConnection(keepAlive: keepAlive, clientIsHTTP10: clientIsHTTP10, into: &buffer)
+    buffer.writeStaticString("\r\n")
+  }
+
+  static let continueResponse = ByteBuffer(string: "HTTP/1.1 100 Continue\r\n\r\n")
+
+  // MARK: - Pieces
+
+  private static func skips(
+    _ field: FieldSpan, of head: MessageHead, nominated: [Substring], plan: HeaderPlan
+  )
+    -> Bool
+  {
+    if !nominated.isEmpty {
+      let name = head.name(of: field)
+      if nominated.contains(where: { $0.equalsIgnoringASCIICase(name) }) { return true }
+    }
+    return !plan.removed.isEmpty && plan.removes(head.name(of: field))
+  }
+
+  private static func writeLine(_ line: Substring, into buffer: inout ByteBuffer) {
+    buffer.writeSubstring(line)
+    buffer.writeStaticString("\r\n")
+  }
+
+  private static func writeField(
+    _ name: String, _ value: Substring, plan: HeaderPlan, into buffer: inout ByteBuffer
+  ) {
+    if !plan.removed.isEmpty, plan.removes(name) { return }
+    buffer.writeString(name)
+    buffer.writeStaticString(": ")
+    buffer.writeSubstring(value)
+    buffer.writeStaticString("\r\n")
+  }
+
+  private static func writeAppended(_ plan: HeaderPlan, into buffer: inout ByteBuffer) {
+    for (name, value) in plan.appended { writeField(name, value[...], plan: .none, into: &buffer) }
+  }
+
+  private static func writeConnection(keepAlive: Bool, clientIsHTTP10: Bool, into buffer: inout ByteBuffer) {
+    if !keepAlive {
+      buffer.writeStaticString("connection: close\r\n")
+    } else if clientIsHTTP10 {
+      buffer.writeStaticString("connection: keep-alive\r\n")
+    }
+  }
+}

@@ -1,0 +1,68 @@
+import PorticoAPI
+import PorticoCore
+import PorticoTranslate
+
+/// The net effect of a stack of header manipulations on one direction of a message: which fields are
+/// dropped and which are added. Layers apply in order, each removing before it appends, so a later layer's
+/// removal also drops what an earlier layer appended, and removing and appending one name sets it.
+struct HeaderPlan {
+  /// Lowercased names dropped from the message, including fields the gateway itself would add.
+  private(set) var removed: [String] = []
+  private(set) var appended: [(name: String, value: String)] = []
+
+  static let none = HeaderPlan()
+
+  var isEmpty: Bool { removed.isEmpty && appended.isEmpty }
+
+  init() {}
+
+  init(
+    layers: some Sequence<HeaderManipulation>, remove: KeyPath<HeaderManipulation, [String]?>,
+    append: KeyPath<HeaderManipulation, [String: String]?>
+  ) {
+    for layer in layers {
+      for name in layer[keyPath: remove] ?? [] {
+        let lowercased = name.asciiLowercased
+        if !removed.contains(lowercased) { removed.append(lowercased) }
+        appended.removeAll { $0.name.equalsIgnoringASCIICase(lowercased) }
+      }
+      for (name, value) in (layer[keyPath: append] ?? [:]).sorted(by: { $0.key < $1.key }) {
+        appended.append((name, value))
+      }
+    }
+  }
+
+  /// For a request: the route's levels, farthest first, then the chosen destination's.
+  static func request(route: RouteConfig, destination: HeaderManipulation?) -> HeaderPlan {
+    let levels = route.options.headerManipulations
+    if levels.isEmpty, destination == nil { return .none }
+    return HeaderPlan(
+      layers: levels.lazy.map(\.manipulation) + (destination.map { [$0] } ?? []),
+      remove: \.removeRequestHeaders, append: \.appendRequestHeaders)
+  }
+
+  /// For a response: the destination's first, then the route's levels, nearest first.
+  static func response(route: RouteConfig?, destination: HeaderManipulation?) -> HeaderPlan {
+    let levels = route?.options.headerManipulations ?? []
+    if levels.isEmpty, destination == nil { return .none }
+    return HeaderPlan(
+      layers: (destination.map { [$0] } ?? []) + levels.reversed().map(\.manipulation),
+      remove: \.removeResponseHeaders, append: \.appendResponseHeaders)
+  }
+
+  func removes(_ name: some StringProtocol) -> Bool {
+    removed.contains { name.equalsIgnoringASCIICase($0) }
+  }
+}
+
+extension Substring {
+  /// Without leading and trailing spaces and tabs.
+  var trimmingSpaces: Substring {
+    let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+    guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) })
+    else {
+      return ""
+    }
+    return self[first...last]
+  }
+}

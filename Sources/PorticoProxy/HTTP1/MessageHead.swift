@@ -1,0 +1,61 @@
+import PorticoCore
+
+/// Where one field line's name and value lie in a head's text, as UTF-8 offsets. The value is without
+/// surrounding whitespace.
+struct FieldSpan {
+  var nameStart: Int32
+  var nameEnd: Int32
+  var valueStart: Int32
+  var valueEnd: Int32
+  var kind: KnownField
+}
+
+/// A head as received: its text byte for byte (start line, field lines and the closing empty line), and
+/// where its fields lie. Names and values are read as substrings of the one text, never copied.
+struct MessageHead {
+  let text: String
+  let fields: [FieldSpan]
+
+  /// The text between two UTF-8 offsets, which always fall on ASCII delimiters.
+  @inline(__always)
+  func slice(_ start: Int32, _ end: Int32) -> Substring {
+    let utf8 = text.utf8
+    let lower = utf8.index(utf8.startIndex, offsetBy: Int(start))
+    let upper = utf8.index(utf8.startIndex, offsetBy: Int(end))
+    return Substring(text.unicodeScalars[lower..<upper])
+  }
+
+  func name(of field: FieldSpan) -> Substring { slice(field.nameStart, field.nameEnd) }
+  func value(of field: FieldSpan) -> Substring { slice(field.valueStart, field.valueEnd) }
+
+  /// The field line from its name to the end of its value, as received (`name: value`).
+  func line(of field: FieldSpan) -> Substring { slice(field.nameStart, field.valueEnd) }
+
+  func firstValue(of kind: KnownField) -> Substring? {
+    for field in fields where field.kind == kind { return value(of: field) }
+    return nil
+  }
+
+  /// Whether a field named `lowercasedName` is present.
+  func contains(_ lowercasedName: String) -> Bool {
+    fields.contains { isNamed($0, lowercasedName) }
+  }
+
+  /// True when `field` is named `lowercasedName`, ignoring ASCII case.
+  func isNamed(_ field: FieldSpan, _ lowercasedName: String) -> Bool {
+    guard Int(field.nameEnd - field.nameStart) == lowercasedName.utf8.count else { return false }
+    return name(of: field).equalsIgnoringASCIICase(lowercasedName)
+  }
+
+  /// The elements of every comma-separated list value of `kind`, trimmed, empty ones skipped.
+  func listElements(of kind: KnownField) -> [Substring] {
+    var elements: [Substring] = []
+    for field in fields where field.kind == kind {
+      for element in value(of: field).split(separator: ",") {
+        let trimmed = element.trimmingSpaces
+        if !trimmed.isEmpty { elements.append(trimmed) }
+      }
+    }
+    return elements
+  }
+}

@@ -1,25 +1,36 @@
 /// A virtual host ready for lookups: its configuration and its route index.
 public final class CompiledHost: Sendable {
   public let config: VirtualHostConfig
+  /// The host's name, read without copying its configuration.
+  public let name: String
   public let routes: [CompiledRoute]
   let index: RouteIndex
 
-  init(_ config: VirtualHostConfig) {
+  init(_ config: VirtualHostConfig, attach: RouteAttachment) {
     self.config = config
-    routes = config.routes.enumerated().map { CompiledRoute(config: $1, position: $0) }
+    name = config.name
+    routes = config.routes.enumerated().map {
+      CompiledRoute(config: $1, position: $0, runtime: attach(config, $1))
+    }
     index = RouteIndex(config.routes)
   }
 }
+
+/// Makes what a user of the router keeps with each route (the data plane's ready-to-serve form of it).
+public typealias RouteAttachment = (VirtualHostConfig, RouteConfig) -> (any AnyObject & Sendable)?
 
 /// A route held by reference, so that handing a match to the data plane costs one reference count.
 public final class CompiledRoute: Sendable {
   public let config: RouteConfig
   /// Its position in the host's route list.
   public let position: Int
+  /// What the router's user attached when the router was built; routing never reads it.
+  public let runtime: (any AnyObject & Sendable)?
 
-  init(config: RouteConfig, position: Int) {
+  init(config: RouteConfig, position: Int, runtime: (any AnyObject & Sendable)?) {
     self.config = config
     self.position = position
+    self.runtime = runtime
   }
 }
 
@@ -28,8 +39,9 @@ public struct CompiledRouter: Sendable {
   public let hosts: [CompiledHost]
   private let hostIndex: HostIndex
 
-  public init(virtualHosts: [VirtualHostConfig]) {
-    hosts = virtualHosts.map(CompiledHost.init)
+  /// `attach` is called once per route; what it returns is kept as the route's `runtime`.
+  public init(virtualHosts: [VirtualHostConfig], attach: RouteAttachment = { _, _ in nil }) {
+    hosts = virtualHosts.map { CompiledHost($0, attach: attach) }
     hostIndex = HostIndex(virtualHosts)
   }
 

@@ -11,7 +11,6 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
   static let pendingBodyLimit = 1 << 20
   /// Request bytes read and dropped after a local answer before the connection is closed instead.
   static let discardLimit = 1 << 20
-  static let defaultRequestTimeout = TimeAmount.seconds(15)
 
   let downstream: DownstreamHandler
   let loop: LoopContext
@@ -36,13 +35,12 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
   private var host: CompiledHost?
 
   // Forwarding state.
-  /// Held by reference: copying a RouteConfig would retain each of its fields.
-  private var route: CompiledRoute?
-  private var destinationManipulation: HeaderManipulation?
+  private var route: RouteRuntime?
+  private var destination: RouteRuntime.Destination?
   private var upstream: UpstreamLoopState?
   private var endpoint: EndpointState?
-  /// What the route forwards with, kept for when the connection is ready.
-  private var forwarding: (action: RouteActionConfig.ForwardAction, matcher: RouteMatcher)?
+  /// How the matched path is rewritten, kept for when the connection is ready.
+  private var rewrite: (path: String, match: RouteRuntime.PathMatch)?
   /// Set while this request waits in the pool's queue.
   private var poolTicket: Int?
   private var connection: UpstreamConnection?
@@ -97,21 +95,25 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
       self.host = host
       respond(404, body: "no route matches\n", flag: .noRoute)
     case .matched(let match):
-      let compiled = match.route
-      self.route = compiled
-      hostName = match.host.config.name
-      routeName = compiled.config.name
-      if compiled.config.replacement != nil { flags.append(.invalidRoute) }
-      switch compiled.config.action {
-      case .directResponse(let code, let body):
-        respond(code, body: body, plan: .response(route: compiled.config, destination: nil))
+      guard let route = match.route.runtime as? RouteRuntime else {
+        return respond(500, body: "route not ready\n")
+      }
+      self.route = route
+      self.host = match.host
+      hostName = match.host.name
+      routeName = route.name
+      if route.isReplacement { flags.append(.invalidRoute) }
+      switch route.action {
+      case .direct(let status, let body):
+        respond(status, body: body, plan: route.localResponsePlan)
       case .redirect(let redirect):
-        let location = Redirects.location(for: redirect, request: request, matcher: match.matcher)
+        let location = Redirects.location(
+          for: redirect, request: request, pathMatch: route.pathMatch(at: match.matcherIndex))
         respond(
           (redirect.responseCode ?? .movedPermanently).status, body: nil, fields: [("location", location)],
-          plan: .response(route: compiled.config, destination: nil))
+          plan: route.localResponsePlan)
       case .forward(let forward):
-        self.forward(forward, route: compiled, matcher: match.matcher)
+        self.forward(forward, pathMatch: route.pathMatch(at: match.matcherIndex))
       }
     }
   }
@@ -187,46 +189,29 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
 
   // MARK: - Forwarding
 
-  private func forward(_ action: RouteActionConfig.ForwardAction, route: CompiledRoute, matcher: RouteMatcher)
-  {
-    guard let picked = Self.pickDestination(action.destinations, random: &loop.random),
-      let runtime = config.upstreams[action.destinations[picked].upstream]
+  private func forward(_ forward: RouteRuntime.Forward, pathMatch: RouteRuntime.PathMatch) {
+    guard let picked = forward.pickDestination(random: &loop.random),
+      let runtime = forward.destinations[picked].upstream
     else {
       return respond(503, body: "no healthy upstream\n", flag: .noHealthyUpstream)
     }
-    let destination = action.destinations[picked]
-    destinationName = destination.upstream
+    let destination = forward.destinations[picked]
+    self.destination = destination
+    destinationName = destination.name
     destinationIndex = picked
-    destinationManipulation = destination.headerManipulation
     let upstream = loop.state(of: runtime)
     self.upstream = upstream
-    guard let endpoint = upstream.pickEndpoint(now: .now(), random: &loop.random) else {
+    let now = NIODeadline.now()
+    guard let endpoint = upstream.pickEndpoint(now: now, random: &loop.random) else {
       return respond(503, body: "no healthy upstream\n", flag: .noHealthyUpstream)
     }
     self.endpoint = endpoint
-    let timeoutNanoseconds = route.config.options.values.requestTimeout?.nanoseconds
-    let timeout = timeoutNanoseconds.map { TimeAmount.nanoseconds($0) } ?? Self.defaultRequestTimeout
-    if timeout.nanoseconds > 0 {
-      timeoutSlot = loop.deadlines.add(deadline: .now() + timeout, owner: self)
+    if forward.timeout.nanoseconds > 0 {
+      timeoutSlot = loop.deadlines.add(deadline: now + forward.timeout, owner: self)
     }
-    forwarding = (action, matcher)
-    upstreamStarted = .now()
+    if let path = forward.pathRewrite { rewrite = (path, pathMatch) }
+    upstreamStarted = now
     poolTicket = endpoint.pool.acquire(for: self)
-  }
-
-  /// The position of a destination chosen by weight; nil when every weight is zero.
-  private static func pickDestination(
-    _ destinations: [RouteActionConfig.DestinationConfig], random: inout LoopRandom
-  ) -> Int? {
-    if destinations.count == 1 { return destinations[0].weight > 0 ? 0 : nil }
-    let total = destinations.reduce(0) { $0 + Int($1.weight) }
-    guard total > 0 else { return nil }
-    var point = random.next(below: total)
-    for (index, destination) in destinations.enumerated() {
-      point -= Int(destination.weight)
-      if point < 0 { return index }
-    }
-    return destinations.count - 1
   }
 
   func connectionReady(_ result: Result<UpstreamConnection, UpstreamFailure>) {
@@ -244,18 +229,18 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
         respond(503, body: "upstream connect error\n", flag: .upstreamConnectFailure)
       }
     case .success(let connection):
-      guard !finished, let route, let forwarding else {
+      guard !finished, let destination else {
         endpoint?.pool.release(connection, reusable: true)
         return
       }
       self.connection = connection
       connection.handler.expectResponse(receiver: self, toHEAD: request.methodKind == .head)
-      let target = upstreamTarget(rewrite: forwarding.action.pathRewrite, matcher: forwarding.matcher)
+      let target = upstreamTarget()
       var head = connection.allocator.buffer(
         capacity: request.head.text.utf8.count + 256 + min(pendingBytes, OutgoingMessage.gatherLimit))
       HeadWriter.upstreamRequest(
         request, target: target, clientAddress: downstream.clientAddress, requestID: requestID,
-        plan: .request(route: route.config, destination: destinationManipulation), into: &head)
+        plan: destination.requestPlan, into: &head)
       var message = OutgoingMessage(head: head, chunked: request.framing == .chunked)
       for piece in pendingBody { message.append(piece, to: connection) }
       pendingBody = []
@@ -275,15 +260,13 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
   }
 
   /// The path (rewritten when the route says so) and the query, as sent upstream.
-  private func upstreamTarget(rewrite: String?, matcher: RouteMatcher) -> Substring {
+  private func upstreamTarget() -> Substring {
     guard let rewrite else { return request.originForm }
-    let path: String
-    switch matcher.path.kind {
-    case .exact: path = rewrite
-    default:
-      path = PathRewriting.replacePrefix(
-        of: request.path, matchedLength: matcher.path.literalLength, with: rewrite)
-    }
+    let path =
+      rewrite.match.isExact
+      ? rewrite.path
+      : PathRewriting.replacePrefix(
+        of: request.path, matchedLength: rewrite.match.literalLength, with: rewrite.path)
     let query = request.query
     return query.isEmpty ? path[...] : (path + "?" + query)[...]
   }
@@ -324,7 +307,7 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
       capacity: response.head.text.utf8.count + 64 + min(expectedBody, OutgoingMessage.gatherLimit))
     HeadWriter.downstreamResponse(
       response, framing: downstreamFraming, keepAlive: keepAlive, clientIsHTTP10: request.isHTTP10,
-      plan: .response(route: route?.config, destination: destinationManipulation), into: &head)
+      plan: destination?.responsePlan ?? .none, into: &head)
     toClient = OutgoingMessage(head: head, chunked: chunked)
   }
 

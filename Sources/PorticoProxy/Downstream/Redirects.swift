@@ -4,9 +4,9 @@ import PorticoRouting
 /// Builds `Location` for a `redirectAction` (spec §4.2). With only `responseCode` set, scheme, host and path
 /// are kept.
 enum Redirects {
-  static func location(for redirect: RedirectAction, request view: some RequestView, matcher: RouteMatcher)
-    -> String
-  {
+  static func location(
+    for redirect: RedirectAction, request view: some RequestView, pathMatch: RouteRuntime.PathMatch
+  ) -> String {
     let authority = view.authority
     let (originalHost, originalPort) = split(authority)
     let scheme = redirect.httpsRedirect == true ? "https" : "http"
@@ -26,9 +26,9 @@ enum Redirects {
       }
     } else if let prefix = redirect.prefixRewrite {
       path =
-        matcher.path.kind == .exact
+        pathMatch.isExact
         ? prefix
-        : PathRewriting.replacePrefix(of: view.path, matchedLength: matcher.path.literalLength, with: prefix)
+        : PathRewriting.replacePrefix(of: view.path, matchedLength: pathMatch.literalLength, with: prefix)
     }
     if redirect.stripQuery == true { query = nil }
     let authorityPart = port.map { "\(host):\($0)" } ?? String(host)

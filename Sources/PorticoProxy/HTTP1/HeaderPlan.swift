@@ -5,7 +5,7 @@ import PorticoTranslate
 /// The net effect of a stack of header manipulations on one direction of a message: which fields are
 /// dropped and which are added. Layers apply in order, each removing before it appends, so a later layer's
 /// removal also drops what an earlier layer appended, and removing and appending one name sets it.
-struct HeaderPlan {
+struct HeaderPlan: Sendable {
   /// Lowercased names dropped from the message, including fields the gateway itself would add.
   private(set) var removed: [String] = []
   private(set) var appended: [(name: String, value: String)] = []

@@ -15,12 +15,13 @@ public final class ActiveConfig: Sendable {
     self.generation = generation
     self.translation = translation
     self.diagnostics = diagnostics
+    let upstreams = UpstreamRuntime.table(for: translation.config)
     var listeners: [String: ListenerRuntime] = [:]
     for listener in translation.config.listeners {
-      listeners[listener.portName] = ListenerRuntime(listener)
+      listeners[listener.portName] = ListenerRuntime(listener, upstreams: upstreams)
     }
     self.listeners = listeners
-    self.upstreams = UpstreamRuntime.table(for: translation.config)
+    self.upstreams = upstreams
   }
 
   public var config: GatewayConfig { translation.config }
@@ -36,12 +37,14 @@ struct ListenerRuntime: Sendable {
   /// False when every filter chain needs TLS: the listener is not bound.
   let servesPlaintext: Bool
 
-  init(_ listener: Listener) {
+  init(_ listener: Listener, upstreams: [String: UpstreamRuntime]) {
     self.listener = listener
     let plain = listener.filterChains.filter { $0.sslConfig == nil }
     servesPlaintext = !plain.isEmpty
     redirectsToHTTPS = plain.contains(where: \.httpsRedirect)
-    router = CompiledRouter(virtualHosts: plain.flatMap(\.virtualHosts))
+    router = CompiledRouter(virtualHosts: plain.flatMap(\.virtualHosts)) { _, route in
+      RouteRuntime(route, upstreams: upstreams)
+    }
   }
 }
 
@@ -49,16 +52,19 @@ struct ListenerRuntime: Sendable {
 /// that a request holds it without copying its fields.
 final class UpstreamRuntime: Sendable {
   let id: String
+  /// Its position in the configuration's upstream table, for per-loop state kept in an array.
+  let slot: Int
   let endpoints: [Upstream.Endpoint]
   let pool: PoolSettings
   let outlier: OutlierSettings?
   let balancing: Balancing
 
   init(
-    id: String, endpoints: [Upstream.Endpoint], pool: PoolSettings, outlier: OutlierSettings?,
+    id: String, slot: Int, endpoints: [Upstream.Endpoint], pool: PoolSettings, outlier: OutlierSettings?,
     balancing: Balancing
   ) {
     self.id = id
+    self.slot = slot
     self.endpoints = endpoints
     self.pool = pool
     self.outlier = outlier
@@ -89,9 +95,10 @@ final class UpstreamRuntime: Sendable {
       }
     }
     var table: [String: UpstreamRuntime] = [:]
-    for upstream in config.upstreams {
+    for (slot, upstream) in config.upstreams.enumerated() {
       table[upstream.id] = UpstreamRuntime(
-        id: upstream.id, endpoints: upstream.endpoints, pool: pools[upstream.id] ?? PoolSettings(),
+        id: upstream.id, slot: slot, endpoints: upstream.endpoints,
+        pool: pools[upstream.id] ?? PoolSettings(),
         outlier: outliers[upstream.id],
         balancing: upstream.loadBalancer == .leastRequest ? .leastRequest : .roundRobin)
     }

@@ -7,8 +7,9 @@ final class LoopContext {
   let eventLoop: EventLoop
   let services: GatewayServices
   private(set) var config: ActiveConfig
-  /// Per-upstream state, by upstream id.
+  /// Per-upstream state, by upstream id, and by slot for the current configuration's upstreams.
   private var upstreamStates: [String: UpstreamLoopState] = [:]
+  private var upstreamStatesBySlot: [UpstreamLoopState?] = []
   /// The object a key's identifier names is kept alive with its entry, so that its address cannot be
   /// reused by another route while the entry exists.
   private var requestSeries: [SeriesKey: (series: GatewayMetrics.RequestSeries, owner: AnyObject?)] = [:]
@@ -38,6 +39,7 @@ final class LoopContext {
     self.deadlines = DeadlineTracker(eventLoop: eventLoop)
     self.config = config
     self.services = services
+    upstreamStatesBySlot = Array(repeating: nil, count: config.upstreams.count)
   }
 
   /// Switches to a new configuration; requests in flight keep the one they started with.
@@ -45,16 +47,25 @@ final class LoopContext {
     self.config = config
     // Keys name route objects of the previous generation; the series themselves live on in the registry.
     requestSeries.removeAll(keepingCapacity: true)
+    upstreamStatesBySlot = Array(repeating: nil, count: config.upstreams.count)
     for (id, state) in upstreamStates {
-      if let runtime = config.upstreams[id] { state.update(to: runtime, make: makeEndpoint(for: runtime)) }
+      guard let runtime = config.upstreams[id] else { continue }
+      state.update(to: runtime, make: makeEndpoint(for: runtime))
+      upstreamStatesBySlot[runtime.slot] = state
     }
   }
 
   /// This loop's state for `upstream`, made on first use.
   func state(of upstream: UpstreamRuntime) -> UpstreamLoopState {
+    let slot = upstream.slot
+    if slot < upstreamStatesBySlot.count, let state = upstreamStatesBySlot[slot], state.runtime === upstream {
+      return state
+    }
+    // A request of an older generation, or the upstream's first use on this loop.
     if let state = upstreamStates[upstream.id] { return state }
     let state = UpstreamLoopState(runtime: upstream, make: makeEndpoint(for: upstream))
     upstreamStates[upstream.id] = state
+    if config.upstreams[upstream.id] === upstream { upstreamStatesBySlot[slot] = state }
     return state
   }
 

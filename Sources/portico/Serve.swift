@@ -22,6 +22,19 @@ struct ServingOptions: ParsableArguments {
     name: .customLong("drain-timeout"), help: "Seconds in-flight requests may take to finish on shutdown.")
   var drainTimeout: Int = 10
 
+  @Option(
+    name: .customLong("max-connections"), help: "Client connections open at once; more are closed on accept.")
+  var maxConnections: Int = 100_000
+
+  @Option(
+    name: .customLong("header-timeout"),
+    help: "Seconds a client may take to send a request's head once it has started (then 408).")
+  var headerTimeout: Double = 10
+
+  @Option(
+    name: .customLong("idle-timeout"), help: "Seconds a client connection may stay open with no request.")
+  var idleTimeout: Double = 60
+
   func apply(to options: inout GatewayOptions) throws {
     guard let colon = admin.lastIndex(of: ":"), let port = Int(admin[admin.index(after: colon)...]) else {
       throw ValidationError("--admin needs ADDRESS:PORT, got '\(admin)'")
@@ -30,6 +43,12 @@ struct ServingOptions: ParsableArguments {
     options.adminPort = port
     options.threads = max(1, threads)
     options.drainTimeout = .seconds(Int64(drainTimeout))
+    guard maxConnections > 0, headerTimeout > 0, idleTimeout > 0 else {
+      throw ValidationError("--max-connections, --header-timeout and --idle-timeout must be positive")
+    }
+    options.maxConnections = maxConnections
+    options.http1Limits.headerTimeout = .nanoseconds(Int64(headerTimeout * 1e9))
+    options.http1Limits.idleTimeout = .nanoseconds(Int64(idleTimeout * 1e9))
     switch accessLog {
     case "-": options.accessLog = .standardOutput
     case "off": options.accessLog = .disabled

@@ -22,7 +22,8 @@ final class TestGateway: @unchecked Sendable {
   /// `manifests` may use `{{port:NAME}}` for the port of the demo upstream named NAME, started first.
   init(
     upstreams names: [String] = [], behaviours: [String: DemoUpstream.Behaviour] = [:],
-    manifests: (TestGateway) -> String, threads: Int = 1, watch: Bool = false
+    manifests: (TestGateway) -> String, threads: Int = 1, watch: Bool = false,
+    configure: (inout GatewayOptions) -> Void = { _ in }
   ) async throws {
     folder = FileManager.default.temporaryDirectory.appendingPathComponent(
       "portico-test-\(UUID().uuidString)")
@@ -38,6 +39,7 @@ final class TestGateway: @unchecked Sendable {
     options.accessLog = .file(accessLogPath)
     options.watchInterval = watch ? .milliseconds(100) : nil
     options.drainTimeout = .seconds(5)
+    configure(&options)
     var logger = Logger(label: "portico-test")
     logger.logLevel = .critical
     gateway = try Gateway(options: options, logger: logger)

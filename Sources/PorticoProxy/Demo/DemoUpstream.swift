@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Synchronization
 
 /// A small upstream for trying Portico out and for its tests. It answers:
 /// - `/status/CODE`: that status;
@@ -19,12 +20,37 @@ public enum DemoUpstream {
     public var failWith: Int?
     /// Pause before each socket read: a slow consumer of request bodies.
     public var readPause: TimeAmount = .zero
+    /// Notes every request received, for checking what reached the upstream.
+    public var recorder: RequestRecorder?
 
-    public init(delay: TimeAmount = .zero, failWith: Int? = nil, readPause: TimeAmount = .zero) {
+    public init(
+      delay: TimeAmount = .zero, failWith: Int? = nil, readPause: TimeAmount = .zero,
+      recorder: RequestRecorder? = nil
+    ) {
       self.delay = delay
       self.failWith = failWith
       self.readPause = readPause
+      self.recorder = recorder
     }
+  }
+
+  /// The requests a demo upstream received, in order: method, target and body size.
+  public final class RequestRecorder: Sendable {
+    public struct Request: Sendable, Equatable {
+      public var method: String
+      public var uri: String
+      public var bodyBytes: Int
+    }
+
+    private let box = Mutex<[Request]>([])
+
+    public init() {}
+
+    public var requests: [Request] { box.withLock { $0 } }
+
+    func record(_ request: Request) { box.withLock { $0.append(request) } }
+
+    public func reset() { box.withLock { $0.removeAll() } }
   }
 
   public static func start(
@@ -75,6 +101,7 @@ final class DemoUpstreamHandler: ChannelInboundHandler {
     case .end:
       guard let head else { return }
       self.head = nil
+      behaviour.recorder?.record(.init(method: head.method.rawValue, uri: head.uri, bodyBytes: bodyBytes))
       if behaviour.delay > .zero {
         context.eventLoop.assumeIsolated().scheduleTask(in: behaviour.delay) {
           self.respond(to: head, context: context)

@@ -26,6 +26,21 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
   private var isReading = false
   /// Set once the connection can carry nothing more (a refused request, a broken body).
   private var isDone = false
+  /// Counted against the gateway's connection limit.
+  private var isAdmitted = false
+
+  /// What the connection waits for, and since when (by the loop's coarse clock): the timeouts that guard
+  /// against clients holding connections open without using them.
+  private enum Phase {
+    /// No request in progress: the idle timeout applies.
+    case idle
+    /// Part of a head has arrived: the header timeout applies.
+    case readingHead
+    /// A request is being served: the route's request timeout applies.
+    case busy
+  }
+  private var phase = Phase.idle
+  private var phaseSince = NIODeadline.uptimeNanoseconds(0)
 
   init(loop: LoopContext, portName: String) {
     self.loop = loop
@@ -39,6 +54,15 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
   }
 
   func channelActive(context: ChannelHandlerContext) {
+    guard loop.services.admitConnection() else {
+      loop.services.metrics.refusedConnections.increment()
+      isDone = true
+      context.close(promise: nil)
+      return
+    }
+    isAdmitted = true
+    loop.startConnectionSweep()
+    enter(.idle)
     loop.downstreamConnections[ObjectIdentifier(context.channel)] = self
     if loop.isDraining { context.close(promise: nil) }
     loop.services.metrics.activeConnections.increment()
@@ -46,6 +70,9 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
   }
 
   func channelInactive(context: ChannelHandlerContext) {
+    guard isAdmitted else { return }
+    isAdmitted = false
+    loop.services.connectionClosed()
     loop.downstreamConnections[ObjectIdentifier(context.channel)] = nil
     loop.services.metrics.activeConnections.decrement()
     isDone = true
@@ -57,6 +84,7 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
     guard !isDone else { return }
     reader.append(unwrapInboundIn(data))
+    if phase == .idle { enter(.readingHead) }
     readRequests()
   }
 
@@ -75,7 +103,7 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
       do {
         event = try reader.next()
       } catch {
-        return refuse(error)
+        return refuseInvalid(error)
       }
       guard let event else { return }
       switch event {
@@ -84,9 +112,10 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
         do {
           request = try RequestHead.parse(bytes, limits: reader.limits)
         } catch {
-          return refuse(error)
+          return refuseInvalid(error)
         }
         reader.expectBody(request.framing)
+        phase = .busy
         let exchange = Exchange(downstream: self, request: request)
         self.exchange = exchange
         exchange.start()
@@ -98,12 +127,16 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
     }
   }
 
-  /// A request broke the protocol. Within a request whose head was accepted, its exchange answers (or cuts
+  private func refuseInvalid(_ error: HTTP1Error) {
+    loop.services.metrics.protocolErrors.increment()
+    refuse(error)
+  }
+
+  /// A request broke the protocol or took too long. Within a request whose head was accepted, its exchange answers (or cuts
   /// the connection if its response has begun); otherwise the gateway answers with the error's status.
   /// Either way nothing more is read from this connection: its framing can no longer be trusted.
   private func refuse(_ error: HTTP1Error) {
     isDone = true
-    loop.services.metrics.protocolErrors.increment()
     if let exchange {
       exchange.requestFailed(error)
       return
@@ -184,7 +217,33 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
       context.close(promise: nil)
       return
     }
+    enter(reader.bufferedBytes > 0 ? .readingHead : .idle)
     release(.pipelined)
     readRequests()
+  }
+
+  private func enter(_ phase: Phase) {
+    self.phase = phase
+    phaseSince = loop.coarseNow
+  }
+
+  /// Called by the loop's sweep: closes a connection idle too long, and answers 408 to a head that is
+  /// taking too long to arrive.
+  func checkTimeouts(now: NIODeadline) {
+    guard !isDone else { return }
+    switch phase {
+    case .idle:
+      if now - phaseSince >= reader.limits.idleTimeout {
+        isDone = true
+        context.close(promise: nil)
+      }
+    case .readingHead:
+      if now - phaseSince >= reader.limits.headerTimeout {
+        loop.services.metrics.headerTimeouts.increment()
+        refuse(.headerTimeout())
+      }
+    case .busy:
+      break
+    }
   }
 }

@@ -7,6 +7,7 @@ struct HTTP1Error: Error, Equatable, CustomStringConvertible {
   static func badRequest(_ reason: String) -> HTTP1Error { HTTP1Error(status: 400, reason: reason) }
   static func uriTooLong() -> HTTP1Error { HTTP1Error(status: 414, reason: "request line too long") }
   static func headersTooLarge(_ reason: String) -> HTTP1Error { HTTP1Error(status: 431, reason: reason) }
+  static func headerTimeout() -> HTTP1Error { HTTP1Error(status: 408, reason: "request header timeout") }
   static func notImplemented(_ reason: String) -> HTTP1Error { HTTP1Error(status: 501, reason: reason) }
   static func versionNotSupported() -> HTTP1Error {
     HTTP1Error(status: 505, reason: "HTTP version not supported")

@@ -85,6 +85,7 @@ struct RequestHead: RequestView {
     if queryMark < 0 { queryMark = targetEnd }
     let minor = try HeadParser.version(bytes, at: position + 1)
     position += 9
+    guard position <= limits.maxRequestLineBytes else { throw .uriTooLong() }
     guard position + 1 < count, bytes[position] == ByteClass.cr, bytes[position + 1] == ByteClass.lf else {
       throw .badRequest("request line does not end with CRLF")
     }

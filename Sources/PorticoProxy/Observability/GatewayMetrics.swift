@@ -10,6 +10,8 @@ public final class GatewayMetrics: Sendable {
   let upstreamConnectErrors: CoreMetrics.Counter
   let upstreamTimeouts: CoreMetrics.Counter
   let protocolErrors: CoreMetrics.Counter
+  let headerTimeouts: CoreMetrics.Counter
+  let refusedConnections: CoreMetrics.Counter
   let ejections: CoreMetrics.Counter
   let activeConnections: CoreMetrics.Meter
   let configGeneration: CoreMetrics.Meter
@@ -22,6 +24,9 @@ public final class GatewayMetrics: Sendable {
       label: "portico_upstream_connect_errors_total", factory: factory)
     upstreamTimeouts = CoreMetrics.Counter(label: "portico_upstream_timeouts_total", factory: factory)
     protocolErrors = CoreMetrics.Counter(label: "portico_downstream_protocol_errors_total", factory: factory)
+    headerTimeouts = CoreMetrics.Counter(label: "portico_downstream_header_timeouts_total", factory: factory)
+    refusedConnections = CoreMetrics.Counter(
+      label: "portico_downstream_connections_refused_total", factory: factory)
     ejections = CoreMetrics.Counter(label: "portico_outlier_ejections_total", factory: factory)
     activeConnections = CoreMetrics.Meter(label: "portico_downstream_connections_active", factory: factory)
     configGeneration = CoreMetrics.Meter(label: "portico_config_generation", factory: factory)

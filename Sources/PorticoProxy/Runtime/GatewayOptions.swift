@@ -16,8 +16,10 @@ public struct GatewayOptions: Sendable {
   public var watchInterval: Duration? = .milliseconds(500)
   /// Overrides every listener's bind address (tests bind to 127.0.0.1).
   public var bindHost: String?
-  /// Bounds on what HTTP/1.1 clients and upstreams may send.
+  /// Bounds on what HTTP/1.1 clients and upstreams may send, and how slowly.
   public var http1Limits = HTTP1Limits()
+  /// Client connections open at once, across every event loop; more are closed as soon as accepted.
+  public var maxConnections = 100_000
 
   public init(identity: GatewayIdentity, configDirectory: String) {
     self.identity = identity

@@ -1,12 +1,29 @@
-/// What every event loop shares: metrics, the access log and protocol limits. All thread-safe.
+import Synchronization
+
+/// What every event loop shares: metrics, the access log, protocol limits and the connection count. All
+/// thread-safe.
 final class GatewayServices: Sendable {
   let metrics: GatewayMetrics
   let accessLog: AccessLog
   let limits: HTTP1Limits
+  let maxConnections: Int
+  /// Client connections open across every event loop.
+  private let connections = Atomic<Int>(0)
 
-  init(metrics: GatewayMetrics, accessLog: AccessLog, limits: HTTP1Limits) {
+  init(metrics: GatewayMetrics, accessLog: AccessLog, limits: HTTP1Limits, maxConnections: Int) {
     self.metrics = metrics
     self.accessLog = accessLog
     self.limits = limits
+    self.maxConnections = maxConnections
   }
+
+  /// Counts a new client connection; false (and not counted) when the gateway is at its limit.
+  func admitConnection() -> Bool {
+    let count = connections.add(1, ordering: .relaxed).newValue
+    guard count > maxConnections else { return true }
+    connections.subtract(1, ordering: .relaxed)
+    return false
+  }
+
+  func connectionClosed() { connections.subtract(1, ordering: .relaxed) }
 }

@@ -24,10 +24,32 @@ final class LoopContext {
   }
   var random = LoopRandom()
   let deadlines: DeadlineTracker
-  /// Open downstream connections, for draining on shutdown.
+  /// Open downstream connections, for draining on shutdown and for their timeouts.
   var downstreamConnections: [ObjectIdentifier: DownstreamHandler] = [:]
+  /// The time as of the last connection sweep: what connection timeouts are measured with, so that no
+  /// request reads the clock for them.
+  private(set) var coarseNow = NIODeadline.now()
+  private var sweeping = false
+  static let sweepInterval = TimeAmount.milliseconds(250)
   /// Set when the gateway drains: connections close as soon as they are idle.
   private(set) var isDraining = false
+
+  /// Starts the sweep that closes idle and slow connections, unless it runs already.
+  func startConnectionSweep() {
+    guard !sweeping else { return }
+    sweeping = true
+    coarseNow = .now()
+    scheduleSweep()
+  }
+
+  private func scheduleSweep() {
+    eventLoop.assumeIsolated().scheduleTask(in: Self.sweepInterval) { [weak self] in
+      guard let self else { return }
+      self.coarseNow = .now()
+      for handler in self.downstreamConnections.values { handler.checkTimeouts(now: self.coarseNow) }
+      self.scheduleSweep()
+    }
+  }
 
   func drain() {
     isDraining = true

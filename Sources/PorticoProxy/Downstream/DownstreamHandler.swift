@@ -1,4 +1,6 @@
 import NIOCore
+import NIOSSL
+import NIOTLS
 
 /// One client connection: reads HTTP/1.1 requests off the socket, turns each into an `Exchange`, answers
 /// pipelined requests in order, and holds reads while the other side cannot keep up.
@@ -42,6 +44,15 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
   private var phase = Phase.idle
   private var phaseSince = NIODeadline.uptimeNanoseconds(0)
 
+  /// Set once TLS is negotiated: the client's SNI name (which picks the filter chain and its hosts) and the
+  /// subject alternative names its certificate must carry.
+  private(set) var tls: (serverName: String?, verifySubjectAltNames: [String])?
+  /// True while a TLS handshake is under way: requests wait for it.
+  private var awaitingHandshake = false
+
+  /// `https` on a TLS connection, `http` otherwise: what `x-forwarded-proto` says.
+  var scheme: String { tls == nil ? "http" : "https" }
+
   init(loop: LoopContext, portName: String) {
     self.loop = loop
     self.portName = portName
@@ -82,7 +93,7 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
   }
 
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-    guard !isDone else { return }
+    guard !isDone, !awaitingHandshake else { return }
     reader.append(unwrapInboundIn(data))
     if phase == .idle { enter(.readingHead) }
     readRequests()
@@ -150,6 +161,42 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
     buffer.writeString(body)
     write(buffer)
     finishResponse(closing: true)
+  }
+
+  /// The connection begins with a TLS handshake: until it completes, the header timeout applies.
+  func tlsHandshakeStarted() {
+    awaitingHandshake = true
+    enter(.readingHead)
+  }
+
+  func useTLS(serverName: String?, verifySubjectAltNames: [String]) {
+    tls = (serverName?.lowercased(), verifySubjectAltNames)
+  }
+
+  func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+    if case TLSUserEvent.handshakeCompleted = event {
+      awaitingHandshake = false
+      guard clientCertificateIsAccepted(context: context) else {
+        isDone = true
+        context.close(promise: nil)
+        return
+      }
+      enter(.idle)
+    }
+    context.fireUserInboundEventTriggered(event)
+  }
+
+  /// With `verifySubjectAltName`, the client's (already verified) certificate must name one of them.
+  private func clientCertificateIsAccepted(context: ChannelHandlerContext) -> Bool {
+    guard let wanted = tls?.verifySubjectAltNames, !wanted.isEmpty else { return true }
+    guard let handler = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self),
+      let certificate = handler.peerCertificate
+    else { return false }
+    for name in certificate._subjectAlternativeNames() where name.nameType != .ipAddress {
+      let text = name.contents.withUnsafeBufferPointer { String(decoding: $0, as: UTF8.self) }
+      if wanted.contains(text) { return true }
+    }
+    return false
   }
 
   func channelReadComplete(context: ChannelHandlerContext) {

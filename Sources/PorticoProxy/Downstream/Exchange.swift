@@ -83,11 +83,20 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
     guard let listener = config.listeners[downstream.portName] else {
       return respond(404, body: "no route\n", flag: .noRoute)
     }
-    if listener.redirectsToHTTPS {
-      let host = Authority.host(of: request.authority)
-      return respond(301, body: nil, fields: [("location", "https://\(host)\(request.originForm)")])
+    let router: CompiledRouter
+    if let tls = downstream.tls {
+      guard let chain = listener.tlsChains.chain(forServerName: tls.serverName) else {
+        return respond(404, body: "no route\n", flag: .noRoute)
+      }
+      router = chain.router
+    } else {
+      if listener.redirectsToHTTPS {
+        let host = Authority.host(of: request.authority)
+        return respond(301, body: nil, fields: [("location", "https://\(host)\(request.originForm)")])
+      }
+      router = listener.router
     }
-    switch listener.router.route(request) {
+    switch router.route(request) {
     case .noHost:
       respond(404, body: "no virtual host serves this authority\n", flag: .noHost)
     case .noRoute(let host):
@@ -108,7 +117,8 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
         respond(status, body: body, plan: route.localResponsePlan)
       case .redirect(let redirect):
         let location = Redirects.location(
-          for: redirect, request: request, pathMatch: route.pathMatch(at: match.matcherIndex))
+          for: redirect, request: request, scheme: downstream.scheme,
+          pathMatch: route.pathMatch(at: match.matcherIndex))
         respond(
           (redirect.responseCode ?? .movedPermanently).status, body: nil, fields: [("location", location)],
           plan: route.localResponsePlan)
@@ -239,7 +249,8 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
       var head = connection.allocator.buffer(
         capacity: request.head.text.utf8.count + 256 + min(pendingBytes, OutgoingMessage.gatherLimit))
       HeadWriter.upstreamRequest(
-        request, target: target, clientAddress: downstream.clientAddress, requestID: requestID,
+        request, target: target, scheme: downstream.scheme, clientAddress: downstream.clientAddress,
+        requestID: requestID,
         plan: destination.requestPlan, into: &head)
       var message = OutgoingMessage(head: head, chunked: request.framing == .chunked)
       for piece in pendingBody { message.append(piece, to: connection) }

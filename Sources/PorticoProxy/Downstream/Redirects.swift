@@ -5,11 +5,12 @@ import PorticoRouting
 /// are kept.
 enum Redirects {
   static func location(
-    for redirect: RedirectAction, request view: some RequestView, pathMatch: RouteRuntime.PathMatch
+    for redirect: RedirectAction, request view: some RequestView, scheme requestScheme: String,
+    pathMatch: RouteRuntime.PathMatch
   ) -> String {
     let authority = view.authority
     let (originalHost, originalPort) = split(authority)
-    let scheme = redirect.httpsRedirect == true ? "https" : "http"
+    let scheme = redirect.httpsRedirect == true ? "https" : requestScheme
     let host = redirect.hostRedirect.map { split(Substring($0)).host } ?? originalHost
     var port: Substring? = originalPort
     if let explicit = redirect.hostRedirect.flatMap({ split(Substring($0)).port }) { port = explicit }

@@ -8,8 +8,8 @@ import PorticoCore
 enum HeadWriter {
   /// The request head sent upstream, with forwarding fields added.
   static func upstreamRequest(
-    _ request: RequestHead, target: Substring, clientAddress: String, requestID: String, plan: HeaderPlan,
-    into buffer: inout ByteBuffer
+    _ request: RequestHead, target: Substring, scheme: String, clientAddress: String, requestID: String,
+    plan: HeaderPlan, into buffer: inout ByteBuffer
   ) {
     let head = request.head
     buffer.writeSubstring(request.method)
@@ -45,7 +45,7 @@ enum HeadWriter {
       buffer.writeString(clientAddress)
       buffer.writeStaticString("\r\n")
     }
-    writeField("x-forwarded-proto", "http", plan: plan, into: &buffer)
+    writeField("x-forwarded-proto", scheme[...], plan: plan, into: &buffer)
     if !hasForwardedHost, !authority.isEmpty {
       writeField("x-forwarded-host", authority, plan: plan, into: &buffer)
     }

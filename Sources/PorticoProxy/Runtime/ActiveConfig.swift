@@ -8,43 +8,79 @@ public final class ActiveConfig: Sendable {
   public let translation: Translation
   /// Load-time diagnostics of the snapshot this generation was built from.
   public let diagnostics: [Diagnostic]
+  /// TLS material that could not be used (a certificate or key that does not parse, a file that cannot
+  /// be read), placed at the `sslConfig` that names it. Its chain is not served.
+  public let tlsDiagnostics: [Diagnostic]
   let listeners: [String: ListenerRuntime]
   let upstreams: [String: UpstreamRuntime]
 
-  init(generation: Int, translation: Translation, diagnostics: [Diagnostic]) {
+  init(generation: Int, translation: Translation, diagnostics: [Diagnostic], configDirectory: String) {
     self.generation = generation
     self.translation = translation
     self.diagnostics = diagnostics
     let upstreams = UpstreamRuntime.table(for: translation.config)
     var listeners: [String: ListenerRuntime] = [:]
+    var tlsDiagnostics: [Diagnostic] = []
     for listener in translation.config.listeners {
-      listeners[listener.portName] = ListenerRuntime(listener, upstreams: upstreams)
+      listeners[listener.portName] = ListenerRuntime(
+        listener, upstreams: upstreams, configDirectory: configDirectory, diagnostics: &tlsDiagnostics)
     }
     self.listeners = listeners
     self.upstreams = upstreams
+    self.tlsDiagnostics = tlsDiagnostics
   }
 
   public var config: GatewayConfig { translation.config }
+
+  /// Files outside the configuration that it depends on (`sslFiles`): a change to them is a change to the
+  /// configuration.
+  var externalFiles: [String] {
+    config.listeners.flatMap(\.filterChains).compactMap(\.tls).flatMap { tls -> [String] in
+      guard case .files(let chain, let key, let rootCA) = tls.material else { return [] }
+      return [chain, key] + (rootCA.map { [$0] } ?? [])
+    }
+  }
 }
 
-/// What a listener serves over plain HTTP: the hosts of its filter chains without TLS settings, or, when
-/// one of them says `httpsRedirect`, a redirect of everything to https. Chains with `sslConfig` need TLS
-/// termination and are never served in plaintext.
+/// What a listener serves: over plain HTTP, the hosts of its filter chains without TLS settings (or, when
+/// one of them says `httpsRedirect`, a redirect of everything to https); over TLS, each terminating chain
+/// with its own certificate and hosts, chosen by the client's SNI name.
 struct ListenerRuntime: Sendable {
   let listener: Listener
   let router: CompiledRouter
   let redirectsToHTTPS: Bool
-  /// False when every filter chain needs TLS: the listener is not bound.
   let servesPlaintext: Bool
+  let tlsChains: [TLSChainRuntime]
 
-  init(_ listener: Listener, upstreams: [String: UpstreamRuntime]) {
+  /// Whether the listener has anything to serve: unbound otherwise.
+  var isServed: Bool { servesPlaintext || !tlsChains.isEmpty }
+
+  init(
+    _ listener: Listener, upstreams: [String: UpstreamRuntime], configDirectory: String,
+    diagnostics: inout [Diagnostic]
+  ) {
     self.listener = listener
+    let attach: RouteAttachment = { _, route in RouteRuntime(route, upstreams: upstreams) }
     let plain = listener.filterChains.filter { $0.sslConfig == nil }
     servesPlaintext = !plain.isEmpty
     redirectsToHTTPS = plain.contains(where: \.httpsRedirect)
-    router = CompiledRouter(virtualHosts: plain.flatMap(\.virtualHosts)) { _, route in
-      RouteRuntime(route, upstreams: upstreams)
+    router = CompiledRouter(virtualHosts: plain.flatMap(\.virtualHosts), attach: attach)
+    var tlsChains: [TLSChainRuntime] = []
+    for chain in listener.filterChains {
+      guard let tls = chain.tls else { continue }
+      do {
+        let context = try TLSContextBuilder.context(for: tls, configDirectory: configDirectory)
+        tlsChains.append(
+          TLSChainRuntime(
+            serverNames: chain.serverNames, context: context,
+            router: CompiledRouter(virtualHosts: chain.virtualHosts, attach: attach),
+            verifySubjectAltNames: tls.verifySubjectAltNames))
+      } catch {
+        diagnostics.append(
+          Diagnostic(.error, at: tls.location, path: ["sslConfig"], "\(error); this handler is not served"))
+      }
     }
+    self.tlsChains = tlsChains
   }
 }
 

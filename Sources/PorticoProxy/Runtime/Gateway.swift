@@ -52,13 +52,16 @@ public final class Gateway: Sendable {
   /// folder. Errors in the configuration are logged; what is valid is served.
   public func start() async throws {
     // Taken before loading, so that a change made while the gateway starts is seen by the watcher.
-    let fingerprint = FolderFingerprint(directory: options.configDirectory)
     let snapshot = load()
     let config = ActiveConfig(
       generation: 1, translation: Translator().translate(snapshot, for: options.identity),
-      diagnostics: snapshot.allDiagnostics)
+      diagnostics: snapshot.allDiagnostics, configDirectory: options.configDirectory)
+    let fingerprint = FolderFingerprint(directory: options.configDirectory, files: externalFiles(of: config))
     log(
-      Array(Set(config.diagnostics + config.translation.statuses.flatMap { $0.errors + $0.warnings })),
+      Array(
+        Set(
+          config.diagnostics + config.tlsDiagnostics
+            + config.translation.statuses.flatMap { $0.errors + $0.warnings })),
       context: "configuration")
     var contexts: [ObjectIdentifier: NIOLoopBound<LoopContext>] = [:]
     for loop in group.makeIterator() {
@@ -93,9 +96,9 @@ public final class Gateway: Sendable {
   private func syncListeners(with config: ActiveConfig) async throws {
     var wanted: [String: Int] = [:]
     for listener in config.config.listeners {
-      guard config.listeners[listener.portName]?.servesPlaintext ?? false else {
+      guard config.listeners[listener.portName]?.isServed ?? false else {
         logger.warning(
-          "listener needs TLS termination, which this gateway does not offer yet; not bound",
+          "listener has no connection handler the gateway can serve; not bound",
           metadata: ["port_name": "\(listener.portName)"])
         continue
       }
@@ -140,7 +143,12 @@ public final class Gateway: Sendable {
       .childChannelInitializer { channel in
         channel.eventLoop.makeCompletedFuture {
           let loop = contexts[ObjectIdentifier(channel.eventLoop)]!.value
-          try channel.pipeline.syncOperations.addHandler(DownstreamHandler(loop: loop, portName: portName))
+          let downstream = DownstreamHandler(loop: loop, portName: portName)
+          if loop.config.listeners[portName]?.tlsChains.isEmpty == false {
+            try channel.pipeline.syncOperations.addHandler(
+              ConnectionSniffer(loop: loop, portName: portName, downstream: downstream))
+          }
+          try channel.pipeline.syncOperations.addHandler(downstream)
         }
       }
       .bind(host: host, port: port).get()
@@ -163,19 +171,17 @@ public final class Gateway: Sendable {
   public func reload() async -> ReloadOutcome {
     guard let current = activeConfig else { return .unchanged }
     let snapshot = load()
-    let translation = Translator().translate(snapshot, for: options.identity)
-    let diagnostics = snapshot.allDiagnostics
-    let newErrors = Self.errorKeys(diagnostics, translation).subtracting(
-      Self.errorKeys(current.diagnostics, current.translation))
+    let config = ActiveConfig(
+      generation: current.generation + 1,
+      translation: Translator().translate(snapshot, for: options.identity),
+      diagnostics: snapshot.allDiagnostics, configDirectory: options.configDirectory)
+    let newErrors = Self.errorKeys(config).subtracting(Self.errorKeys(current))
     if !newErrors.isEmpty {
-      let errors = Array(Set(diagnostics + translation.statuses.flatMap(\.errors))).filter(\.isError)
-        .filter { newErrors.contains(Self.key($0)) }
+      let errors = Self.errors(of: config).filter { newErrors.contains(Self.key($0)) }
       log(errors, context: "reload rejected")
       metrics.reloadFailures.increment()
       return .rejected(errors: Array(Set(errors.map(\.description))).sorted())
     }
-    let config = ActiveConfig(
-      generation: current.generation + 1, translation: translation, diagnostics: diagnostics)
     let contexts = state.withLockedValue {
       $0.config = config
       return $0.contexts
@@ -199,8 +205,19 @@ public final class Gateway: Sendable {
     "\(diagnostic.location?.file ?? "")|\(diagnostic.path)|\(diagnostic.message)"
   }
 
-  private static func errorKeys(_ diagnostics: [Diagnostic], _ translation: Translation) -> Set<String> {
-    Set((diagnostics + translation.statuses.flatMap(\.errors)).filter(\.isError).map(key))
+  private static func errors(of config: ActiveConfig) -> [Diagnostic] {
+    Array(
+      Set(config.diagnostics + config.translation.statuses.flatMap(\.errors) + config.tlsDiagnostics)
+    ).filter(\.isError)
+  }
+
+  private static func errorKeys(_ config: ActiveConfig) -> Set<String> { Set(errors(of: config).map(key)) }
+
+  /// The `sslFiles` a configuration reads, as paths.
+  private func externalFiles(of config: ActiveConfig?) -> [String] {
+    (config?.externalFiles ?? []).map {
+      TLSContextBuilder.path($0, configDirectory: options.configDirectory)
+    }
   }
 
   private func startWatching(every interval: Duration, from initial: FolderFingerprint) {
@@ -208,7 +225,8 @@ public final class Gateway: Sendable {
       var fingerprint = initial
       while !Task.isCancelled {
         try? await Task.sleep(for: interval)
-        let next = FolderFingerprint(directory: directory)
+        let next = FolderFingerprint(
+          directory: directory, files: self?.externalFiles(of: self?.activeConfig) ?? [])
         guard next != fingerprint, let self else { continue }
         fingerprint = next
         await self.reload()
@@ -265,19 +283,21 @@ public final class Gateway: Sendable {
   }
 }
 
-/// Paths, sizes and modification times of a folder's manifests: what changes when a manifest changes.
+/// Paths, sizes and modification times of a folder's manifests and of the other files the configuration
+/// reads (certificates named by `sslFiles`): what changes when any of them changes.
 struct FolderFingerprint: Equatable {
   let entries: [String]
 
-  init(directory: String) {
+  init(directory: String, files: [String] = []) {
     let root = URL(fileURLWithPath: directory)
-    let files = (try? ManifestLoader.manifestFiles(under: root)) ?? []
-    entries = files.map { relative in
-      let attributes = try? FileManager.default.attributesOfItem(
-        atPath: root.appendingPathComponent(relative).path)
+    let manifests = ((try? ManifestLoader.manifestFiles(under: root)) ?? []).map {
+      root.appendingPathComponent($0).path
+    }
+    entries = (manifests + files).map { path in
+      let attributes = try? FileManager.default.attributesOfItem(atPath: path)
       let size = (attributes?[.size] as? NSNumber)?.intValue ?? -1
       let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-      return "\(relative)|\(size)|\(modified)"
+      return "\(path)|\(size)|\(modified)"
     }
   }
 }

@@ -31,6 +31,9 @@ public struct Listener: Sendable, Encodable {
 public struct FilterChain: Sendable, Encodable {
   public var serverNames: [String]
   public var sslConfig: SSLConfig?
+  /// The TLS the gateway terminates on this chain; nil for plaintext, and for an `sslConfig` that cannot be
+  /// served (an error or warning says why).
+  public var tls: TLSTermination?
   public var httpsRedirect: Bool
   public var routeOptions: HTTPRoutes.RouteOptions?
   public var virtualHosts: [VirtualHostConfig]

@@ -85,8 +85,14 @@ extension GatewayTranslator {
       let key = serverNames.joined(separator: ",")
       if draft.chains[key] == nil {
         draft.chainOrder.append(key)
+        let sslPath: FieldPath = [
+          "spec", "connectionHandlers", .index(handlerIndex), "connectionOptions", "sslConfig",
+        ]
         let chain = FilterChain(
           serverNames: serverNames, sslConfig: handler.connectionOptions?.sslConfig,
+          tls: handler.connectionOptions?.sslConfig.flatMap {
+            tlsTermination($0, of: virtualGateway, at: sslPath)
+          },
           httpsRedirect: handler.connectionOptions?.httpsRedirect ?? false, routeOptions: http.routeOptions,
           virtualHosts: [])
         var gatewayOptions: (Policy, OptionOrigin)?

@@ -1,0 +1,71 @@
+import NIOCore
+import NIOSSL
+import NIOTLS
+
+/// The first handler of a connection on a listener with TLS filter chains. From the first byte it tells a
+/// TLS handshake from plaintext HTTP. For TLS it reads the client's SNI name, picks the filter chain for it
+/// and puts that chain's TLS handler in front of the connection's `DownstreamHandler`; plaintext goes
+/// straight to the `DownstreamHandler` when the listener also serves plaintext, and is closed otherwise.
+final class ConnectionSniffer: ChannelInboundHandler, RemovableChannelHandler {
+  typealias InboundIn = ByteBuffer
+
+  /// A TLS record carrying a handshake message starts with this content type.
+  private static let handshakeRecord: UInt8 = 0x16
+
+  private let loop: LoopContext
+  private let portName: String
+  private let downstream: DownstreamHandler
+
+  init(loop: LoopContext, portName: String, downstream: DownstreamHandler) {
+    self.loop = loop
+    self.portName = portName
+    self.downstream = downstream
+  }
+
+  func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    let buffer = unwrapInboundIn(data)
+    guard let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else { return }
+    let listener = loop.config.listeners[portName]
+    let pipeline = context.pipeline.syncOperations
+    do {
+      if first == Self.handshakeRecord, let listener, !listener.tlsChains.isEmpty {
+        downstream.tlsHandshakeStarted()
+        let channel = context.channel
+        let sni = ByteToMessageHandler(
+          SNIHandler { [loop, portName, downstream] result in
+            Self.selectChain(
+              result, channel: channel, loop: loop, portName: portName, downstream: downstream)
+          })
+        try pipeline.addHandler(sni, position: .after(self))
+      } else if listener?.servesPlaintext != true {
+        context.close(promise: nil)
+        return
+      }
+      context.fireChannelRead(data)
+      pipeline.removeHandler(context: context, promise: nil)
+    } catch {
+      context.close(promise: nil)
+    }
+  }
+
+  /// Installs the TLS handler of the chain for the client's SNI name, or closes the connection when no
+  /// chain serves it.
+  private static func selectChain(
+    _ result: SNIResult, channel: Channel, loop: LoopContext, portName: String, downstream: DownstreamHandler
+  ) -> EventLoopFuture<Void> {
+    var serverName: String?
+    if case .hostname(let name) = result { serverName = name }
+    guard let chain = loop.config.listeners[portName]?.tlsChains.chain(forServerName: serverName) else {
+      channel.close(promise: nil)
+      return channel.eventLoop.makeSucceededVoidFuture()
+    }
+    do {
+      try channel.pipeline.syncOperations.addHandler(
+        NIOSSLServerHandler(context: chain.context), position: .before(downstream))
+      downstream.useTLS(serverName: serverName, verifySubjectAltNames: chain.verifySubjectAltNames)
+    } catch {
+      channel.close(promise: nil)
+    }
+    return channel.eventLoop.makeSucceededVoidFuture()
+  }
+}

@@ -26,6 +26,11 @@ enum RawClient {
   /// Reads until the peer closes (or resets) the connection or nothing arrives for `quiet` seconds;
   /// `closed` tells which.
   static func receive(on socket: Int32, quiet: TimeInterval) -> (text: String, closed: Bool) {
+    let (bytes, closed) = receiveBytes(on: socket, quiet: quiet)
+    return (String(decoding: bytes, as: UTF8.self), closed)
+  }
+
+  static func receiveBytes(on socket: Int32, quiet: TimeInterval) -> (bytes: [UInt8], closed: Bool) {
     var timeout = timeval(tv_sec: Int(quiet), tv_usec: Int((quiet - Double(Int(quiet))) * 1e6))
     setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     var received: [UInt8] = []
@@ -38,7 +43,7 @@ enum RawClient {
       }
       // Zero is an orderly close, a reset is a close too; a timeout means the peer went quiet.
       let closed = count == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)
-      return (String(decoding: received, as: UTF8.self), closed)
+      return (received, closed)
     }
   }
 

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOWebSocket
 import Synchronization
 
 /// A small upstream for trying Portico out and for its tests. It answers:
@@ -9,7 +10,8 @@ import Synchronization
 /// - `/delay/MILLISECONDS/...`: after that long, like the rest of the path;
 /// - `/bytes/N`: N bytes, streamed in 64 KiB chunks;
 /// - anything else: what it received, as JSON (`server`, `method`, `path`, `query`, `headers`, `bodyBytes`,
-///   and `connectionRequests`, the number of requests its connection has carried).
+///   and `connectionRequests`, the number of requests its connection has carried);
+/// - a WebSocket handshake, on any path: a WebSocket that echoes every text and binary message.
 /// Request bodies are counted as they stream in, never buffered. `behaviour` makes a server slow or failing
 /// as a whole, for trying out balancing and outlier detection.
 public enum DemoUpstream {
@@ -65,16 +67,33 @@ public enum DemoUpstream {
           if behaviour.readPause > .zero {
             try channel.pipeline.syncOperations.addHandler(SlowReadHandler(pause: behaviour.readPause))
           }
-          try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-          try channel.pipeline.syncOperations.addHandler(
-            DemoUpstreamHandler(name: name, behaviour: behaviour))
+          let http = DemoUpstreamHandler(name: name, behaviour: behaviour)
+          let webSocket = NIOWebSocketServerUpgrader(
+            shouldUpgrade: { channel, _ in channel.eventLoop.makeSucceededFuture(HTTPHeaders()) },
+            upgradePipelineHandler: { channel, _ in
+              channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(WebSocketEchoHandler())
+              }
+            })
+          try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+            withServerUpgrade: (
+              upgraders: [webSocket],
+              completionHandler: { context in
+                // After the switch the request handler has nothing left to do.
+                if let handler = try? context.pipeline.syncOperations.handler(type: DemoUpstreamHandler.self)
+                {
+                  context.pipeline.syncOperations.removeHandler(handler, promise: nil)
+                }
+              }
+            ), withErrorHandling: true)
+          try channel.pipeline.syncOperations.addHandler(http)
         }
       }
       .bind(host: host, port: port).get()
   }
 }
 
-final class DemoUpstreamHandler: ChannelInboundHandler {
+final class DemoUpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
   typealias InboundIn = HTTPServerRequestPart
   typealias OutboundOut = HTTPServerResponsePart
 
@@ -211,5 +230,32 @@ final class SlowReadHandler: ChannelOutboundHandler {
 
   func read(context: ChannelHandlerContext) {
     context.eventLoop.assumeIsolated().scheduleTask(in: pause) { context.read() }
+  }
+}
+
+/// Echoes WebSocket messages back, answers pings, and closes when asked.
+final class WebSocketEchoHandler: ChannelInboundHandler {
+  typealias InboundIn = WebSocketFrame
+  typealias OutboundOut = WebSocketFrame
+
+  func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    let frame = unwrapInboundIn(data)
+    switch frame.opcode {
+    case .text, .binary, .continuation:
+      context.writeAndFlush(
+        wrapOutboundOut(WebSocketFrame(fin: frame.fin, opcode: frame.opcode, data: frame.unmaskedData)),
+        promise: nil)
+    case .ping:
+      context.writeAndFlush(
+        wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)), promise: nil)
+    case .connectionClose:
+      let channel = context.channel
+      context.writeAndFlush(
+        wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: frame.unmaskedData))
+      )
+      .whenComplete { _ in channel.close(promise: nil) }
+    default:
+      break
+    }
   }
 }

@@ -40,6 +40,8 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
     case readingHead
     /// A request is being served: the route's request timeout applies.
     case busy
+    /// A WebSocket stream: the idle timeout applies to its traffic in either direction.
+    case tunnel
   }
   private var phase = Phase.idle
   private var phaseSince = NIODeadline.uptimeNanoseconds(0)
@@ -94,6 +96,11 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
 
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
     guard !isDone, !awaitingHandshake else { return }
+    if phase == .tunnel, let exchange {
+      enter(.tunnel)
+      exchange.requestBody(unwrapInboundIn(data))
+      return
+    }
     reader.append(unwrapInboundIn(data))
     if phase == .idle { enter(.readingHead) }
     readRequests()
@@ -269,6 +276,15 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
     readRequests()
   }
 
+  /// The exchange switched protocols: what the client sends from now on is passed on as it is.
+  func startTunnel() {
+    enter(.tunnel)
+    release(.pipelined)
+    if let exchange, let early = reader.takeBuffered() { exchange.requestBody(early) }
+  }
+
+  func noteTunnelActivity() { phaseSince = loop.coarseNow }
+
   private func enter(_ phase: Phase) {
     self.phase = phase
     phaseSince = loop.coarseNow
@@ -288,6 +304,11 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
       if now - phaseSince >= reader.limits.headerTimeout {
         loop.services.metrics.headerTimeouts.increment()
         refuse(.headerTimeout())
+      }
+    case .tunnel:
+      if now - phaseSince >= reader.limits.idleTimeout {
+        isDone = true
+        context.close(promise: nil)
       }
     case .busy:
       break

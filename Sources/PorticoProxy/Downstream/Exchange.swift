@@ -58,6 +58,9 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
   private var toClient: OutgoingMessage?
   /// Request body was written upstream since the last flush.
   private var upstreamUnflushed = false
+  /// The upstream switched protocols (WebSocket): bytes flow both ways as they are until either side
+  /// closes.
+  private(set) var isTunnel = false
   private var discarding = false
   /// The slot of this request's deadline in the loop's tracker.
   private var timeoutSlot: Int?
@@ -244,7 +247,8 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
         return
       }
       self.connection = connection
-      connection.handler.expectResponse(receiver: self, toHEAD: request.methodKind == .head)
+      connection.handler.expectResponse(
+        receiver: self, toHEAD: request.methodKind == .head, upgrade: request.upgradesToWebSocket)
       let target = upstreamTarget()
       var head = connection.allocator.buffer(
         capacity: request.head.text.utf8.count + 256 + min(pendingBytes, OutgoingMessage.gatherLimit))
@@ -292,26 +296,37 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
     var downstreamFraming = HeadWriter.ResponseFraming()
     var chunked = false
     var expectedBody = 0
-    switch framing {
-    case .none:
-      break
-    case .length(let length):
-      expectedBody = length
-    case .chunked:
-      if request.isHTTP10 {
-        // An HTTP/1.0 client cannot read chunks: the body goes raw and the connection's end ends it.
-        downstreamFraming.dropsTransferEncoding = true
-        keepAlive = false
-      } else {
-        chunked = true
-      }
-    case .untilClose:
-      if request.isHTTP10 {
-        keepAlive = false
-      } else {
-        // Chunking is added after any coding the upstream listed (`gzip` becomes `gzip, chunked`).
-        downstreamFraming.addsChunked = true
-        chunked = true
+    if response.status == 101 {
+      // The handshake succeeded: from here on the exchange is a byte stream, ended by either side
+      // closing; the request timeout no longer applies.
+      isTunnel = true
+      keepAlive = false
+      downstreamFraming.switchesProtocols = true
+      if let timeoutSlot { loop.deadlines.remove(timeoutSlot) }
+      timeoutSlot = nil
+      downstream.startTunnel()
+    } else {
+      switch framing {
+      case .none:
+        break
+      case .length(let length):
+        expectedBody = length
+      case .chunked:
+        if request.isHTTP10 {
+          // An HTTP/1.0 client cannot read chunks: the body goes raw and the connection's end ends it.
+          downstreamFraming.dropsTransferEncoding = true
+          keepAlive = false
+        } else {
+          chunked = true
+        }
+      case .untilClose:
+        if request.isHTTP10 {
+          keepAlive = false
+        } else {
+          // Chunking is added after any coding the upstream listed (`gzip` becomes `gzip, chunked`).
+          downstreamFraming.addsChunked = true
+          chunked = true
+        }
       }
     }
     var head = downstream.allocator.buffer(
@@ -325,6 +340,7 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
   func upstreamResponseBody(_ buffer: ByteBuffer) {
     guard !finished else { return }
     bytesOut += buffer.readableBytes
+    if isTunnel { downstream.noteTunnelActivity() }
     toClient?.append(buffer, to: downstream)
   }
 

@@ -1,9 +1,9 @@
 /// Reads the options of a `Connection` field (RFC 9110 §7.6.1).
 enum ConnectionTokens {
-  /// Notes `close`, `keep-alive` and whether any other option is listed.
+  /// Notes `close`, `keep-alive`, `upgrade` and whether any other option is listed.
   static func scan(
     _ bytes: UnsafeRawBufferPointer, _ field: FieldSpan, close: inout Bool, keepAlive: inout Bool,
-    others: inout Bool
+    upgrade: inout Bool, others: inout Bool
   ) {
     var position = Int(field.valueStart)
     let end = Int(field.valueEnd)
@@ -19,6 +19,7 @@ enum ConnectionTokens {
       case 0: break
       case 5 where KnownField.matches(bytes, at: start, "close"): close = true
       case 10 where KnownField.matches(bytes, at: start, "keep-alive"): keepAlive = true
+      case 7 where KnownField.matches(bytes, at: start, "upgrade"): upgrade = true
       default: others = true
       }
     }

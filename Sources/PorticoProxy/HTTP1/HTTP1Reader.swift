@@ -62,6 +62,14 @@ struct HTTP1Reader {
     }
   }
 
+  /// Hands over whatever has been received and not read: the first bytes of a stream that follows a
+  /// protocol switch.
+  mutating func takeBuffered() -> ByteBuffer? {
+    defer { buffer = nil }
+    guard let buffer, buffer.readableBytes > 0 else { return nil }
+    return buffer
+  }
+
   /// How the body of the head just returned is framed.
   mutating func expectBody(_ framing: BodyFraming) {
     switch framing {

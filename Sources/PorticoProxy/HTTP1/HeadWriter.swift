@@ -57,6 +57,10 @@ enum HeadWriter {
       default: break
       }
     }
+    if request.upgradesToWebSocket {
+      // The handshake's own hop-by-hop fields go on: this hop is being upgraded too.
+      buffer.writeStaticString("connection: upgrade\r\nupgrade: websocket\r\n")
+    }
     writeAppended(plan, into: &buffer)
     buffer.writeStaticString("\r\n")
   }
@@ -67,6 +71,8 @@ enum HeadWriter {
     var dropsTransferEncoding = false
     /// Add `transfer-encoding: chunked` (a body that ran until close is chunked for an HTTP/1.1 client).
     var addsChunked = false
+    /// A 101 to a WebSocket handshake: `Upgrade` goes on, with `connection: upgrade`.
+    var switchesProtocols = false
   }
 
   /// The response head returned to the client.
@@ -80,14 +86,18 @@ enum HeadWriter {
     buffer.writeStaticString("\r\n")
     let nominated = response.listsConnectionOptions ? head.listElements(of: .connection) : []
     for field in head.fields {
-      if field.kind.isHopByHop { continue }
+      if field.kind.isHopByHop, !(framing.switchesProtocols && field.kind == .upgrade) { continue }
       if field.kind == .transferEncoding, framing.dropsTransferEncoding { continue }
       if skips(field, of: head, nominated: nominated, plan: plan) { continue }
       writeLine(head.line(of: field), into: &buffer)
     }
     if framing.addsChunked { buffer.writeStaticString("transfer-encoding: chunked\r\n") }
     writeAppended(plan, into: &buffer)
-    writeConnection(keepAlive: keepAlive, clientIsHTTP10: clientIsHTTP10, into: &buffer)
+    if framing.switchesProtocols {
+      buffer.writeStaticString("connection: upgrade\r\n")
+    } else {
+      writeConnection(keepAlive: keepAlive, clientIsHTTP10: clientIsHTTP10, into: &buffer)
+    }
     buffer.writeStaticString("\r\n")
   }
 

@@ -16,6 +16,10 @@ struct RequestHead: RequestView {
   let listsConnectionOptions: Bool
   /// The target was in absolute form (`http://host/path`): its authority replaces `Host`.
   let isAbsoluteForm: Bool
+  /// A WebSocket handshake (RFC 6455 §4.1): `GET` over HTTP/1.1 without a body, with `Connection:
+  /// upgrade` and `Upgrade: websocket`. It is forwarded with those fields, and a 101 answer turns the
+  /// exchange into a two-way byte stream.
+  let upgradesToWebSocket: Bool
   private let methodEnd: Int32
   private let originStart: Int32
   private let queryMark: Int32
@@ -124,6 +128,8 @@ struct RequestHead: RequestView {
     var closeToken = false
     var keepAliveToken = false
     var listsConnectionOptions = false
+    var upgradeToken = false
+    var webSocketUpgrade = false
     var expectsContinue = false
     for field in fields {
       switch field.kind {
@@ -140,7 +146,12 @@ struct RequestHead: RequestView {
           && KnownField.matches(bytes, at: Int(field.valueStart), "chunked")
       case .connection:
         ConnectionTokens.scan(
-          bytes, field, close: &closeToken, keepAlive: &keepAliveToken, others: &listsConnectionOptions)
+          bytes, field, close: &closeToken, keepAlive: &keepAliveToken, upgrade: &upgradeToken,
+          others: &listsConnectionOptions)
+      case .upgrade:
+        webSocketUpgrade =
+          field.valueEnd - field.valueStart == 9
+          && KnownField.matches(bytes, at: Int(field.valueStart), "websocket")
       case .expect:
         expectsContinue =
           field.valueEnd - field.valueStart == 12
@@ -175,6 +186,8 @@ struct RequestHead: RequestView {
       head: MessageHead(text: text, fields: fields), methodKind: methodKind, isHTTP10: minor == 0,
       keepAlive: minor >= 1 ? !closeToken : keepAliveToken && !closeToken, expectsContinue: expectsContinue,
       framing: framing, listsConnectionOptions: listsConnectionOptions, isAbsoluteForm: authority != nil,
+      upgradesToWebSocket: upgradeToken && webSocketUpgrade && methodKind == .get && minor >= 1
+        && framing == .none,
       methodEnd: Int32(methodEnd), originStart: Int32(originStart), queryMark: Int32(queryMark),
       targetEnd: Int32(targetEnd), authorityStart: Int32(authoritySpan.0),
       authorityEnd: Int32(authoritySpan.1))

@@ -76,6 +76,7 @@ struct ResponseHead {
     var closeToken = false
     var keepAliveToken = false
     var listsConnectionOptions = false
+    var upgradeToken = false
     for field in fields {
       switch field.kind {
       case .contentLength:
@@ -86,7 +87,8 @@ struct ResponseHead {
         chunked = finalCodingIsChunked(bytes, field)
       case .connection:
         ConnectionTokens.scan(
-          bytes, field, close: &closeToken, keepAlive: &keepAliveToken, others: &listsConnectionOptions)
+          bytes, field, close: &closeToken, keepAlive: &keepAliveToken, upgrade: &upgradeToken,
+          others: &listsConnectionOptions)
       default:
         break
       }

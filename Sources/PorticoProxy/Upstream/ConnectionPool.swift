@@ -148,7 +148,9 @@ final class ConnectionPool {
           return
         }
         let connection = UpstreamConnection(channel: channel, handler: handler, context: context)
-        handler.onClose = { [weak self, unowned connection] in self?.connectionClosed(connection) }
+        // Held strongly until the channel closes (the handler then drops this closure): the exchange may
+        // let go of the connection while its close is being reported.
+        handler.onClose = { [weak self] in self?.connectionClosed(connection) }
         waiter.connectionReady(.success(connection))
       case .failure(let error):
         self.open -= 1

@@ -28,6 +28,10 @@ final class UpstreamHandler: ChannelDuplexHandler {
   private(set) var isReusable = true
   private var reader: HTTP1Reader
   private var requestIsHEAD = false
+  /// The request asked to switch to WebSocket; a 101 makes the connection a byte stream.
+  private var requestUpgrades = false
+  /// Set after a 101: every byte read is passed on as it is, and the end of the connection ends it.
+  private var isTunnel = false
   /// Set between an interim (1xx) response's head and its end, which are not passed on.
   private var inInterim = false
   private var gate = ReadGate()
@@ -37,9 +41,10 @@ final class UpstreamHandler: ChannelDuplexHandler {
   }
 
   /// The next response read belongs to `receiver`; a response to HEAD has no body whatever its fields say.
-  func expectResponse(receiver: UpstreamResponseReceiver, toHEAD: Bool) {
+  func expectResponse(receiver: UpstreamResponseReceiver, toHEAD: Bool, upgrade: Bool = false) {
     self.receiver = receiver
     requestIsHEAD = toHEAD
+    requestUpgrades = upgrade
   }
 
   /// The exchange is over with this connection.
@@ -54,6 +59,10 @@ final class UpstreamHandler: ChannelDuplexHandler {
   }
 
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    if isTunnel {
+      receiver?.upstreamResponseBody(unwrapInboundIn(data))
+      return
+    }
     reader.append(unwrapInboundIn(data))
     guard receiver != nil else {
       // Nothing was asked: an idle connection talking out of turn cannot be trusted with a request.
@@ -66,6 +75,16 @@ final class UpstreamHandler: ChannelDuplexHandler {
         switch event {
         case .head(let bytes):
           let head = try ResponseHead.parse(bytes, limits: reader.limits)
+          if head.status == 101 {
+            guard requestUpgrades else {
+              throw HTTP1Error.badRequest("101 to a request that did not ask to upgrade")
+            }
+            isTunnel = true
+            isReusable = false
+            receiver?.upstreamResponseHead(head, framing: .untilClose)
+            if let rest = reader.takeBuffered() { receiver?.upstreamResponseBody(rest) }
+            return
+          }
           let framing = head.framing(requestIsHEAD: requestIsHEAD)
           reader.expectBody(framing)
           if head.isInterim {
@@ -114,8 +133,10 @@ final class UpstreamHandler: ChannelDuplexHandler {
     isReusable = false
     let receiver = self.receiver
     self.receiver = nil
-    // A body that runs until close ends here; anything else was cut short.
-    if case .end(let trailers)? = reader.endOfInput().event, !inInterim {
+    // A body that runs until close (or a WebSocket stream) ends here; anything else was cut short.
+    if isTunnel {
+      receiver?.upstreamResponseEnd(nil)
+    } else if case .end(let trailers)? = reader.endOfInput().event, !inInterim {
       receiver?.upstreamResponseEnd(trailers)
     } else {
       receiver?.upstreamFailed(nil)

@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
-# Installs the system libraries Portico builds against, when they are missing (Debian/Ubuntu).
+# Installs the system libraries Portico builds against and the clients its tests use, when they are
+# missing (Debian/Ubuntu).
 set -euo pipefail
 
 packages=()
 pkg-config --exists re2 2>/dev/null || packages+=(libre2-dev)
 pkg-config --exists yaml-0.1 2>/dev/null || packages+=(libyaml-dev)
 command -v pkg-config >/dev/null 2>&1 || packages+=(pkg-config)
+# Clients the tests drive the gateway with: curl (HTTP/1.1, HTTP/2, TLS), openssl (certificates, handshakes),
+# h2load (many HTTP/2 streams at once).
+command -v curl >/dev/null 2>&1 || packages+=(curl)
+command -v openssl >/dev/null 2>&1 || packages+=(openssl)
+command -v h2load >/dev/null 2>&1 || packages+=(nghttp2-client)
 
 if [ ${#packages[@]} -eq 0 ]; then
   exit 0

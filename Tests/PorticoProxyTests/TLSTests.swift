@@ -105,6 +105,15 @@ final class TLSTests: XCTestCase {
     XCTAssertEqual(echo?["path"] as? String, "/hello")
   }
 
+  func testHTTP2ByALPN() throws {
+    let h2 = try curl("a.tls.test", path: "/alpn", options: "--http2 -w '\\n%{http_version}'")
+    XCTAssertEqual(h2.status, 0, h2.body)
+    XCTAssertEqual(h2.body.split(separator: "\n").last, "2")
+    XCTAssertTrue(h2.body.contains("\"x-forwarded-proto\":[\"https\"]"), h2.body)
+    let h1 = try curl("a.tls.test", path: "/alpn", options: "--http1.1 -o /dev/null -w '%{http_version}'")
+    XCTAssertEqual(h1.body, "1.1")
+  }
+
   func testUnknownServerNameIsRefused() throws {
     let (status, _) = try curl("nobody.test")
     XCTAssertNotEqual(status, 0)

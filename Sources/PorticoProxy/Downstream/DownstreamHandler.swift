@@ -6,6 +6,7 @@ import NIOTLS
 /// pipelined requests in order, and holds reads while the other side cannot keep up.
 final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
   typealias InboundIn = ByteBuffer
+  typealias InboundOut = ByteBuffer
   typealias OutboundIn = ByteBuffer
   typealias OutboundOut = ByteBuffer
 
@@ -55,18 +56,38 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
   /// `https` on a TLS connection, `http` otherwise: what `x-forwarded-proto` says.
   var scheme: String { tls == nil ? "http" : "https" }
 
+  /// An HTTP/2 stream's handler, not a connection's: the connection does the accounting and timeouts.
+  private let isStream: Bool
+  /// The connection speaks HTTP/2: its bytes go to NIO's HTTP/2 handler after this one.
+  private var isHTTP2 = false
+  /// Whether the connection's first bytes have been checked for the HTTP/2 preface.
+  private var protocolKnown = false
+
   init(loop: LoopContext, portName: String) {
     self.loop = loop
     self.portName = portName
     self.reader = HTTP1Reader(limits: loop.services.limits, readsRequests: true)
+    isStream = false
+  }
+
+  /// The handler of one stream of an HTTP/2 connection.
+  init(streamOf connection: DownstreamHandler) {
+    loop = connection.loop
+    portName = connection.portName
+    reader = HTTP1Reader(limits: loop.services.limits, readsRequests: true)
+    clientAddress = connection.clientAddress
+    tls = connection.tls
+    isStream = true
+    protocolKnown = true
   }
 
   func handlerAdded(context: ChannelHandlerContext) {
     self.context = context
-    if let address = context.channel.remoteAddress?.ipAddress { clientAddress = address }
+    if !isStream, let address = context.channel.remoteAddress?.ipAddress { clientAddress = address }
   }
 
   func channelActive(context: ChannelHandlerContext) {
+    guard !isStream else { return context.fireChannelActive() }
     guard loop.services.admitConnection() else {
       loop.services.metrics.refusedConnections.increment()
       isDone = true
@@ -83,6 +104,11 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
   }
 
   func channelInactive(context: ChannelHandlerContext) {
+    if isStream {
+      exchange?.downstreamClosed()
+      exchange = nil
+      return context.fireChannelInactive()
+    }
     guard isAdmitted else { return }
     isAdmitted = false
     loop.services.connectionClosed()
@@ -96,6 +122,10 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
 
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
     guard !isDone, !awaitingHandshake else { return }
+    if isHTTP2 {
+      phaseSince = loop.coarseNow
+      return context.fireChannelRead(data)
+    }
     if phase == .tunnel, let exchange {
       enter(.tunnel)
       exchange.requestBody(unwrapInboundIn(data))
@@ -103,6 +133,12 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
     }
     reader.append(unwrapInboundIn(data))
     if phase == .idle { enter(.readingHead) }
+    if !protocolKnown {
+      // A cleartext client with prior knowledge opens with the HTTP/2 preface.
+      guard let isPreface = reader.startsWith(HTTP2Setup.preface) else { return }
+      protocolKnown = true
+      if isPreface { return enterHTTP2(context: context) }
+    }
     readRequests()
   }
 
@@ -181,7 +217,7 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
   }
 
   func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-    if case TLSUserEvent.handshakeCompleted = event {
+    if case TLSUserEvent.handshakeCompleted(let negotiated) = event {
       awaitingHandshake = false
       guard clientCertificateIsAccepted(context: context) else {
         isDone = true
@@ -189,6 +225,11 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
         return
       }
       enter(.idle)
+      if negotiated == "h2" {
+        protocolKnown = true
+        context.fireUserInboundEventTriggered(event)
+        return enterHTTP2(context: context)
+      }
     }
     context.fireUserInboundEventTriggered(event)
   }
@@ -274,6 +315,27 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
     enter(reader.bufferedBytes > 0 ? .readingHead : .idle)
     release(.pipelined)
     readRequests()
+  }
+
+  /// Hands the connection to HTTP/2: NIO's handler goes after this one, and this one only keeps the
+  /// connection's accounting and its idle timeout (traffic either way counts as activity).
+  private func enterHTTP2(context: ChannelHandlerContext) {
+    isHTTP2 = true
+    enter(.tunnel)
+    do {
+      try HTTP2Setup.configure(connection: self, context: context)
+    } catch {
+      isDone = true
+      context.close(promise: nil)
+      return
+    }
+    if let early = reader.takeBuffered() { context.fireChannelRead(wrapInboundOut(early)) }
+  }
+
+  func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+    // Only HTTP/2 frames pass through here; this handler's own writes start below it.
+    if isHTTP2 { phaseSince = loop.coarseNow }
+    context.write(data, promise: promise)
   }
 
   /// The exchange switched protocols: what the client sends from now on is passed on as it is.

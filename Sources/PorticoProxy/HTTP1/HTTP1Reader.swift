@@ -62,6 +62,16 @@ struct HTTP1Reader {
     }
   }
 
+  /// Whether what has been received begins with `prefix`; nil while too little has arrived to tell.
+  func startsWith(_ prefix: [UInt8]) -> Bool? {
+    guard let buffer else { return nil }
+    let available = min(buffer.readableBytes, prefix.count)
+    guard buffer.readableBytesView.prefix(available).elementsEqual(prefix.prefix(available)) else {
+      return false
+    }
+    return available == prefix.count ? true : nil
+  }
+
   /// Hands over whatever has been received and not read: the first bytes of a stream that follows a
   /// protocol switch.
   mutating func takeBuffered() -> ByteBuffer? {

@@ -5,7 +5,7 @@ import PorticoTranslate
 
 /// Builds the SSL context of a TLS filter chain from its resolved material. Without parameters the gateway
 /// offers TLS 1.2 and 1.3 only, with BoringSSL's default (forward-secret, AEAD) cipher suites, and
-/// negotiates `http/1.1` by ALPN.
+/// negotiates `h2` or `http/1.1` by ALPN.
 enum TLSContextBuilder {
   struct Failure: Error, CustomStringConvertible {
     let description: String
@@ -43,7 +43,7 @@ enum TLSContextBuilder {
     configuration.minimumTLSVersion = version(tls.minimumVersion) ?? .tlsv12
     configuration.maximumTLSVersion = version(tls.maximumVersion)
     if !tls.cipherSuites.isEmpty { configuration.cipherSuites = tls.cipherSuites.joined(separator: ":") }
-    configuration.applicationProtocols = ["http/1.1"]
+    configuration.applicationProtocols = ["h2", "http/1.1"]
     do {
       return try NIOSSLContext(configuration: configuration)
     } catch {

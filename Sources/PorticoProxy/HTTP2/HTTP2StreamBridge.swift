@@ -1,0 +1,159 @@
+import NIOCore
+import NIOHTTP1
+
+/// Lets one HTTP/2 stream be served by the same `DownstreamHandler` and `Exchange` as an HTTP/1.1
+/// connection. NIO's codec turns the stream's frames into request parts; this handler writes them as the
+/// HTTP/1.1 message they stand for (so every request, whatever its protocol, passes through the same
+/// parser and checks), and turns the HTTP/1.1 response written back into response parts for the codec.
+final class HTTP2StreamBridge: ChannelDuplexHandler {
+  typealias InboundIn = HTTPServerRequestPart
+  typealias InboundOut = ByteBuffer
+  typealias OutboundIn = ByteBuffer
+  typealias OutboundOut = HTTPServerResponsePart
+
+  /// Fields that describe an HTTP/1.1 connection and must not appear in an HTTP/2 response.
+  private static let connectionSpecific: Set<String> = [
+    "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade",
+  ]
+
+  /// A head is held until the next part shows whether a body follows (a request without one is sent
+  /// without framing fields).
+  private var pendingHead: HTTPRequestHead?
+  private var chunked = false
+  private var requestIsHEAD = false
+  private var response: HTTP1Reader
+  /// Set between an interim response's head and its end, which are not passed on.
+  private var inInterim = false
+  /// The last part handed to the codec, so that a write that adds nothing completes after it.
+  private var lastWrite: EventLoopFuture<Void>?
+
+  init(limits: HTTP1Limits) {
+    response = HTTP1Reader(limits: limits, readsRequests: false)
+  }
+
+  // MARK: - Request: parts to HTTP/1.1 bytes
+
+  func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    switch unwrapInboundIn(data) {
+    case .head(let head):
+      pendingHead = head
+      requestIsHEAD = head.method == .HEAD
+    case .body(let body):
+      if let head = pendingHead {
+        pendingHead = nil
+        chunked = !head.headers.contains(name: "content-length")
+        emitHead(head, context: context)
+      }
+      guard body.readableBytes > 0 else { return }
+      if chunked {
+        var line = context.channel.allocator.buffer(capacity: 20)
+        OutgoingMessage.writeChunkSize(body.readableBytes, into: &line)
+        context.fireChannelRead(wrapInboundOut(line))
+        context.fireChannelRead(wrapInboundOut(body))
+        context.fireChannelRead(wrapInboundOut(ByteBuffer(string: "\r\n")))
+      } else {
+        context.fireChannelRead(wrapInboundOut(body))
+      }
+    case .end(let trailers):
+      if let head = pendingHead {
+        pendingHead = nil
+        chunked = false
+        emitHead(head, context: context)
+      }
+      guard chunked else { return }
+      var end = context.channel.allocator.buffer(capacity: 64)
+      end.writeStaticString("0\r\n")
+      for (name, value) in trailers ?? [:] { end.writeString("\(name): \(value)\r\n") }
+      end.writeStaticString("\r\n")
+      context.fireChannelRead(wrapInboundOut(end))
+    }
+  }
+
+  private func emitHead(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+    var buffer = context.channel.allocator.buffer(capacity: 512)
+    buffer.writeString(head.method.rawValue)
+    buffer.writeStaticString(" ")
+    buffer.writeString(head.uri)
+    buffer.writeStaticString(" HTTP/1.1\r\n")
+    for (name, value) in head.headers {
+      buffer.writeString(name)
+      buffer.writeStaticString(": ")
+      buffer.writeString(value)
+      buffer.writeStaticString("\r\n")
+    }
+    if chunked { buffer.writeStaticString("transfer-encoding: chunked\r\n") }
+    buffer.writeStaticString("\r\n")
+    context.fireChannelRead(wrapInboundOut(buffer))
+  }
+
+  // MARK: - Response: HTTP/1.1 bytes to parts
+
+  func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+    response.append(unwrapOutboundIn(data))
+    var wrote = false
+    do {
+      while let event = try response.next() {
+        switch event {
+        case .head(let bytes):
+          let head = try ResponseHead.parse(bytes, limits: response.limits)
+          response.expectBody(head.isInterim ? .none : head.framing(requestIsHEAD: requestIsHEAD))
+          if head.isInterim {
+            inInterim = true
+            continue
+          }
+          var headers = HTTPHeaders()
+          for field in head.head.fields {
+            let name = head.head.name(of: field).lowercased()
+            if Self.connectionSpecific.contains(name) { continue }
+            headers.add(name: name, value: String(head.head.value(of: field)))
+          }
+          send(
+            .head(
+              HTTPResponseHead(version: .http1_1, status: .init(statusCode: head.status), headers: headers)),
+            context)
+          wrote = true
+        case .body(let body):
+          send(.body(.byteBuffer(body)), context)
+          wrote = true
+        case .end(let trailers):
+          if inInterim {
+            inInterim = false
+            continue
+          }
+          send(.end(trailers.map(Self.headers(ofTrailers:))), context)
+          wrote = true
+        }
+      }
+    } catch {
+      promise?.fail(error)
+      context.close(promise: nil)
+      return
+    }
+    guard let promise else { return }
+    if wrote, let lastWrite {
+      lastWrite.cascade(to: promise)
+    } else if let lastWrite {
+      lastWrite.cascade(to: promise)
+    } else {
+      promise.succeed()
+    }
+  }
+
+  private func send(_ part: HTTPServerResponsePart, _ context: ChannelHandlerContext) {
+    let promise = context.eventLoop.makePromise(of: Void.self)
+    context.write(wrapOutboundOut(part), promise: promise)
+    lastWrite = promise.futureResult
+  }
+
+  /// The field lines of a trailer section (already checked by the reader).
+  private static func headers(ofTrailers buffer: ByteBuffer) -> HTTPHeaders {
+    var headers = HTTPHeaders()
+    for line in String(buffer: buffer).split(separator: "\r\n") {
+      guard let colon = line.firstIndex(of: ":") else { continue }
+      let name = line[..<colon].lowercased()
+      if connectionSpecific.contains(name) { continue }
+      headers.add(name: name, value: String(line[line.index(after: colon)...].trimmingSpaces))
+    }
+    return headers
+  }
+}

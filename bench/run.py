@@ -20,6 +20,7 @@ import selectors
 import shutil
 import signal
 import socket
+import ssl
 import statistics
 import struct
 import subprocess
@@ -30,7 +31,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-SCENARIOS = ["plain", "routes-10k", "reload", "conn-memory", "large-body"]
+SCENARIOS = ["plain", "routes-10k", "reload", "conn-memory", "large-body", "tls", "h2"]
 PROXIES = ["portico", "nginx", "haproxy", "envoy"]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 WARMUP_SECONDS = 1.0
@@ -183,8 +184,13 @@ def tree_rss_kb(root: int) -> tuple[int, list[tuple[int, int]]]:
     return sum(kb for _, kb in parts), parts
 
 
-def http_get(port: int, host: str, path: str, timeout: float = 2.0) -> int:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+def http_get(port: int, host: str, path: str, timeout: float = 2.0, tls: bool = False) -> int:
+    if tls:
+        # The benchmark's certificate is self-signed: what is measured is the proxies, not trust.
+        context = ssl._create_unverified_context()
+        conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=timeout, context=context)
+    else:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         conn.request("GET", path, headers={"Host": host})
         response = conn.getresponse()
@@ -291,12 +297,28 @@ def tail(path: Path, lines: int = 15) -> str:
         return "(no log)"
 
 
+def ensure_certificate(ctx) -> None:
+    """A self-signed P-256 certificate for every proxy's TLS listener, made once per run."""
+    if getattr(ctx, "tls_cert", None):
+        return
+    cert, key = ctx.work / "bench.crt", ctx.work / "bench.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=bench.test",
+                    "-addext", "subjectAltName=DNS:bench.test"], check=True, capture_output=True)
+    combined = ctx.work / "bench.pem"
+    combined.write_text(cert.read_text() + key.read_text())
+    for path in (cert, key, combined):
+        os.chmod(path, 0o644)
+    ctx.tls_cert, ctx.tls_key, ctx.tls_combined = cert, key, combined
+
+
 # ---------------------------------------------------------------------------------------------
 # Proxies
 
 
 class Proxy:
-    """One proxy instance for one configuration variant: plain, reload, routes10, routes10k."""
+    """One proxy instance for one configuration variant: plain, reload, routes10, routes10k, tls (the plain
+    routing behind TLS termination, offering h2 and http/1.1 by ALPN)."""
 
     name = ""
     reload_label = ""
@@ -310,6 +332,9 @@ class Proxy:
         self.proc: subprocess.Popen | None = None
         self.reloads_sent = 0
         self.generation = 0
+        self.tls = variant == "tls"
+        if self.tls:
+            ensure_certificate(ctx)
 
     @property
     def log_path(self) -> Path:
@@ -332,7 +357,7 @@ class Proxy:
             if self.proc.poll() is not None:
                 raise StartError(f"exited with status {self.proc.returncode}:\n{tail(self.log_path)}")
             try:
-                got = [http_get(self.port, host, path) for host, path, _ in wanted]
+                got = [http_get(self.port, host, path, tls=self.tls) for host, path, _ in wanted]
                 if got == [status for _, _, status in wanted]:
                     self.startup_seconds = time.time() - started
                     return
@@ -383,7 +408,7 @@ spec:
     destinationSelectors:
     - kubeServiceMatcher: {{labels: {{app: bench}}}}
   connectionHandlers:
-  - http:
+  - {self.tls_options()}http:
       routeConfig:
       - virtualHostSelector: {{labels: {{bench: "yes"}}}}
 ---
@@ -394,6 +419,12 @@ spec:
   endpoints: [{{address: 127.0.0.1, port: {self.ctx.upstream.port}}}]
 """)
         write_atomic(config / "hosts.yaml", self.hosts_yaml())
+
+    def tls_options(self) -> str:
+        if not self.tls:
+            return ""
+        return (f"connectionOptions: {{sslConfig: {{sslFiles: {{tlsCert: {self.ctx.tls_cert}, "
+                f"tlsKey: {self.ctx.tls_key}}}, tlsMode: SIMPLE}}}}\n    ")
 
     def hosts_yaml(self) -> str:
         forward = "routeAction: {destinations: [{staticDestination: {name: upstream}}]}"
@@ -491,7 +522,11 @@ class Nginx(SignalReloaded):
             extra = ""
             if self.generation:
                 extra = f'location = /reload-{self.generation} {{ return 200 "{self.generation}"; }}\n    '
-            servers.append(f"server {{\n    listen 127.0.0.1:{self.port} default_server backlog=4096;\n"
+            tls = ""
+            if self.tls:
+                tls = (f"    ssl_certificate {self.ctx.tls_cert};\n    ssl_certificate_key {self.ctx.tls_key};\n")
+            servers.append(f"server {{\n    listen 127.0.0.1:{self.port} {'ssl http2 ' if self.tls else ''}"
+                           f"default_server backlog=4096;\n{tls}"
                            f"    {extra}location / {{ {forward} }}\n  }}")
         return f"""worker_processes 1;
 daemon off;
@@ -569,7 +604,7 @@ defaults
   maxconn {self.ctx.haproxy_maxconn}
 
 frontend bench
-  bind 127.0.0.1:{self.port}
+  bind 127.0.0.1:{self.port}{f" ssl crt {self.ctx.tls_combined} alpn h2,http/1.1" if self.tls else ""}
 {routing}
 
 backend upstream
@@ -633,7 +668,7 @@ class Envoy(Proxy):
                     "name": "bench",
                     "address": {"socket_address": {"address": "127.0.0.1", "port_value": self.port}},
                     "filter_chains": [{"filters": [{"name": "envoy.filters.network.http_connection_manager",
-                                                    "typed_config": hcm}]}],
+                                                    "typed_config": hcm}], **self.transport_socket()}],
                 }],
                 "clusters": [{
                     "name": "upstream",
@@ -645,6 +680,16 @@ class Envoy(Proxy):
             },
         }
         (self.dir / "envoy.json").write_text(json.dumps(config, indent=1))
+
+    def transport_socket(self) -> dict:
+        if not self.tls:
+            return {}
+        return {"transport_socket": {"name": "envoy.transport_sockets.tls", "typed_config": {
+            "@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext",
+            "common_tls_context": {
+                "tls_certificates": [{"certificate_chain": {"filename": str(self.ctx.tls_cert)},
+                                      "private_key": {"filename": str(self.ctx.tls_key)}}],
+                "alpn_protocols": ["h2", "http/1.1"]}}}}
 
     def reload(self) -> None:
         self.generation += 1
@@ -724,11 +769,12 @@ end
     return path
 
 
-def run_wrk(ctx, port: int, connections: int, seconds: float, script: Path, path: str = "/") -> dict:
+def run_wrk(ctx, port: int, connections: int, seconds: float, script: Path, path: str = "/",
+            scheme: str = "http") -> dict:
     out = ctx.work / "wrk.out"
     out.unlink(missing_ok=True)
     argv = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "5s",
-            "-s", script, f"http://127.0.0.1:{port}{path}"]
+            "-s", script, f"{scheme}://127.0.0.1:{port}{path}"]
     proc = ctx.procs.start(argv, out, cpus=ctx.load_cpus)
     try:
         proc.wait(seconds + 60)
@@ -744,6 +790,41 @@ def run_wrk(ctx, port: int, connections: int, seconds: float, script: Path, path
     raise RuntimeError(f"wrk printed no result:\n{text[-2000:]}")
 
 
+H2_STREAMS = 10  # concurrent streams per HTTP/2 connection
+
+
+def run_h2load(ctx, port: int, connections: int, seconds: float) -> dict:
+    """h2load over TLS (h2 by ALPN), H2_STREAMS streams per connection, for `seconds`."""
+    out = ctx.work / "h2load.out"
+    out.unlink(missing_ok=True)
+    argv = ["h2load", "-t1", f"-c{connections}", f"-m{H2_STREAMS}", f"-D{max(1, round(seconds))}",
+            f"https://127.0.0.1:{port}/"]
+    proc = ctx.procs.start(argv, out, cpus=ctx.load_cpus)
+    try:
+        proc.wait(seconds + 60)
+    finally:
+        ctx.procs.stop(proc, timeout=2)
+    text = out.read_text(errors="replace")
+    done = re.search(r"requests: (\d+) total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored",
+                     text)
+    codes = re.search(r"status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx", text)
+    mean = re.search(r"time for request:\s+\S+\s+\S+\s+(\S+)", text)
+    protocol = re.search(r"Application protocol: (\S+)", text)
+    if not done or not codes:
+        raise RuntimeError(f"h2load printed no result:\n{text[-2000:]}")
+    if not protocol or protocol.group(1) != "h2":
+        raise RuntimeError(f"h2 was not negotiated:\n{text[-2000:]}")
+    succeeded = int(done.group(3))
+    errors = int(done.group(4)) + int(done.group(5)) + int(codes.group(3)) + int(codes.group(4))
+
+    def micros(value: str) -> float:
+        number = float(re.sub(r"[a-z]+$", "", value))
+        return number * {"us": 1, "ms": 1e3, "s": 1e6}[re.search(r"[a-z]+$", value).group(0)]
+
+    return {"requests": succeeded, "rps": succeeded / seconds, "errors": errors,
+            "mean_us": micros(mean.group(1)) if mean else None, "p50_us": None, "p99_us": None, "p999_us": None}
+
+
 def count_syscalls(ctx, proxy: Proxy, connections: int, script: Path, path: str) -> float | None:
     """A separate short run under strace -c -f: system calls per request (all proxy processes)."""
     if shutil.which("strace") is None:
@@ -756,7 +837,8 @@ def count_syscalls(ctx, proxy: Proxy, connections: int, script: Path, path: str)
     tracer = ctx.procs.start(argv, proxy.dir / "strace.log", cpus=ctx.load_cpus)
     time.sleep(1.0)
     try:
-        result = run_wrk(ctx, proxy.port, connections, min(ctx.duration, 5), script, path)
+        result = run_wrk(ctx, proxy.port, connections, min(ctx.duration, 5), script, path,
+                         scheme="https" if proxy.tls else "http")
     finally:
         if tracer.poll() is None:
             os.kill(tracer.pid, signal.SIGINT)
@@ -771,11 +853,18 @@ def count_syscalls(ctx, proxy: Proxy, connections: int, script: Path, path: str)
     return total / result["requests"]
 
 
-def measure(ctx, proxy: Proxy, connections: int, script: Path, path: str = "/", during=None,
-            warmup: tuple[Path, float] | None = None) -> dict:
-    """Warm up, then one measured wrk run with the proxy's CPU time read around it."""
+def measure(ctx, proxy: Proxy, connections: int, script: Path | None, path: str = "/", during=None,
+            warmup: tuple[Path, float] | None = None, h2: bool = False) -> dict:
+    """Warm up, then one measured run (wrk, or h2load with `h2`) with the proxy's CPU time read around it."""
+    scheme = "https" if proxy.tls else "http"
+
+    def load(seconds: float, script_path) -> dict:
+        if h2:
+            return run_h2load(ctx, proxy.port, connections, seconds)
+        return run_wrk(ctx, proxy.port, connections, seconds, script_path, path, scheme=scheme)
+
     warm_script, warm_seconds = warmup or (script, WARMUP_SECONDS)
-    warm = run_wrk(ctx, proxy.port, connections, warm_seconds, warm_script, path)
+    warm = load(warm_seconds, warm_script)
     root = proxy.root_pid()
     stop = threading.Event()
     worker = None
@@ -786,7 +875,7 @@ def measure(ctx, proxy: Proxy, connections: int, script: Path, path: str = "/", 
     if worker:
         worker.start()
     try:
-        result = run_wrk(ctx, proxy.port, connections, ctx.duration, script, path)
+        result = load(ctx.duration, script)
     finally:
         stop.set()
         if worker:
@@ -800,7 +889,7 @@ def measure(ctx, proxy: Proxy, connections: int, script: Path, path: str = "/", 
     result["cpu_us_per_req"] = cpu_seconds * 1e6 / result["requests"] if result["requests"] else None
     result["cpu_percent"] = 100 * cpu_seconds / (t1 - t0)
     result["warmup_rps"] = warm["rps"]
-    if ctx.syscalls and during is None:
+    if ctx.syscalls and during is None and not h2:
         result["syscalls_per_req"] = count_syscalls(ctx, proxy, connections, script, path)
     return result
 
@@ -989,8 +1078,25 @@ def scenario_conn_memory(ctx, name: str) -> dict:
         proxy.stop()
 
 
+def scenario_tls(ctx, name: str) -> dict:
+    proxy = start_proxy(ctx, name, "tls")
+    try:
+        return {"tls-c50": measure(ctx, proxy, 50, write_lua(ctx, "plain"))}
+    finally:
+        proxy.stop()
+
+
+def scenario_h2(ctx, name: str) -> dict:
+    proxy = start_proxy(ctx, name, "tls")
+    try:
+        return {"h2-c10": measure(ctx, proxy, 10, None, h2=True)}
+    finally:
+        proxy.stop()
+
+
 SCENARIO_RUNNERS = {"plain": scenario_plain, "routes-10k": scenario_routes, "reload": scenario_reload,
-                    "conn-memory": scenario_conn_memory, "large-body": scenario_large}
+                    "conn-memory": scenario_conn_memory, "large-body": scenario_large, "tls": scenario_tls,
+                    "h2": scenario_h2}
 
 
 def start_proxy(ctx, name: str, variant: str) -> Proxy:
@@ -1179,6 +1285,13 @@ class Report:
         if "large-body" in ctx.scenarios:
             parts += ["## large-body", "", "1 MiB responses, 50 connections.", "",
                       self.load_table("large-body", "large-body"), ""]
+        if "tls" in ctx.scenarios:
+            parts += ["## tls", "", "HTTPS (TLS 1.3, P-256 certificate) with keep-alive, 2-byte body, 50 connections; "
+                      "plain HTTP/1.1 to the upstream.", "", self.load_table("tls-c50", "tls"), ""]
+        if "h2" in ctx.scenarios:
+            parts += ["## h2", "", f"HTTP/2 over TLS (h2 by ALPN), 10 connections × {H2_STREAMS} concurrent streams "
+                      "(h2load), 2-byte body; plain HTTP/1.1 to the upstream. h2load reports no percentiles: latency "
+                      "columns are empty.", "", self.load_table("h2-c10", "h2"), ""]
         return "\n".join(parts).replace("\n\n\n", "\n\n")
 
 

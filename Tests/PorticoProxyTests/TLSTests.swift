@@ -145,6 +145,14 @@ final class TLSTests: XCTestCase {
       "openssl s_client -connect 127.0.0.1:\(gateway.port) -servername a.tls.test -tls1_1 </dev/null 2>&1",
       allowFailure: true)
     XCTAssertFalse(ancient.contains("BEGIN CERTIFICATE"), ancient)
+    // Nor CBC suites over TLS 1.2; AEAD suites are.
+    func handshake(_ cipher: String) throws -> String {
+      try Shell.run(
+        "openssl s_client -connect 127.0.0.1:\(gateway.port) -servername a.tls.test -tls1_2 -cipher \(cipher) </dev/null 2>&1",
+        allowFailure: true)
+    }
+    XCTAssertFalse(try handshake("ECDHE-ECDSA-AES128-SHA").contains("BEGIN CERTIFICATE"))
+    XCTAssertTrue(try handshake("ECDHE-ECDSA-AES128-GCM-SHA256").contains("BEGIN CERTIFICATE"))
   }
 
   func testCertificateReloadIsSeenByTheNextHandshake() async throws {

@@ -4,9 +4,17 @@ import PorticoAPI
 import PorticoTranslate
 
 /// Builds the SSL context of a TLS filter chain from its resolved material. Without parameters the gateway
-/// offers TLS 1.2 and 1.3 only, with BoringSSL's default (forward-secret, AEAD) cipher suites, and
-/// negotiates `h2` or `http/1.1` by ALPN.
+/// offers TLS 1.2 and 1.3 only, with forward-secret AEAD cipher suites only, and negotiates `h2` or
+/// `http/1.1` by ALPN.
 enum TLSContextBuilder {
+  /// TLS 1.2 suites offered unless `cipherSuites` says otherwise: ECDHE key exchange with AES-GCM or
+  /// ChaCha20-Poly1305 (no CBC suites, which are open to padding-oracle attacks such as Lucky13). TLS 1.3
+  /// suites are all AEAD and fixed by BoringSSL.
+  static let defaultCipherSuites = [
+    "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384",
+    "ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
+  ]
+
   struct Failure: Error, CustomStringConvertible {
     let description: String
   }
@@ -42,7 +50,8 @@ enum TLSContextBuilder {
     }
     configuration.minimumTLSVersion = version(tls.minimumVersion) ?? .tlsv12
     configuration.maximumTLSVersion = version(tls.maximumVersion)
-    if !tls.cipherSuites.isEmpty { configuration.cipherSuites = tls.cipherSuites.joined(separator: ":") }
+    configuration.cipherSuites = (tls.cipherSuites.isEmpty ? defaultCipherSuites : tls.cipherSuites)
+      .joined(separator: ":")
     configuration.applicationProtocols = ["h2", "http/1.1"]
     do {
       return try NIOSSLContext(configuration: configuration)

@@ -24,8 +24,8 @@ final class TLSTests: XCTestCase {
   }
 
   override func tearDown() async throws {
-    await gateway.stop()
-    certificates.remove()
+    await gateway?.stop()
+    certificates?.remove()
   }
 
   static func manifests(_ certificates: TestCertificates, echo: Int, aSecret: String? = nil) throws -> String

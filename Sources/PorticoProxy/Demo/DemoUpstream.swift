@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import NIOWebSocket
 import Synchronization
 
@@ -24,15 +25,18 @@ public enum DemoUpstream {
     public var readPause: TimeAmount = .zero
     /// Notes every request received, for checking what reached the upstream.
     public var recorder: RequestRecorder?
+    /// Serve over TLS with this context.
+    public var tls: NIOSSLContext?
 
     public init(
       delay: TimeAmount = .zero, failWith: Int? = nil, readPause: TimeAmount = .zero,
-      recorder: RequestRecorder? = nil
+      recorder: RequestRecorder? = nil, tls: NIOSSLContext? = nil
     ) {
       self.delay = delay
       self.failWith = failWith
       self.readPause = readPause
       self.recorder = recorder
+      self.tls = tls
     }
   }
 
@@ -64,6 +68,9 @@ public enum DemoUpstream {
       .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
       .childChannelInitializer { channel in
         channel.eventLoop.makeCompletedFuture {
+          if let tls = behaviour.tls {
+            try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+          }
           if behaviour.readPause > .zero {
             try channel.pipeline.syncOperations.addHandler(SlowReadHandler(pause: behaviour.readPause))
           }

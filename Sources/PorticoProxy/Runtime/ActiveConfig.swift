@@ -18,9 +18,10 @@ public final class ActiveConfig: Sendable {
     self.generation = generation
     self.translation = translation
     self.diagnostics = diagnostics
-    let upstreams = UpstreamRuntime.table(for: translation.config)
-    var listeners: [String: ListenerRuntime] = [:]
     var tlsDiagnostics: [Diagnostic] = []
+    let upstreams = UpstreamRuntime.table(
+      for: translation.config, configDirectory: configDirectory, diagnostics: &tlsDiagnostics)
+    var listeners: [String: ListenerRuntime] = [:]
     for listener in translation.config.listeners {
       listeners[listener.portName] = ListenerRuntime(
         listener, upstreams: upstreams, configDirectory: configDirectory, diagnostics: &tlsDiagnostics)
@@ -94,10 +95,12 @@ final class UpstreamRuntime: Sendable {
   let pool: PoolSettings
   let outlier: OutlierSettings?
   let balancing: Balancing
+  /// Set when the destination says `tls`.
+  let tls: UpstreamTLS?
 
   init(
     id: String, slot: Int, endpoints: [Upstream.Endpoint], pool: PoolSettings, outlier: OutlierSettings?,
-    balancing: Balancing
+    balancing: Balancing, tls: UpstreamTLS?
   ) {
     self.id = id
     self.slot = slot
@@ -105,6 +108,7 @@ final class UpstreamRuntime: Sendable {
     self.pool = pool
     self.outlier = outlier
     self.balancing = balancing
+    self.tls = tls
   }
 
   enum Balancing: Sendable {
@@ -114,7 +118,9 @@ final class UpstreamRuntime: Sendable {
 
   /// Settings come from the first route (in listener and route order) that forwards to the upstream and
   /// sets them; pools are shared by every route that uses the upstream.
-  static func table(for config: GatewayConfig) -> [String: UpstreamRuntime] {
+  static func table(for config: GatewayConfig, configDirectory: String, diagnostics: inout [Diagnostic])
+    -> [String: UpstreamRuntime]
+  {
     var pools: [String: PoolSettings] = [:]
     var outliers: [String: OutlierSettings] = [:]
     for host in config.virtualHosts {
@@ -132,11 +138,25 @@ final class UpstreamRuntime: Sendable {
     }
     var table: [String: UpstreamRuntime] = [:]
     for (slot, upstream) in config.upstreams.enumerated() {
+      var tls: UpstreamTLS?
+      if let settings = upstream.tls {
+        do {
+          tls = try UpstreamTLS(settings, configDirectory: configDirectory)
+        } catch {
+          // Without its TLS settings the upstream has no endpoint the gateway may use.
+          diagnostics.append(Diagnostic(.error, at: nil, path: ["tls"], "\(upstream.source): \(error)"))
+          table[upstream.id] = UpstreamRuntime(
+            id: upstream.id, slot: slot, endpoints: [], pool: PoolSettings(), outlier: nil,
+            balancing: .roundRobin,
+            tls: nil)
+          continue
+        }
+      }
       table[upstream.id] = UpstreamRuntime(
         id: upstream.id, slot: slot, endpoints: upstream.endpoints,
         pool: pools[upstream.id] ?? PoolSettings(),
         outlier: outliers[upstream.id],
-        balancing: upstream.loadBalancer == .leastRequest ? .leastRequest : .roundRobin)
+        balancing: upstream.loadBalancer == .leastRequest ? .leastRequest : .roundRobin, tls: tls)
     }
     return table
   }

@@ -20,6 +20,7 @@ final class UpstreamLoopState {
     endpoints = runtime.endpoints.map { endpoint in
       guard let state = kept.removeValue(forKey: EndpointState.key(endpoint)) else { return make(endpoint) }
       state.pool.settings = runtime.pool
+      state.pool.tls = runtime.tls
       return state
     }
     self.runtime = runtime

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// Why no connection could be had.
 enum UpstreamFailure: Error {
@@ -23,6 +24,8 @@ final class ConnectionPool {
   let eventLoop: EventLoop
   let limits: HTTP1Limits
   var settings: PoolSettings
+  /// New connections speak TLS with these settings; open ones keep theirs.
+  var tls: UpstreamTLS?
   /// Requests holding or waiting for a connection; least-request balancing reads it.
   private(set) var activeRequests = 0
   /// Idle connections, the most recently used last (it is the next one handed out).
@@ -39,12 +42,16 @@ final class ConnectionPool {
     let waiter: ConnectionWaiter
   }
 
-  init(host: String, port: Int, eventLoop: EventLoop, limits: HTTP1Limits, settings: PoolSettings) {
+  init(
+    host: String, port: Int, eventLoop: EventLoop, limits: HTTP1Limits, settings: PoolSettings,
+    tls: UpstreamTLS? = nil
+  ) {
     self.host = host
     self.port = port
     self.eventLoop = eventLoop
     self.limits = limits
     self.settings = settings
+    self.tls = tls
   }
 
   /// Hands a connection to `waiter`, now or when one frees up. A failure has already been accounted for.
@@ -118,6 +125,11 @@ final class ConnectionPool {
     }
   }
 
+  /// True for an IPv4 or IPv6 address literal.
+  static func isAddress(_ host: String) -> Bool {
+    (try? SocketAddress(ipAddress: host, port: 0)) != nil
+  }
+
   private func connectionClosed(_ connection: UpstreamConnection) {
     open -= 1
     idle.removeAll { $0 === connection }
@@ -127,15 +139,34 @@ final class ConnectionPool {
   private func connect(for waiter: ConnectionWaiter) {
     open += 1
     let limits = self.limits
+    let tls = self.tls
+    // SNI carries names, never addresses.
+    let serverName = tls?.serverName ?? (Self.isAddress(host) ? nil : host)
     let bootstrap = ClientBootstrap(group: eventLoop)
       .connectTimeout(settings.connectTimeout)
       .channelOption(.socketOption(.tcp_nodelay), value: 1)
       .channelInitializer { channel in
         channel.eventLoop.makeCompletedFuture {
-          try channel.pipeline.syncOperations.addHandler(UpstreamHandler(limits: limits))
+          if let tls {
+            try channel.pipeline.syncOperations.addHandler(
+              NIOSSLClientHandler(context: tls.context, serverHostname: serverName))
+          }
+          try channel.pipeline.syncOperations.addHandler(
+            UpstreamHandler(limits: limits, handshakes: tls != nil))
         }
       }
-    bootstrap.connect(host: host, port: port).assumeIsolated().whenComplete { result in
+    bootstrap.connect(host: host, port: port).flatMap { channel -> EventLoopFuture<Channel> in
+      // Over TLS the connection is ready once the handshake is done: a failed handshake is a failed
+      // connect (503, UF), not a reset in the middle of a request.
+      guard tls != nil,
+        let handler = try? channel.pipeline.syncOperations.handler(type: UpstreamHandler.self),
+        let handshake = handler.handshake
+      else { return channel.eventLoop.makeSucceededFuture(channel) }
+      return handshake.map { channel }.flatMapErrorThrowing { error in
+        channel.close(promise: nil)
+        throw error
+      }
+    }.assumeIsolated().whenComplete { result in
       switch result {
       case .success(let channel):
         guard let handler = try? channel.pipeline.syncOperations.handler(type: UpstreamHandler.self),

@@ -1,0 +1,38 @@
+import NIOSSL
+import PorticoAPI
+
+/// How the gateway speaks TLS to one upstream (a destination's `tls`): the client context, with the
+/// upstream's certificate verified against `rootCa` (or the system's roots) unless `insecureSkipVerify`,
+/// and the server name sent by SNI and checked against the certificate.
+final class UpstreamTLS: Sendable {
+  let context: NIOSSLContext
+  /// Sent by SNI, and the name the certificate must carry; nil sends none (an endpoint given by IP
+  /// address with no `sni`) and checks only the chain.
+  let serverName: String?
+
+  init(_ tls: StaticDestinationSpec.TLS, configDirectory: String) throws {
+    var configuration = TLSConfiguration.makeClientConfiguration()
+    configuration.minimumTLSVersion = .tlsv12
+    configuration.applicationProtocols = ["http/1.1"]
+    serverName = tls.sni
+    if tls.insecureSkipVerify == true {
+      configuration.certificateVerification = .none
+    } else {
+      configuration.certificateVerification = tls.sni == nil ? .noHostnameVerification : .fullVerification
+      if let rootCA = tls.rootCa {
+        let path = TLSContextBuilder.path(rootCA, configDirectory: configDirectory)
+        do {
+          configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(path))
+        } catch {
+          throw TLSContextBuilder.Failure(
+            description: "tls.rootCa \(path) cannot be read as PEM certificates")
+        }
+      }
+    }
+    do {
+      context = try NIOSSLContext(configuration: configuration)
+    } catch {
+      throw TLSContextBuilder.Failure(description: "upstream TLS settings rejected: \(error)")
+    }
+  }
+}

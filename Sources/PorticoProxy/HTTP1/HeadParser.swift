@@ -50,7 +50,8 @@ enum HeadParser {
       fields.append(
         FieldSpan(
           nameStart: Int32(nameStart), nameEnd: Int32(nameEnd), valueStart: Int32(valueStart),
-          valueEnd: Int32(valueEnd), kind: KnownField.classify(bytes, from: nameStart, to: nameEnd)))
+          valueEnd: Int32(valueEnd), lineEnd: Int32(position),
+          kind: KnownField.classify(bytes, from: nameStart, to: nameEnd)))
     }
   }
 

@@ -20,6 +20,7 @@ enum HeadWriter {
     var forwardedFor: [Substring] = []
     var hasForwardedHost = false
     var hasRequestID = false
+    var lines = LineRun()
     for field in head.fields {
       switch field.kind {
       case .expect, .xForwardedProto: continue
@@ -32,8 +33,9 @@ enum HeadWriter {
       default: if field.kind.isHopByHop { continue }
       }
       if skips(field, of: head, nominated: nominated, plan: plan) { continue }
-      writeLine(head.line(of: field), into: &buffer)
+      lines.keep(field, of: head, into: &buffer)
     }
+    lines.flush(head, into: &buffer)
     let authority = request.authority
     if request.isAbsoluteForm { writeField("host", authority, plan: plan, into: &buffer) }
     if !plan.removes("x-forwarded-for") {
@@ -85,12 +87,14 @@ enum HeadWriter {
     buffer.writeSubstring(response.statusLine)
     buffer.writeStaticString("\r\n")
     let nominated = response.listsConnectionOptions ? head.listElements(of: .connection) : []
+    var lines = LineRun()
     for field in head.fields {
       if field.kind.isHopByHop, !(framing.switchesProtocols && field.kind == .upgrade) { continue }
       if field.kind == .transferEncoding, framing.dropsTransferEncoding { continue }
       if skips(field, of: head, nominated: nominated, plan: plan) { continue }
-      writeLine(head.line(of: field), into: &buffer)
+      lines.keep(field, of: head, into: &buffer)
     }
+    lines.flush(head, into: &buffer)
     if framing.addsChunked { buffer.writeStaticString("transfer-encoding: chunked\r\n") }
     writeAppended(plan, into: &buffer)
     if framing.switchesProtocols {
@@ -135,9 +139,27 @@ enum HeadWriter {
     return !plan.removed.isEmpty && plan.removes(head.name(of: field))
   }
 
-  private static func writeLine(_ line: Substring, into buffer: inout ByteBuffer) {
-    buffer.writeSubstring(line)
-    buffer.writeStaticString("\r\n")
+  /// Received field lines kept for the outgoing head, copied byte for byte: consecutive lines leave in
+  /// one copy, so a head that keeps most of its fields costs a few copies, not one per field.
+  private struct LineRun {
+    private var start = -1
+    private var end = -1
+
+    mutating func keep(_ field: FieldSpan, of head: MessageHead, into buffer: inout ByteBuffer) {
+      if start >= 0, Int(field.nameStart) == end {
+        end = Int(field.lineEnd)
+        return
+      }
+      flush(head, into: &buffer)
+      start = Int(field.nameStart)
+      end = Int(field.lineEnd)
+    }
+
+    mutating func flush(_ head: MessageHead, into buffer: inout ByteBuffer) {
+      guard start >= 0 else { return }
+      head.copyBytes(from: start, to: end, into: &buffer)
+      start = -1
+    }
   }
 
   private static func writeField(

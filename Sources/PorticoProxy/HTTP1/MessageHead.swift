@@ -1,3 +1,4 @@
+import NIOCore
 import PorticoCore
 
 /// Where one field line's name and value lie in a head's text, as UTF-8 offsets. The value is without
@@ -7,6 +8,8 @@ struct FieldSpan {
   var nameEnd: Int32
   var valueStart: Int32
   var valueEnd: Int32
+  /// Just past the line's CRLF.
+  var lineEnd: Int32
   var kind: KnownField
 }
 
@@ -28,8 +31,13 @@ struct MessageHead {
   func name(of field: FieldSpan) -> Substring { slice(field.nameStart, field.nameEnd) }
   func value(of field: FieldSpan) -> Substring { slice(field.valueStart, field.valueEnd) }
 
-  /// The field line from its name to the end of its value, as received (`name: value`).
-  func line(of field: FieldSpan) -> Substring { slice(field.nameStart, field.valueEnd) }
+  /// Appends the text's bytes from `start` to `end` (whole field lines, CRLF included) to `buffer`.
+  func copyBytes(from start: Int, to end: Int, into buffer: inout ByteBuffer) {
+    let copied: Void? = text.utf8.withContiguousStorageIfAvailable { bytes in
+      buffer.writeBytes(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes)[start..<end]))
+    }
+    if copied == nil { buffer.writeSubstring(slice(Int32(start), Int32(end))) }
+  }
 
   func firstValue(of kind: KnownField) -> Substring? {
     for field in fields where field.kind == kind { return value(of: field) }

@@ -70,6 +70,16 @@ final class EdgeHardeningTests: XCTestCase {
       [400], []
     ),
     ("bare LF", "GET /a HTTP/1.1\nHost: edge.test\n\n", [400], []),
+    (
+      "Connection naming Content-Length",
+      "POST /a HTTP/1.1\r\nHost: edge.test\r\nConnection: content-length\r\nContent-Length: 43\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: edge.test\r\n\r\n",
+      [200], [("POST", "/a", 43)]
+    ),
+    (
+      "Connection naming Transfer-Encoding",
+      "POST /a HTTP/1.1\r\nHost: edge.test\r\nConnection: transfer-encoding, host\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+      [200], [("POST", "/a", 3)]
+    ),
     ("NUL in a header", "GET /a HTTP/1.1\r\nHost: edge.test\r\nX-A: b\u{0}c\r\n\r\n", [400], []),
     ("obs-fold", "GET /a HTTP/1.1\r\nHost: edge.test\r\nX-A: b\r\n c\r\n\r\n", [400], []),
     (

@@ -54,6 +54,13 @@ final class HTTP2Tests: XCTestCase {
       XCTAssertEqual(echo?["bodyBytes"] as? Int, 100_000, out)
       XCTAssertEqual(echo?["method"] as? String, "POST")
     }
+    // Streamed from standard input: no content-length, so the body's length is known only at its end.
+    let streamed = try Shell.run(
+      "cat \(path.path) | curl -sS --max-time 10 -H 'Host: h2.test' --http2-prior-knowledge -T - \(gateway.base)/stream"
+    )
+    let echo = try JSONSerialization.jsonObject(with: Data(streamed.utf8)) as? [String: Any]
+    XCTAssertEqual(echo?["bodyBytes"] as? Int, 100_000, streamed)
+    XCTAssertEqual(echo?["method"] as? String, "PUT")
   }
 
   func testManyStreamsOnFewConnections() throws {

@@ -62,6 +62,10 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
   private var isHTTP2 = false
   /// Whether the connection's first bytes have been checked for the HTTP/2 preface.
   private var protocolKnown = false
+  /// For a stream: its connection's handler, which counts open streams.
+  private weak var connection: DownstreamHandler?
+  /// For an HTTP/2 connection: streams open now (a connection with open streams is not idle).
+  private var openStreams = 0
 
   init(loop: LoopContext, portName: String) {
     self.loop = loop
@@ -79,6 +83,7 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
     tls = connection.tls
     isStream = true
     protocolKnown = true
+    self.connection = connection
   }
 
   func handlerAdded(context: ChannelHandlerContext) {
@@ -87,7 +92,10 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
   }
 
   func channelActive(context: ChannelHandlerContext) {
-    guard !isStream else { return context.fireChannelActive() }
+    if isStream {
+      connection?.openStreams += 1
+      return context.fireChannelActive()
+    }
     guard loop.services.admitConnection() else {
       loop.services.metrics.refusedConnections.increment()
       isDone = true
@@ -107,6 +115,7 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
     if isStream {
       exchange?.downstreamClosed()
       exchange = nil
+      connection?.openStreams -= 1
       return context.fireChannelInactive()
     }
     guard isAdmitted else { return }
@@ -140,6 +149,8 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
       if isPreface { return enterHTTP2(context: context) }
     }
     readRequests()
+    // Only empty lines arrived (a CRLF some clients send after a body): still idle, not a slow head.
+    if exchange == nil, phase == .readingHead, reader.isIdle { enter(.idle) }
   }
 
   /// Hands what has been received to the current exchange, or starts the next one. A request that arrives
@@ -342,7 +353,10 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
   func startTunnel() {
     enter(.tunnel)
     release(.pipelined)
-    if let exchange, let early = reader.takeBuffered() { exchange.requestBody(early) }
+    if let exchange, let early = reader.takeBuffered() {
+      exchange.requestBody(early)
+      exchange.downstreamReadComplete()
+    }
   }
 
   func noteTunnelActivity() { phaseSince = loop.coarseNow }
@@ -368,6 +382,8 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
         refuse(.headerTimeout())
       }
     case .tunnel:
+      // An HTTP/2 connection waiting on a slow upstream for one of its streams is not idle.
+      if isHTTP2, openStreams > 0 { return }
       if now - phaseSince >= reader.limits.idleTimeout {
         isDone = true
         context.close(promise: nil)

@@ -242,7 +242,8 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
         respond(503, body: "upstream connect error\n", flag: .upstreamConnectFailure)
       }
     case .success(let connection):
-      guard !finished, let destination else {
+      // The exchange was answered meanwhile (a timeout, a refusal): the connection goes back unused.
+      guard !finished, !responseStarted, let destination else {
         endpoint?.pool.release(connection, reusable: true)
         return
       }
@@ -381,6 +382,8 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
   }
 
   func deadlinePassed() {
+    // The tracker has freed the slot; it may already belong to another request.
+    timeoutSlot = nil
     guard !finished else { return }
     loop.services.metrics.upstreamTimeouts.increment()
     giveUpOnUpstream(504, body: "upstream request timeout\n", flag: .upstreamTimeout)
@@ -419,6 +422,9 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
     guard !finished, !responseStarted else { return }
     if let flag { flags.append(flag) }
     responseStarted = true
+    // A request still waiting for an upstream connection gives up its place.
+    if let poolTicket { endpoint?.pool.cancel(ticket: poolTicket) }
+    poolTicket = nil
     responseComplete = true
     self.status = status
     pendingBody = []
@@ -461,6 +467,7 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
     timeoutSlot = nil
     if let poolTicket { endpoint?.pool.cancel(ticket: poolTicket) }
     poolTicket = nil
+    releaseConnection(reusable: false)
     record()
     downstream.exchangeFinished(self, keepAlive: keepAlive && requestComplete)
   }

@@ -132,6 +132,9 @@ enum HeadWriter {
   )
     -> Bool
   {
+    // The fields that frame and address the message are the gateway's to write: a `Connection` option or
+    // a header plan that dropped them would let the two hops read the body differently (smuggling).
+    if field.kind == .contentLength || field.kind == .transferEncoding || field.kind == .host { return false }
     if !nominated.isEmpty {
       let name = head.name(of: field)
       if nominated.contains(where: { $0.equalsIgnoringASCIICase(name) }) { return true }

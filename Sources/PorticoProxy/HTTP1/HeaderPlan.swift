@@ -12,6 +12,14 @@ struct HeaderPlan: Sendable {
 
   static let none = HeaderPlan()
 
+  /// Fields no manipulation may remove or add: those that frame the message, say where it goes, or
+  /// describe the connection. Changing them would let the gateway and the next hop disagree about the
+  /// message.
+  static let protected: Set<String> = [
+    "content-length", "transfer-encoding", "host", "connection", "keep-alive", "proxy-connection", "te",
+    "trailer", "upgrade",
+  ]
+
   var isEmpty: Bool { removed.isEmpty && appended.isEmpty }
 
   init() {}
@@ -23,10 +31,12 @@ struct HeaderPlan: Sendable {
     for layer in layers {
       for name in layer[keyPath: remove] ?? [] {
         let lowercased = name.asciiLowercased
+        if Self.protected.contains(lowercased) { continue }
         if !removed.contains(lowercased) { removed.append(lowercased) }
         appended.removeAll { $0.name.equalsIgnoringASCIICase(lowercased) }
       }
-      for (name, value) in (layer[keyPath: append] ?? [:]).sorted(by: { $0.key < $1.key }) {
+      for (name, value) in (layer[keyPath: append] ?? [:]).sorted(by: { $0.key < $1.key })
+      where !Self.protected.contains(name.asciiLowercased) {
         appended.append((name, value))
       }
     }

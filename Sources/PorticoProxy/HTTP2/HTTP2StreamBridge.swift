@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import PorticoCore
 
 /// Lets one HTTP/2 stream be served by the same `DownstreamHandler` and `Exchange` as an HTTP/1.1
 /// connection. NIO's codec turns the stream's frames into request parts; this handler writes them as the
@@ -76,6 +77,8 @@ final class HTTP2StreamBridge: ChannelDuplexHandler {
     buffer.writeString(head.uri)
     buffer.writeStaticString(" HTTP/1.1\r\n")
     for (name, value) in head.headers {
+      // NIO's codec may add `transfer-encoding: chunked`; the bridge frames the body itself.
+      if name.equalsIgnoringASCIICase("transfer-encoding") { continue }
       buffer.writeString(name)
       buffer.writeStaticString(": ")
       buffer.writeString(value)

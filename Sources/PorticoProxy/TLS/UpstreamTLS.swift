@@ -6,8 +6,8 @@ import PorticoAPI
 /// and the server name sent by SNI and checked against the certificate.
 final class UpstreamTLS: Sendable {
   let context: NIOSSLContext
-  /// Sent by SNI, and the name the certificate must carry; nil sends none (an endpoint given by IP
-  /// address with no `sni`) and checks only the chain.
+  /// Sent by SNI, and the name the certificate must carry; without it the endpoint's DNS name is used,
+  /// and an endpoint given by IP address must have that address on its certificate.
   let serverName: String?
 
   init(_ tls: StaticDestinationSpec.TLS, configDirectory: String) throws {
@@ -18,7 +18,8 @@ final class UpstreamTLS: Sendable {
     if tls.insecureSkipVerify == true {
       configuration.certificateVerification = .none
     } else {
-      configuration.certificateVerification = tls.sni == nil ? .noHostnameVerification : .fullVerification
+      // The name sent by SNI (or the endpoint's DNS name, or its IP address) must be on the certificate.
+      configuration.certificateVerification = .fullVerification
       if let rootCA = tls.rootCa {
         let path = TLSContextBuilder.path(rootCA, configDirectory: configDirectory)
         do {

@@ -140,6 +140,7 @@ final class ConnectionPool {
     open += 1
     let limits = self.limits
     let tls = self.tls
+    let connectTimeout = settings.connectTimeout
     // SNI carries names, never addresses.
     let serverName = tls?.serverName ?? (Self.isAddress(host) ? nil : host)
     let bootstrap = ClientBootstrap(group: eventLoop)
@@ -162,7 +163,14 @@ final class ConnectionPool {
         let handler = try? channel.pipeline.syncOperations.handler(type: UpstreamHandler.self),
         let handshake = handler.handshake
       else { return channel.eventLoop.makeSucceededFuture(channel) }
-      return handshake.map { channel }.flatMapErrorThrowing { error in
+      // The connect timeout covers the handshake too: a server that accepts and then says nothing
+      // must not hold a place in the pool.
+      let timer = channel.eventLoop.scheduleTask(in: connectTimeout) { channel.close(promise: nil) }
+      return handshake.map {
+        timer.cancel()
+        return channel
+      }.flatMapErrorThrowing { error in
+        timer.cancel()
         channel.close(promise: nil)
         throw error
       }

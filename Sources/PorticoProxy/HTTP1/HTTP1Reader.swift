@@ -250,17 +250,11 @@ struct HTTP1Reader {
 
   private func checkTrailers(_ trailers: ByteBuffer) throws(HTTP1Error) {
     let limits = self.limits
-    let result: Result<Void, HTTP1Error> = trailers.withUnsafeReadableBytes { bytes in
+    try HeadParser.parsing(trailers) { bytes throws(HTTP1Error) in
       var fields: [FieldSpan] = []
       var sawHighBit = false
-      do throws(HTTP1Error) {
-        _ = try HeadParser.parseFields(bytes, from: 0, limits: limits, into: &fields, sawHighBit: &sawHighBit)
-        _ = try HeadParser.text(of: bytes, sawHighBit: sawHighBit)
-        return .success(())
-      } catch {
-        return .failure(error)
-      }
+      _ = try HeadParser.parseFields(bytes, from: 0, limits: limits, into: &fields, sawHighBit: &sawHighBit)
+      _ = try HeadParser.text(of: bytes, sawHighBit: sawHighBit)
     }
-    try result.get()
   }
 }

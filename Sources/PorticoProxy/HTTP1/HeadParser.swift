@@ -1,8 +1,24 @@
+import NIOCore
+
 /// The checks every head shares (RFC 9112 §2 and §5): lines end in CRLF, field names are tokens followed
 /// directly by a colon, values hold no control characters, no line is folded. Anything else is refused
 /// rather than guessed at, so that the gateway and the server behind it can never read one message
 /// differently.
 enum HeadParser {
+  /// Runs `body` over the buffer's readable bytes, carrying its typed error out of the closure.
+  static func parsing<T>(
+    _ buffer: ByteBuffer, _ body: (UnsafeRawBufferPointer) throws(HTTP1Error) -> T
+  ) throws(HTTP1Error) -> T {
+    let result: Result<T, HTTP1Error> = buffer.withUnsafeReadableBytes { bytes in
+      do throws(HTTP1Error) {
+        return .success(try body(bytes))
+      } catch {
+        return .failure(error)
+      }
+    }
+    return try result.get()
+  }
+
   /// Reads field lines from `start` to the empty line that closes the block, appending each to `fields`.
   /// Returns the offset just past the empty line.
   static func parseFields(

@@ -49,14 +49,7 @@ struct RequestHead: RequestView {
 
   /// Parses a complete head (through its closing empty line).
   static func parse(_ buffer: ByteBuffer, limits: HTTP1Limits) throws(HTTP1Error) -> RequestHead {
-    let result: Result<RequestHead, HTTP1Error> = buffer.withUnsafeReadableBytes { bytes in
-      do throws(HTTP1Error) {
-        return .success(try parse(bytes, limits: limits))
-      } catch {
-        return .failure(error)
-      }
-    }
-    return try result.get()
+    try HeadParser.parsing(buffer) { bytes throws(HTTP1Error) in try parse(bytes, limits: limits) }
   }
 
   private static func parse(_ bytes: UnsafeRawBufferPointer, limits: HTTP1Limits) throws(HTTP1Error)

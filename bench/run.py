@@ -769,18 +769,23 @@ end
     return path
 
 
-def run_wrk(ctx, port: int, connections: int, seconds: float, script: Path, path: str = "/",
-            scheme: str = "http") -> dict:
-    out = ctx.work / "wrk.out"
+def run_load_tool(ctx, argv: list, seconds: float, output: str) -> str:
+    """Runs a load generator on the load CPU for about `seconds` and returns what it printed."""
+    out = ctx.work / output
     out.unlink(missing_ok=True)
-    argv = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "5s",
-            "-s", script, f"{scheme}://127.0.0.1:{port}{path}"]
     proc = ctx.procs.start(argv, out, cpus=ctx.load_cpus)
     try:
         proc.wait(seconds + 60)
     finally:
         ctx.procs.stop(proc, timeout=2)
-    text = out.read_text(errors="replace")
+    return out.read_text(errors="replace")
+
+
+def run_wrk(ctx, port: int, connections: int, seconds: float, script: Path, path: str = "/",
+            scheme: str = "http") -> dict:
+    argv = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "5s",
+            "-s", script, f"{scheme}://127.0.0.1:{port}{path}"]
+    text = run_load_tool(ctx, argv, seconds, "wrk.out")
     for line in text.splitlines():
         if line.startswith("WRKJSON "):
             result = json.loads(line[len("WRKJSON "):])
@@ -795,16 +800,9 @@ H2_STREAMS = 10  # concurrent streams per HTTP/2 connection
 
 def run_h2load(ctx, port: int, connections: int, seconds: float) -> dict:
     """h2load over TLS (h2 by ALPN), H2_STREAMS streams per connection, for `seconds`."""
-    out = ctx.work / "h2load.out"
-    out.unlink(missing_ok=True)
     argv = ["h2load", "-t1", f"-c{connections}", f"-m{H2_STREAMS}", f"-D{max(1, round(seconds))}",
             f"https://127.0.0.1:{port}/"]
-    proc = ctx.procs.start(argv, out, cpus=ctx.load_cpus)
-    try:
-        proc.wait(seconds + 60)
-    finally:
-        ctx.procs.stop(proc, timeout=2)
-    text = out.read_text(errors="replace")
+    text = run_load_tool(ctx, argv, seconds, "h2load.out")
     done = re.search(r"requests: (\d+) total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored",
                      text)
     codes = re.search(r"status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx", text)

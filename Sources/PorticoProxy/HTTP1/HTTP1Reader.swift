@@ -44,14 +44,6 @@ struct HTTP1Reader {
     return false
   }
 
-  /// True while a message's head is complete and its body is not.
-  var isInBody: Bool {
-    switch state {
-    case .head, .framingPending: return false
-    default: return true
-    }
-  }
-
   mutating func append(_ incoming: ByteBuffer) {
     if var buffer, buffer.readableBytes > 0 {
       var incoming = incoming
@@ -90,18 +82,12 @@ struct HTTP1Reader {
     }
   }
 
-  /// The connection closed: ends a body that runs until close. Nil when nothing was cut short, or when the
-  /// message was: then `wasCutShort` tells.
-  mutating func endOfInput() -> (event: Event?, wasCutShort: Bool) {
-    switch state {
-    case .untilClose:
-      state = .head(scanned: 0)
-      return (.end(trailers: nil), false)
-    case .head(let scanned):
-      return (nil, scanned > 0 || bufferedBytes > 0)
-    default:
-      return (nil, true)
-    }
+  /// The connection closed: the end of a body that runs until close, or nil (a message was cut short, or
+  /// none had begun).
+  mutating func endOfInput() -> Event? {
+    guard case .untilClose = state else { return nil }
+    state = .head(scanned: 0)
+    return .end(trailers: nil)
   }
 
   /// The next event, or nil when more bytes are needed.

@@ -109,14 +109,3 @@ enum HeadParser {
     return Int(minor)
   }
 }
-
-extension KnownField {
-  /// True when the bytes at `start` equal `text` exactly.
-  static func matchesExactly(_ bytes: UnsafeRawBufferPointer, at start: Int, _ text: StaticString) -> Bool {
-    let count = text.utf8CodeUnitCount
-    guard start + count <= bytes.count else { return false }
-    let expected = text.utf8Start
-    for offset in 0..<count where bytes[start + offset] != expected[offset] { return false }
-    return true
-  }
-}

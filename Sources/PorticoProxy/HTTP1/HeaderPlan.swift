@@ -64,15 +64,3 @@ struct HeaderPlan: Sendable {
     removed.contains { name.equalsIgnoringASCIICase($0) }
   }
 }
-
-extension Substring {
-  /// Without leading and trailing spaces and tabs.
-  var trimmingSpaces: Substring {
-    let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
-    guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) })
-    else {
-      return ""
-    }
-    return self[first...last]
-  }
-}

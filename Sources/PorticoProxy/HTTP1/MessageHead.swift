@@ -44,11 +44,6 @@ struct MessageHead {
     return nil
   }
 
-  /// Whether a field named `lowercasedName` is present.
-  func contains(_ lowercasedName: String) -> Bool {
-    fields.contains { isNamed($0, lowercasedName) }
-  }
-
   /// True when `field` is named `lowercasedName`, ignoring ASCII case.
   func isNamed(_ field: FieldSpan, _ lowercasedName: String) -> Bool {
     guard Int(field.nameEnd - field.nameStart) == lowercasedName.utf8.count else { return false }
@@ -65,5 +60,17 @@ struct MessageHead {
       }
     }
     return elements
+  }
+}
+
+extension Substring {
+  /// Without leading and trailing spaces and tabs.
+  var trimmingSpaces: Substring {
+    let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+    guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) })
+    else {
+      return ""
+    }
+    return self[first...last]
   }
 }

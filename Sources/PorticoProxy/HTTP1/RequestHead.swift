@@ -111,75 +111,35 @@ struct RequestHead: RequestView {
       }
     }
 
-    // Fields the gateway acts on.
-    var hostCount = 0
-    var host: FieldSpan?
-    var lengths = 0
-    var length = 0
-    var codings = 0
-    var chunked = false
-    var closeToken = false
-    var keepAliveToken = false
-    var listsConnectionOptions = false
-    var upgradeToken = false
-    var webSocketUpgrade = false
-    var expectsContinue = false
-    for field in fields {
-      switch field.kind {
-      case .host:
-        hostCount += 1
-        host = field
-      case .contentLength:
-        lengths += 1
-        length = try HeadParser.contentLength(bytes, field)
-      case .transferEncoding:
-        codings += 1
-        chunked =
-          field.valueEnd - field.valueStart == 7
-          && KnownField.matches(bytes, at: Int(field.valueStart), "chunked")
-      case .connection:
-        ConnectionTokens.scan(
-          bytes, field, close: &closeToken, keepAlive: &keepAliveToken, upgrade: &upgradeToken,
-          others: &listsConnectionOptions)
-      case .upgrade:
-        webSocketUpgrade =
-          field.valueEnd - field.valueStart == 9
-          && KnownField.matches(bytes, at: Int(field.valueStart), "websocket")
-      case .expect:
-        expectsContinue =
-          field.valueEnd - field.valueStart == 12
-          && KnownField.matches(bytes, at: Int(field.valueStart), "100-continue")
-      default:
-        break
-      }
-    }
+    let summary = try FieldSummary(bytes, fields)
     let framing: BodyFraming
-    if codings > 0 {
+    if summary.codings > 0 {
       guard minor >= 1 else { throw .badRequest("Transfer-Encoding in an HTTP/1.0 request") }
-      guard lengths == 0 else { throw .badRequest("both Content-Length and Transfer-Encoding") }
-      guard codings == 1 else { throw .badRequest("more than one Transfer-Encoding field") }
-      guard chunked else { throw .notImplemented("transfer coding other than chunked") }
+      guard summary.lengths == 0 else { throw .badRequest("both Content-Length and Transfer-Encoding") }
+      guard summary.codings == 1 else { throw .badRequest("more than one Transfer-Encoding field") }
+      guard summary.codingIsChunked else { throw .notImplemented("transfer coding other than chunked") }
       framing = .chunked
-    } else if lengths > 1 {
+    } else if summary.lengths > 1 {
       throw .badRequest("more than one Content-Length field")
     } else {
-      framing = lengths == 1 ? .length(length) : .none
+      framing = summary.lengths == 1 ? .length(summary.length) : .none
     }
-    guard hostCount <= 1 else { throw .badRequest("more than one Host field") }
-    guard hostCount == 1 || minor == 0 else { throw .badRequest("missing Host field") }
-    if let host {
+    guard summary.hosts <= 1 else { throw .badRequest("more than one Host field") }
+    guard summary.hosts == 1 || minor == 0 else { throw .badRequest("missing Host field") }
+    if let host = summary.host {
       for position in Int(host.valueStart)..<Int(host.valueEnd) where !ByteClass.isAuthority(bytes[position])
       {
         throw .badRequest("invalid Host")
       }
     }
-    let authoritySpan = authority ?? host.map { (Int($0.valueStart), Int($0.valueEnd)) } ?? (0, 0)
+    let authoritySpan = authority ?? summary.host.map { (Int($0.valueStart), Int($0.valueEnd)) } ?? (0, 0)
     let text = try HeadParser.text(of: bytes, sawHighBit: sawHighBit)
     return RequestHead(
       head: MessageHead(text: text, fields: fields), methodKind: methodKind, isHTTP10: minor == 0,
-      keepAlive: minor >= 1 ? !closeToken : keepAliveToken && !closeToken, expectsContinue: expectsContinue,
-      framing: framing, listsConnectionOptions: listsConnectionOptions, isAbsoluteForm: authority != nil,
-      upgradesToWebSocket: upgradeToken && webSocketUpgrade && methodKind == .get && minor >= 1
+      keepAlive: summary.keepsAlive(minor: minor), expectsContinue: summary.expectsContinue,
+      framing: framing, listsConnectionOptions: summary.otherConnectionOptions,
+      isAbsoluteForm: authority != nil,
+      upgradesToWebSocket: summary.upgrade && summary.upgradesToWebSocket && methodKind == .get && minor >= 1
         && framing == .none,
       methodEnd: Int32(methodEnd), originStart: Int32(originStart), queryMark: Int32(queryMark),
       targetEnd: Int32(targetEnd), authorityStart: Int32(authoritySpan.0),

@@ -62,51 +62,17 @@ struct ResponseHead {
     _ = try HeadParser.parseFields(
       bytes, from: position + 2, limits: limits, into: &fields, sawHighBit: &sawHighBit)
 
-    var lengths = 0
-    var length = 0
-    var hasTransferEncoding = false
-    var chunked = false
-    var closeToken = false
-    var keepAliveToken = false
-    var listsConnectionOptions = false
-    var upgradeToken = false
-    for field in fields {
-      switch field.kind {
-      case .contentLength:
-        lengths += 1
-        length = try HeadParser.contentLength(bytes, field)
-      case .transferEncoding:
-        hasTransferEncoding = true
-        chunked = finalCodingIsChunked(bytes, field)
-      case .connection:
-        ConnectionTokens.scan(
-          bytes, field, close: &closeToken, keepAlive: &keepAliveToken, upgrade: &upgradeToken,
-          others: &listsConnectionOptions)
-      default:
-        break
-      }
-    }
+    let summary = try FieldSummary(bytes, fields)
     // Either could be how a response was smuggled in; neither can be passed on safely.
-    guard lengths <= 1 else { throw .badRequest("more than one Content-Length field") }
-    guard !(hasTransferEncoding && lengths > 0) else {
+    guard summary.lengths <= 1 else { throw .badRequest("more than one Content-Length field") }
+    guard !(summary.codings > 0 && summary.lengths > 0) else {
       throw .badRequest("both Content-Length and Transfer-Encoding")
     }
     let text = try HeadParser.text(of: bytes, sawHighBit: sawHighBit)
     return ResponseHead(
       head: MessageHead(text: text, fields: fields), status: status,
-      keepAlive: minor >= 1 ? !closeToken : keepAliveToken && !closeToken,
-      listsConnectionOptions: listsConnectionOptions, contentLength: lengths == 1 ? length : nil,
-      hasTransferEncoding: hasTransferEncoding, chunked: chunked, statusStart: 9, statusEnd: Int32(statusEnd))
-  }
-
-  /// True when the last coding listed in `field` is `chunked`.
-  private static func finalCodingIsChunked(_ bytes: UnsafeRawBufferPointer, _ field: FieldSpan) -> Bool {
-    var end = Int(field.valueEnd)
-    let start = Int(field.valueStart)
-    var begin = end
-    while begin > start, bytes[begin - 1] != UInt8(ascii: ",") { begin -= 1 }
-    while begin < end, ByteClass.isWhitespace(bytes[begin]) { begin += 1 }
-    while end > begin, ByteClass.isWhitespace(bytes[end - 1]) { end -= 1 }
-    return end - begin == 7 && KnownField.matches(bytes, at: begin, "chunked")
+      keepAlive: summary.keepsAlive(minor: minor), listsConnectionOptions: summary.otherConnectionOptions,
+      contentLength: summary.lengths == 1 ? summary.length : nil, hasTransferEncoding: summary.codings > 0,
+      chunked: summary.finalCodingIsChunked, statusStart: 9, statusEnd: Int32(statusEnd))
   }
 }

@@ -12,11 +12,6 @@ final class HTTP2StreamBridge: ChannelDuplexHandler {
   typealias OutboundIn = ByteBuffer
   typealias OutboundOut = HTTPServerResponsePart
 
-  /// Fields that describe an HTTP/1.1 connection and must not appear in an HTTP/2 response.
-  private static let connectionSpecific: Set<String> = [
-    "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade",
-  ]
-
   /// A head is held until the next part shows whether a body follows (a request without one is sent
   /// without framing fields).
   private var pendingHead: HTTPRequestHead?
@@ -93,7 +88,6 @@ final class HTTP2StreamBridge: ChannelDuplexHandler {
 
   func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
     response.append(unwrapOutboundIn(data))
-    var wrote = false
     do {
       while let event = try response.next() {
         switch event {
@@ -104,27 +98,19 @@ final class HTTP2StreamBridge: ChannelDuplexHandler {
             inInterim = true
             continue
           }
-          var headers = HTTPHeaders()
-          for field in head.head.fields {
-            let name = head.head.name(of: field).lowercased()
-            if Self.connectionSpecific.contains(name) { continue }
-            headers.add(name: name, value: String(head.head.value(of: field)))
-          }
+          let headers = Self.http2Fields(of: head.head)
           send(
             .head(
               HTTPResponseHead(version: .http1_1, status: .init(statusCode: head.status), headers: headers)),
             context)
-          wrote = true
         case .body(let body):
           send(.body(.byteBuffer(body)), context)
-          wrote = true
         case .end(let trailers):
           if inInterim {
             inInterim = false
             continue
           }
-          send(.end(trailers.map(Self.headers(ofTrailers:))), context)
-          wrote = true
+          send(.end(try trailers.map(Self.headers(ofTrailers:))), context)
         }
       }
     } catch {
@@ -133,13 +119,8 @@ final class HTTP2StreamBridge: ChannelDuplexHandler {
       return
     }
     guard let promise else { return }
-    if wrote, let lastWrite {
-      lastWrite.cascade(to: promise)
-    } else if let lastWrite {
-      lastWrite.cascade(to: promise)
-    } else {
-      promise.succeed()
-    }
+    // Completes once everything handed to the codec so far has been written.
+    if let lastWrite { lastWrite.cascade(to: promise) } else { promise.succeed() }
   }
 
   private func send(_ part: HTTPServerResponsePart, _ context: ChannelHandlerContext) {
@@ -148,15 +129,25 @@ final class HTTP2StreamBridge: ChannelDuplexHandler {
     lastWrite = promise.futureResult
   }
 
-  /// The field lines of a trailer section (already checked by the reader).
-  private static func headers(ofTrailers buffer: ByteBuffer) -> HTTPHeaders {
+  /// A head's fields as HTTP/2 sends them: lowercase names, without the fields that describe an
+  /// HTTP/1.1 connection or frame its body (RFC 9113 §8.2.2).
+  private static func http2Fields(of head: MessageHead) -> HTTPHeaders {
     var headers = HTTPHeaders()
-    for line in String(buffer: buffer).split(separator: "\r\n") {
-      guard let colon = line.firstIndex(of: ":") else { continue }
-      let name = line[..<colon].lowercased()
-      if connectionSpecific.contains(name) { continue }
-      headers.add(name: name, value: String(line[line.index(after: colon)...].trimmingSpaces))
+    for field in head.fields where !field.kind.isHopByHop && field.kind != .transferEncoding {
+      headers.add(name: head.name(of: field).lowercased(), value: String(head.value(of: field)))
     }
     return headers
+  }
+
+  /// The fields of a trailer section (already checked by the reader), read by the same parser.
+  private static func headers(ofTrailers buffer: ByteBuffer) throws(HTTP1Error) -> HTTPHeaders {
+    let head = try HeadParser.parsing(buffer) { bytes throws(HTTP1Error) in
+      var fields: [FieldSpan] = []
+      var sawHighBit = false
+      _ = try HeadParser.parseFields(
+        bytes, from: 0, limits: HTTP1Limits(), into: &fields, sawHighBit: &sawHighBit)
+      return MessageHead(text: try HeadParser.text(of: bytes, sawHighBit: sawHighBit), fields: fields)
+    }
+    return http2Fields(of: head)
   }
 }

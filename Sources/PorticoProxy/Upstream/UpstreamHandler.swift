@@ -162,7 +162,7 @@ final class UpstreamHandler: ChannelDuplexHandler {
     // A body that runs until close (or a WebSocket stream) ends here; anything else was cut short.
     if isTunnel {
       receiver?.upstreamResponseEnd(nil)
-    } else if case .end(let trailers)? = reader.endOfInput().event, !inInterim {
+    } else if case .end(let trailers)? = reader.endOfInput(), !inInterim {
       receiver?.upstreamResponseEnd(trailers)
     } else {
       receiver?.upstreamFailed(nil)

@@ -129,7 +129,9 @@ struct Run: AsyncParsableCommand {
       for destination in snapshot.staticDestinations {
         for endpoint in destination.spec.endpoints ?? []
         where ["127.0.0.1", "localhost"].contains(endpoint.address) {
-          _ = try await DemoUpstream.start(name: destination.name, port: Int(endpoint.port))
+          _ = try await DemoUpstream.start(
+            name: destination.name, port: Int(endpoint.port),
+            behaviour: .init(http2: destination.spec.protocol == .http2))
           logger.info("demo upstream", metadata: ["name": "\(destination.name)", "port": "\(endpoint.port)"])
         }
       }

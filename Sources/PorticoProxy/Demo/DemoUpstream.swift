@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOHTTP2
 import NIOPosix
 import NIOSSL
 import NIOWebSocket
@@ -10,9 +11,10 @@ import Synchronization
 /// - `/status/CODE`: that status;
 /// - `/delay/MILLISECONDS/...`: after that long, like the rest of the path;
 /// - `/bytes/N`: N bytes, streamed in 64 KiB chunks;
-/// - anything else: what it received, as JSON (`server`, `method`, `path`, `query`, `headers`, `bodyBytes`,
-///   and `connectionRequests`, the number of requests its connection has carried);
+/// - anything else: what it received, as JSON (`server`, `protocol`, `method`, `path`, `query`, `headers`,
+///   `bodyBytes`, and `connectionRequests`, the number of requests its connection has carried);
 /// - a WebSocket handshake, on any path: a WebSocket that echoes every text and binary message.
+/// With `http2` it speaks HTTP/2 only: cleartext with prior knowledge, or h2 over TLS.
 /// Request bodies are counted as they stream in, never buffered. `behaviour` makes a server slow or failing
 /// as a whole, for trying out balancing and outlier detection.
 public enum DemoUpstream {
@@ -27,16 +29,19 @@ public enum DemoUpstream {
     public var recorder: RequestRecorder?
     /// Serve over TLS with this context.
     public var tls: NIOSSLContext?
+    /// Speak HTTP/2 instead of HTTP/1.1.
+    public var http2: Bool
 
     public init(
       delay: TimeAmount = .zero, failWith: Int? = nil, readPause: TimeAmount = .zero,
-      recorder: RequestRecorder? = nil, tls: NIOSSLContext? = nil
+      recorder: RequestRecorder? = nil, tls: NIOSSLContext? = nil, http2: Bool = false
     ) {
       self.delay = delay
       self.failWith = failWith
       self.readPause = readPause
       self.recorder = recorder
       self.tls = tls
+      self.http2 = http2
     }
   }
 
@@ -74,6 +79,18 @@ public enum DemoUpstream {
           if behaviour.readPause > .zero {
             try channel.pipeline.syncOperations.addHandler(SlowReadHandler(pause: behaviour.readPause))
           }
+          if behaviour.http2 {
+            _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
+              mode: .server, connectionConfiguration: .init(), streamConfiguration: .init()
+            ) { [connection = ConnectionRequests()] stream in
+              stream.eventLoop.makeCompletedFuture {
+                try stream.pipeline.syncOperations.addHandlers(
+                  HTTP2FramePayloadToHTTP1ServerCodec(),
+                  DemoUpstreamHandler(name: name, behaviour: behaviour, connection: connection))
+              }
+            }
+            return
+          }
           let http = DemoUpstreamHandler(name: name, behaviour: behaviour)
           let webSocket = NIOWebSocketServerUpgrader(
             shouldUpgrade: { channel, _ in channel.eventLoop.makeSucceededFuture(HTTPHeaders()) },
@@ -100,6 +117,11 @@ public enum DemoUpstream {
   }
 }
 
+/// Requests one connection has carried, counted on its event loop.
+final class ConnectionRequests: @unchecked Sendable {
+  var count = 0
+}
+
 final class DemoUpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
   typealias InboundIn = HTTPServerRequestPart
   typealias OutboundOut = HTTPServerResponsePart
@@ -109,11 +131,14 @@ final class DemoUpstreamHandler: ChannelInboundHandler, RemovableChannelHandler 
   private var head: HTTPRequestHead?
   private var bodyBytes = 0
   /// Requests this connection has carried, this one included.
-  private var connectionRequests = 0
+  private let connection: ConnectionRequests
 
-  init(name: String, behaviour: DemoUpstream.Behaviour) {
+  /// `connection` is shared by the streams of one HTTP/2 connection.
+  init(name: String, behaviour: DemoUpstream.Behaviour, connection: ConnectionRequests = ConnectionRequests())
+  {
     self.name = name
     self.behaviour = behaviour
+    self.connection = connection
   }
 
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -121,7 +146,7 @@ final class DemoUpstreamHandler: ChannelInboundHandler, RemovableChannelHandler 
     case .head(let head):
       self.head = head
       bodyBytes = 0
-      connectionRequests += 1
+      connection.count += 1
     case .body(let buffer):
       bodyBytes += buffer.readableBytes
     case .end:
@@ -167,10 +192,11 @@ final class DemoUpstreamHandler: ChannelInboundHandler, RemovableChannelHandler 
     var headers: [String: [String]] = [:]
     for (name, value) in head.headers { headers[name.lowercased(), default: []].append(value) }
     let echo: [String: Any] = [
-      "server": name, "method": head.method.rawValue,
+      "server": name, "protocol": "HTTP/\(head.version.major).\(head.version.minor)",
+      "method": head.method.rawValue,
       "path": head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri,
       "query": head.uri.split(separator: "?", maxSplits: 1).dropFirst().first.map(String.init) ?? "",
-      "headers": headers, "bodyBytes": bodyBytes, "connectionRequests": connectionRequests,
+      "headers": headers, "bodyBytes": bodyBytes, "connectionRequests": connection.count,
     ]
     let data = (try? JSONSerialization.data(withJSONObject: echo, options: [.sortedKeys])) ?? Data()
     var buffer = context.channel.allocator.buffer(capacity: data.count + 1)

@@ -57,7 +57,7 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
   var scheme: String { tls == nil ? "http" : "https" }
 
   /// An HTTP/2 stream's handler, not a connection's: the connection does the accounting and timeouts.
-  private let isStream: Bool
+  let isStream: Bool
   /// The connection speaks HTTP/2: its bytes go to NIO's HTTP/2 handler after this one.
   private var isHTTP2 = false
   /// Whether the connection's first bytes have been checked for the HTTP/2 preface.

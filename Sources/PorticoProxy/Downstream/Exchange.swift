@@ -64,6 +64,9 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
   private var discarding = false
   /// The slot of this request's deadline in the loop's tracker.
   private var timeoutSlot: Int?
+  /// A gRPC call (which only HTTP/2 carries): the gateway's own errors are said as gRPC statuses.
+  private lazy var isGRPC =
+    downstream.isStream && request.containsHeader("content-type") { GRPCCalls.isCall(contentType: $0) }
 
   init(downstream: DownstreamHandler, request: RequestHead) {
     self.downstream = downstream
@@ -219,12 +222,24 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
       return respond(503, body: "no healthy upstream\n", flag: .noHealthyUpstream)
     }
     self.endpoint = endpoint
-    if forward.timeout.nanoseconds > 0 {
-      timeoutSlot = loop.deadlines.add(deadline: now + forward.timeout, owner: self)
+    var timeout = forward.timeout
+    if isGRPC, let requested = callerDeadline(), timeout.nanoseconds == 0 || requested < timeout {
+      timeout = requested
+    }
+    if timeout.nanoseconds > 0 {
+      timeoutSlot = loop.deadlines.add(deadline: now + timeout, owner: self)
     }
     if let path = forward.pathRewrite { rewrite = (path, pathMatch) }
     upstreamStarted = now
     poolTicket = endpoint.pool.acquire(for: self)
+  }
+
+  /// A gRPC caller's `grpc-timeout`: the call is over for it then, whatever the route allows.
+  private func callerDeadline() -> TimeAmount? {
+    for field in request.head.fields where request.head.isNamed(field, "grpc-timeout") {
+      return GRPCCalls.timeout(request.head.value(of: field))
+    }
+    return nil
   }
 
   func connectionReady(_ result: Result<UpstreamConnection, UpstreamFailure>) {
@@ -397,7 +412,19 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
     if responseStarted {
       flags.append(flag)
       keepAlive = false
-      downstream.abort()
+      if isGRPC, var toClient, toClient.isChunked {
+        // A gRPC call whose response has begun still ends with a status, in its trailers.
+        responseComplete = true
+        toClient.finish(
+          trailers: GRPCCalls.trailers(
+            httpStatus: status, message: body.trimmingCharacters(in: .newlines),
+            allocator: downstream.allocator),
+          to: downstream)
+        self.toClient = nil
+        downstream.finishResponse(closing: true)
+      } else {
+        downstream.abort()
+      }
       complete()
     } else {
       respond(status, body: body, flag: flag)
@@ -435,14 +462,25 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
       // A client still sending a large body is better closed than drained.
       if bytesIn > Self.discardLimit { keepAlive = false }
     }
-    let bodyBytes = body?.utf8.count ?? 0
     var fields = extra
+    var body = body
+    var wireStatus = status
+    if status >= 400, isGRPC {
+      // A gRPC client reads the outcome from `grpc-status`: a "trailers-only" response (status 200, no
+      // body). The access log and metrics keep the HTTP status the error stands for.
+      fields.append(("content-type", "application/grpc"))
+      fields += GRPCCalls.statusFields(
+        httpStatus: status, message: body?.trimmingCharacters(in: .newlines) ?? "")
+      body = nil
+      wireStatus = 200
+    }
+    let bodyBytes = body?.utf8.count ?? 0
     fields.append(("content-length", String(bodyBytes)))
     if bodyBytes > 0 { fields.append(("content-type", "text/plain; charset=utf-8")) }
     fields.append(("x-request-id", requestID))
     var buffer = downstream.allocator.buffer(capacity: 256 + bodyBytes)
     HeadWriter.localResponse(
-      status: status, fields: fields, keepAlive: keepAlive, clientIsHTTP10: request.isHTTP10, plan: plan,
+      status: wireStatus, fields: fields, keepAlive: keepAlive, clientIsHTTP10: request.isHTTP10, plan: plan,
       into: &buffer)
     if let body, bodyBytes > 0, request.methodKind != .head {
       bytesOut += bodyBytes

@@ -32,8 +32,7 @@ enum HTTP2Setup {
     ) { stream in
       stream.eventLoop.makeCompletedFuture {
         let operations = stream.pipeline.syncOperations
-        try operations.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
-        try operations.addHandler(HTTP2StreamBridge(limits: limits))
+        try operations.addHandler(HTTP2StreamBridge(role: .server, limits: limits))
         try operations.addHandler(DownstreamHandler(streamOf: parent.value))
       }
     }

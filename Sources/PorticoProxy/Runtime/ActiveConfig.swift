@@ -97,10 +97,12 @@ final class UpstreamRuntime: Sendable {
   let balancing: Balancing
   /// Set when the destination says `tls`.
   let tls: UpstreamTLS?
+  /// The destination's `protocol` is HTTP2 or GRPC.
+  let speaksHTTP2: Bool
 
   init(
     id: String, slot: Int, endpoints: [Upstream.Endpoint], pool: PoolSettings, outlier: OutlierSettings?,
-    balancing: Balancing, tls: UpstreamTLS?
+    balancing: Balancing, tls: UpstreamTLS?, speaksHTTP2: Bool
   ) {
     self.id = id
     self.slot = slot
@@ -109,6 +111,7 @@ final class UpstreamRuntime: Sendable {
     self.outlier = outlier
     self.balancing = balancing
     self.tls = tls
+    self.speaksHTTP2 = speaksHTTP2
   }
 
   enum Balancing: Sendable {
@@ -138,17 +141,17 @@ final class UpstreamRuntime: Sendable {
     }
     var table: [String: UpstreamRuntime] = [:]
     for (slot, upstream) in config.upstreams.enumerated() {
+      let speaksHTTP2 = upstream.protocol != .http
       var tls: UpstreamTLS?
       if let settings = upstream.tls {
         do {
-          tls = try UpstreamTLS(settings, configDirectory: configDirectory)
+          tls = try UpstreamTLS(settings, speaksHTTP2: speaksHTTP2, configDirectory: configDirectory)
         } catch {
           // Without its TLS settings the upstream has no endpoint the gateway may use.
           diagnostics.append(Diagnostic(.error, at: nil, path: ["tls"], "\(upstream.source): \(error)"))
           table[upstream.id] = UpstreamRuntime(
             id: upstream.id, slot: slot, endpoints: [], pool: PoolSettings(), outlier: nil,
-            balancing: .roundRobin,
-            tls: nil)
+            balancing: .roundRobin, tls: nil, speaksHTTP2: speaksHTTP2)
           continue
         }
       }
@@ -156,7 +159,8 @@ final class UpstreamRuntime: Sendable {
         id: upstream.id, slot: slot, endpoints: upstream.endpoints,
         pool: pools[upstream.id] ?? PoolSettings(),
         outlier: outliers[upstream.id],
-        balancing: upstream.loadBalancer == .leastRequest ? .leastRequest : .roundRobin, tls: tls)
+        balancing: upstream.loadBalancer == .leastRequest ? .leastRequest : .roundRobin, tls: tls,
+        speaksHTTP2: speaksHTTP2)
     }
     return table
   }

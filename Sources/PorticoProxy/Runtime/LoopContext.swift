@@ -97,7 +97,7 @@ final class LoopContext {
         endpoint: endpoint,
         pool: ConnectionPool(
           host: endpoint.address, port: endpoint.port, eventLoop: eventLoop, limits: services.limits,
-          settings: upstream.pool, tls: upstream.tls))
+          settings: upstream.pool, tls: upstream.tls, speaksHTTP2: upstream.speaksHTTP2))
     }
   }
 

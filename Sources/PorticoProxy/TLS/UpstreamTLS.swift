@@ -10,10 +10,11 @@ final class UpstreamTLS: Sendable {
   /// and an endpoint given by IP address must have that address on its certificate.
   let serverName: String?
 
-  init(_ tls: StaticDestinationSpec.TLS, configDirectory: String) throws {
+  /// `speaksHTTP2`: ALPN offers h2 (and the connection fails unless the server picks it), else http/1.1.
+  init(_ tls: StaticDestinationSpec.TLS, speaksHTTP2: Bool, configDirectory: String) throws {
     var configuration = TLSConfiguration.makeClientConfiguration()
     configuration.minimumTLSVersion = .tlsv12
-    configuration.applicationProtocols = ["http/1.1"]
+    configuration.applicationProtocols = speaksHTTP2 ? ["h2"] : ["http/1.1"]
     serverName = tls.sni
     if tls.insecureSkipVerify == true {
       configuration.certificateVerification = .none

@@ -1,6 +1,4 @@
 import NIOCore
-import NIOPosix
-import NIOSSL
 
 /// Why no connection could be had.
 enum UpstreamFailure: Error {
@@ -15,9 +13,10 @@ protocol ConnectionWaiter: AnyObject {
   func connectionReady(_ result: Result<UpstreamConnection, UpstreamFailure>)
 }
 
-/// Keep-alive connections to one endpoint, for one event loop: no locks, nothing shared between loops.
-/// Limits come from `connectionPoolSettings`: open connections, waiting requests, requests per connection,
-/// idle timeout and connect timeout.
+/// Connections to one endpoint, for one event loop: no locks, nothing shared between loops. Over HTTP/1.1
+/// a pool of keep-alive connections, one request at a time on each; over HTTP/2 one shared connection
+/// with a stream per request. Limits come from `connectionPoolSettings`: open connections, waiting
+/// requests, requests per connection, idle timeout and connect timeout.
 final class ConnectionPool {
   let host: String
   let port: Int
@@ -26,6 +25,8 @@ final class ConnectionPool {
   var settings: PoolSettings
   /// New connections speak TLS with these settings; open ones keep theirs.
   var tls: UpstreamTLS?
+  /// The destination's `protocol` is HTTP2 or GRPC: h2c, or h2 over TLS.
+  let speaksHTTP2: Bool
   /// Requests holding or waiting for a connection; least-request balancing reads it.
   private(set) var activeRequests = 0
   /// Idle connections, the most recently used last (it is the next one handed out).
@@ -35,6 +36,9 @@ final class ConnectionPool {
   private var nextTicket = 0
   /// Closes connections idle for too long; one timer for the pool, not one per connection.
   private var idleSweep: Scheduled<Void>?
+  /// Over HTTP/2: the connection streams are opened on, and whether one is being opened.
+  private var session: HTTP2Session?
+  private var sessionConnecting = false
 
   /// A request waiting for a connection; its ticket lets it leave the queue.
   private struct Waiter {
@@ -44,7 +48,7 @@ final class ConnectionPool {
 
   init(
     host: String, port: Int, eventLoop: EventLoop, limits: HTTP1Limits, settings: PoolSettings,
-    tls: UpstreamTLS? = nil
+    tls: UpstreamTLS? = nil, speaksHTTP2: Bool = false
   ) {
     self.host = host
     self.port = port
@@ -52,6 +56,7 @@ final class ConnectionPool {
     self.limits = limits
     self.settings = settings
     self.tls = tls
+    self.speaksHTTP2 = speaksHTTP2
   }
 
   /// Hands a connection to `waiter`, now or when one frees up. A failure has already been accounted for.
@@ -59,6 +64,7 @@ final class ConnectionPool {
   @discardableResult
   func acquire(for waiter: ConnectionWaiter) -> Int? {
     activeRequests += 1
+    if speaksHTTP2 { return acquireStream(for: waiter) }
     while let connection = idle.popLast() {
       if connection.isActive {
         waiter.connectionReady(.success(connection))
@@ -69,6 +75,10 @@ final class ConnectionPool {
       connect(for: waiter)
       return nil
     }
+    return enqueue(waiter)
+  }
+
+  private func enqueue(_ waiter: ConnectionWaiter) -> Int? {
     guard waiters.count < settings.maxPendingRequests else {
       activeRequests -= 1
       waiter.connectionReady(.failure(.poolOverflow))
@@ -89,8 +99,13 @@ final class ConnectionPool {
   /// Takes a connection back after an exchange; `reusable` is false when it must not carry another request.
   func release(_ connection: UpstreamConnection, reusable: Bool) {
     activeRequests -= 1
-    connection.requestsServed += 1
     connection.handler.detach()
+    if speaksHTTP2 {
+      // A stream carries one exchange. One that ended cleanly has closed itself; any other is reset.
+      if !reusable { connection.close() }
+      return
+    }
+    connection.requestsServed += 1
     // A slow client may have left reads held on this connection; the next exchange starts fresh.
     connection.handler.holdReads(false, context: connection.context)
     let exhausted =
@@ -125,11 +140,6 @@ final class ConnectionPool {
     }
   }
 
-  /// True for an IPv4 or IPv6 address literal.
-  static func isAddress(_ host: String) -> Bool {
-    (try? SocketAddress(ipAddress: host, port: 0)) != nil
-  }
-
   private func connectionClosed(_ connection: UpstreamConnection) {
     open -= 1
     idle.removeAll { $0 === connection }
@@ -139,41 +149,10 @@ final class ConnectionPool {
   private func connect(for waiter: ConnectionWaiter) {
     open += 1
     let limits = self.limits
-    let tls = self.tls
-    let connectTimeout = settings.connectTimeout
-    // SNI carries names, never addresses.
-    let serverName = tls?.serverName ?? (Self.isAddress(host) ? nil : host)
-    let bootstrap = ClientBootstrap(group: eventLoop)
-      .connectTimeout(settings.connectTimeout)
-      .channelOption(.socketOption(.tcp_nodelay), value: 1)
-      .channelInitializer { channel in
-        channel.eventLoop.makeCompletedFuture {
-          if let tls {
-            try channel.pipeline.syncOperations.addHandler(
-              NIOSSLClientHandler(context: tls.context, serverHostname: serverName))
-          }
-          try channel.pipeline.syncOperations.addHandler(
-            UpstreamHandler(limits: limits, handshakes: tls != nil))
-        }
-      }
-    bootstrap.connect(host: host, port: port).flatMap { channel -> EventLoopFuture<Channel> in
-      // Over TLS the connection is ready once the handshake is done: a failed handshake is a failed
-      // connect (503, UF), not a reset in the middle of a request.
-      guard tls != nil,
-        let handler = try? channel.pipeline.syncOperations.handler(type: UpstreamHandler.self),
-        let handshake = handler.handshake
-      else { return channel.eventLoop.makeSucceededFuture(channel) }
-      // The connect timeout covers the handshake too: a server that accepts and then says nothing
-      // must not hold a place in the pool.
-      let timer = channel.eventLoop.scheduleTask(in: connectTimeout) { channel.close(promise: nil) }
-      return handshake.map {
-        timer.cancel()
-        return channel
-      }.flatMapErrorThrowing { error in
-        timer.cancel()
-        channel.close(promise: nil)
-        throw error
-      }
+    UpstreamDialer.dial(
+      host: host, port: port, eventLoop: eventLoop, connectTimeout: settings.connectTimeout, tls: tls
+    ) { channel in
+      try channel.pipeline.syncOperations.addHandler(UpstreamHandler(limits: limits))
     }.assumeIsolated().whenComplete { result in
       switch result {
       case .success(let channel):
@@ -195,12 +174,64 @@ final class ConnectionPool {
         self.open -= 1
         self.activeRequests -= 1
         if let next = self.waiters.popFirst() { self.connect(for: next.waiter) }
-        if case ChannelError.connectTimeout = error {
-          waiter.connectionReady(.failure(.connectTimeout))
-        } else {
-          waiter.connectionReady(.failure(.connectFailed(error)))
+        waiter.connectionReady(.failure(Self.failure(error)))
+      }
+    }
+  }
+
+  private static func failure(_ error: Error) -> UpstreamFailure {
+    if case ChannelError.connectTimeout = error { return .connectTimeout }
+    return .connectFailed(error)
+  }
+
+  // MARK: - HTTP/2
+
+  private func acquireStream(for waiter: ConnectionWaiter) -> Int? {
+    if let session, session.acceptsStreams {
+      session.openStream(for: waiter) { [weak self] in self?.activeRequests -= 1 }
+      return nil
+    }
+    let ticket = enqueue(waiter)
+    if ticket != nil, !sessionConnecting { connectSession() }
+    return ticket
+  }
+
+  /// Opens the connection streams go on; waiting requests get their streams when it is ready, or all fail
+  /// if it cannot be opened.
+  private func connectSession() {
+    sessionConnecting = true
+    let limits = self.limits
+    let scheme = tls == nil ? "http" : "https"
+    UpstreamDialer.dial(
+      host: host, port: port, eventLoop: eventLoop, connectTimeout: settings.connectTimeout, tls: tls,
+      requiredProtocol: tls == nil ? nil : "h2", configure: HTTP2Session.configure
+    ).flatMapThrowing { channel in
+      try HTTP2Session.start(on: channel, limits: limits, scheme: scheme) { [weak self] ended in
+        self?.sessionEnded(ended)
+      }
+    }.assumeIsolated().whenComplete { result in
+      self.sessionConnecting = false
+      switch result {
+      case .success(let session):
+        self.session = session
+        while session.acceptsStreams, let next = self.waiters.popFirst() {
+          session.openStream(for: next.waiter) { [weak self] in self?.activeRequests -= 1 }
+        }
+      case .failure(let error):
+        let failure = Self.failure(error)
+        while let next = self.waiters.popFirst() {
+          self.activeRequests -= 1
+          next.waiter.connectionReady(.failure(failure))
         }
       }
     }
+  }
+
+  /// The session can take no more streams: the next request opens a new one (streams open on it finish).
+  private func sessionEnded(_ ended: HTTP2Session) {
+    guard session === ended else { return }
+    // After GOAWAY the server closes the connection once the streams it still carries are done.
+    session = nil
+    if !waiters.isEmpty, !sessionConnecting { connectSession() }
   }
 }

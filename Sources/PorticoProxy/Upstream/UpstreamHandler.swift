@@ -1,5 +1,4 @@
 import NIOCore
-import NIOTLS
 
 /// Receives one upstream response at a time.
 protocol UpstreamResponseReceiver: AnyObject {
@@ -37,31 +36,8 @@ final class UpstreamHandler: ChannelDuplexHandler {
   private var inInterim = false
   private var gate = ReadGate()
 
-  /// With TLS, completes when the handshake has; fails if the connection fails before.
-  private var handshakePromise: EventLoopPromise<Void>?
-  private let handshakes: Bool
-
-  init(limits: HTTP1Limits, handshakes: Bool = false) {
+  init(limits: HTTP1Limits) {
     reader = HTTP1Reader(limits: limits, readsRequests: false)
-    self.handshakes = handshakes
-  }
-
-  /// Set with TLS when the handler is added.
-  private(set) var handshake: EventLoopFuture<Void>?
-
-  func handlerAdded(context: ChannelHandlerContext) {
-    guard handshakes else { return }
-    let promise = context.eventLoop.makePromise(of: Void.self)
-    handshakePromise = promise
-    handshake = promise.futureResult
-  }
-
-  func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-    if case TLSUserEvent.handshakeCompleted = event {
-      handshakePromise?.succeed()
-      handshakePromise = nil
-    }
-    context.fireUserInboundEventTriggered(event)
   }
 
   /// The next response read belongs to `receiver`; a response to HEAD has no body whatever its fields say.
@@ -155,8 +131,6 @@ final class UpstreamHandler: ChannelDuplexHandler {
 
   func channelInactive(context: ChannelHandlerContext) {
     isReusable = false
-    handshakePromise?.fail(ChannelError.ioOnClosedChannel)
-    handshakePromise = nil
     let receiver = self.receiver
     self.receiver = nil
     // A body that runs until close (or a WebSocket stream) ends here; anything else was cut short.
@@ -175,8 +149,6 @@ final class UpstreamHandler: ChannelDuplexHandler {
 
   func errorCaught(context: ChannelHandlerContext, error: Error) {
     isReusable = false
-    handshakePromise?.fail(error)
-    handshakePromise = nil
     let receiver = self.receiver
     self.receiver = nil
     receiver?.upstreamFailed(error)

@@ -1,6 +1,9 @@
 extension Validator {
   mutating func check(policy: Policy, at path: FieldPath, isVirtualHostLevel: Bool) {
     check(policy.requestTimeout, at: path.appending("requestTimeout"))
+    if let limit = policy.maxRequestBodyBytes, limit < 0 {
+      error(path.appending("maxRequestBodyBytes"), "must not be negative (0 turns the limit off)")
+    }
     if let retries = policy.retries {
       let at = path.appending("retries")
       if let attempts = retries.attempts, attempts < 0 {

@@ -62,6 +62,8 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
   /// closes.
   private(set) var isTunnel = false
   private var discarding = false
+  /// `100 Continue` went to the client, which is now sending its body.
+  private var sentContinue = false
   /// The slot of this request's deadline in the loop's tracker.
   private var timeoutSlot: Int?
   /// A gRPC call (which only HTTP/2 carries): the gateway's own errors are said as gRPC statuses.
@@ -81,11 +83,6 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
 
   func start() {
     requestID = request.head.firstValue(of: .xRequestID).map(String.init) ?? loop.random.requestID()
-    if request.expectsContinue, !request.isHTTP10 {
-      // The gateway answers 100-continue itself and does not forward Expect.
-      downstream.write(HeadWriter.continueResponse)
-      downstream.flush()
-    }
     guard let listener = config.listeners[downstream.portName] else {
       return respond(404, body: "no route\n", flag: .noRoute)
     }
@@ -118,6 +115,11 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
       hostName = match.host.name
       routeName = route.name
       if route.isReplacement { flags.append(.invalidRoute) }
+      if route.maxRequestBodyBytes > 0, case .length(let length) = request.framing,
+        length > route.maxRequestBodyBytes
+      {
+        return refuseBody()
+      }
       switch route.action {
       case .direct(let status, let body):
         respond(status, body: body, plan: route.localResponsePlan)
@@ -136,6 +138,9 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
 
   func requestBody(_ buffer: ByteBuffer) {
     bytesIn += buffer.readableBytes
+    if let limit = route?.maxRequestBodyBytes, limit > 0, bytesIn > limit, !isTunnel, !discarding, !finished {
+      return refuseBody()
+    }
     if let connection {
       toUpstream?.append(buffer, to: connection)
       upstreamUnflushed = true
@@ -176,6 +181,19 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
       complete()
     } else {
       respond(error.status, body: error.reason + "\n", flag: .downstreamProtocolError)
+    }
+  }
+
+  /// The body is larger than the route allows (known from Content-Length, or counted as it streams in):
+  /// 413, and neither connection carries anything more, since the rest of the body is not read.
+  private func refuseBody() {
+    keepAlive = false
+    releaseConnection(reusable: false)
+    if responseStarted {
+      downstream.abort()
+      complete()
+    } else {
+      respond(413, body: "request body too large\n")
     }
   }
 
@@ -228,6 +246,13 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
     }
     if timeout.nanoseconds > 0 {
       timeoutSlot = loop.deadlines.add(deadline: now + timeout, owner: self)
+    }
+    if request.expectsContinue, !request.isHTTP10, !requestComplete {
+      // The gateway answers 100-continue itself, once it knows the body will be used, and does not
+      // forward Expect. A request answered earlier gets its final status instead (RFC 9110 §10.1.1).
+      downstream.write(HeadWriter.continueResponse)
+      downstream.flush()
+      sentContinue = true
     }
     if let path = forward.pathRewrite { rewrite = (path, pathMatch) }
     upstreamStarted = now
@@ -459,6 +484,8 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
     downstream.release(.buffering)
     if !requestComplete {
       discarding = true
+      // A client still waiting for `100 Continue` may never send the body it announced.
+      if request.expectsContinue, !sentContinue { keepAlive = false }
       // A client still sending a large body is better closed than drained.
       if bytesIn > Self.discardLimit { keepAlive = false }
     }

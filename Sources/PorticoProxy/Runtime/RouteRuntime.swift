@@ -51,6 +51,8 @@ final class RouteRuntime: Sendable {
   let action: Action
   /// Header changes for answers the gateway makes itself on this route (direct responses, redirects).
   let localResponsePlan: HeaderPlan
+  /// The largest request body accepted (`maxRequestBodyBytes`); 0 for no limit.
+  let maxRequestBodyBytes: Int
   /// Per matcher, in the route's order.
   private let pathMatches: [PathMatch]
 
@@ -63,6 +65,7 @@ final class RouteRuntime: Sendable {
     name = route.name
     isReplacement = route.replacement != nil
     localResponsePlan = .response(route: route, destination: nil)
+    maxRequestBodyBytes = Int(clamping: route.options.values.maxRequestBodyBytes ?? 0)
     pathMatches = route.matchers.map {
       PathMatch(isExact: $0.path.kind == .exact, literalLength: $0.path.literalLength)
     }

@@ -91,5 +91,6 @@ public struct EffectiveOptions: Sendable, Encodable {
     Field("rateLimitSettings", \.rateLimitSettings),
     Field("extauthSettings", \.extauthSettings),
     Field("transformations", \.transformations),
+    Field("maxRequestBodyBytes", \.maxRequestBodyBytes),
   ]
 }

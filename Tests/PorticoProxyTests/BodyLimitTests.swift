@@ -1,0 +1,78 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import XCTest
+
+@testable import PorticoProxy
+
+/// `maxRequestBodyBytes`: a body over the route's limit gets 413, whether its length is announced or
+/// counted as it streams in, and never reaches the upstream whole; the limit is inherited like any option.
+final class BodyLimitTests: XCTestCase {
+  var gateway: TestGateway!
+  let recorder = DemoUpstream.RequestRecorder()
+
+  override func setUp() async throws {
+    gateway = try await TestGateway(
+      upstreams: ["echo"], behaviours: ["echo": .init(recorder: recorder)],
+      manifests: { gateway in
+        gatewayManifest() + staticDestination("echo", ports: [gateway.port("echo")])
+          + virtualHost(
+            "limits.test",
+            options: "  options: {trafficPolicy: {maxRequestBodyBytes: 1000}}",
+            routes: """
+                - matchers: [{uri: {prefix: /unlimited}}]
+                  options: {maxRequestBodyBytes: 0}
+                  routeAction: {destinations: [{staticDestination: {name: echo}}]}
+                - routeAction: {destinations: [{staticDestination: {name: echo}}]}
+              """)
+      })
+  }
+
+  override func tearDown() async throws { await gateway.stop() }
+
+  func testBodyWithinTheLimitIsForwarded() async throws {
+    let response = try await send(
+      .POST, gateway.base + "/upload", host: "limits.test", body: String(repeating: "a", count: 1000))
+    XCTAssertEqual(response.status, 200)
+    XCTAssertEqual(response.json["bodyBytes"] as? Int, 1000)
+  }
+
+  func testAnnouncedLengthOverTheLimitIs413() async throws {
+    let response = try await send(
+      .POST, gateway.base + "/upload", host: "limits.test", body: String(repeating: "a", count: 1001))
+    XCTAssertEqual(response.status, 413)
+    XCTAssertEqual(response.body, "request body too large\n")
+    XCTAssertEqual(response.headers["connection"], ["close"], "the rest of the body is not read")
+    XCTAssertEqual(recorder.requests, [], "nothing reached the upstream")
+  }
+
+  /// Chunked, so the gateway only finds out while the body streams through.
+  func testStreamedBodyOverTheLimitIs413() async throws {
+    var request = HTTPClientRequest(url: gateway.base + "/stream")
+    request.method = .PUT
+    request.headers.add(name: "host", value: "limits.test")
+    let pieces = AsyncStream<ByteBuffer> { continuation in
+      for _ in 0..<10 { continuation.yield(ByteBuffer(repeating: UInt8(ascii: "b"), count: 300)) }
+      continuation.finish()
+    }
+    request.body = .stream(pieces, length: .unknown)
+    let status = try await testClient.execute(request, timeout: .seconds(10)).status.code
+    XCTAssertEqual(status, 413)
+    XCTAssertFalse(recorder.requests.contains { $0.bodyBytes > 1000 })
+  }
+
+  func testAChildRouteTurnsTheInheritedLimitOff() async throws {
+    let response = try await send(
+      .POST, gateway.base + "/unlimited", host: "limits.test", body: String(repeating: "a", count: 5000))
+    XCTAssertEqual(response.status, 200)
+    XCTAssertEqual(response.json["bodyBytes"] as? Int, 5000)
+  }
+
+  /// A client waiting for `100 Continue` gets the 413 instead, and never has to send its body.
+  func testExpectContinueGetsTheFinalStatusFirst() throws {
+    let head = "POST /upload HTTP/1.1\r\nHost: limits.test\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n"
+    let answer = try RawClient.exchange(Array(head.utf8), port: gateway.port)
+    XCTAssertTrue(answer.hasPrefix("HTTP/1.1 413"), answer)
+    XCTAssertFalse(answer.contains("100 Continue"), answer)
+  }
+}

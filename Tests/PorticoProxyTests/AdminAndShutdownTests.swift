@@ -81,4 +81,26 @@ final class ShutdownTests: XCTestCase {
     await stopped.value
     XCTAssertFalse(SlowReader.canConnect(port: port), "the listener is closed after shutdown")
   }
+
+  /// An HTTP/2 client is told with GOAWAY; the stream it has open still gets its whole response.
+  func testShutdownSendsGOAWAYAndFinishesOpenStreams() async throws {
+    let gateway = try await TestGateway(upstreams: ["echo"]) { gateway in
+      gatewayManifest() + staticDestination("echo", ports: [gateway.port("echo")])
+        + virtualHost(
+          "drain.test", routes: "  - routeAction: {destinations: [{staticDestination: {name: echo}}]}")
+    }
+    let url = gateway.base + "/delay/600/done"
+    let client = Task.detached {
+      try Shell.run("nghttp -v -H 'host: drain.test' \(url) 2>&1")
+    }
+    try await Task.sleep(for: .milliseconds(200))
+    let started = ContinuousClock.now
+    await gateway.stop()
+    let out = try await client.value
+    XCTAssertTrue(out.contains("recv GOAWAY frame"), out)
+    XCTAssertTrue(out.contains("error_code=NO_ERROR"), out)
+    XCTAssertTrue(out.contains(":status: 200"), out)
+    XCTAssertTrue(out.contains("done"), "the body arrived: \(out)")
+    XCTAssertLessThan(ContinuousClock.now - started, .seconds(3), "closed once the stream was done")
+  }
 }

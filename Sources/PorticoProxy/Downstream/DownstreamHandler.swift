@@ -1,4 +1,5 @@
 import NIOCore
+import NIOHTTP2
 import NIOSSL
 import NIOTLS
 
@@ -66,6 +67,8 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
   private weak var connection: DownstreamHandler?
   /// For an HTTP/2 connection: streams open now (a connection with open streams is not idle).
   private var openStreams = 0
+  /// For an HTTP/2 connection: GOAWAY has been sent; the connection closes when its last stream does.
+  private var isGoingAway = false
 
   init(loop: LoopContext, portName: String) {
     self.loop = loop
@@ -115,7 +118,7 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
     if isStream {
       exchange?.downstreamClosed()
       exchange = nil
-      connection?.openStreams -= 1
+      connection?.streamClosed()
       return context.fireChannelInactive()
     }
     guard isAdmitted else { return }
@@ -276,8 +279,17 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
     context.close(promise: nil)
   }
 
-  /// Stops taking new requests: an idle connection closes now, a busy one after its current response.
+  /// Stops taking new requests: an idle connection closes now, a busy one after its current response. An
+  /// HTTP/2 client is told with GOAWAY, and its connection closes once the streams it has open are done.
   func drain() {
+    if isHTTP2 {
+      isGoingAway = true
+      let goAway = HTTP2Frame(
+        streamID: .rootStream, payload: .goAway(lastStreamID: .maxID, errorCode: .noError, opaqueData: nil))
+      context.channel.writeAndFlush(goAway, promise: nil)
+      if openStreams == 0 { finishResponse(closing: true) }
+      return
+    }
     if let exchange {
       exchange.closeAfterResponse()
     } else {
@@ -360,6 +372,11 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
   }
 
   func noteTunnelActivity() { phaseSince = loop.coarseNow }
+
+  private func streamClosed() {
+    openStreams -= 1
+    if isGoingAway, openStreams == 0 { finishResponse(closing: true) }
+  }
 
   private func enter(_ phase: Phase) {
     self.phase = phase

@@ -22,6 +22,8 @@ struct HTTP2MessageEncoder {
   /// A head is held until the end of the bytes at hand, so that a message that ends with them leaves
   /// as one HEADERS frame that ends the stream (a gRPC "trailers-only" response needs exactly that).
   private var pendingHead: HPACKHeaders?
+  /// The last body piece is held the same way, so that the end of the message rides on it.
+  private var pendingData: ByteBuffer?
 
   init(kind: Kind, limits: HTTP1Limits) {
     self.kind = kind
@@ -40,8 +42,8 @@ struct HTTP2MessageEncoder {
       case .head(let bytes):
         pendingHead = try head(of: bytes)
       case .body(let body):
-        sendPendingHead(emit)
-        emit(.data(.init(data: .byteBuffer(body))))
+        sendPending(emit)
+        pendingData = body
       case .end(let trailers):
         if inInterim {
           inInterim = false
@@ -54,22 +56,31 @@ struct HTTP2MessageEncoder {
           emit(.headers(.init(headers: head, endStream: true)))
           continue
         }
-        sendPendingHead(emit)
         if let trailers {
+          sendPending(emit)
           emit(.headers(.init(headers: try Self.trailerFields(trailers), endStream: true)))
         } else {
-          emit(.data(.init(data: .byteBuffer(ByteBuffer()), endStream: true)))
+          sendPendingHead(emit)
+          emit(.data(.init(data: .byteBuffer(pendingData ?? ByteBuffer()), endStream: true)))
+          pendingData = nil
         }
       }
     }
-    // A head whose body is still to come goes now: a streaming response must not wait for its first data.
-    sendPendingHead(emit)
+    // What is held goes now: a streaming message must not wait for its next piece.
+    sendPending(emit)
   }
 
   private mutating func sendPendingHead(_ emit: (HTTP2Frame.FramePayload) -> Void) {
     guard let head = pendingHead else { return }
     pendingHead = nil
     emit(.headers(.init(headers: head)))
+  }
+
+  private mutating func sendPending(_ emit: (HTTP2Frame.FramePayload) -> Void) {
+    sendPendingHead(emit)
+    guard let data = pendingData else { return }
+    pendingData = nil
+    emit(.data(.init(data: .byteBuffer(data))))
   }
 
   private mutating func head(of bytes: ByteBuffer) throws(HTTP1Error) -> HPACKHeaders? {

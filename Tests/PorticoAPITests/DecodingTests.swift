@@ -554,18 +554,38 @@ final class DecodingTests: XCTestCase {
     XCTAssertEqual(snapshot.trafficPolicies.count, 1)
   }
 
-  func testTCPHandlerIsNotImplementedButCountsAsTheHandlerChoice() {
+  func testTCPHandlerWithoutPassthroughIsNotServed() {
     let snapshot = load(
       virtualGatewayYAML(
         spec: """
           ingressGatewaySelectors: [{portName: tcp}]
           connectionHandlers:
-          - tcp: {tcpHosts: [{name: db}]}
+          - tcp: {tcpHosts: [{name: db, destination: {staticDestination: {name: db}}}]}
           """))
     XCTAssertTrue(snapshot.errors.isEmpty, describe(snapshot.errors))
     expectDiagnostic(
-      snapshot.warnings, .warning, at: "spec.connectionHandlers[0].tcp", containing: "not implemented")
+      snapshot.warnings, .warning, at: "spec.connectionHandlers[0].tcp", containing: "PASSTHROUGH only")
     XCTAssertEqual(snapshot.virtualGateways.count, 1)
+  }
+
+  func testTCPHostsNeedOneDestination() {
+    let snapshot = load(
+      virtualGatewayYAML(
+        spec: """
+          ingressGatewaySelectors: [{portName: tls}]
+          connectionHandlers:
+          - connectionOptions: {sslConfig: {tlsMode: PASSTHROUGH}}
+            tcp:
+              tcpHosts:
+              - {name: none}
+              - {name: two, destination: {staticDestination: {name: a}, kubeService: {name: b}}}
+          """))
+    expectDiagnostic(
+      snapshot.errors, at: "spec.connectionHandlers[0].tcp.tcpHosts[0].destination",
+      containing: "a tcpHost needs a destination")
+    expectDiagnostic(
+      snapshot.errors, at: "spec.connectionHandlers[0].tcp.tcpHosts[1].destination",
+      containing: "give exactly one of kubeService, virtualDestination, staticDestination")
   }
 
   // MARK: ManifestDecoder used directly

@@ -299,7 +299,6 @@ final class ValidationTests: XCTestCase {
     let valid = [
       "{secretName: edge-cert, tlsMode: SIMPLE}",
       "{sslFiles: {tlsCert: /c.pem, tlsKey: /k.pem}, tlsMode: SIMPLE}",
-      "{tlsMode: PASSTHROUGH}",
       "{tlsMode: AUTO_PASSTHROUGH}",
       "{sslFiles: {tlsCert: /c.pem, tlsKey: /k.pem, rootCa: /ca.pem}, tlsMode: MUTUAL, verifySubjectAltName: [client]}",
       "{secretName: c, tlsMode: SIMPLE, parameters: {minimumProtocolVersion: TLSv1_2, maximumProtocolVersion: TLSv1_3}}",
@@ -329,6 +328,9 @@ final class ValidationTests: XCTestCase {
         .errors,
       at: "spec.connectionHandlers[0].connectionOptions",
       containing: "give at most one of sslConfig, httpsRedirect")
+    expectDiagnostic(
+      gateway(sslConfig: "{tlsMode: PASSTHROUGH}").errors, at: sslPath + ".tlsMode",
+      containing: "PASSTHROUGH hands the TLS connection on unterminated: it needs a tcp handler")
   }
 
   // MARK: Routes

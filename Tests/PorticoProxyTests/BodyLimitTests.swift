@@ -70,7 +70,8 @@ final class BodyLimitTests: XCTestCase {
 
   /// A client waiting for `100 Continue` gets the 413 instead, and never has to send its body.
   func testExpectContinueGetsTheFinalStatusFirst() throws {
-    let head = "POST /upload HTTP/1.1\r\nHost: limits.test\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n"
+    let head =
+      "POST /upload HTTP/1.1\r\nHost: limits.test\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n"
     let answer = try RawClient.exchange(Array(head.utf8), port: gateway.port)
     XCTAssertTrue(answer.hasPrefix("HTTP/1.1 413"), answer)
     XCTAssertFalse(answer.contains("100 Continue"), answer)

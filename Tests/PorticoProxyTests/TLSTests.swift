@@ -1,4 +1,6 @@
+import AsyncHTTPClient
 import Foundation
+import NIOSSL
 import XCTest
 
 @testable import PorticoProxy
@@ -28,8 +30,9 @@ final class TLSTests: XCTestCase {
     certificates?.remove()
   }
 
-  static func manifests(_ certificates: TestCertificates, echo: Int, aSecret: String? = nil) throws -> String
-  {
+  static func manifests(
+    _ certificates: TestCertificates, echo: Int, aSecret: String? = nil, aMode: String = "SIMPLE"
+  ) throws -> String {
     let handlers = """
       apiVersion: portico.dev/v1
       kind: VirtualGateway
@@ -38,7 +41,7 @@ final class TLSTests: XCTestCase {
         ingressGatewaySelectors: [{portName: http, destinationSelectors: [{kubeServiceMatcher: {labels: {app: test}}}]}]
         connectionHandlers:
         - connectionMatch: {serverNames: [a.tls.test, "*.wild.tls.test"]}
-          connectionOptions: {sslConfig: {secretName: a-cert, tlsMode: SIMPLE}}
+          connectionOptions: {sslConfig: {secretName: a-cert, tlsMode: \(aMode)}}
           http: {routeConfig: [{virtualHostSelector: {namespaces: ["*"], labels: {site: a}}}]}
         - connectionMatch: {serverNames: [b.tls.test]}
           connectionOptions: {sslConfig: {secretName: b-cert, tlsMode: MUTUAL, verifySubjectAltName: [client.tls.test]}}
@@ -175,6 +178,35 @@ final class TLSTests: XCTestCase {
     XCTAssertTrue(dump.body.contains("secret gateways/a-cert"), "the dump says where the material comes from")
     XCTAssertFalse(dump.body.contains("PRIVATE KEY"))
     XCTAssertFalse(dump.body.contains("BEGIN CERTIFICATE"))
+  }
+
+  /// A connection made before a reload turned its chain MUTUAL did not show a certificate: its next
+  /// request gets 421 and the connection closes, so the client must connect (and verify) again.
+  func testConnectionsOpenedBeforeMutualIsRequiredMustReconnect() async throws {
+    var configuration = HTTPClient.Configuration()
+    var tls = TLSConfiguration.makeClientConfiguration()
+    tls.trustRoots = .file(certificates.path("ca.pem"))
+    configuration.tlsConfiguration = tls
+    configuration.dnsOverride = ["a.tls.test": "127.0.0.1"]
+    let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    defer { _ = client.shutdown() }
+    let url = "https://a.tls.test:\(gateway.port)/kept"
+    let first = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(5))
+    XCTAssertEqual(first.status.code, 200)
+    _ = try await first.body.collect(upTo: 1 << 20)
+
+    let secret = try certificates.secret("a-cert", namespace: "gateways", certificate: "a", includeCA: true)
+    try gateway.write(
+      try Self.manifests(certificates, echo: gateway.port("echo"), aSecret: secret, aMode: "MUTUAL"))
+    guard case .applied = await gateway.gateway.reload() else { return XCTFail("the reload was not applied") }
+
+    let second = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(5))
+    XCTAssertEqual(second.status.code, 421)
+    _ = try await second.body.collect(upTo: 1 << 20)
+    do {
+      let third = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(5))
+      XCTFail("a new connection without a client certificate must fail: \(third.status)")
+    } catch {}
   }
 
   func testBrokenCertificateIsRejectedOnReload() async throws {

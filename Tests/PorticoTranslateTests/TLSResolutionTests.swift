@@ -79,11 +79,43 @@ final class TLSResolutionTests: XCTestCase {
     XCTAssertNil(ca)
   }
 
-  func testPassthroughIsNotServedYet() {
-    let result = translate(virtualGateway("{tlsMode: PASSTHROUGH}"))
-    XCTAssertNil(chain(result)?.tls)
-    let warnings = result.status(.virtualGateway, "gateways", "secure")?.warnings.map(\.message) ?? []
-    XCTAssertTrue(warnings.contains { $0.contains("PASSTHROUGH is not supported") }, "\(warnings)")
+  func testPassthroughChainGoesToItsDestination() throws {
+    let result = translate(
+      """
+      apiVersion: portico.dev/v1
+      kind: VirtualGateway
+      metadata: {name: secure, namespace: gateways}
+      spec:
+        ingressGatewaySelectors: [{portName: http, destinationSelectors: [{kubeServiceMatcher: {labels: {app: edge}}}]}]
+        connectionHandlers:
+        - connectionMatch: {serverNames: [db.test]}
+          connectionOptions: {sslConfig: {tlsMode: PASSTHROUGH}}
+          tcp:
+            tcpHosts: [{name: db, destination: {staticDestination: {name: db, namespace: data}}}]
+            options: {tcpProxySettings: {maxConnectAttempts: 3, idleTimeout: 30s}}
+        - connectionMatch: {serverNames: [db.test]}
+          connectionOptions: {sslConfig: {secretName: cert, tlsMode: SIMPLE}}
+          http: {routeConfig: [{virtualHost: {domains: [db.test], routes: [{directResponseAction: {status: 200}}]}}]}
+      ---
+      apiVersion: portico.dev/v1
+      kind: StaticDestination
+      metadata: {name: db, namespace: data}
+      spec: {endpoints: [{address: 10.0.0.5, port: 5432}]}
+      ---
+
+      """ + secret("cert", keys: ["tls.crt", "tls.key"]))
+    let chain = try XCTUnwrap(
+      result.config.listeners.first?.filterChains.first { $0.serverNames == ["db.test"] })
+    let passthrough = try XCTUnwrap(chain.passthrough)
+    XCTAssertNil(chain.tls)
+    XCTAssertEqual(chain.serverNames, ["db.test"])
+    XCTAssertEqual(passthrough.destinations.map(\.upstream), ["static:data/db"])
+    XCTAssertEqual(passthrough.maxConnectAttempts, 3)
+    XCTAssertEqual(passthrough.idleTimeout?.nanoseconds, 30_000_000_000)
+    let errors = result.status(.virtualGateway, "gateways", "secure")?.errors.map(\.message) ?? []
+    XCTAssertTrue(
+      errors.contains { $0.contains("already passed through by a tcp handler") },
+      "same names twice: \(errors)")
   }
 
   func testInvertedVersionsAreAnError() {

@@ -47,7 +47,31 @@ public struct ConnectionHandler: Codable, Hashable, Sendable {
   public var connectionMatch: ConnectionMatch?
   public var connectionOptions: ConnectionOptions?
   public var http: HTTPRoutes?
-  public var tcp: NotImplemented?
+  public var tcp: TCPRoutes?
+}
+
+/// A TCP proxy handler: connections are passed to a destination as a byte stream. Portico serves it with
+/// `tlsMode: PASSTHROUGH`: the client's TLS goes to the destination unterminated, chosen by SNI name.
+public struct TCPRoutes: Codable, Hashable, Sendable {
+  public struct TCPHost: Codable, Hashable, Sendable {
+    public var name: String?
+    public var destination: WeightedDestination?
+  }
+
+  public struct Options: Codable, Hashable, Sendable {
+    public struct TCPProxySettings: Codable, Hashable, Sendable {
+      /// Endpoints tried before the connection is given up; default 1.
+      public var maxConnectAttempts: UInt32?
+      /// A connection with no bytes either way for this long is closed; default 1 hour.
+      public var idleTimeout: ManifestDuration?
+      public var tunnelingConfig: NotImplemented?
+    }
+
+    public var tcpProxySettings: TCPProxySettings?
+  }
+
+  public var tcpHosts: [TCPHost]?
+  public var options: Options?
 }
 
 public struct SSLConfig: Codable, Hashable, Sendable {

@@ -142,9 +142,40 @@ extension Validator {
           check(virtualHost: inline, at: configPath.appending("virtualHost"))
         }
       }
+      if let tcp = handler.tcp { check(tcp: tcp, sslConfig: handler.connectionOptions?.sslConfig, at: at) }
+      if handler.http != nil, handler.connectionOptions?.sslConfig?.tlsMode == .passthrough {
+        error(
+          at.appending("connectionOptions").appending("sslConfig").appending("tlsMode"),
+          "PASSTHROUGH hands the TLS connection on unterminated: it needs a tcp handler, not http")
+      }
       if let csrf = handler.http?.routeOptions?.csrf {
         check(csrf: csrf, at: at.appending("http").appending("routeOptions").appending("csrf"))
       }
+    }
+  }
+
+  mutating func check(tcp: TCPRoutes, sslConfig: SSLConfig?, at path: FieldPath) {
+    let at = path.appending("tcp")
+    let hosts = tcp.tcpHosts ?? []
+    if hosts.isEmpty { error(at.appending("tcpHosts"), "give at least one tcpHost") }
+    for (index, host) in hosts.enumerated() {
+      let hostPath = at.appending("tcpHosts").appending(index).appending("destination")
+      guard let destination = host.destination else {
+        error(hostPath, "a tcpHost needs a destination")
+        continue
+      }
+      requireOne(destination.kindCount, of: WeightedDestination.kindNames, at: hostPath)
+    }
+    if let settings = tcp.options?.tcpProxySettings {
+      check(
+        settings.idleTimeout,
+        at: at.appending("options").appending("tcpProxySettings").appending("idleTimeout"))
+    }
+    if sslConfig?.tlsMode != .passthrough {
+      warning(
+        at,
+        "Portico serves tcp handlers with tlsMode PASSTHROUGH only (TLS chosen by SNI, passed on unterminated); this handler is not served"
+      )
     }
   }
 

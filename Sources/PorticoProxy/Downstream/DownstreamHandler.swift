@@ -50,7 +50,7 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
 
   /// Set once TLS is negotiated: the client's SNI name (which picks the filter chain and its hosts) and the
   /// subject alternative names its certificate must carry.
-  private(set) var tls: (serverName: String?, verifySubjectAltNames: [String])?
+  private(set) var tls: (serverName: String?, verifiesClients: Bool, verifySubjectAltNames: [String])?
   /// True while a TLS handshake is under way: requests wait for it.
   private var awaitingHandshake = false
 
@@ -69,6 +69,10 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
   private var openStreams = 0
   /// For an HTTP/2 connection: GOAWAY has been sent; the connection closes when its last stream does.
   private var isGoingAway = false
+  /// Set when the connection's TLS is passed through to an upstream: every byte goes to the relay.
+  private var relay: TCPRelay?
+  /// The idle timeout of a passed-through connection, in place of the HTTP one.
+  private var relayIdleTimeout: TimeAmount?
 
   init(loop: LoopContext, portName: String) {
     self.loop = loop
@@ -129,11 +133,17 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
     isDone = true
     exchange?.downstreamClosed()
     exchange = nil
+    relay?.clientClosed()
+    relay = nil
     context.fireChannelInactive()
   }
 
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
     guard !isDone, !awaitingHandshake else { return }
+    if let relay {
+      phaseSince = loop.coarseNow
+      return relay.clientBytes(unwrapInboundIn(data))
+    }
     if isHTTP2 {
       phaseSince = loop.coarseNow
       return context.fireChannelRead(data)
@@ -226,8 +236,18 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
     enter(.readingHead)
   }
 
-  func useTLS(serverName: String?, verifySubjectAltNames: [String]) {
-    tls = (serverName?.lowercased(), verifySubjectAltNames)
+  func useTLS(serverName: String?, verifiesClients: Bool, verifySubjectAltNames: [String]) {
+    tls = (serverName?.lowercased(), verifiesClients, verifySubjectAltNames)
+  }
+
+  /// The client's TLS goes to an upstream unterminated: from its ClientHello on, bytes pass as they are.
+  func startPassthrough(_ forward: TCPForwardRuntime) {
+    awaitingHandshake = false
+    enter(.tunnel)
+    relayIdleTimeout = forward.idleTimeout
+    let relay = TCPRelay(downstream: self, forward: forward)
+    self.relay = relay
+    relay.start()
   }
 
   func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -262,6 +282,7 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
   }
 
   func channelReadComplete(context: ChannelHandlerContext) {
+    relay?.clientReadComplete()
     exchange?.downstreamReadComplete()
     context.fireChannelReadComplete()
   }
@@ -271,6 +292,7 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
   }
 
   func channelWritabilityChanged(context: ChannelHandlerContext) {
+    relay?.clientWritabilityChanged(isWritable: context.channel.isWritable)
     exchange?.downstreamWritabilityChanged(isWritable: context.channel.isWritable)
     context.fireChannelWritabilityChanged()
   }
@@ -282,14 +304,9 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
   /// Stops taking new requests: an idle connection closes now, a busy one after its current response. An
   /// HTTP/2 client is told with GOAWAY, and its connection closes once the streams it has open are done.
   func drain() {
-    if isHTTP2 {
-      isGoingAway = true
-      let goAway = HTTP2Frame(
-        streamID: .rootStream, payload: .goAway(lastStreamID: .maxID, errorCode: .noError, opaqueData: nil))
-      context.channel.writeAndFlush(goAway, promise: nil)
-      if openStreams == 0 { finishResponse(closing: true) }
-      return
-    }
+    // A passed-through connection carries whatever its protocol is; it may go on until the drain timeout.
+    if relay != nil { return }
+    if isHTTP2 { return goAway() }
     if let exchange {
       exchange.closeAfterResponse()
     } else {
@@ -373,6 +390,18 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
 
   func noteTunnelActivity() { phaseSince = loop.coarseNow }
 
+  /// Tells an HTTP/2 client to open no more streams on this connection (the handler of one of its streams
+  /// passes it on); the connection closes once the streams it has open are done.
+  func goAway() {
+    if isStream { return connection?.goAway() ?? () }
+    guard isHTTP2, !isGoingAway else { return }
+    isGoingAway = true
+    let goAway = HTTP2Frame(
+      streamID: .rootStream, payload: .goAway(lastStreamID: .maxID, errorCode: .noError, opaqueData: nil))
+    context.channel.writeAndFlush(goAway, promise: nil)
+    if openStreams == 0 { finishResponse(closing: true) }
+  }
+
   private func streamClosed() {
     openStreams -= 1
     if isGoingAway, openStreams == 0 { finishResponse(closing: true) }
@@ -401,7 +430,7 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
     case .tunnel:
       // An HTTP/2 connection waiting on a slow upstream for one of its streams is not idle.
       if isHTTP2, openStreams > 0 { return }
-      if now - phaseSince >= reader.limits.idleTimeout {
+      if now - phaseSince >= relayIdleTimeout ?? reader.limits.idleTimeout {
         isDone = true
         context.close(promise: nil)
       }

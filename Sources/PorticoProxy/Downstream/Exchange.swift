@@ -88,10 +88,19 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
     }
     let router: CompiledRouter
     if let tls = downstream.tls {
-      guard let chain = listener.tlsChains.chain(forServerName: tls.serverName) else {
+      guard let termination = listener.tlsChains.chain(forServerName: tls.serverName)?.termination else {
         return respond(404, body: "no route\n", flag: .noRoute)
       }
-      router = chain.router
+      if termination.verifiesClients,
+        !tls.verifiesClients || termination.verifySubjectAltNames != tls.verifySubjectAltNames
+      {
+        // A reload made the chain ask more of clients than this connection's handshake did: the client
+        // must connect again and show its certificate (RFC 9110 §15.5.20).
+        keepAlive = false
+        downstream.goAway()
+        return respond(421, body: "this connection's TLS handshake no longer qualifies; connect again\n")
+      }
+      router = termination.router
     } else {
       if listener.redirectsToHTTPS {
         let host = Authority.host(of: request.authority)

@@ -68,14 +68,20 @@ struct ListenerRuntime: Sendable {
     router = CompiledRouter(virtualHosts: plain.flatMap(\.virtualHosts), attach: attach)
     var tlsChains: [TLSChainRuntime] = []
     for chain in listener.filterChains {
+      if let passthrough = chain.passthrough {
+        tlsChains.append(
+          TLSChainRuntime(
+            serverNames: chain.serverNames,
+            mode: .passthrough(TCPForwardRuntime(passthrough, upstreams: upstreams))))
+        continue
+      }
       guard let tls = chain.tls else { continue }
       do {
         let context = try TLSContextBuilder.context(for: tls, configDirectory: configDirectory)
-        tlsChains.append(
-          TLSChainRuntime(
-            serverNames: chain.serverNames, context: context,
-            router: CompiledRouter(virtualHosts: chain.virtualHosts, attach: attach),
-            verifySubjectAltNames: tls.verifySubjectAltNames))
+        let termination = TLSChainRuntime.Termination(
+          context: context, router: CompiledRouter(virtualHosts: chain.virtualHosts, attach: attach),
+          verifiesClients: tls.mode == .mutual, verifySubjectAltNames: tls.verifySubjectAltNames)
+        tlsChains.append(TLSChainRuntime(serverNames: chain.serverNames, mode: .terminate(termination)))
       } catch {
         diagnostics.append(
           Diagnostic(.error, at: tls.location, path: ["sslConfig"], "\(error); this handler is not served"))

@@ -3,9 +3,11 @@ import NIOSSL
 import NIOTLS
 
 /// The first handler of a connection on a listener with TLS filter chains. From the first byte it tells a
-/// TLS handshake from plaintext HTTP. For TLS it reads the client's SNI name, picks the filter chain for it
-/// and puts that chain's TLS handler in front of the connection's `DownstreamHandler`; plaintext goes
-/// straight to the `DownstreamHandler` when the listener also serves plaintext, and is closed otherwise.
+/// TLS handshake from plaintext HTTP. For TLS it reads the client's SNI name and picks the filter chain for
+/// it: a chain that terminates TLS puts its TLS handler in front of the connection's `DownstreamHandler`,
+/// a passthrough chain has the `DownstreamHandler` relay the connection, ClientHello included, to an
+/// upstream. Plaintext goes straight to the `DownstreamHandler` when the listener also serves plaintext,
+/// and is closed otherwise.
 final class ConnectionSniffer: ChannelInboundHandler, RemovableChannelHandler {
   typealias InboundIn = ByteBuffer
 
@@ -48,8 +50,8 @@ final class ConnectionSniffer: ChannelInboundHandler, RemovableChannelHandler {
     }
   }
 
-  /// Installs the TLS handler of the chain for the client's SNI name, or closes the connection when no
-  /// chain serves it.
+  /// Sets the connection up for the chain of the client's SNI name, or closes it when no chain serves it.
+  /// The SNI handler then passes on the bytes it has read, the ClientHello, and leaves.
   private static func selectChain(
     _ result: SNIResult, channel: Channel, loop: LoopContext, portName: String, downstream: DownstreamHandler
   ) -> EventLoopFuture<Void> {
@@ -60,9 +62,16 @@ final class ConnectionSniffer: ChannelInboundHandler, RemovableChannelHandler {
       return channel.eventLoop.makeSucceededVoidFuture()
     }
     do {
-      try channel.pipeline.syncOperations.addHandler(
-        NIOSSLServerHandler(context: chain.context), position: .before(downstream))
-      downstream.useTLS(serverName: serverName, verifySubjectAltNames: chain.verifySubjectAltNames)
+      switch chain.mode {
+      case .terminate(let termination):
+        try channel.pipeline.syncOperations.addHandler(
+          NIOSSLServerHandler(context: termination.context), position: .before(downstream))
+        downstream.useTLS(
+          serverName: serverName, verifiesClients: termination.verifiesClients,
+          verifySubjectAltNames: termination.verifySubjectAltNames)
+      case .passthrough(let forward):
+        downstream.startPassthrough(forward)
+      }
     } catch {
       channel.close(promise: nil)
     }

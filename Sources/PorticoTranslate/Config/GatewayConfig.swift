@@ -37,6 +37,16 @@ public struct FilterChain: Sendable, Encodable {
   public var httpsRedirect: Bool
   public var routeOptions: HTTPRoutes.RouteOptions?
   public var virtualHosts: [VirtualHostConfig]
+  /// Set on a chain that passes TLS through unterminated (`tcp` with tlsMode PASSTHROUGH).
+  public var passthrough: TCPForward? = nil
+}
+
+/// Where a passthrough chain sends its connections.
+public struct TCPForward: Sendable, Encodable {
+  public var destinations: [RouteActionConfig.DestinationConfig]
+  public var maxConnectAttempts: Int
+  /// Nil: the default (one hour).
+  public var idleTimeout: ManifestDuration?
 }
 
 public struct VirtualHostConfig: Sendable, Encodable {

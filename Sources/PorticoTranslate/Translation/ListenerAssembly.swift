@@ -70,6 +70,40 @@ extension GatewayTranslator {
     return GatewayConfig(gateway: gateway, listeners: listeners, upstreams: upstreams)
   }
 
+  /// A `tcp` handler with tlsMode PASSTHROUGH: connections whose SNI name it claims go to its
+  /// destinations with their TLS untouched.
+  private mutating func addPassthrough(
+    _ tcp: TCPRoutes, of handler: ConnectionHandler, at handlerIndex: Int, serverNames: [String], key: String,
+    virtualGateway: Resource<VirtualGatewaySpec>, to draft: inout ListenerDraft
+  ) {
+    // Validation has warned about any other mode.
+    guard handler.connectionOptions?.sslConfig?.tlsMode == .passthrough else { return }
+    let path: FieldPath = ["spec", "connectionHandlers", .index(handlerIndex), "tcp"]
+    guard draft.chains[key] == nil else {
+      report(
+        .error, on: virtualGateway.id, virtualGateway.source,
+        ["spec", "connectionHandlers", .index(handlerIndex), "connectionMatch"],
+        "these serverNames are already served by another handler on port '\(draft.listener.portName)'")
+      return
+    }
+    let (destinations, findings) = resolver.resolve(
+      (tcp.tcpHosts ?? []).compactMap(\.destination), namespace: virtualGateway.namespace,
+      at: path.appending("tcpHosts"))
+    for finding in findings {
+      report(finding.severity, on: virtualGateway.id, virtualGateway.source, finding.path, finding.message)
+    }
+    guard !destinations.isEmpty else { return }
+    let settings = tcp.options?.tcpProxySettings
+    draft.chainOrder.append(key)
+    draft.chains[key] = ChainDraft(
+      chain: FilterChain(
+        serverNames: serverNames, sslConfig: handler.connectionOptions?.sslConfig, tls: nil,
+        httpsRedirect: false, routeOptions: nil, virtualHosts: [],
+        passthrough: TCPForward(
+          destinations: destinations, maxConnectAttempts: max(1, Int(settings?.maxConnectAttempts ?? 1)),
+          idleTimeout: settings?.idleTimeout)))
+  }
+
   /// `http` without TLS, `https` with it.
   static func defaultPortName(for spec: VirtualGatewaySpec) -> String {
     let usesTLS = (spec.connectionHandlers ?? []).contains { $0.connectionOptions?.sslConfig != nil }
@@ -80,9 +114,24 @@ extension GatewayTranslator {
     of virtualGateway: Resource<VirtualGatewaySpec>, to draft: inout ListenerDraft
   ) {
     for (handlerIndex, handler) in (virtualGateway.spec.connectionHandlers ?? []).enumerated() {
-      guard let http = handler.http else { continue }
       let serverNames = (handler.connectionMatch?.serverNames ?? []).map(\.asciiLowercased).sorted()
       let key = serverNames.joined(separator: ",")
+      if let tcp = handler.tcp {
+        addPassthrough(
+          tcp, of: handler, at: handlerIndex, serverNames: serverNames, key: key,
+          virtualGateway: virtualGateway,
+          to: &draft)
+        continue
+      }
+      guard let http = handler.http else { continue }
+      if draft.chains[key]?.chain.passthrough != nil {
+        report(
+          .error, on: virtualGateway.id, virtualGateway.source,
+          ["spec", "connectionHandlers", .index(handlerIndex), "connectionMatch"],
+          "these serverNames are already passed through by a tcp handler on port '\(draft.listener.portName)'"
+        )
+        continue
+      }
       if draft.chains[key] == nil {
         draft.chainOrder.append(key)
         let sslPath: FieldPath = [

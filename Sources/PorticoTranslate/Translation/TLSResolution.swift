@@ -11,7 +11,9 @@ extension GatewayTranslator {
     switch ssl.tlsMode {
     case .simple: mode = .simple
     case .mutual: mode = .mutual
-    case .passthrough, .autoPassthrough, .istioMutual:
+    case .passthrough:
+      return nil  // An http handler cannot pass TLS through; validation has reported it.
+    case .autoPassthrough, .istioMutual:
       report(
         .warning, on: virtualGateway.id, virtualGateway.source, path.appending("tlsMode"),
         "tlsMode \(ssl.tlsMode!.rawValue) is not supported by the gateway yet; this handler is not served")

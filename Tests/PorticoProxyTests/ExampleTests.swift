@@ -1,5 +1,8 @@
 import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2Posix
 import Logging
+import NIOSSL
 import XCTest
 
 @testable import PorticoProxy
@@ -33,5 +36,89 @@ final class ExampleTests: XCTestCase {
       "curl -sS -o /dev/null -w '%{http_code} %{redirect_url}' -H 'Host: shop.local' http://127.0.0.1:\(http)/hello"
     )
     XCTAssertEqual(redirect, "301 https://shop.local/hello")
+  }
+
+  /// A gateway for `configDirectory` as the example's comments run it, on ephemeral ports.
+  private func exampleGateway(
+    _ configDirectory: String, name: String, labels: [String: String], ports: [String]
+  ) async throws -> Gateway {
+    var options = GatewayOptions(
+      identity: GatewayIdentity(
+        name: name, namespace: "shop", labels: labels,
+        ports: Dictionary(uniqueKeysWithValues: ports.map { ($0, 0) })),
+      configDirectory: configDirectory)
+    options.adminPort = 0
+    options.accessLog = .disabled
+    options.watchInterval = nil
+    var logger = Logger(label: "example")
+    logger.logLevel = .critical
+    let gateway = try Gateway(options: options, logger: logger)
+    try await gateway.start()
+    return gateway
+  }
+
+  func testGRPCExample() async throws {
+    let server = GRPCServer(
+      transport: .http2NIOPosix(address: .ipv4(host: "127.0.0.1", port: 9301), transportSecurity: .plaintext),
+      services: [EchoService()])
+    let serving = Task { try await server.serve() }
+    defer {
+      server.beginGracefulShutdown()
+      serving.cancel()
+    }
+    _ = try await server.listeningAddress
+    let gateway = try await exampleGateway(
+      "examples/grpc", name: "grpc", labels: ["gateway": "grpc"], ports: ["http"])
+    defer { Task { await gateway.shutdown() } }
+    var config = HTTP2ClientTransport.Posix.Config.defaults
+    config.http2.authority = "localhost"
+    let transport = try HTTP2ClientTransport.Posix(
+      target: .ipv4(address: "127.0.0.1", port: try XCTUnwrap(gateway.boundPorts["http"])),
+      transportSecurity: .plaintext, config: config)
+    let (unary, streamed) = try await withGRPCClient(transport: transport) { client in
+      let unary = try await client.unary(
+        request: ClientRequest(message: "hi"), descriptor: EchoService.get, serializer: StringCoder(),
+        deserializer: StringCoder(), options: .defaults
+      ) { try $0.message }
+      let streamed = try await client.bidirectionalStreaming(
+        request: StreamingClientRequest(of: String.self) { writer in
+          for word in ["a", "b", "c"] { try await writer.write(word) }
+        },
+        descriptor: EchoService.update, serializer: StringCoder(), deserializer: StringCoder(),
+        options: .defaults
+      ) { response in
+        var messages: [String] = []
+        for try await message in response.messages { messages.append(message) }
+        return messages
+      }
+      return (unary, streamed)
+    }
+    XCTAssertEqual(unary, "echo: hi from -")
+    XCTAssertEqual(streamed, ["echo: a", "echo: b", "echo: c"])
+  }
+
+  func testTLSPassthroughExample() async throws {
+    let certificates = try TestCertificates()
+    defer { certificates.remove() }
+    try certificates.issue("db", commonName: "db.shop.local", altNames: ["DNS:db.shop.local"])
+    let context = try NIOSSLContext(
+      configuration: .makeServerConfiguration(
+        certificateChain: try NIOSSLCertificate.fromPEMFile(certificates.path("db.pem")).map {
+          .certificate($0)
+        },
+        privateKey: .privateKey(
+          try NIOSSLPrivateKey(bytes: Array(certificates.text("db.key").utf8), format: .pem))))
+    let upstream = try await DemoUpstream.start(name: "db", port: 9202, behaviour: .init(tls: context))
+    defer { Task { try? await upstream.close() } }
+    let gateway = try await exampleGateway(
+      "examples/tls-passthrough", name: "passthrough", labels: ["gateway": "passthrough"], ports: ["https"])
+    defer { Task { await gateway.shutdown() } }
+    let port = try XCTUnwrap(gateway.boundPorts["https"])
+    let body = try Shell.run(
+      "curl -sS --max-time 5 --cacert \(certificates.path("ca.pem")) --resolve db.shop.local:\(port):127.0.0.1 https://db.shop.local:\(port)/through"
+    )
+    let echo = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
+    XCTAssertEqual(echo?["server"] as? String, "db", body)
+    XCTAssertEqual(echo?["path"] as? String, "/through")
   }
 }

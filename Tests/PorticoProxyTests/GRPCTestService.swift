@@ -4,7 +4,7 @@ import GRPCCore
 /// UTF-8 strings, so no protobuf code generation is needed. The gateway never looks inside messages, so
 /// this exercises exactly what a protobuf service would: gRPC framing, metadata, trailers and statuses.
 struct EchoService: RegistrableRPCService {
-  static let service = "portico.test.Echo"
+  static let service = "shop.echo.v1.Echo"
   static let get = MethodDescriptor(fullyQualifiedService: service, method: "Get")
   static let update = MethodDescriptor(fullyQualifiedService: service, method: "Update")
   static let slow = MethodDescriptor(fullyQualifiedService: service, method: "Slow")

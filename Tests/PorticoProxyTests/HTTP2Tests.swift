@@ -42,6 +42,15 @@ final class HTTP2Tests: XCTestCase {
     XCTAssertEqual(local, "local 2")
   }
 
+  /// nghttp speaks HTTP/2 with prior knowledge and prints every frame it receives.
+  func testNghttpSeesOneStreamPerRequest() throws {
+    let out = try Shell.run(
+      "nghttp -v -H 'host: h2.test' \(gateway.base)/echo \(gateway.base)/local 2>&1")
+    XCTAssertEqual(out.components(separatedBy: ":status: 200").count - 1, 2, out)
+    XCTAssertTrue(out.contains("recv DATA frame <length=5, flags=0x01"), "'local' ends its stream: \(out)")
+    XCTAssertFalse(out.contains("RST_STREAM"), out)
+  }
+
   func testRequestBodiesCrossOver() throws {
     let body = String(repeating: "x", count: 100_000)
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("h2-body-\(UUID().uuidString)")

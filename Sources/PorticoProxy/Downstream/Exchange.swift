@@ -64,6 +64,8 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
   private var discarding = false
   /// `100 Continue` went to the client, which is now sending its body.
   private var sentContinue = false
+  /// A delay injected by `faultInjection`, until it runs out.
+  private var faultDelay: Scheduled<Void>?
   /// The slot of this request's deadline in the loop's tracker.
   private var timeoutSlot: Int?
   /// A gRPC call (which only HTTP/2 carries): the gateway's own errors are said as gRPC statuses.
@@ -129,18 +131,48 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
       {
         return refuseBody()
       }
-      switch route.action {
-      case .direct(let status, let body):
-        respond(status, body: body, plan: route.localResponsePlan)
-      case .redirect(let redirect):
-        let location = Redirects.location(
-          for: redirect, request: request, scheme: downstream.scheme,
-          pathMatch: route.pathMatch(at: match.matcherIndex))
-        respond(
-          (redirect.responseCode ?? .movedPermanently).status, body: nil, fields: [("location", location)],
-          plan: route.localResponsePlan)
-      case .forward(let forward):
-        self.forward(forward, pathMatch: route.pathMatch(at: match.matcherIndex))
+      if let fault = route.fault {
+        let delay = fault.delay.flatMap { fault.applies(random: &loop.random) ? $0 : nil }
+        let abort = fault.abortStatus.flatMap { fault.applies(random: &loop.random) ? $0 : nil }
+        if delay != nil || abort != nil {
+          return injectFault(delay: delay, abort: abort) { $0.serve(route, match: match) }
+        }
+      }
+      serve(route, match: match)
+    }
+  }
+
+  /// Answers or forwards a request its route has matched.
+  private func serve(_ route: RouteRuntime, match: CompiledRouter.Match) {
+    switch route.action {
+    case .direct(let status, let body):
+      respond(status, body: body, plan: route.localResponsePlan)
+    case .redirect(let redirect):
+      let location = Redirects.location(
+        for: redirect, request: request, scheme: downstream.scheme,
+        pathMatch: route.pathMatch(at: match.matcherIndex))
+      respond(
+        (redirect.responseCode ?? .movedPermanently).status, body: nil, fields: [("location", location)],
+        plan: route.localResponsePlan)
+    case .forward(let forward):
+      self.forward(forward, pathMatch: route.pathMatch(at: match.matcherIndex))
+    }
+  }
+
+  /// `faultInjection`: waits out the delay (before the request timeout starts), then aborts with the
+  /// status or goes on.
+  private func injectFault(delay: TimeAmount?, abort: Int?, then proceed: @escaping (Exchange) -> Void) {
+    guard let delay else {
+      return respond(abort!, body: "fault filter abort\n", flag: .faultInjected)
+    }
+    flags.append(.delayInjected)
+    faultDelay = loop.eventLoop.assumeIsolated().scheduleTask(in: delay) { [self] in
+      faultDelay = nil
+      guard !finished else { return }
+      if let abort {
+        respond(abort, body: "fault filter abort\n", flag: .faultInjected)
+      } else {
+        proceed(self)
       }
     }
   }
@@ -537,6 +569,8 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
   private func complete() {
     guard !finished else { return }
     finished = true
+    faultDelay?.cancel()
+    faultDelay = nil
     if let timeoutSlot { loop.deadlines.remove(timeoutSlot) }
     timeoutSlot = nil
     if let poolTicket { endpoint?.pool.cancel(ticket: poolTicket) }

@@ -98,6 +98,10 @@ enum ResponseFlag: String, Sendable {
   case downstreamReset = "DC"
   /// The route stands in for broken configuration.
   case invalidRoute = "IR"
+  /// `faultInjection` delayed the request.
+  case delayInjected = "DI"
+  /// `faultInjection` answered instead of the upstream.
+  case faultInjected = "FI"
   /// The client's request broke HTTP/1.1's rules and was refused.
   case downstreamProtocolError = "DPE"
   /// The upstream's response broke HTTP/1.1's rules.

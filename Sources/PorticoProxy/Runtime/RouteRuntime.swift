@@ -53,6 +53,7 @@ final class RouteRuntime: Sendable {
   let localResponsePlan: HeaderPlan
   /// The largest request body accepted (`maxRequestBodyBytes`); 0 for no limit.
   let maxRequestBodyBytes: Int
+  let fault: FaultRuntime?
   /// Per matcher, in the route's order.
   private let pathMatches: [PathMatch]
 
@@ -66,6 +67,7 @@ final class RouteRuntime: Sendable {
     isReplacement = route.replacement != nil
     localResponsePlan = .response(route: route, destination: nil)
     maxRequestBodyBytes = Int(clamping: route.options.values.maxRequestBodyBytes ?? 0)
+    fault = FaultRuntime(route.options.values.faultInjection)
     pathMatches = route.matchers.map {
       PathMatch(isExact: $0.path.kind == .exact, literalLength: $0.path.literalLength)
     }

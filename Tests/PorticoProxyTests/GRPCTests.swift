@@ -168,6 +168,13 @@ final class GRPCTests: XCTestCase {
     XCTAssertTrue(out.contains("grpc-message: upstream request timeout\r\n"), out)
     XCTAssertTrue(out.contains("content-type: application/grpc\r\n"), out)
     XCTAssertFalse(out.contains("content-length"), "a trailers-only response is one HEADERS frame: \(out)")
+
+    // A deadline of zero has passed already: the call is not even forwarded.
+    let expired = try Shell.run(
+      "curl -sS -i --max-time 10 --http2-prior-knowledge -H 'host: grpc-untimed.test' "
+        + "-H 'content-type: application/grpc' -H 'grpc-timeout: 0n' "
+        + "--data-binary @\(message.path) \(gateway.base)/shop.echo.v1.Echo/Get")
+    XCTAssertTrue(expired.contains("grpc-status: 4\r\n"), expired)
   }
 
   private func failure(of method: MethodDescriptor) async throws -> RPCError {

@@ -2,6 +2,8 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOSSL
+import PorticoAPI
+import PorticoTranslate
 import XCTest
 
 @testable import PorticoProxy
@@ -100,6 +102,17 @@ final class PassthroughTests: XCTestCase {
     }
     let metrics = gateway.gateway.metrics.exposition()
     XCTAssertTrue(metrics.contains("portico_upstream_connect_errors_total 2"), "two attempts: \(metrics)")
+  }
+
+  /// As in Envoy, an idle timeout of zero turns it off rather than closing every connection at once.
+  func testZeroIdleTimeoutMeansNone() {
+    let forward = TCPForwardRuntime(
+      TCPForward(destinations: [], maxConnectAttempts: 1, idleTimeout: ManifestDuration(nanoseconds: 0)),
+      upstreams: [:])
+    XCTAssertEqual(forward.idleTimeout, TimeAmount.nanoseconds(.max))
+    let unset = TCPForwardRuntime(
+      TCPForward(destinations: [], maxConnectAttempts: 1, idleTimeout: nil), upstreams: [:])
+    XCTAssertEqual(unset.idleTimeout, TimeAmount.hours(1))
   }
 
   func testUnknownServerNameIsRefused() throws {

@@ -69,6 +69,11 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
   private var openStreams = 0
   /// For an HTTP/2 connection: GOAWAY has been sent; the connection closes when its last stream does.
   private var isGoingAway = false
+  /// For an HTTP/2 connection: the client has seen the first GOAWAY, and the second has told it which
+  /// streams will be served.
+  private var goAwayIsFinal = false
+  /// For an HTTP/2 connection: the highest stream the client has opened.
+  private var lastStreamID = HTTP2StreamID(0)
   /// Set when the connection's TLS is passed through to an upstream: every byte goes to the relay.
   private var relay: TCPRelay?
   /// The idle timeout of a passed-through connection, in place of the HTTP one.
@@ -101,6 +106,11 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
   func channelActive(context: ChannelHandlerContext) {
     if isStream {
       connection?.openStreams += 1
+      if let id = try? context.channel.syncOptions?.getOption(HTTP2StreamChannelOptions.streamID),
+        let connection, id > connection.lastStreamID
+      {
+        connection.lastStreamID = id
+      }
       return context.fireChannelActive()
     }
     guard loop.services.admitConnection() else {
@@ -391,20 +401,37 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
   func noteTunnelActivity() { phaseSince = loop.coarseNow }
 
   /// Tells an HTTP/2 client to open no more streams on this connection (the handler of one of its streams
-  /// passes it on); the connection closes once the streams it has open are done.
+  /// passes it on), in two phases (RFC 9113 §6.8): a GOAWAY that promises every stream, and a PING; once
+  /// the client has answered it, streams it opened meanwhile have arrived, and a second GOAWAY names the
+  /// last one that will be served. The connection closes when those are done.
   func goAway() {
     if isStream { return connection?.goAway() ?? () }
     guard isHTTP2, !isGoingAway else { return }
     isGoingAway = true
-    let goAway = HTTP2Frame(
-      streamID: .rootStream, payload: .goAway(lastStreamID: .maxID, errorCode: .noError, opaqueData: nil))
-    context.channel.writeAndFlush(goAway, promise: nil)
+    let channel = context.channel
+    channel.write(
+      HTTP2Frame(
+        streamID: .rootStream, payload: .goAway(lastStreamID: .maxID, errorCode: .noError, opaqueData: nil)),
+      promise: nil)
+    channel.writeAndFlush(
+      HTTP2Frame(streamID: .rootStream, payload: .ping(HTTP2Setup.goAwayPing, ack: false)), promise: nil)
+  }
+
+  /// The client has seen the first GOAWAY.
+  func goAwayAcknowledged() {
+    guard isGoingAway, !goAwayIsFinal else { return }
+    goAwayIsFinal = true
+    context.channel.writeAndFlush(
+      HTTP2Frame(
+        streamID: .rootStream,
+        payload: .goAway(lastStreamID: lastStreamID, errorCode: .noError, opaqueData: nil)),
+      promise: nil)
     if openStreams == 0 { finishResponse(closing: true) }
   }
 
   private func streamClosed() {
     openStreams -= 1
-    if isGoingAway, openStreams == 0 { finishResponse(closing: true) }
+    if goAwayIsFinal, openStreams == 0 { finishResponse(closing: true) }
   }
 
   private func enter(_ phase: Phase) {

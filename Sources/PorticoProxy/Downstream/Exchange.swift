@@ -66,6 +66,8 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
   private var sentContinue = false
   /// A delay injected by `faultInjection`, until it runs out.
   private var faultDelay: Scheduled<Void>?
+  /// Set for a request from an origin the route's `corsPolicy` allows: added to the response.
+  private var corsFields: [(name: String, value: String)]?
   /// The slot of this request's deadline in the loop's tracker.
   private var timeoutSlot: Int?
   /// A gRPC call (which only HTTP/2 carries): the gateway's own errors are said as gRPC statuses.
@@ -130,6 +132,15 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
         length > route.maxRequestBodyBytes
       {
         return refuseBody()
+      }
+      if let cors = route.cors, let origin = firstValue(of: "origin"), cors.allows(origin: origin) {
+        if request.methodKind == .options, firstValue(of: "access-control-request-method") != nil {
+          // A preflight: answered here, never forwarded.
+          return respond(
+            200, body: nil, fields: cors.preflightFields(origin: String(origin)),
+            plan: route.localResponsePlan)
+        }
+        corsFields = cors.responseFields(origin: String(origin))
       }
       if let fault = route.fault {
         let delay = fault.delay.flatMap { fault.applies(random: &loop.random) ? $0 : nil }
@@ -231,8 +242,7 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
     keepAlive = false
     releaseConnection(reusable: false)
     if responseStarted {
-      downstream.abort()
-      complete()
+      endStartedResponse(413, message: "request body too large")
     } else {
       respond(413, body: "request body too large\n")
     }
@@ -283,6 +293,10 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
     self.endpoint = endpoint
     var timeout = forward.timeout
     if isGRPC, let requested = callerDeadline(), timeout.nanoseconds == 0 || requested < timeout {
+      // A deadline of zero has passed already: the call is not forwarded.
+      guard requested.nanoseconds > 0 else {
+        return respond(504, body: "deadline exceeded before forwarding\n", flag: .upstreamTimeout)
+      }
       timeout = requested
     }
     if timeout.nanoseconds > 0 {
@@ -302,8 +316,13 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
 
   /// A gRPC caller's `grpc-timeout`: the call is over for it then, whatever the route allows.
   private func callerDeadline() -> TimeAmount? {
-    for field in request.head.fields where request.head.isNamed(field, "grpc-timeout") {
-      return GRPCCalls.timeout(request.head.value(of: field))
+    firstValue(of: "grpc-timeout").flatMap(GRPCCalls.timeout)
+  }
+
+  /// The first value of the request field named `lowercasedName`.
+  private func firstValue(of lowercasedName: String) -> Substring? {
+    for field in request.head.fields where request.head.isNamed(field, lowercasedName) {
+      return request.head.value(of: field)
     }
     return nil
   }
@@ -415,7 +434,7 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
       capacity: response.head.text.utf8.count + 64 + min(expectedBody, OutgoingMessage.gatherLimit))
     HeadWriter.downstreamResponse(
       response, framing: downstreamFraming, keepAlive: keepAlive, clientIsHTTP10: request.isHTTP10,
-      plan: destination?.responsePlan ?? .none, into: &head)
+      plan: destination?.responsePlan ?? .none, cors: corsFields, into: &head)
     toClient = OutgoingMessage(head: head, chunked: chunked)
   }
 
@@ -477,24 +496,27 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
     releaseConnection(reusable: false)
     if responseStarted {
       flags.append(flag)
-      keepAlive = false
-      if isGRPC, var toClient, toClient.isChunked {
-        // A gRPC call whose response has begun still ends with a status, in its trailers.
-        responseComplete = true
-        toClient.finish(
-          trailers: GRPCCalls.trailers(
-            httpStatus: status, message: body.trimmingCharacters(in: .newlines),
-            allocator: downstream.allocator),
-          to: downstream)
-        self.toClient = nil
-        downstream.finishResponse(closing: true)
-      } else {
-        downstream.abort()
-      }
-      complete()
+      endStartedResponse(status, message: body.trimmingCharacters(in: .newlines))
     } else {
       respond(status, body: body, flag: flag)
     }
+  }
+
+  /// Nothing more can be said on a response that has begun: the client's connection is cut, except that a
+  /// gRPC call still ends with a status, in its trailers.
+  private func endStartedResponse(_ status: Int, message: String) {
+    keepAlive = false
+    if isGRPC, var toClient, toClient.isChunked {
+      responseComplete = true
+      toClient.finish(
+        trailers: GRPCCalls.trailers(httpStatus: status, message: message, allocator: downstream.allocator),
+        to: downstream)
+      self.toClient = nil
+      downstream.finishResponse(closing: true)
+    } else {
+      downstream.abort()
+    }
+    complete()
   }
 
   private func releaseConnection(reusable: Bool) {
@@ -530,7 +552,7 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
       // A client still sending a large body is better closed than drained.
       if bytesIn > Self.discardLimit { keepAlive = false }
     }
-    var fields = extra
+    var fields = extra + (corsFields ?? [])
     var body = body
     var wireStatus = status
     if status >= 400, isGRPC {

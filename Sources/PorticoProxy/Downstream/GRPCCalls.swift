@@ -42,7 +42,7 @@ enum GRPCCalls {
     case 404: 12  // UNIMPLEMENTED
     case 413: 8  // RESOURCE_EXHAUSTED
     case 504: 4  // DEADLINE_EXCEEDED
-    case 429, 502, 503: 14  // UNAVAILABLE
+    case 421, 429, 502, 503: 14  // UNAVAILABLE
     default: 2  // UNKNOWN
     }
   }

@@ -20,4 +20,15 @@ public struct HTTP1Limits: Sendable, Equatable {
   public var idleTimeout = TimeAmount.seconds(60)
 
   public init() {}
+
+  /// For reading messages the gateway wrote itself (to turn them into HTTP/2 frames): what a peer sent
+  /// was checked against the real limits, and the gateway's own fields must not tip it over them.
+  static let ownMessages: HTTP1Limits = {
+    var limits = HTTP1Limits()
+    limits.maxRequestLineBytes = 1 << 20
+    limits.maxHeadBytes = 1 << 20
+    limits.maxFieldCount = 10_000
+    limits.maxTrailerBytes = 1 << 20
+    return limits
+  }()
 }

@@ -77,10 +77,10 @@ enum HeadWriter {
     var switchesProtocols = false
   }
 
-  /// The response head returned to the client.
+  /// The response head returned to the client. `cors` replaces any CORS fields the upstream sent.
   static func downstreamResponse(
     _ response: ResponseHead, framing: ResponseFraming, keepAlive: Bool, clientIsHTTP10: Bool,
-    plan: HeaderPlan, into buffer: inout ByteBuffer
+    plan: HeaderPlan, cors: [(name: String, value: String)]? = nil, into buffer: inout ByteBuffer
   ) {
     let head = response.head
     buffer.writeStaticString("HTTP/1.1 ")
@@ -92,10 +92,14 @@ enum HeadWriter {
       if field.kind.isHopByHop, !(framing.switchesProtocols && field.kind == .upgrade) { continue }
       if field.kind == .transferEncoding, framing.dropsTransferEncoding { continue }
       if skips(field, of: head, nominated: nominated, plan: plan) { continue }
+      if cors != nil, field.kind == .other, head.name(of: field).lowercased().hasPrefix("access-control-") {
+        continue
+      }
       lines.keep(field, of: head, into: &buffer)
     }
     lines.flush(head, into: &buffer)
     if framing.addsChunked { buffer.writeStaticString("transfer-encoding: chunked\r\n") }
+    for (name, value) in cors ?? [] { writeField(name, value[...], plan: .none, into: &buffer) }
     writeAppended(plan, into: &buffer)
     if framing.switchesProtocols {
       buffer.writeStaticString("connection: upgrade\r\n")

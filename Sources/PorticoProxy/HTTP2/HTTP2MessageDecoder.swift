@@ -97,8 +97,14 @@ struct HTTP2MessageDecoder {
       buffer.writeStaticString(" ")
       buffer.writeString(HTTPResponseStatus(statusCode: status).reasonPhrase)
       buffer.writeStaticString("\r\n")
+      // gRPC's status comes in trailers, which HTTP/1.1 carries only in a chunked body.
+      let keepsTrailers =
+        !endStream && fields.first(name: "content-type")?.hasPrefix("application/grpc") == true
       for (name, value, _) in fields where !name.hasPrefix(":") {
-        if name == "content-length" { hasLength = true }
+        if name == "content-length" {
+          if keepsTrailers { continue }
+          hasLength = true
+        }
         Self.writeField(name, value, into: &buffer)
       }
       if requestIsHEAD || status == 204 || status == 304 {

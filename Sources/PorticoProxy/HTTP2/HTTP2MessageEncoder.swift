@@ -25,12 +25,12 @@ struct HTTP2MessageEncoder {
   /// The last body piece is held the same way, so that the end of the message rides on it.
   private var pendingData: ByteBuffer?
 
-  init(kind: Kind, limits: HTTP1Limits) {
+  init(kind: Kind) {
     self.kind = kind
     if case .request = kind {
-      reader = HTTP1Reader(limits: limits, readsRequests: true)
+      reader = HTTP1Reader(limits: .ownMessages, readsRequests: true)
     } else {
-      reader = HTTP1Reader(limits: limits, readsRequests: false)
+      reader = HTTP1Reader(limits: .ownMessages, readsRequests: false)
     }
   }
 

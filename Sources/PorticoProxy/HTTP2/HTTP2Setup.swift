@@ -36,14 +36,32 @@ enum HTTP2Setup {
         try operations.addHandler(DownstreamHandler(streamOf: parent.value))
       }
     }
-    try context.pipeline.syncOperations.addHandler(CloseOnConnectionError())
+    try context.pipeline.syncOperations.addHandler(HTTP2ConnectionWatcher(connection: parent.value))
   }
+
+  /// The PING sent with the first GOAWAY of a graceful close: its answer means the client has seen it.
+  static let goAwayPing = HTTP2PingData(withInteger: 0x706F_7274_6963_6F21)
 }
 
-/// Last on an HTTP/2 connection: a connection error (a flood of resets or control frames, a protocol
-/// violation) has already been answered with GOAWAY by NIO's handler; this closes the connection.
-final class CloseOnConnectionError: ChannelInboundHandler {
-  typealias InboundIn = Never
+/// Last on an HTTP/2 connection: sees the frames of the connection itself. A connection error (a flood of
+/// resets or control frames, a protocol violation) has already been answered with GOAWAY by NIO's
+/// handler; this closes the connection. The answer to a graceful close's PING starts its second phase.
+final class HTTP2ConnectionWatcher: ChannelInboundHandler {
+  typealias InboundIn = HTTP2Frame
+
+  private weak var connection: DownstreamHandler?
+
+  init(connection: DownstreamHandler) {
+    self.connection = connection
+  }
+
+  func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    if case .ping(let ping, ack: true) = unwrapInboundIn(data).payload,
+      ping.integer == HTTP2Setup.goAwayPing.integer
+    {
+      connection?.goAwayAcknowledged()
+    }
+  }
 
   func errorCaught(context: ChannelHandlerContext, error: Error) {
     context.close(promise: nil)

@@ -28,11 +28,11 @@ final class HTTP2StreamBridge: ChannelDuplexHandler {
     case .server:
       isServer = true
       decoder = HTTP2MessageDecoder(kind: .request)
-      encoder = HTTP2MessageEncoder(kind: .response, limits: limits)
+      encoder = HTTP2MessageEncoder(kind: .response)
     case .client(let scheme):
       isServer = false
       decoder = HTTP2MessageDecoder(kind: .response)
-      encoder = HTTP2MessageEncoder(kind: .request(scheme: scheme), limits: limits)
+      encoder = HTTP2MessageEncoder(kind: .request(scheme: scheme))
     }
   }
 

@@ -54,6 +54,7 @@ final class RouteRuntime: Sendable {
   /// The largest request body accepted (`maxRequestBodyBytes`); 0 for no limit.
   let maxRequestBodyBytes: Int
   let fault: FaultRuntime?
+  let cors: CORSRuntime?
   /// Per matcher, in the route's order.
   private let pathMatches: [PathMatch]
 
@@ -68,6 +69,7 @@ final class RouteRuntime: Sendable {
     localResponsePlan = .response(route: route, destination: nil)
     maxRequestBodyBytes = Int(clamping: route.options.values.maxRequestBodyBytes ?? 0)
     fault = FaultRuntime(route.options.values.faultInjection)
+    cors = CORSRuntime(route.options.values.corsPolicy)
     pathMatches = route.matchers.map {
       PathMatch(isExact: $0.path.kind == .exact, literalLength: $0.path.literalLength)
     }

@@ -18,14 +18,17 @@ final class UpstreamLoopState {
     var kept: [String: EndpointState] = [:]
     for state in endpoints { kept[state.key] = state }
     endpoints = runtime.endpoints.map { endpoint in
+      guard let state = kept.removeValue(forKey: EndpointState.key(endpoint)) else { return make(endpoint) }
       // A pool that speaks another protocol than the upstream now does is replaced.
-      guard let state = kept.removeValue(forKey: EndpointState.key(endpoint)),
-        state.pool.speaksHTTP2 == runtime.speaksHTTP2
-      else { return make(endpoint) }
+      guard state.pool.speaksHTTP2 == runtime.speaksHTTP2 else {
+        state.pool.retire()
+        return make(endpoint)
+      }
       state.pool.settings = runtime.pool
       state.pool.tls = runtime.tls
       return state
     }
+    for state in kept.values { state.pool.retire() }
     self.runtime = runtime
     nextRoundRobin = 0
   }

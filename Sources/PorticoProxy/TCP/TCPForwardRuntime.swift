@@ -22,7 +22,12 @@ final class TCPForwardRuntime: Sendable {
       Destination(name: $0.upstream, upstream: upstreams[$0.upstream], weight: Int($0.weight))
     }
     maxConnectAttempts = forward.maxConnectAttempts
-    idleTimeout = forward.idleTimeout?.nanoseconds.map { .nanoseconds($0) } ?? Self.defaultIdleTimeout
+    switch forward.idleTimeout?.nanoseconds {
+    case nil: idleTimeout = Self.defaultIdleTimeout
+    // Zero turns the timeout off, as in Envoy.
+    case 0: idleTimeout = .nanoseconds(.max)
+    case let nanoseconds?: idleTimeout = .nanoseconds(nanoseconds)
+    }
   }
 
   /// A destination chosen by weight among those with an upstream; nil when none can take a connection.

@@ -101,8 +101,9 @@ final class ConnectionPool {
     activeRequests -= 1
     connection.handler.detach()
     if speaksHTTP2 {
-      // A stream carries one exchange. One that ended cleanly has closed itself; any other is reset.
-      if !reusable { connection.close() }
+      // A stream carries one exchange. One that ended both ways closes itself (resetting it as well
+      // would count against the server's reset budget); one never used is dropped, any other reset.
+      if !reusable || !connection.wasUsed { connection.close() }
       return
     }
     connection.requestsServed += 1
@@ -187,13 +188,21 @@ final class ConnectionPool {
   // MARK: - HTTP/2
 
   private func acquireStream(for waiter: ConnectionWaiter) -> Int? {
-    if let session, session.acceptsStreams {
+    if let session, session.acceptsStreams, session.hasRoom, waiters.isEmpty {
       session.openStream(for: waiter) { [weak self] in self?.activeRequests -= 1 }
       return nil
     }
     let ticket = enqueue(waiter)
-    if ticket != nil, !sessionConnecting { connectSession() }
+    if ticket != nil, session?.acceptsStreams != true, !sessionConnecting { connectSession() }
     return ticket
+  }
+
+  /// Hands waiting requests the streams there is room for.
+  private func openWaitingStreams() {
+    guard let session else { return }
+    while session.acceptsStreams, session.hasRoom, let next = waiters.popFirst() {
+      session.openStream(for: next.waiter) { [weak self] in self?.activeRequests -= 1 }
+    }
   }
 
   /// Opens the connection streams go on; waiting requests get their streams when it is ready, or all fail
@@ -202,21 +211,21 @@ final class ConnectionPool {
     sessionConnecting = true
     let limits = self.limits
     let scheme = tls == nil ? "http" : "https"
+    let idleTimeout = settings.idleTimeout
     UpstreamDialer.dial(
       host: host, port: port, eventLoop: eventLoop, connectTimeout: settings.connectTimeout, tls: tls,
       requiredProtocol: tls == nil ? nil : "h2", configure: HTTP2Session.configure
     ).flatMapThrowing { channel in
-      try HTTP2Session.start(on: channel, limits: limits, scheme: scheme) { [weak self] ended in
-        self?.sessionEnded(ended)
-      }
+      try HTTP2Session.start(
+        on: channel, limits: limits, scheme: scheme, idleTimeout: idleTimeout,
+        onEnd: { [weak self] ended in self?.sessionEnded(ended) },
+        onStreamClosed: { [weak self] in self?.openWaitingStreams() })
     }.assumeIsolated().whenComplete { result in
       self.sessionConnecting = false
       switch result {
       case .success(let session):
         self.session = session
-        while session.acceptsStreams, let next = self.waiters.popFirst() {
-          session.openStream(for: next.waiter) { [weak self] in self?.activeRequests -= 1 }
-        }
+        self.openWaitingStreams()
       case .failure(let error):
         let failure = Self.failure(error)
         while let next = self.waiters.popFirst() {
@@ -227,11 +236,22 @@ final class ConnectionPool {
     }
   }
 
-  /// The session can take no more streams: the next request opens a new one (streams open on it finish).
+  /// The session can take no more streams: the next request opens a new one (streams open on it finish,
+  /// then it closes).
   private func sessionEnded(_ ended: HTTP2Session) {
     guard session === ended else { return }
-    // After GOAWAY the server closes the connection once the streams it still carries are done.
     session = nil
     if !waiters.isEmpty, !sessionConnecting { connectSession() }
+  }
+
+  /// The pool is no longer used (its endpoint left the configuration): idle connections close now, and
+  /// the HTTP/2 session once its streams are done.
+  func retire() {
+    for connection in idle { connection.close() }
+    idle.removeAll()
+    idleSweep?.cancel()
+    idleSweep = nil
+    session?.finish()
+    session = nil
   }
 }

@@ -6,6 +6,8 @@ final class UpstreamConnection: ByteSink {
   let handler: UpstreamHandler
   let context: ChannelHandlerContext
   var requestsServed = 0
+  /// Something was written to it.
+  private(set) var wasUsed = false
   /// When it was last returned to its pool.
   var idleSince = NIODeadline.uptimeNanoseconds(0)
 
@@ -19,7 +21,10 @@ final class UpstreamConnection: ByteSink {
 
   var allocator: ByteBufferAllocator { channel.allocator }
 
-  func write(_ buffer: ByteBuffer) { context.write(handler.wrapOutboundOut(buffer), promise: nil) }
+  func write(_ buffer: ByteBuffer) {
+    wasUsed = true
+    context.write(handler.wrapOutboundOut(buffer), promise: nil)
+  }
 
   func flush() { context.flush() }
 

@@ -47,6 +47,15 @@ public struct TCPForward: Sendable, Encodable {
   public var maxConnectAttempts: Int
   /// Nil: the default (one hour).
   public var idleTimeout: ManifestDuration?
+
+  public init(
+    destinations: [RouteActionConfig.DestinationConfig], maxConnectAttempts: Int,
+    idleTimeout: ManifestDuration?
+  ) {
+    self.destinations = destinations
+    self.maxConnectAttempts = maxConnectAttempts
+    self.idleTimeout = idleTimeout
+  }
 }
 
 public struct VirtualHostConfig: Sendable, Encodable {

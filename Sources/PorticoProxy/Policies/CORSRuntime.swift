@@ -1,0 +1,54 @@
+import PorticoAPI
+
+/// A route's `corsPolicy`, ready to answer with (https://fetch.spec.whatwg.org/#http-cors-protocol): the
+/// gateway answers preflight requests from allowed origins itself, and adds the allow and expose fields
+/// to every other response to them. Requests from other origins get no CORS fields.
+struct CORSRuntime: Sendable {
+  private let origins: [StringMatcher]
+  private let allowMethods: String?
+  private let allowHeaders: String?
+  private let exposeHeaders: String?
+  private let maxAge: String?
+  private let allowCredentials: Bool
+
+  init?(_ policy: CorsPolicy?) {
+    guard let policy else { return nil }
+    origins = (policy.allowOrigins ?? []).map(StringMatcher.init)
+    allowMethods = Self.list(policy.allowMethods)
+    allowHeaders = Self.list(policy.allowHeaders)
+    exposeHeaders = Self.list(policy.exposeHeaders)
+    maxAge = policy.maxAge?.nanoseconds.map { String($0 / 1_000_000_000) }
+    allowCredentials = policy.allowCredentials ?? false
+  }
+
+  private static func list(_ values: [String]?) -> String? {
+    guard let values, !values.isEmpty else { return nil }
+    return values.joined(separator: ",")
+  }
+
+  func allows(origin: Substring) -> Bool { origins.contains { $0.matches(origin) } }
+
+  /// The answer to a preflight from an allowed origin.
+  func preflightFields(origin: String) -> [(name: String, value: String)] {
+    var fields = commonFields(origin: origin)
+    if let allowMethods { fields.append(("access-control-allow-methods", allowMethods)) }
+    if let allowHeaders { fields.append(("access-control-allow-headers", allowHeaders)) }
+    if let maxAge { fields.append(("access-control-max-age", maxAge)) }
+    return fields
+  }
+
+  /// Added to any other response to an allowed origin.
+  func responseFields(origin: String) -> [(name: String, value: String)] {
+    var fields = commonFields(origin: origin)
+    if let exposeHeaders { fields.append(("access-control-expose-headers", exposeHeaders)) }
+    return fields
+  }
+
+  private func commonFields(origin: String) -> [(name: String, value: String)] {
+    var fields: [(name: String, value: String)] = [("access-control-allow-origin", origin)]
+    if allowCredentials { fields.append(("access-control-allow-credentials", "true")) }
+    // The answer depends on the origin: caches must keep one per origin.
+    fields.append(("vary", "Origin"))
+    return fields
+  }
+}

@@ -11,6 +11,8 @@ import Synchronization
 /// - `/status/CODE`: that status;
 /// - `/delay/MILLISECONDS/...`: after that long, like the rest of the path;
 /// - `/bytes/N`: N bytes, streamed in 64 KiB chunks;
+/// - `/flaky/N/KEY/...`: 503 for the first N requests with that KEY (counted across the process), then
+///   like the rest of the path (for trying out retries);
 /// - anything else: what it received, as JSON (`server`, `protocol`, `method`, `path`, `query`, `headers`,
 ///   `bodyBytes`, and `connectionRequests`, the number of requests its connection has carried);
 /// - a WebSocket handshake, on any path: a WebSocket that echoes every text and binary message.
@@ -63,6 +65,9 @@ public enum DemoUpstream {
 
     public func reset() { box.withLock { $0.removeAll() } }
   }
+
+  /// Requests seen per `/flaky/N/KEY` key.
+  static let flakyCounts = Mutex<[String: Int]>([:])
 
   public static func start(
     name: String, host: String = "127.0.0.1", port: Int, behaviour: Behaviour = Behaviour(),
@@ -180,6 +185,17 @@ final class DemoUpstreamHandler: ChannelInboundHandler, RemovableChannelHandler 
       return send(
         HTTPResponseStatus(statusCode: code), body: ByteBuffer(string: "\(code)\n"), head: head,
         context: context)
+    }
+    if segments.first == "flaky", segments.count >= 3, let failures = Int(segments[1]) {
+      let seen = DemoUpstream.flakyCounts.withLock { counts in
+        counts[segments[2], default: 0] += 1
+        return counts[segments[2]]!
+      }
+      if seen <= failures {
+        return send(
+          .serviceUnavailable, body: ByteBuffer(string: "flaky \(seen)\n"), head: head, context: context)
+      }
+      return answer(head, segments: Array(segments.dropFirst(3)), context: context)
     }
     if segments.first == "status", segments.count >= 2, let code = Int(segments[1]) {
       return send(

@@ -45,10 +45,17 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
   private var poolTicket: Int?
   private var connection: UpstreamConnection?
   private var upstreamStarted: NIODeadline?
-  /// Body pieces received before an upstream connection was ready, and whether the request ended.
+  /// Body pieces received while no upstream connection was ready.
   private var pendingBody: [ByteBuffer] = []
   private var pendingBytes = 0
-  private var pendingEnd: (trailers: ByteBuffer?, received: Bool) = (nil, false)
+  /// The request's trailers, once it has ended.
+  private var requestTrailers: ByteBuffer?
+  /// With `retries`: the tries so far and what a retry replays.
+  private var retry: RetryProgress?
+  private var tryTimeoutSlot: Int?
+  private var retryTimer: Scheduled<Void>?
+  /// The current try has asked its pool for a connection and not had one yet.
+  private var awaitingConnection = false
   private var upstreamRequestComplete = false
   private var upstreamKeepAlive = true
   private var responseStarted = false
@@ -193,6 +200,7 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
     if let limit = route?.maxRequestBodyBytes, limit > 0, bytesIn > limit, !isTunnel, !discarding, !finished {
       return refuseBody()
     }
+    retry?.keep(buffer)
     if let connection {
       toUpstream?.append(buffer, to: connection)
       upstreamUnflushed = true
@@ -212,13 +220,12 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
 
   func requestEnd(_ trailers: ByteBuffer?) {
     requestComplete = true
+    requestTrailers = trailers
     if let connection {
       toUpstream?.finish(trailers: trailers, to: connection)
       connection.flush()
       upstreamUnflushed = false
       upstreamRequestComplete = true
-    } else if !discarding, !finished {
-      pendingEnd = (trailers, true)
     }
     finishIfDone()
   }
@@ -284,13 +291,8 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
     self.destination = destination
     destinationName = destination.name
     destinationIndex = picked
-    let upstream = loop.state(of: runtime)
-    self.upstream = upstream
+    self.upstream = loop.state(of: runtime)
     let now = NIODeadline.now()
-    guard let endpoint = upstream.pickEndpoint(now: now, random: &loop.random) else {
-      return respond(503, body: "no healthy upstream\n", flag: .noHealthyUpstream)
-    }
-    self.endpoint = endpoint
     var timeout = forward.timeout
     if isGRPC, let requested = callerDeadline(), timeout.nanoseconds == 0 || requested < timeout {
       // A deadline of zero has passed already: the call is not forwarded.
@@ -310,8 +312,92 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
       sentContinue = true
     }
     if let path = forward.pathRewrite { rewrite = (path, pathMatch) }
+    if route?.retry != nil { retry = RetryProgress() }
+    startTry()
+  }
+
+  /// Sends the request to an endpoint (one not tried yet, when retrying and another is healthy).
+  private func startTry() {
+    guard let upstream else { return }
+    let now = NIODeadline.now()
+    guard
+      let endpoint = upstream.pickEndpoint(now: now, random: &loop.random, avoiding: retry?.tried ?? [])
+    else {
+      return respond(503, body: "no healthy upstream\n", flag: .noHealthyUpstream)
+    }
+    self.endpoint = endpoint
+    retry?.started(on: endpoint)
+    if let perTry = route?.retry?.perTryTimeout {
+      tryTimeoutSlot = loop.deadlines.add(deadline: now + perTry, owner: TryDeadline(self))
+    }
     upstreamStarted = now
-    poolTicket = endpoint.pool.acquire(for: self)
+    upstreamRequestComplete = false
+    awaitingConnection = true
+    if let retry {
+      poolTicket = endpoint.pool.acquire(for: TryWaiter(self, try: retry.tries, endpoint: endpoint))
+    } else {
+      poolTicket = endpoint.pool.acquire(for: self)
+    }
+  }
+
+  /// Whether a connection for try `number` is still wanted.
+  func isAwaitingConnection(forTry number: Int) -> Bool {
+    awaitingConnection && retry?.tries == number
+  }
+
+  /// After a failed try: whether another one is allowed (tries left, a body that can be replayed, a
+  /// response not yet begun, the upstream's retry budget). If so it starts after a back-off.
+  ///
+  /// The failed try counts against its endpoint's health here, unless the caller has `recorded` it.
+  private func retryIfAllowed(recorded: Bool = false) -> Bool {
+    guard let policy = route?.retry, var progress = retry, let upstream, !finished, !responseStarted,
+      progress.isReplayable, progress.tries <= policy.attempts
+    else {
+      if let retry, let policy = route?.retry, retry.tries > policy.attempts {
+        flags.append(.retryLimitExceeded)
+      }
+      return false
+    }
+    if !progress.holdsBudget {
+      guard upstream.admitsRetry else {
+        loop.services.metrics.retriesOverBudget.increment()
+        flags.append(.retryLimitExceeded)
+        return false
+      }
+      upstream.retriesInFlight += 1
+      progress.holdsBudget = true
+    }
+    retry = progress
+    loop.services.metrics.retries.increment()
+    if !recorded, let endpoint { loop.recordOutcome(upstream, endpoint: endpoint, failed: true) }
+    endTry()
+    let delay = RetryRuntime.backoff(retry: progress.tries, random: &loop.random)
+    retryTimer = loop.eventLoop.assumeIsolated().scheduleTask(in: delay) { [self] in
+      retryTimer = nil
+      guard !finished else { return }
+      startTry()
+    }
+    return true
+  }
+
+  /// Lets go of what the current try holds: its connection and its deadline.
+  private func endTry() {
+    awaitingConnection = false
+    if let tryTimeoutSlot { loop.deadlines.remove(tryTimeoutSlot) }
+    tryTimeoutSlot = nil
+    if let poolTicket { endpoint?.pool.cancel(ticket: poolTicket) }
+    poolTicket = nil
+    releaseConnection(reusable: false)
+    toUpstream = nil
+  }
+
+  /// The current try took longer than `perTryTimeout`.
+  func tryTimedOut() {
+    tryTimeoutSlot = nil
+    guard !finished, !responseStarted else { return }
+    loop.services.metrics.upstreamTimeouts.increment()
+    if retryIfAllowed() { return }
+    giveUpOnUpstream(504, body: "upstream request timeout\n", flag: .upstreamTimeout)
   }
 
   /// A gRPC caller's `grpc-timeout`: the call is over for it then, whatever the route allows.
@@ -329,6 +415,7 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
 
   func connectionReady(_ result: Result<UpstreamConnection, UpstreamFailure>) {
     poolTicket = nil
+    awaitingConnection = false
     switch result {
     case .failure(let failure):
       guard !finished else { return }
@@ -339,6 +426,7 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
       case .connectFailed, .connectTimeout:
         if let upstream, let endpoint { loop.recordOutcome(upstream, endpoint: endpoint, failed: true) }
         loop.services.metrics.upstreamConnectErrors.increment()
+        if retryIfAllowed(recorded: true) { return }
         respond(503, body: "upstream connect error\n", flag: .upstreamConnectFailure)
       }
     case .success(let connection):
@@ -355,15 +443,16 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
         capacity: request.head.text.utf8.count + 256 + min(pendingBytes, OutgoingMessage.gatherLimit))
       HeadWriter.upstreamRequest(
         request, target: target, scheme: downstream.scheme, clientAddress: downstream.clientAddress,
-        requestID: requestID,
-        plan: destination.requestPlan, into: &head)
+        requestID: requestID, attempt: retry?.tries, plan: destination.requestPlan, into: &head)
       var message = OutgoingMessage(head: head, chunked: request.framing == .chunked)
-      for piece in pendingBody { message.append(piece, to: connection) }
+      // A retry sends the whole body kept so far; a first try what arrived while it waited.
+      for piece in (retry.map { $0.tries > 1 ? $0.replay : pendingBody } ?? pendingBody) {
+        message.append(piece, to: connection)
+      }
       pendingBody = []
       pendingBytes = 0
-      if pendingEnd.received {
-        message.finish(trailers: pendingEnd.trailers, to: connection)
-        pendingEnd = (nil, false)
+      if requestComplete {
+        message.finish(trailers: requestTrailers, to: connection)
         upstreamRequestComplete = true
       } else {
         message.send(to: connection)
@@ -391,6 +480,10 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
 
   func upstreamResponseHead(_ response: ResponseHead, framing: BodyFraming) {
     guard !finished else { return }
+    // A retried answer is dropped unread, and its connection with it.
+    if RetryRuntime.retries(status: response.status), retry != nil, retryIfAllowed() { return }
+    if let tryTimeoutSlot { loop.deadlines.remove(tryTimeoutSlot) }
+    tryTimeoutSlot = nil
     responseStarted = true
     status = response.status
     upstreamKeepAlive = response.keepAlive && framing != .untilClose
@@ -473,6 +566,7 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
 
   func upstreamFailed(_ error: Error?) {
     guard !finished, connection != nil else { return }
+    if error == nil, !responseStarted, retry != nil, retryIfAllowed() { return }
     if let error = error as? HTTP1Error {
       giveUpOnUpstream(
         502, body: "upstream sent an invalid response: \(error.reason)\n", flag: .upstreamProtocolError)
@@ -593,6 +687,11 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
     finished = true
     faultDelay?.cancel()
     faultDelay = nil
+    retryTimer?.cancel()
+    retryTimer = nil
+    if let tryTimeoutSlot { loop.deadlines.remove(tryTimeoutSlot) }
+    tryTimeoutSlot = nil
+    if retry?.holdsBudget == true { upstream?.retriesInFlight -= 1 }
     if let timeoutSlot { loop.deadlines.remove(timeoutSlot) }
     timeoutSlot = nil
     if let poolTicket { endpoint?.pool.cancel(ticket: poolTicket) }

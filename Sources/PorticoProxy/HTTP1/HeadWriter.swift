@@ -7,9 +7,10 @@ import PorticoCore
 /// plan removes; the gateway's own fields follow.
 enum HeadWriter {
   /// The request head sent upstream, with forwarding fields added.
+  /// With `attempt`, the request says which try it is (`x-portico-attempt-count`).
   static func upstreamRequest(
     _ request: RequestHead, target: Substring, scheme: String, clientAddress: String, requestID: String,
-    plan: HeaderPlan, into buffer: inout ByteBuffer
+    attempt: Int? = nil, plan: HeaderPlan, into buffer: inout ByteBuffer
   ) {
     let head = request.head
     buffer.writeSubstring(request.method)
@@ -52,6 +53,7 @@ enum HeadWriter {
       writeField("x-forwarded-host", authority, plan: plan, into: &buffer)
     }
     if !hasRequestID { writeField("x-request-id", requestID[...], plan: plan, into: &buffer) }
+    if let attempt { writeField("x-portico-attempt-count", String(attempt)[...], plan: .none, into: &buffer) }
     if request.framing == .none {
       // Without a framing field the server could not tell an empty body from a missing one.
       switch request.methodKind {

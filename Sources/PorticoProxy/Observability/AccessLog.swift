@@ -102,6 +102,8 @@ enum ResponseFlag: String, Sendable {
   case delayInjected = "DI"
   /// `faultInjection` answered instead of the upstream.
   case faultInjected = "FI"
+  /// The request was retried as often as its route allows, or the retry budget was spent.
+  case retryLimitExceeded = "URX"
   /// The client's request broke HTTP/1.1's rules and was refused.
   case downstreamProtocolError = "DPE"
   /// The upstream's response broke HTTP/1.1's rules.

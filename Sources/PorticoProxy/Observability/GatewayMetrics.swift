@@ -17,6 +17,8 @@ public final class GatewayMetrics: Sendable {
   let configGeneration: CoreMetrics.Meter
   let reloadSuccesses: CoreMetrics.Counter
   let reloadFailures: CoreMetrics.Counter
+  let retries: CoreMetrics.Counter
+  let retriesOverBudget: CoreMetrics.Counter
 
   public init() {
     factory = PrometheusMetricsFactory(registry: registry)
@@ -34,6 +36,9 @@ public final class GatewayMetrics: Sendable {
       label: "portico_config_reloads_total", dimensions: [("result", "success")], factory: factory)
     reloadFailures = CoreMetrics.Counter(
       label: "portico_config_reloads_total", dimensions: [("result", "failure")], factory: factory)
+    retries = CoreMetrics.Counter(label: "portico_upstream_retries_total", factory: factory)
+    retriesOverBudget = CoreMetrics.Counter(
+      label: "portico_upstream_retries_over_budget_total", factory: factory)
   }
 
   /// The series of one kind of request outcome.

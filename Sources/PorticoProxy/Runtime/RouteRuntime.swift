@@ -55,6 +55,7 @@ final class RouteRuntime: Sendable {
   let maxRequestBodyBytes: Int
   let fault: FaultRuntime?
   let cors: CORSRuntime?
+  let retry: RetryRuntime?
   /// Per matcher, in the route's order.
   private let pathMatches: [PathMatch]
 
@@ -70,6 +71,7 @@ final class RouteRuntime: Sendable {
     maxRequestBodyBytes = Int(clamping: route.options.values.maxRequestBodyBytes ?? 0)
     fault = FaultRuntime(route.options.values.faultInjection)
     cors = CORSRuntime(route.options.values.corsPolicy)
+    retry = RetryRuntime(route.options.values.retries)
     pathMatches = route.matchers.map {
       PathMatch(isExact: $0.path.kind == .exact, literalLength: $0.path.literalLength)
     }

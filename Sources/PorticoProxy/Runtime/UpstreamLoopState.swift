@@ -7,6 +7,8 @@ final class UpstreamLoopState {
   private(set) var runtime: UpstreamRuntime
   private(set) var endpoints: [EndpointState]
   private var nextRoundRobin = 0
+  /// Retries under way to this upstream from this loop: the retry budget caps them.
+  var retriesInFlight = 0
 
   init(runtime: UpstreamRuntime, make: (Upstream.Endpoint) -> EndpointState) {
     self.runtime = runtime
@@ -33,22 +35,38 @@ final class UpstreamLoopState {
     nextRoundRobin = 0
   }
 
+  /// A retry may start while retries in flight stay under a fifth of the requests in flight (and at least
+  /// three are always allowed), so that in an outage retries cannot multiply the load (Envoy's budget).
+  var admitsRetry: Bool {
+    let active = endpoints.reduce(0) { $0 + $1.pool.activeRequests }
+    return retriesInFlight < max(3, active / 5)
+  }
+
   /// An endpoint that is not ejected, chosen by the upstream's balancing policy; nil when none is left.
-  func pickEndpoint(now: NIODeadline, random: inout LoopRandom) -> EndpointState? {
+  /// Endpoints in `avoiding` (tried already) are passed over while another one is available.
+  func pickEndpoint(now: NIODeadline, random: inout LoopRandom, avoiding: [EndpointState] = [])
+    -> EndpointState?
+  {
     let count = endpoints.count
     guard count > 0 else { return nil }
+    func usable(_ endpoint: EndpointState) -> Bool {
+      endpoint.isHealthy(now: now) && !avoiding.contains { $0 === endpoint }
+    }
+    if !avoiding.isEmpty, !endpoints.contains(where: usable) {
+      return pickEndpoint(now: now, random: &random)
+    }
     switch runtime.balancing {
     case .roundRobin:
       for offset in 0..<count {
         let index = (nextRoundRobin + offset) % count
-        if endpoints[index].isHealthy(now: now) {
+        if usable(endpoints[index]) {
           nextRoundRobin = (index + 1) % count
           return endpoints[index]
         }
       }
       return nil
     case .leastRequest:
-      let candidates = endpoints.filter { $0.isHealthy(now: now) }
+      let candidates = endpoints.filter(usable)
       guard candidates.count > 1 else { return candidates.first }
       // Two different endpoints at random; the one with fewer requests in flight wins.
       let firstIndex = random.next(below: candidates.count)

@@ -333,6 +333,25 @@ final class ValidationTests: XCTestCase {
       containing: "PASSTHROUGH hands the TLS connection on unterminated: it needs a tcp handler")
   }
 
+  func testHeaderValueVariablesAreChecked() {
+    checkRouteCases([
+      Case(
+        yaml: """
+          - options: {headerManipulation: {appendRequestHeaders: {x-a: "%NOPE%"}}}
+            directResponseAction: {status: 200}
+          """,
+        path: "spec.routes[0].options.headerManipulation.appendRequestHeaders.x-a",
+        message: "unknown variable %NOPE%"),
+      Case(
+        yaml: """
+          - options: {headerManipulation: {appendResponseHeaders: {x-b: "50%"}}}
+            directResponseAction: {status: 200}
+          """,
+        path: "spec.routes[0].options.headerManipulation.appendResponseHeaders.x-b",
+        message: "an unclosed '%'"),
+    ])
+  }
+
   // MARK: Routes
 
   func testRouteActions() {

@@ -103,6 +103,18 @@ extension Validator {
     for (name, value) in values.sorted(by: { $0.key < $1.key }) where !HTTPFieldValue.isValid(value) {
       error(path, "header '\(name)' has a value with control characters (CR, LF or NUL are not allowed)")
     }
+    for (field, appended) in [
+      ("appendRequestHeaders", headers.appendRequestHeaders),
+      ("appendResponseHeaders", headers.appendResponseHeaders),
+    ] {
+      for (name, value) in (appended ?? [:]).sorted(by: { $0.key < $1.key }) {
+        do {
+          _ = try HeaderValueTemplate(value)
+        } catch {
+          self.error(path.appending(field).appending(name), "\(error)")
+        }
+      }
+    }
   }
 
   mutating func check(virtualGateway spec: VirtualGatewaySpec) {

@@ -53,6 +53,7 @@ public enum DemoUpstream {
       public var method: String
       public var uri: String
       public var bodyBytes: Int
+      public var host: String = ""
     }
 
     private let box = Mutex<[Request]>([])
@@ -157,7 +158,10 @@ final class DemoUpstreamHandler: ChannelInboundHandler, RemovableChannelHandler 
     case .end:
       guard let head else { return }
       self.head = nil
-      behaviour.recorder?.record(.init(method: head.method.rawValue, uri: head.uri, bodyBytes: bodyBytes))
+      behaviour.recorder?.record(
+        .init(
+          method: head.method.rawValue, uri: head.uri, bodyBytes: bodyBytes,
+          host: head.headers.first(name: "host") ?? ""))
       if behaviour.delay > .zero {
         context.eventLoop.assumeIsolated().scheduleTask(in: behaviour.delay) {
           self.respond(to: head, context: context)

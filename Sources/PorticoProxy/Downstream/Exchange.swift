@@ -56,6 +56,8 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
   private var retryTimer: Scheduled<Void>?
   /// The current try has asked its pool for a connection and not had one yet.
   private var awaitingConnection = false
+  /// A copy of this request on its way to the route's mirror.
+  private var mirror: MirrorRequest?
   private var upstreamRequestComplete = false
   private var upstreamKeepAlive = true
   private var responseStarted = false
@@ -149,6 +151,9 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
         }
         corsFields = cors.responseFields(origin: String(origin))
       }
+      if let csrf = route.csrf, refusesForeignOrigin(csrf) {
+        return respond(403, body: "Invalid origin\n", plan: route.localResponsePlan)
+      }
       if let fault = route.fault {
         let delay = fault.delay.flatMap { fault.applies(random: &loop.random) ? $0 : nil }
         let abort = fault.abortStatus.flatMap { fault.applies(random: &loop.random) ? $0 : nil }
@@ -158,6 +163,26 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
       }
       serve(route, match: match)
     }
+  }
+
+  /// `csrf`: whether this state-changing request comes from another site and is refused (in shadow mode
+  /// it is only counted).
+  private func refusesForeignOrigin(_ csrf: CSRFRuntime) -> Bool {
+    switch request.methodKind {
+    case .post, .put, .patch: break
+    case .other where request.method == "DELETE": break
+    default: return false
+    }
+    guard csrf.share.includes(random: &loop.random),
+      let origin = firstValue(of: "origin") ?? firstValue(of: "referer"),
+      csrf.isForeign(origin: origin, authority: request.authority)
+    else { return false }
+    if csrf.enforces {
+      loop.services.metrics.csrfRefused.increment()
+      return true
+    }
+    loop.services.metrics.csrfShadowed.increment()
+    return false
   }
 
   /// Answers or forwards a request its route has matched.
@@ -201,6 +226,7 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
       return refuseBody()
     }
     retry?.keep(buffer)
+    mirror?.requestBody(buffer)
     if let connection {
       toUpstream?.append(buffer, to: connection)
       upstreamUnflushed = true
@@ -221,6 +247,8 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
   func requestEnd(_ trailers: ByteBuffer?) {
     requestComplete = true
     requestTrailers = trailers
+    mirror?.requestEnd(trailers)
+    mirror = nil
     if let connection {
       toUpstream?.finish(trailers: trailers, to: connection)
       connection.flush()
@@ -312,8 +340,26 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
       sentContinue = true
     }
     if let path = forward.pathRewrite { rewrite = (path, pathMatch) }
+    if let mirror = route?.mirror, mirror.share.includes(random: &loop.random) {
+      startMirror(mirror, timeout: timeout.nanoseconds > 0 ? timeout : RouteRuntime.defaultRequestTimeout)
+    }
     if route?.retry != nil { retry = RetryProgress() }
     startTry()
+  }
+
+  /// Sends a copy of the request to the route's mirror, on its own from here on.
+  private func startMirror(_ target: MirrorRuntime, timeout: TimeAmount) {
+    guard let destination else { return }
+    var head = downstream.allocator.buffer(capacity: request.head.text.utf8.count + 256)
+    HeadWriter.upstreamRequest(
+      request, target: upstreamTarget(), scheme: downstream.scheme, clientAddress: downstream.clientAddress,
+      requestID: requestID, shadow: true, plan: destination.requestPlan,
+      variables: variables(for: destination.requestPlan), into: &head)
+    guard
+      let mirror = MirrorRequest(of: request, head: head, to: target.upstream, timeout: timeout, loop: loop)
+    else { return }
+    for piece in pendingBody { mirror.requestBody(piece) }
+    if requestComplete { mirror.requestEnd(requestTrailers) } else { self.mirror = mirror }
   }
 
   /// Sends the request to an endpoint (one not tried yet, when retrying and another is healthy).
@@ -405,6 +451,15 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
     firstValue(of: "grpc-timeout").flatMap(GRPCCalls.timeout)
   }
 
+  /// What `%NAME%` in the plan's values stands for; nil when the plan uses no variable.
+  private func variables(for plan: HeaderPlan) -> HeaderVariables? {
+    guard plan.usesVariables else { return nil }
+    return HeaderVariables(
+      request: request, clientAddress: downstream.clientAddress, requestID: requestID,
+      routeName: routeName ?? "",
+      protocolName: downstream.isStream ? "HTTP/2" : request.isHTTP10 ? "HTTP/1.0" : "HTTP/1.1")
+  }
+
   /// The first value of the request field named `lowercasedName`.
   private func firstValue(of lowercasedName: String) -> Substring? {
     for field in request.head.fields where request.head.isNamed(field, lowercasedName) {
@@ -443,7 +498,8 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
         capacity: request.head.text.utf8.count + 256 + min(pendingBytes, OutgoingMessage.gatherLimit))
       HeadWriter.upstreamRequest(
         request, target: target, scheme: downstream.scheme, clientAddress: downstream.clientAddress,
-        requestID: requestID, attempt: retry?.tries, plan: destination.requestPlan, into: &head)
+        requestID: requestID, attempt: retry?.tries, plan: destination.requestPlan,
+        variables: variables(for: destination.requestPlan), into: &head)
       var message = OutgoingMessage(head: head, chunked: request.framing == .chunked)
       // A retry sends the whole body kept so far; a first try what arrived while it waited.
       for piece in (retry.map { $0.tries > 1 ? $0.replay : pendingBody } ?? pendingBody) {
@@ -527,7 +583,8 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
       capacity: response.head.text.utf8.count + 64 + min(expectedBody, OutgoingMessage.gatherLimit))
     HeadWriter.downstreamResponse(
       response, framing: downstreamFraming, keepAlive: keepAlive, clientIsHTTP10: request.isHTTP10,
-      plan: destination?.responsePlan ?? .none, cors: corsFields, into: &head)
+      plan: destination?.responsePlan ?? .none, cors: corsFields,
+      variables: variables(for: destination?.responsePlan ?? .none), into: &head)
     toClient = OutgoingMessage(head: head, chunked: chunked)
   }
 
@@ -665,7 +722,7 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
     var buffer = downstream.allocator.buffer(capacity: 256 + bodyBytes)
     HeadWriter.localResponse(
       status: wireStatus, fields: fields, keepAlive: keepAlive, clientIsHTTP10: request.isHTTP10, plan: plan,
-      into: &buffer)
+      variables: variables(for: plan), into: &buffer)
     if let body, bodyBytes > 0, request.methodKind != .head {
       bytesOut += bodyBytes
       buffer.writeString(body)
@@ -689,6 +746,7 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
     faultDelay = nil
     retryTimer?.cancel()
     retryTimer = nil
+    mirror = nil
     if let tryTimeoutSlot { loop.deadlines.remove(tryTimeoutSlot) }
     tryTimeoutSlot = nil
     if retry?.holdsBudget == true { upstream?.retriesInFlight -= 1 }

@@ -1,16 +1,19 @@
 import NIOCore
 import NIOHTTP1
 import PorticoCore
+import PorticoRouting
 
 /// Writes the heads the gateway sends: requests upstream, responses to clients, its own answers. Received
 /// field lines are copied as they arrived, minus hop-by-hop fields (RFC 9110 §7.6.1) and those a header
 /// plan removes; the gateway's own fields follow.
 enum HeadWriter {
-  /// The request head sent upstream, with forwarding fields added.
-  /// With `attempt`, the request says which try it is (`x-portico-attempt-count`).
+  /// The request head sent upstream, with forwarding fields added. With `attempt`, the request says
+  /// which try it is (`x-portico-attempt-count`). `variables` fill in the plan's `%NAME%` values. A
+  /// `shadow` copy (for a mirror) has `-shadow` added to its host.
   static func upstreamRequest(
     _ request: RequestHead, target: Substring, scheme: String, clientAddress: String, requestID: String,
-    attempt: Int? = nil, plan: HeaderPlan, into buffer: inout ByteBuffer
+    attempt: Int? = nil, shadow: Bool = false, plan: HeaderPlan, variables: HeaderVariables? = nil,
+    into buffer: inout ByteBuffer
   ) {
     let head = request.head
     buffer.writeSubstring(request.method)
@@ -28,7 +31,7 @@ enum HeadWriter {
       case .xForwardedFor:
         forwardedFor.append(head.value(of: field))
         continue
-      case .host where request.isAbsoluteForm: continue
+      case .host where request.isAbsoluteForm || shadow: continue
       case .xForwardedHost: hasForwardedHost = true
       case .xRequestID: hasRequestID = true
       default: if field.kind.isHopByHop { continue }
@@ -38,7 +41,12 @@ enum HeadWriter {
     }
     lines.flush(head, into: &buffer)
     let authority = request.authority
-    if request.isAbsoluteForm { writeField("host", authority, plan: plan, into: &buffer) }
+    if shadow {
+      let host = Authority.host(of: authority)
+      writeField("host", (host + "-shadow" + authority[host.endIndex...])[...], plan: .none, into: &buffer)
+    } else if request.isAbsoluteForm {
+      writeField("host", authority, plan: plan, into: &buffer)
+    }
     if !plan.removes("x-forwarded-for") {
       buffer.writeStaticString("x-forwarded-for: ")
       for value in forwardedFor {
@@ -65,7 +73,7 @@ enum HeadWriter {
       // The handshake's own hop-by-hop fields go on: this hop is being upgraded too.
       buffer.writeStaticString("connection: upgrade\r\nupgrade: websocket\r\n")
     }
-    writeAppended(plan, into: &buffer)
+    writeAppended(plan, variables: variables, into: &buffer)
     buffer.writeStaticString("\r\n")
   }
 
@@ -82,7 +90,8 @@ enum HeadWriter {
   /// The response head returned to the client. `cors` replaces any CORS fields the upstream sent.
   static func downstreamResponse(
     _ response: ResponseHead, framing: ResponseFraming, keepAlive: Bool, clientIsHTTP10: Bool,
-    plan: HeaderPlan, cors: [(name: String, value: String)]? = nil, into buffer: inout ByteBuffer
+    plan: HeaderPlan, cors: [(name: String, value: String)]? = nil, variables: HeaderVariables? = nil,
+    into buffer: inout ByteBuffer
   ) {
     let head = response.head
     buffer.writeStaticString("HTTP/1.1 ")
@@ -102,7 +111,7 @@ enum HeadWriter {
     lines.flush(head, into: &buffer)
     if framing.addsChunked { buffer.writeStaticString("transfer-encoding: chunked\r\n") }
     for (name, value) in cors ?? [] { writeField(name, value[...], plan: .none, into: &buffer) }
-    writeAppended(plan, into: &buffer)
+    writeAppended(plan, variables: variables, into: &buffer)
     if framing.switchesProtocols {
       buffer.writeStaticString("connection: upgrade\r\n")
     } else {
@@ -114,7 +123,7 @@ enum HeadWriter {
   /// A response made by the gateway: `fields` (the gateway's own), then the plan's changes to them.
   static func localResponse(
     status: Int, fields: [(name: String, value: String)], keepAlive: Bool, clientIsHTTP10: Bool,
-    plan: HeaderPlan, into buffer: inout ByteBuffer
+    plan: HeaderPlan, variables: HeaderVariables? = nil, into buffer: inout ByteBuffer
   ) {
     buffer.writeStaticString("HTTP/1.1 ")
     buffer.writeString(String(status))
@@ -124,7 +133,7 @@ enum HeadWriter {
     for (name, value) in fields where !plan.removes(name) {
       writeField(name, value[...], plan: .none, into: &buffer)
     }
-    writeAppended(plan, into: &buffer)
+    writeAppended(plan, variables: variables, into: &buffer)
     writeConnection(keepAlive: keepAlive, clientIsHTTP10: clientIsHTTP10, into: &buffer)
     buffer.writeStaticString("\r\n")
   }
@@ -181,8 +190,19 @@ enum HeadWriter {
     buffer.writeStaticString("\r\n")
   }
 
-  private static func writeAppended(_ plan: HeaderPlan, into buffer: inout ByteBuffer) {
-    for (name, value) in plan.appended { writeField(name, value[...], plan: .none, into: &buffer) }
+  private static func writeAppended(
+    _ plan: HeaderPlan, variables: HeaderVariables?, into buffer: inout ByteBuffer
+  ) {
+    for (name, value) in plan.appended {
+      if let literal = value.literal {
+        writeField(name, literal[...], plan: .none, into: &buffer)
+        continue
+      }
+      buffer.writeString(name)
+      buffer.writeStaticString(": ")
+      variables?.write(value, into: &buffer)
+      buffer.writeStaticString("\r\n")
+    }
   }
 
   private static func writeConnection(keepAlive: Bool, clientIsHTTP10: Bool, into buffer: inout ByteBuffer) {

@@ -8,7 +8,9 @@ import PorticoTranslate
 struct HeaderPlan: Sendable {
   /// Lowercased names dropped from the message, including fields the gateway itself would add.
   private(set) var removed: [String] = []
-  private(set) var appended: [(name: String, value: String)] = []
+  private(set) var appended: [(name: String, value: HeaderValueTemplate)] = []
+  /// Some appended value uses request variables (`%NAME%`).
+  private(set) var usesVariables = false
 
   static let none = HeaderPlan()
 
@@ -37,7 +39,10 @@ struct HeaderPlan: Sendable {
       }
       for (name, value) in (layer[keyPath: append] ?? [:]).sorted(by: { $0.key < $1.key })
       where !Self.protected.contains(name.asciiLowercased) {
-        appended.append((name, value))
+        // A value that does not parse has been reported by validation; it is sent as written.
+        let template = (try? HeaderValueTemplate(value)) ?? HeaderValueTemplate(literal: value)
+        if template.literal == nil { usesVariables = true }
+        appended.append((name, template))
       }
     }
   }

@@ -19,6 +19,8 @@ public final class GatewayMetrics: Sendable {
   let reloadFailures: CoreMetrics.Counter
   let retries: CoreMetrics.Counter
   let retriesOverBudget: CoreMetrics.Counter
+  let csrfRefused: CoreMetrics.Counter
+  let csrfShadowed: CoreMetrics.Counter
 
   public init() {
     factory = PrometheusMetricsFactory(registry: registry)
@@ -39,6 +41,10 @@ public final class GatewayMetrics: Sendable {
     retries = CoreMetrics.Counter(label: "portico_upstream_retries_total", factory: factory)
     retriesOverBudget = CoreMetrics.Counter(
       label: "portico_upstream_retries_over_budget_total", factory: factory)
+    csrfRefused = CoreMetrics.Counter(
+      label: "portico_csrf_foreign_origin_total", dimensions: [("mode", "enforced")], factory: factory)
+    csrfShadowed = CoreMetrics.Counter(
+      label: "portico_csrf_foreign_origin_total", dimensions: [("mode", "shadow")], factory: factory)
   }
 
   /// The series of one kind of request outcome.

@@ -56,6 +56,8 @@ final class RouteRuntime: Sendable {
   let fault: FaultRuntime?
   let cors: CORSRuntime?
   let retry: RetryRuntime?
+  let csrf: CSRFRuntime?
+  let mirror: MirrorRuntime?
   /// Per matcher, in the route's order.
   private let pathMatches: [PathMatch]
 
@@ -72,6 +74,12 @@ final class RouteRuntime: Sendable {
     fault = FaultRuntime(route.options.values.faultInjection)
     cors = CORSRuntime(route.options.values.corsPolicy)
     retry = RetryRuntime(route.options.values.retries)
+    csrf = CSRFRuntime(route.options.values.csrf)
+    mirror = route.mirror.flatMap { target in
+      upstreams[target.upstream].map {
+        MirrorRuntime(upstream: $0, share: RequestShare(percentage: target.percentage))
+      }
+    }
     pathMatches = route.matchers.map {
       PathMatch(isExact: $0.path.kind == .exact, literalLength: $0.path.literalLength)
     }

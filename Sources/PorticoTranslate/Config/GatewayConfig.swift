@@ -80,6 +80,15 @@ public struct RouteConfig: Sendable, Encodable {
   public var chain: [ChainLink]
   /// Set when this route stands in for a route that could not be built.
   public var replacement: Replacement?
+  /// Where `mirror` sends copies, resolved.
+  public var mirror: MirrorTarget?
+
+  public struct MirrorTarget: Sendable, Encodable {
+    /// The `Upstream.id` copies go to.
+    public var upstream: String
+    /// 0–100.
+    public var percentage: Double
+  }
 
   public struct Replacement: Sendable, Encodable {
     public var errors: [Diagnostic]

@@ -265,11 +265,58 @@ extension GatewayTranslator {
       status.record(policy.id, in: \.appliedTrafficPolicies, of: owner.id)
     }
     for layer in scope.layers { options.layer(layer.policy, from: layer.origin) }
-    let config = RouteConfig(
+    var config = RouteConfig(
       name: name, matchers: matchers, action: action, options: options, labels: scope.labels,
       chain: scope.chain,
       replacement: nil)
+    if case .forward(var forward) = action, let shift = shiftedDestinations(options) {
+      // Each destination's share is split among the shift's destinations: the weights multiply.
+      forward.destinations = forward.destinations.flatMap { destination in
+        shift.map {
+          .init(
+            upstream: $0.upstream, weight: destination.weight * $0.weight,
+            headerManipulation: destination.headerManipulation ?? $0.headerManipulation)
+        }
+      }
+      config.action = .forward(forward)
+    }
+    config.mirror = mirrorTarget(options)
     return BuiltRoute(config: config, owner: owner.id, source: owner.source, path: path)
+  }
+
+  /// The destinations of the effective `trafficShift`, resolved; problems go on the resource that set it.
+  private mutating func shiftedDestinations(_ options: EffectiveOptions) -> [RouteActionConfig
+    .DestinationConfig]?
+  {
+    guard let destinations = options.values.trafficShift?.destinations, !destinations.isEmpty,
+      let origin = options.origins["trafficShift"]
+    else { return nil }
+    let outcome = resolver.resolve(destinations, namespace: origin.resource.namespace, at: ["trafficShift"])
+    report(outcome.findings, on: origin)
+    return outcome.destinations.isEmpty ? nil : outcome.destinations
+  }
+
+  /// Where the effective `mirror` sends copies, resolved; nil when it names nothing that resolves.
+  private mutating func mirrorTarget(_ options: EffectiveOptions) -> RouteConfig.MirrorTarget? {
+    guard let mirror = options.values.mirror, let origin = options.origins["mirror"] else { return nil }
+    let destination = WeightedDestination(
+      kubeService: mirror.kubeService.map {
+        KubeServiceDestination(
+          name: $0.name, namespace: $0.namespace, clusterName: $0.clusterName, port: mirror.port)
+      },
+      staticDestination: mirror.staticDestination)
+    let outcome = resolver.resolve([destination], namespace: origin.resource.namespace, at: ["mirror"])
+    report(outcome.findings, on: origin)
+    guard let upstream = outcome.destinations.first?.upstream else { return nil }
+    return RouteConfig.MirrorTarget(upstream: upstream, percentage: mirror.percentage ?? 100)
+  }
+
+  private mutating func report(_ findings: [DestinationResolver.Finding], on origin: OptionOrigin) {
+    for finding in findings {
+      status.add(
+        Diagnostic(finding.severity, at: origin.location, path: finding.path, finding.message),
+        to: origin.resource)
+    }
   }
 }
 

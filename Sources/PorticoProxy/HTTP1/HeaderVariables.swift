@@ -1,0 +1,29 @@
+import NIOCore
+import PorticoAPI
+
+/// The request values a header manipulation may use (`%NAME%` in an appended value), for one exchange.
+struct HeaderVariables {
+  let request: RequestHead
+  let clientAddress: String
+  let requestID: String
+  let routeName: String
+  let protocolName: String
+
+  /// Writes `template` with its variables filled in.
+  func write(_ template: HeaderValueTemplate, into buffer: inout ByteBuffer) {
+    for part in template.parts {
+      switch part {
+      case .text(let text): buffer.writeString(text)
+      case .clientAddress: buffer.writeString(clientAddress)
+      case .routeName: buffer.writeString(routeName)
+      case .protocol: buffer.writeString(protocolName)
+      case .requestField(let name):
+        if name == "x-request-id" {
+          buffer.writeString(requestID)
+        } else if let field = request.head.fields.first(where: { request.head.isNamed($0, name) }) {
+          buffer.writeSubstring(request.head.value(of: field))
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,37 @@
+import Foundation
+import XCTest
+
+@testable import PorticoProxy
+
+/// `trafficShift` on a virtual host splits each of its routes' destinations further: a route's share is
+/// divided among the shift's destinations by their weights.
+final class TrafficShiftTests: XCTestCase {
+  func testShiftSplitsTheRoutesDestination() async throws {
+    let gateway = try await TestGateway(upstreams: ["blue", "green", "old"]) { gateway in
+      gatewayManifest()
+        + staticDestination("blue", ports: [gateway.port("blue")])
+        + staticDestination("green", ports: [gateway.port("green")])
+        + staticDestination("old", ports: [gateway.port("old")])
+        + virtualHost(
+          "shift.test",
+          options: """
+              options:
+                trafficPolicy:
+                  trafficShift:
+                    destinations:
+                    - {staticDestination: {name: blue}, weight: 3}
+                    - {staticDestination: {name: green}, weight: 1}
+            """,
+          routes: "  - routeAction: {destinations: [{staticDestination: {name: old}}]}")
+    }
+    addTeardownBlock { await gateway.stop() }
+    var counts: [String: Int] = [:]
+    for _ in 0..<500 {
+      let response = try await send(.GET, gateway.base + "/", host: "shift.test")
+      counts[response.headers["x-upstream"].first ?? "?", default: 0] += 1
+    }
+    XCTAssertNil(counts["old"], "the route's own destination is shifted away entirely")
+    XCTAssertEqual(Double(counts["blue"] ?? 0) / 500, 0.75, accuracy: 0.05, "\(counts)")
+    XCTAssertEqual(Double(counts["green"] ?? 0) / 500, 0.25, accuracy: 0.05, "\(counts)")
+  }
+}

@@ -90,7 +90,8 @@ let package = Package(
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
-      ]
+      ],
+      exclude: ["Conformance"]
     ),
     .testTarget(
       name: "PorticoInspectTests",

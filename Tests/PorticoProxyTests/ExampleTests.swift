@@ -2,6 +2,7 @@ import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2Posix
 import Logging
+import NIOCore
 import NIOSSL
 import XCTest
 
@@ -120,5 +121,46 @@ final class ExampleTests: XCTestCase {
     let echo = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
     XCTAssertEqual(echo?["server"] as? String, "db", body)
     XCTAssertEqual(echo?["path"] as? String, "/through")
+  }
+
+  func testPoliciesExample() async throws {
+    var upstreams: [Channel] = []
+    for (name, port) in [("orders", 9401), ("orders", 9402), ("orders-next", 9403), ("audit", 9404)] {
+      upstreams.append(try await DemoUpstream.start(name: name, port: port))
+    }
+    defer { for upstream in upstreams { Task { try? await upstream.close() } } }
+    let gateway = try await exampleGateway(
+      "examples/policies", name: "policies", labels: ["gateway": "policies"], ports: ["http"])
+    defer { Task { await gateway.shutdown() } }
+    let base = "http://127.0.0.1:\(try XCTUnwrap(gateway.boundPorts["http"]))"
+
+    let order = try await send(.GET, base + "/orders/1", host: "api.shop.local")
+    XCTAssertEqual(order.status, 200)
+    XCTAssertEqual(order.upstreamHeader("x-route"), ["orders"])
+    XCTAssertEqual(order.upstreamHeader("x-client-address"), ["127.0.0.1"])
+    XCTAssertEqual(order.upstreamHeader("x-portico-attempt-count"), ["1"])
+    XCTAssertEqual(order.headers["x-served-by"], ["portico"])
+
+    let flaky = try await send(.GET, base + "/flaky/2/\(UUID().uuidString)/x", host: "api.shop.local")
+    XCTAssertEqual(flaky.status, 200)
+    XCTAssertEqual(flaky.upstreamHeader("x-portico-attempt-count"), ["3"])
+
+    let started = ContinuousClock.now
+    let slow = try await send(.GET, base + "/slow/delay/3000", host: "api.shop.local")
+    XCTAssertEqual(slow.status, 504)
+    XCTAssertLessThan(ContinuousClock.now - started, .seconds(2))
+
+    let preflight = try await send(
+      .OPTIONS, base + "/orders", host: "api.shop.local",
+      headers: [("origin", "https://app.example"), ("access-control-request-method", "POST")])
+    XCTAssertEqual(preflight.headers["access-control-allow-origin"], ["https://app.example"])
+
+    let forged = try await send(
+      .POST, base + "/orders", host: "api.shop.local", headers: [("origin", "https://evil.example")],
+      body: "{}")
+    XCTAssertEqual(forged.status, 403)
+    let tooLarge = try await send(
+      .POST, base + "/orders", host: "api.shop.local", body: String(repeating: "x", count: 1_100_000))
+    XCTAssertEqual(tooLarge.status, 413, "the TrafficPolicy's body limit")
   }
 }

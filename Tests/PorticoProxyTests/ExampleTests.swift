@@ -13,17 +13,8 @@ final class ExampleTests: XCTestCase {
   func testTLSExample() async throws {
     let upstream = try await DemoUpstream.start(name: "web", port: 9201)
     defer { Task { try? await upstream.close() } }
-    var options = GatewayOptions(
-      identity: GatewayIdentity(
-        name: "shop-https", namespace: "shop", labels: ["gateway": "shop"], ports: ["http": 0, "https": 0]),
-      configDirectory: "examples/tls")
-    options.adminPort = 0
-    options.accessLog = .disabled
-    options.watchInterval = nil
-    var logger = Logger(label: "example")
-    logger.logLevel = .critical
-    let gateway = try Gateway(options: options, logger: logger)
-    try await gateway.start()
+    let gateway = try await exampleGateway(
+      "examples/tls", name: "shop-https", labels: ["gateway": "shop"], ports: ["http", "https"])
     defer { Task { await gateway.shutdown() } }
     let https = try XCTUnwrap(gateway.boundPorts["https"])
     let http = try XCTUnwrap(gateway.boundPorts["http"])
@@ -102,13 +93,7 @@ final class ExampleTests: XCTestCase {
     let certificates = try TestCertificates()
     defer { certificates.remove() }
     try certificates.issue("db", commonName: "db.shop.local", altNames: ["DNS:db.shop.local"])
-    let context = try NIOSSLContext(
-      configuration: .makeServerConfiguration(
-        certificateChain: try NIOSSLCertificate.fromPEMFile(certificates.path("db.pem")).map {
-          .certificate($0)
-        },
-        privateKey: .privateKey(
-          try NIOSSLPrivateKey(bytes: Array(certificates.text("db.key").utf8), format: .pem))))
+    let context = try certificates.serverContext("db")
     let upstream = try await DemoUpstream.start(name: "db", port: 9202, behaviour: .init(tls: context))
     defer { Task { try? await upstream.close() } }
     let gateway = try await exampleGateway(

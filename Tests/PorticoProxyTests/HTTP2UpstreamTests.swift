@@ -21,8 +21,8 @@ final class HTTP2UpstreamTests: XCTestCase {
       upstreams: ["h2c", "h2", "http1-tls"],
       behaviours: [
         "h2c": .init(http2: true),
-        "h2": .init(tls: try serverContext(alpn: ["h2"]), http2: true),
-        "http1-tls": .init(tls: try serverContext(alpn: ["http/1.1"])),
+        "h2": .init(tls: try certificates.serverContext("upstream", alpn: ["h2"]), http2: true),
+        "http1-tls": .init(tls: try certificates.serverContext("upstream", alpn: ["http/1.1"])),
       ],
       manifests: { gateway in
         gatewayManifest()
@@ -48,17 +48,6 @@ final class HTTP2UpstreamTests: XCTestCase {
   override func tearDown() async throws {
     await gateway?.stop()
     certificates?.remove()
-  }
-
-  private func serverContext(alpn: [String]) throws -> NIOSSLContext {
-    var configuration = TLSConfiguration.makeServerConfiguration(
-      certificateChain: try NIOSSLCertificate.fromPEMFile(certificates.path("upstream.pem")).map {
-        .certificate($0)
-      },
-      privateKey: .privateKey(
-        try NIOSSLPrivateKey(bytes: Array(certificates.text("upstream.key").utf8), format: .pem)))
-    configuration.applicationProtocols = alpn
-    return try NIOSSLContext(configuration: configuration)
   }
 
   func testHTTP1ClientToCleartextUpstream() async throws {

@@ -21,14 +21,7 @@ final class PassthroughTests: XCTestCase {
     try certificates.issue("edge", commonName: "edge.test", altNames: ["DNS:edge.test"])
     try certificates.issue(
       "backend", commonName: "pass.test", altNames: ["DNS:pass.test", "DNS:*.pass.test"])
-    var configuration = TLSConfiguration.makeServerConfiguration(
-      certificateChain: try NIOSSLCertificate.fromPEMFile(certificates.path("backend.pem")).map {
-        .certificate($0)
-      },
-      privateKey: .privateKey(
-        try NIOSSLPrivateKey(bytes: Array(certificates.text("backend.key").utf8), format: .pem)))
-    configuration.applicationProtocols = ["http/1.1"]
-    let backendTLS = try NIOSSLContext(configuration: configuration)
+    let backendTLS = try certificates.serverContext("backend", alpn: ["http/1.1"])
     let deadPort = try await closedPort()
     gateway = try await TestGateway(
       upstreams: ["backend"], behaviours: ["backend": .init(tls: backendTLS)],

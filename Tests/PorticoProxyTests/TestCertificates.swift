@@ -1,4 +1,5 @@
 import Foundation
+import NIOSSL
 
 /// A throwaway CA and certificates made with the openssl command for TLS tests, valid for two days.
 struct TestCertificates {
@@ -25,6 +26,15 @@ struct TestCertificates {
   }
 
   func path(_ file: String) -> String { directory.appendingPathComponent(file).path }
+
+  /// A server context presenting `NAME`'s certificate, offering `alpn` (nothing when empty).
+  func serverContext(_ name: String, alpn: [String] = []) throws -> NIOSSLContext {
+    var configuration = TLSConfiguration.makeServerConfiguration(
+      certificateChain: try NIOSSLCertificate.fromPEMFile(path("\(name).pem")).map { .certificate($0) },
+      privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(text("\(name).key").utf8), format: .pem)))
+    configuration.applicationProtocols = alpn
+    return try NIOSSLContext(configuration: configuration)
+  }
 
   func text(_ file: String) throws -> String { try String(contentsOfFile: path(file), encoding: .utf8) }
 

@@ -14,14 +14,7 @@ final class UpstreamTLSTests: XCTestCase {
     let certificates = try TestCertificates()
     self.certificates = certificates
     try certificates.issue("upstream", commonName: "upstream.test", altNames: ["DNS:upstream.test"])
-    var configuration = TLSConfiguration.makeServerConfiguration(
-      certificateChain: try NIOSSLCertificate.fromPEMFile(certificates.path("upstream.pem")).map {
-        .certificate($0)
-      },
-      privateKey: .privateKey(
-        try NIOSSLPrivateKey(bytes: Array(certificates.text("upstream.key").utf8), format: .pem)))
-    configuration.minimumTLSVersion = .tlsv12
-    let context = try NIOSSLContext(configuration: configuration)
+    let context = try certificates.serverContext("upstream")
     let ca = certificates.path("ca.pem")
     gateway = try await TestGateway(
       upstreams: ["secure"], behaviours: ["secure": .init(tls: context)],

@@ -156,7 +156,8 @@ extension Exchange {
 
   func upstreamFailed(_ error: Error?) {
     guard !finished, connection != nil else { return }
-    if error == nil, !responseStarted, retry != nil, retryIfAllowed() { return }
+    // A reset (closed, or failed with a socket error) or an unreadable answer, before the response began.
+    if !responseStarted, retry != nil, retryIfAllowed() { return }
     if let error = error as? HTTP1Error {
       giveUpOnUpstream(
         502, body: "upstream sent an invalid response: \(error.reason)\n", flag: .upstreamProtocolError)

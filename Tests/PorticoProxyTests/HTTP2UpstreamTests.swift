@@ -27,6 +27,7 @@ final class HTTP2UpstreamTests: XCTestCase {
       manifests: { gateway in
         gatewayManifest()
           + staticDestination("h2c", ports: [gateway.port("h2c")], extra: ", protocol: HTTP2")
+          + staticDestination("h2c-capped", ports: [gateway.port("h2c")], extra: ", protocol: HTTP2")
           + staticDestination(
             "h2", ports: [gateway.port("h2")],
             extra: ", protocol: HTTP2, tls: {sni: upstream.test, rootCa: \(ca)}")
@@ -38,6 +39,9 @@ final class HTTP2UpstreamTests: XCTestCase {
             routes: """
                 - matchers: [{uri: {prefix: /tls}}]
                   routeAction: {destinations: [{staticDestination: {name: h2}}]}
+                - matchers: [{uri: {prefix: /capped}}]
+                  options: {connectionPoolSettings: {http: {http2MaxRequests: 2}}}
+                  routeAction: {pathRewrite: /, destinations: [{staticDestination: {name: h2c-capped}}]}
                 - matchers: [{uri: {prefix: /http1-only}}]
                   routeAction: {destinations: [{staticDestination: {name: http1-only}}]}
                 - routeAction: {destinations: [{staticDestination: {name: h2c}}]}
@@ -105,6 +109,20 @@ final class HTTP2UpstreamTests: XCTestCase {
     let after = try await send(.GET, gateway.base + "/after", host: "h2-upstream.test")
     // With one gateway event loop, every request went over one connection.
     XCTAssertEqual(after.json["connectionRequests"] as? Int, 301)
+  }
+
+  /// `http2MaxRequests: 2`: six slow requests at once go two at a time, in three waves.
+  func testStreamLimitQueuesRequests() async throws {
+    let base = gateway.base
+    let started = ContinuousClock.now
+    let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+      for _ in 0..<6 {
+        group.addTask { try await send(.GET, base + "/capped/delay/300", host: "h2-upstream.test").status }
+      }
+      return try await group.reduce(into: [Int]()) { $0.append($1) }
+    }
+    XCTAssertEqual(statuses, Array(repeating: 200, count: 6))
+    XCTAssertGreaterThanOrEqual(ContinuousClock.now - started, .milliseconds(850))
   }
 
   func testHTTP2ClientToHTTP2Upstream() throws {

@@ -27,6 +27,7 @@ final class RetryTests: XCTestCase {
           + staticDestination("half-dead", ports: [deadPort, gateway.port("echo")])
           + staticDestination("half-slow", ports: [gateway.port("slow"), gateway.port("echo")])
           + staticDestination("down", ports: [gateway.port("down")])
+          + staticDestination("capped", ports: [gateway.port("echo")])
           + virtualHost(
             "retry.test",
             options: "  options: {trafficPolicy: {retries: {attempts: 3}}}",
@@ -40,6 +41,9 @@ final class RetryTests: XCTestCase {
                 - matchers: [{uri: {prefix: /down}}]
                   options: {retries: {attempts: 5}}
                   routeAction: {destinations: [{staticDestination: {name: down}}]}
+                - matchers: [{uri: {prefix: /flaky/1/capped}}]
+                  options: {connectionPoolSettings: {http: {maxRetries: 0}}}
+                  routeAction: {destinations: [{staticDestination: {name: capped}}]}
                 - matchers: [{uri: {prefix: /flaky/1/plain}}]
                   options: {retries: {attempts: 0}}
                   routeAction: {destinations: [{staticDestination: {name: echo}}]}
@@ -94,6 +98,15 @@ final class RetryTests: XCTestCase {
     _ = try await response.body.collect(upTo: 1 << 20)
     XCTAssertEqual(response.status.code, 503)
     XCTAssertEqual(recorder.requests.count, 1)
+  }
+
+  /// `maxRetries: 0` on the upstream's pool allows no retry at all, whatever the route says.
+  func testPoolMaxRetriesCapsRetries() async throws {
+    let response = try await send(.GET, gateway.base + "/flaky/1/capped-\(key())", host: "retry.test")
+    XCTAssertEqual(response.status, 503)
+    XCTAssertEqual(recorder.requests.count, 1)
+    let metrics = gateway.gateway.metrics.exposition()
+    XCTAssertTrue(metrics.contains("portico_upstream_retries_over_budget_total 1"), metrics)
   }
 
   /// The route's `attempts: 0` replaces the host's three.

@@ -180,6 +180,10 @@ struct PoolSettings: Sendable, Equatable {
   var maxRequestsPerConnection = 0
   var idleTimeout = TimeAmount.hours(1)
   var connectTimeout = TimeAmount.seconds(10)
+  /// Streams open at once on an HTTP/2 upstream connection (`http2MaxRequests`); more requests wait.
+  var maxConcurrentStreams = 100
+  /// Retries in flight to the upstream (`maxRetries`); nil: the retry budget decides.
+  var maxRetries: Int?
 
   init() {}
 
@@ -193,6 +197,8 @@ struct PoolSettings: Sendable, Equatable {
     if let value = settings.tcp?.connectTimeout?.nanoseconds, value > 0 {
       connectTimeout = .nanoseconds(value)
     }
+    if let value = settings.http?.http2MaxRequests, value > 0 { maxConcurrentStreams = Int(value) }
+    if let value = settings.http?.maxRetries, value >= 0 { maxRetries = Int(value) }
   }
 }
 

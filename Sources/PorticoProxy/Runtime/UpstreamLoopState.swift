@@ -37,7 +37,9 @@ final class UpstreamLoopState {
 
   /// A retry may start while retries in flight stay under a fifth of the requests in flight (and at least
   /// three are always allowed), so that in an outage retries cannot multiply the load (Envoy's budget).
+  /// `connectionPoolSettings.http.maxRetries` replaces the budget with a fixed number.
   var admitsRetry: Bool {
+    if let maxRetries = runtime.pool.maxRetries { return retriesInFlight < maxRetries }
     let active = endpoints.reduce(0) { $0 + $1.pool.activeRequests }
     return retriesInFlight < max(3, active / 5)
   }

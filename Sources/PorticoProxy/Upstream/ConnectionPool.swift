@@ -212,12 +212,13 @@ final class ConnectionPool {
     let limits = self.limits
     let scheme = tls == nil ? "http" : "https"
     let idleTimeout = settings.idleTimeout
+    let maxStreams = settings.maxConcurrentStreams
     UpstreamDialer.dial(
       host: host, port: port, eventLoop: eventLoop, connectTimeout: settings.connectTimeout, tls: tls,
       requiredProtocol: tls == nil ? nil : "h2", configure: HTTP2Session.configure
     ).flatMapThrowing { channel in
       try HTTP2Session.start(
-        on: channel, limits: limits, scheme: scheme, idleTimeout: idleTimeout,
+        on: channel, limits: limits, scheme: scheme, idleTimeout: idleTimeout, maxStreams: maxStreams,
         onEnd: { [weak self] ended in self?.sessionEnded(ended) },
         onStreamClosed: { [weak self] in self?.openWaitingStreams() })
     }.assumeIsolated().whenComplete { result in

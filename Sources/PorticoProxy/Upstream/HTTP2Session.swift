@@ -5,15 +5,17 @@ import NIOHTTP2
 /// gets a stream of its own, bridged to the same `UpstreamHandler` an HTTP/1.1 connection uses. It closes
 /// itself once it has no streams and either the server has said GOAWAY or it has been idle too long.
 final class HTTP2Session {
-  /// Streams open at once on one connection; the pool queues requests past it. (A server that allows
-  /// fewer has NIO queue the rest.)
-  static let maxConcurrentStreams = 100
+  /// Streams the gateway lets push to it: none are accepted, but the setting must be sent.
+  static let maxPushedStreams = 100
 
   let channel: Channel
   private let multiplexer: NIOHTTP2Handler.StreamMultiplexer
   private let limits: HTTP1Limits
   private let scheme: String
   private let idleTimeout: TimeAmount
+  /// Streams open at once; the pool queues requests past it. (A server that allows fewer has NIO queue
+  /// the rest.)
+  private let maxStreams: Int
   /// Set once the server has said GOAWAY, or the connection failed: streams already open finish, new
   /// ones need a new connection.
   private(set) var isGoingAway = false
@@ -26,24 +28,25 @@ final class HTTP2Session {
   var acceptsStreams: Bool { !isGoingAway && channel.isActive }
 
   /// Another stream may be opened now.
-  var hasRoom: Bool { openStreams < Self.maxConcurrentStreams }
+  var hasRoom: Bool { openStreams < maxStreams }
 
   private init(
     channel: Channel, multiplexer: NIOHTTP2Handler.StreamMultiplexer, limits: HTTP1Limits, scheme: String,
-    idleTimeout: TimeAmount
+    idleTimeout: TimeAmount, maxStreams: Int
   ) {
     self.channel = channel
     self.multiplexer = multiplexer
     self.limits = limits
     self.scheme = scheme
     self.idleTimeout = idleTimeout
+    self.maxStreams = maxStreams
   }
 
   /// Adds HTTP/2 to a new upstream connection (after TLS, if any).
   static func configure(_ channel: Channel) throws {
     var connection = NIOHTTP2Handler.ConnectionConfiguration()
     connection.initialSettings = [
-      HTTP2Setting(parameter: .maxConcurrentStreams, value: maxConcurrentStreams),
+      HTTP2Setting(parameter: .maxConcurrentStreams, value: maxPushedStreams),
       HTTP2Setting(parameter: .initialWindowSize, value: HTTP2Setup.windowSize),
       HTTP2Setting(parameter: .enablePush, value: 0),
     ]
@@ -62,13 +65,14 @@ final class HTTP2Session {
   /// The session of a connection `configure` set up. `onEnd` is called when it can take no more streams
   /// (GOAWAY, an error, close), `onStreamClosed` whenever one of its streams closes.
   static func start(
-    on channel: Channel, limits: HTTP1Limits, scheme: String, idleTimeout: TimeAmount,
+    on channel: Channel, limits: HTTP1Limits, scheme: String, idleTimeout: TimeAmount, maxStreams: Int,
     onEnd: @escaping (HTTP2Session) -> Void, onStreamClosed: @escaping () -> Void
   ) throws -> HTTP2Session {
     let operations = channel.pipeline.syncOperations
     let multiplexer = try operations.handler(type: NIOHTTP2Handler.self).syncMultiplexer()
     let session = HTTP2Session(
-      channel: channel, multiplexer: multiplexer, limits: limits, scheme: scheme, idleTimeout: idleTimeout)
+      channel: channel, multiplexer: multiplexer, limits: limits, scheme: scheme, idleTimeout: idleTimeout,
+      maxStreams: maxStreams)
     session.onStreamClosed = onStreamClosed
     let watcher = try operations.handler(type: HTTP2SessionWatcher.self)
     watcher.onEnd = { [weak session] in

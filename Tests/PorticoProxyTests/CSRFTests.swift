@@ -50,8 +50,12 @@ final class CSRFTests: XCTestCase {
     let referer = try await send(
       .DELETE, gateway.base + "/x", host: "csrf.test", headers: [("referer", "https://evil.example/page")])
     XCTAssertEqual(referer.status, 403, "without Origin, Referer is checked")
+    let sneaky = try await send(
+      .DELETE, gateway.base + "/x", host: "csrf.test",
+      headers: [("referer", "https://evil.example/x.partner.example")])
+    XCTAssertEqual(sneaky.status, 403, "an accepted suffix in the Referer's path does not count")
     let metrics = gateway.gateway.metrics.exposition()
-    XCTAssertTrue(metrics.contains(#"portico_csrf_foreign_origin_total{mode="enforced"} 2"#), metrics)
+    XCTAssertTrue(metrics.contains(#"portico_csrf_foreign_origin_total{mode="enforced"} 3"#), metrics)
   }
 
   /// The route's shadow policy replaces the host's: counted, not refused.

@@ -41,6 +41,9 @@ final class RetryTests: XCTestCase {
                 - matchers: [{uri: {prefix: /down}}]
                   options: {retries: {attempts: 5}}
                   routeAction: {destinations: [{staticDestination: {name: down}}]}
+                - matchers: [{uri: {prefix: /flaky/1/delayed}}]
+                  options: {faultInjection: {fixedDelay: 200ms}}
+                  routeAction: {destinations: [{staticDestination: {name: echo}}]}
                 - matchers: [{uri: {prefix: /flaky/1/capped}}]
                   options: {connectionPoolSettings: {http: {maxRetries: 0}}}
                   routeAction: {destinations: [{staticDestination: {name: capped}}]}
@@ -82,6 +85,15 @@ final class RetryTests: XCTestCase {
     XCTAssertEqual(response.status, 200)
     XCTAssertEqual(response.json["bodyBytes"] as? Int, 50_000)
     XCTAssertEqual(recorder.requests.map(\.bodyBytes), [50_000, 50_000])
+  }
+
+  /// Body that arrives while a fault delay holds the request is replayed too.
+  func testBodyReceivedDuringADelayIsReplayed() async throws {
+    let response = try await send(
+      .POST, gateway.base + "/flaky/1/delayed-\(key())", host: "retry.test",
+      body: String(repeating: "d", count: 500))
+    XCTAssertEqual(response.status, 200)
+    XCTAssertEqual(recorder.requests.map(\.bodyBytes), [500, 500])
   }
 
   /// More body than is kept for replay: the request is not retried.

@@ -34,4 +34,23 @@ final class TrafficShiftTests: XCTestCase {
     XCTAssertEqual(Double(counts["blue"] ?? 0) / 500, 0.75, accuracy: 0.05, "\(counts)")
     XCTAssertEqual(Double(counts["green"] ?? 0) / 500, 0.25, accuracy: 0.05, "\(counts)")
   }
+
+  /// Weights multiply: large ones saturate instead of overflowing.
+  func testLargeWeightsDoNotOverflow() async throws {
+    let gateway = try await TestGateway(upstreams: ["blue"]) { gateway in
+      gatewayManifest()
+        + staticDestination("blue", ports: [gateway.port("blue")])
+        + virtualHost(
+          "huge.test",
+          options: """
+              options:
+                trafficPolicy:
+                  trafficShift: {destinations: [{staticDestination: {name: blue}, weight: 4000000000}]}
+            """,
+          routes: "  - routeAction: {destinations: [{staticDestination: {name: blue}, weight: 4000000000}]}")
+    }
+    addTeardownBlock { await gateway.stop() }
+    let response = try await send(.GET, gateway.base + "/", host: "huge.test")
+    XCTAssertEqual(response.headers["x-upstream"], ["blue"])
+  }
 }

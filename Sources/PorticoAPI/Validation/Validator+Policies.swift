@@ -97,9 +97,8 @@ extension Validator {
         error(path.appending(field), "invalid header name '\(name)'")
       }
     }
-    let values = (headers.appendRequestHeaders ?? [:]).merging(headers.appendResponseHeaders ?? [:]) { a, _ in
-      a
-    }
+    let values =
+      (headers.appendRequestHeaders ?? [:]).map { $0 } + (headers.appendResponseHeaders ?? [:]).map { $0 }
     for (name, value) in values.sorted(by: { $0.key < $1.key }) where !HTTPFieldValue.isValid(value) {
       error(path, "header '\(name)' has a value with control characters (CR, LF or NUL are not allowed)")
     }

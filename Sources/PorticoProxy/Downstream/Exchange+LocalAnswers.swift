@@ -61,6 +61,7 @@ extension Exchange {
     guard !finished, !responseStarted else { return }
     if let flag { flags.append(flag) }
     responseStarted = true
+    stopRetrying()
     // A request still waiting for an upstream connection gives up its place.
     if let poolTicket { endpoint?.pool.cancel(ticket: poolTicket) }
     poolTicket = nil

@@ -5,6 +5,11 @@ extension Exchange {
   /// Sends the request to an endpoint (one not tried yet, when retrying and another is healthy).
   func startTry() {
     guard let upstream else { return }
+    if let retry, retry.tries > 0, !retry.isReplayable {
+      // The body outgrew what is kept while the retry waited: it cannot be sent whole.
+      return respond(
+        503, body: "upstream request failed; its body is too large to retry\n", flag: .retryLimitExceeded)
+    }
     let now = NIODeadline.now()
     guard
       let endpoint = upstream.pickEndpoint(now: now, random: &loop.random, avoiding: retry?.tried ?? [])
@@ -60,10 +65,23 @@ extension Exchange {
     let delay = RetryRuntime.backoff(retry: progress.tries, random: &loop.random)
     retryTimer = loop.eventLoop.assumeIsolated().scheduleTask(in: delay) { [self] in
       retryTimer = nil
-      guard !finished else { return }
+      guard !finished, !responseStarted else { return }
       startTry()
     }
     return true
+  }
+
+  /// The response has begun: no more retries, so the body kept to replay and the budget slot go.
+  func stopRetrying() {
+    guard var progress = retry else { return }
+    progress.stopKeeping()
+    if progress.holdsBudget {
+      upstream?.retriesInFlight -= 1
+      progress.holdsBudget = false
+    }
+    retry = progress
+    retryTimer?.cancel()
+    retryTimer = nil
   }
 
   /// Lets go of what the current try holds: its connection and its deadline.

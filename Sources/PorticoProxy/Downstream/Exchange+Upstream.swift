@@ -25,6 +25,12 @@ extension Exchange {
         endpoint?.pool.release(connection, reusable: true)
         return
       }
+      if let retry, retry.isRetrying, !retry.isReplayable {
+        // The body outgrew what is kept while this retry waited for its connection.
+        endpoint?.pool.release(connection, reusable: true)
+        return respond(
+          503, body: "upstream request failed; its body is too large to retry\n", flag: .retryLimitExceeded)
+      }
       self.connection = connection
       connection.handler.expectResponse(
         receiver: self, toHEAD: request.methodKind == .head, upgrade: request.upgradesToWebSocket)
@@ -37,7 +43,7 @@ extension Exchange {
         variables: variables(for: destination.requestPlan), into: &head)
       var message = OutgoingMessage(head: head, chunked: request.framing == .chunked)
       // A retry sends the whole body kept so far; a first try what arrived while it waited.
-      for piece in (retry.map { $0.tries > 1 ? $0.replay : pendingBody } ?? pendingBody) {
+      for piece in (retry.map { $0.isRetrying ? $0.replay : pendingBody } ?? pendingBody) {
         message.append(piece, to: connection)
       }
       pendingBody = []
@@ -74,6 +80,7 @@ extension Exchange {
     if let tryTimeoutSlot { loop.deadlines.remove(tryTimeoutSlot) }
     tryTimeoutSlot = nil
     responseStarted = true
+    stopRetrying()
     status = response.status
     upstreamKeepAlive = response.keepAlive && framing != .untilClose
     var downstreamFraming = HeadWriter.ResponseFraming()
@@ -177,7 +184,10 @@ extension Exchange {
   /// Counts the failure against the endpoint and drops the connection. Before the response has started the
   /// client gets `status`; after, nothing more can be said and its connection is cut.
   func giveUpOnUpstream(_ status: Int, body: String, flag: ResponseFlag) {
-    if let upstream, let endpoint { loop.recordOutcome(upstream, endpoint: endpoint, failed: true) }
+    // Between tries (a retry's back-off) the last endpoint's failure has been counted already.
+    if connection != nil || awaitingConnection, let upstream, let endpoint {
+      loop.recordOutcome(upstream, endpoint: endpoint, failed: true)
+    }
     releaseConnection(reusable: false)
     if responseStarted {
       flags.append(flag)

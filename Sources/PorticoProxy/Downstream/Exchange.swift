@@ -295,7 +295,12 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
     if let mirror = route?.mirror, mirror.share.includes(random: &loop.random) {
       startMirror(mirror, timeout: timeout.nanoseconds > 0 ? timeout : RouteRuntime.defaultRequestTimeout)
     }
-    if route?.retry != nil { retry = RetryProgress() }
+    if route?.retry != nil {
+      // Body that arrived before forwarding (during a fault delay, say) is part of what a retry replays.
+      var progress = RetryProgress()
+      for piece in pendingBody { progress.keep(piece) }
+      retry = progress
+    }
     startTry()
   }
 
@@ -350,6 +355,7 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
     faultDelay = nil
     retryTimer?.cancel()
     retryTimer = nil
+    mirror?.cancel()
     mirror = nil
     if let tryTimeoutSlot { loop.deadlines.remove(tryTimeoutSlot) }
     tryTimeoutSlot = nil

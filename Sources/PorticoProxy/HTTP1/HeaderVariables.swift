@@ -15,7 +15,10 @@ struct HeaderVariables {
       switch part {
       case .text(let text): buffer.writeString(text)
       case .clientAddress: buffer.writeString(clientAddress)
-      case .routeName: buffer.writeString(routeName)
+      // Route names come from configuration, which may be another team's RouteTable: control
+      // characters are left out, so that a name cannot add a header line.
+      case .routeName:
+        buffer.writeString(String(routeName.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }))
       case .protocol: buffer.writeString(protocolName)
       case .requestField(let name):
         if name == "x-request-id" {

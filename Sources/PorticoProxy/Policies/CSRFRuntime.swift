@@ -24,7 +24,18 @@ struct CSRFRuntime: Sendable {
   func isForeign(origin: Substring, authority: Substring) -> Bool {
     guard let originHost = Self.host(ofOrigin: origin) else { return true }
     if originHost.equalsIgnoringASCIICase(Authority.host(of: authority)) { return false }
-    return !additionalOrigins.contains { $0.matches(origin) || $0.matches(originHost) }
+    // A Referer carries a path too: only its `scheme://host[:port]` is compared, so that a path
+    // cannot make a foreign page look like an accepted origin.
+    let site = Self.site(ofOrigin: origin)
+    return !additionalOrigins.contains { $0.matches(site) || $0.matches(originHost) }
+  }
+
+  /// `scheme://host[:port]` of an Origin or Referer value.
+  static func site(ofOrigin origin: Substring) -> Substring {
+    guard let schemeEnd = origin.range(of: "://") else { return origin }
+    let end =
+      origin[schemeEnd.upperBound...].firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? origin.endIndex
+    return origin[..<end]
   }
 
   /// The host of `scheme://host[:port][/...]`; nil when it is not of that form (`null`, say).

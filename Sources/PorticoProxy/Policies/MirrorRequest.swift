@@ -19,6 +19,7 @@ final class MirrorRequest: ConnectionWaiter, UpstreamResponseReceiver {
   private let endpoint: EndpointState
   private var head: ByteBuffer?
   private let chunked: Bool
+  private let isHEAD: Bool
   private var connection: UpstreamConnection?
   private var message: OutgoingMessage?
   private var pending: [ByteBuffer] = []
@@ -39,6 +40,7 @@ final class MirrorRequest: ConnectionWaiter, UpstreamResponseReceiver {
     self.endpoint = endpoint
     self.head = head
     chunked = request.framing == .chunked
+    isHEAD = request.methodKind == .head
     ticket = endpoint.pool.acquire(for: self)
     if !done, timeout.nanoseconds > 0 {
       timer = loop.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in abandon() }
@@ -73,7 +75,7 @@ final class MirrorRequest: ConnectionWaiter, UpstreamResponseReceiver {
     guard !done, let head else { return endpoint.pool.release(connection, reusable: true) }
     self.head = nil
     self.connection = connection
-    connection.handler.expectResponse(receiver: self, toHEAD: false)
+    connection.handler.expectResponse(receiver: self, toHEAD: isHEAD)
     var message = OutgoingMessage(head: head, chunked: chunked)
     for piece in pending { message.append(piece, to: connection) }
     pending = []
@@ -100,6 +102,12 @@ final class MirrorRequest: ConnectionWaiter, UpstreamResponseReceiver {
   }
 
   func upstreamFailed(_ error: Error?) { abandon() }
+
+  /// The request it copies ended without its whole body (the client left, or was answered early): the
+  /// copy cannot be completed either.
+  func cancel() {
+    if !ended.received { abandon() }
+  }
 
   /// Gives the copy up: its connection is closed, whatever it was doing.
   private func abandon() {

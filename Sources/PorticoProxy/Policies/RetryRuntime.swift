@@ -41,10 +41,19 @@ struct RetryProgress {
   /// This request holds one of its upstream's in-flight retries.
   var holdsBudget = false
 
+  /// The response has begun: nothing will be replayed any more.
+  mutating func stopKeeping() {
+    isReplayable = false
+    replay = []
+  }
+
   mutating func started(on endpoint: EndpointState) {
     tries += 1
     tried.append(endpoint)
   }
+
+  /// The try under way is a retry, which sends `replay` once its connection is ready.
+  var isRetrying: Bool { tries > 1 }
 
   mutating func keep(_ piece: ByteBuffer) {
     guard isReplayable else { return }

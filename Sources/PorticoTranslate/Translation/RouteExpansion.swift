@@ -274,7 +274,8 @@ extension GatewayTranslator {
       forward.destinations = forward.destinations.flatMap { destination in
         shift.map {
           .init(
-            upstream: $0.upstream, weight: destination.weight * $0.weight,
+            upstream: $0.upstream,
+            weight: UInt32(clamping: UInt64(destination.weight) * UInt64($0.weight)),
             headerManipulation: destination.headerManipulation ?? $0.headerManipulation)
         }
       }

@@ -63,7 +63,7 @@ final class PassthroughTests: XCTestCase {
     )
   }
 
-  func testPassthroughReachesTheUpstreamsOwnTLS() throws {
+  func testPassthroughReachesTheUpstreamsOwnTLS() async throws {
     let body = try curl("pass.test", path: "/through?x=1")
     let echo = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
     XCTAssertEqual(echo?["server"] as? String, "backend", body)
@@ -75,6 +75,14 @@ final class PassthroughTests: XCTestCase {
       allowFailure: true)
     XCTAssertTrue(
       presented.contains("CN = pass.test"), "the upstream's certificate, by wildcard: \(presented)")
+    // Each passed-through connection has an access log line: the SNI name, the bytes each way.
+    let log = await gateway.accessLog()
+    let first = try XCTUnwrap(log.first)
+    XCTAssertEqual(first["authority"] as? String, "pass.test")
+    XCTAssertEqual(first["method"] as? String, "-")
+    XCTAssertEqual(first["upstream"] as? String, "127.0.0.1:\(gateway.port("backend"))")
+    XCTAssertGreaterThan(first["bytes_in"] as? Int ?? 0, 200, "the ClientHello and the request, encrypted")
+    XCTAssertGreaterThan(first["bytes_out"] as? Int ?? 0, 500, "the certificate and the response, encrypted")
   }
 
   func testTerminatedChainBesidePassthrough() throws {
@@ -89,12 +97,14 @@ final class PassthroughTests: XCTestCase {
     XCTAssertEqual(body, "20000000")
   }
 
-  func testUnreachableUpstreamClosesTheConnection() throws {
+  func testUnreachableUpstreamClosesTheConnection() async throws {
     XCTAssertThrowsError(try curl("dead.test")) { error in
       XCTAssertTrue("\(error)".contains("curl"), "\(error)")
     }
     let metrics = gateway.gateway.metrics.exposition()
     XCTAssertTrue(metrics.contains("portico_upstream_connect_errors_total 2"), "two attempts: \(metrics)")
+    let flags = await gateway.accessLog().map { $0["flags"] as? String }
+    XCTAssertEqual(flags, ["UF"])
   }
 
   /// As in Envoy, an idle timeout of zero turns it off rather than closing every connection at once.

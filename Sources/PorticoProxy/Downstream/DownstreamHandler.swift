@@ -251,11 +251,11 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
   }
 
   /// The client's TLS goes to an upstream unterminated: from its ClientHello on, bytes pass as they are.
-  func startPassthrough(_ forward: TCPForwardRuntime) {
+  func startPassthrough(_ forward: TCPForwardRuntime, serverName: String?) {
     awaitingHandshake = false
     enter(.tunnel)
     relayIdleTimeout = forward.idleTimeout
-    let relay = TCPRelay(downstream: self, forward: forward)
+    let relay = TCPRelay(downstream: self, forward: forward, serverName: serverName)
     self.relay = relay
     relay.start()
   }

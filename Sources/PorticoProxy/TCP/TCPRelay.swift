@@ -1,9 +1,11 @@
+import Foundation
 import NIOCore
 
 /// A client connection passed through to an upstream endpoint as it is (TLS passthrough): the client's
 /// bytes, its TLS ClientHello first, go to the endpoint and the endpoint's come back, with backpressure
 /// both ways. Either side closing closes the other once what it sent has been written. The client's
-/// `DownstreamHandler` keeps the connection's accounting and its idle timeout.
+/// `DownstreamHandler` keeps the connection's accounting and its idle timeout. When the client's side
+/// closes, the connection gets an access log line of its own.
 final class TCPRelay {
   /// Client bytes kept while the endpoint is being connected; past this, reads from the client pause.
   static let pendingLimit = 1 << 20
@@ -17,10 +19,21 @@ final class TCPRelay {
   private var attempts = 0
   private var clientGone = false
 
-  init(downstream: DownstreamHandler, forward: TCPForwardRuntime) {
+  // What the access log says.
+  private let serverName: String?
+  private let started = NIODeadline.now()
+  private let startedAt: Date?
+  private var endpointKey: String?
+  private var bytesIn = 0
+  private var bytesOut = 0
+  private var flags: [ResponseFlag] = []
+
+  init(downstream: DownstreamHandler, forward: TCPForwardRuntime, serverName: String?) {
     self.downstream = downstream
     self.forward = forward
     self.loop = downstream.loop
+    self.serverName = serverName
+    startedAt = loop.services.accessLog.isEnabled ? Date() : nil
   }
 
   /// Connects to an endpoint, trying others (up to `maxConnectAttempts`) when it fails.
@@ -45,6 +58,7 @@ final class TCPRelay {
         else { return channel.close(promise: nil) }
         handler.relay = self
         upstream = handler
+        endpointKey = endpoint.key
         for piece in pending { handler.write(piece) }
         pending = []
         pendingBytes = 0
@@ -54,7 +68,9 @@ final class TCPRelay {
         loop.recordOutcome(state, endpoint: endpoint, failed: true)
         loop.services.metrics.upstreamConnectErrors.increment()
         guard !clientGone else { return }
-        if attempts < forward.maxConnectAttempts { start() } else { downstream.abort() }
+        if attempts < forward.maxConnectAttempts { return start() }
+        flags.append(.upstreamConnectFailure)
+        downstream.abort()
       }
     }
   }
@@ -62,6 +78,7 @@ final class TCPRelay {
   // MARK: - Client side
 
   func clientBytes(_ buffer: ByteBuffer) {
+    bytesIn += buffer.readableBytes
     guard let upstream else {
       pending.append(buffer)
       pendingBytes += buffer.readableBytes
@@ -77,14 +94,22 @@ final class TCPRelay {
   func clientWritabilityChanged(isWritable: Bool) { upstream?.holdReads(!isWritable) }
 
   func clientClosed() {
+    guard !clientGone else { return }
     clientGone = true
     upstream?.closeAfterFlush()
     upstream = nil
+    guard let startedAt else { return }
+    loop.services.accessLog.write(
+      AccessRecord(
+        time: startedAt, method: "-", authority: serverName ?? "-", path: "-", status: 0, bytesIn: bytesIn,
+        bytesOut: bytesOut, durationMilliseconds: Double((NIODeadline.now() - started).nanoseconds) / 1e6,
+        upstreamAddress: endpointKey, upstreamMilliseconds: nil, route: nil, flags: flags, requestID: "-"))
   }
 
   // MARK: - Upstream side
 
   func upstreamBytes(_ buffer: ByteBuffer) {
+    bytesOut += buffer.readableBytes
     downstream.noteTunnelActivity()
     downstream.write(buffer)
   }

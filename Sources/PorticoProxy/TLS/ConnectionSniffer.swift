@@ -70,7 +70,7 @@ final class ConnectionSniffer: ChannelInboundHandler, RemovableChannelHandler {
           serverName: serverName, verifiesClients: termination.verifiesClients,
           verifySubjectAltNames: termination.verifySubjectAltNames)
       case .passthrough(let forward):
-        downstream.startPassthrough(forward)
+        downstream.startPassthrough(forward, serverName: serverName?.lowercased())
       }
     } catch {
       channel.close(promise: nil)

@@ -79,19 +79,10 @@ final class HTTP2UpstreamTests: XCTestCase {
 
   /// A body of unknown length, sent in pieces: it goes upstream as DATA frames as it arrives.
   func testStreamedUploadWithoutLength() async throws {
-    var request = HTTPClientRequest(url: gateway.base + "/stream")
-    request.method = .PUT
-    request.headers.add(name: "host", value: "h2-upstream.test")
-    let pieces = AsyncStream<ByteBuffer> { continuation in
-      for _ in 0..<20 { continuation.yield(ByteBuffer(repeating: UInt8(ascii: "y"), count: 10_000)) }
-      continuation.finish()
-    }
-    request.body = .stream(pieces, length: .unknown)
-    let response = try await testClient.execute(request, timeout: .seconds(30))
-    let body = try await response.body.collect(upTo: 1 << 20)
-    let echo = try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any]
-    XCTAssertEqual(echo?["bodyBytes"] as? Int, 200_000)
-    XCTAssertEqual(echo?["method"] as? String, "PUT")
+    let response = try await sendStreamed(
+      .PUT, gateway.base + "/stream", host: "h2-upstream.test", pieces: 20, size: 10_000)
+    XCTAssertEqual(response.json["bodyBytes"] as? Int, 200_000)
+    XCTAssertEqual(response.json["method"] as? String, "PUT")
   }
 
   /// More requests at once than one connection's stream limit: the rest wait for streams, none fail.

@@ -165,6 +165,24 @@ func send(
     status: Int(response.status.code), headers: response.headers, body: String(buffer: bytes))
 }
 
+/// Sends a body of unknown length (chunked over HTTP/1.1), `pieces` pieces of `size` bytes each.
+func sendStreamed(
+  _ method: HTTPMethod, _ url: String, host: String, pieces: Int, size: Int
+) async throws -> TestResponse {
+  var request = HTTPClientRequest(url: url)
+  request.method = method
+  request.headers.add(name: "host", value: host)
+  let body = AsyncStream<ByteBuffer> { continuation in
+    for _ in 0..<pieces { continuation.yield(ByteBuffer(repeating: UInt8(ascii: "s"), count: size)) }
+    continuation.finish()
+  }
+  request.body = .stream(body, length: .unknown)
+  let response = try await testClient.execute(request, timeout: .seconds(30))
+  let bytes = try await response.body.collect(upTo: 16 << 20)
+  return TestResponse(
+    status: Int(response.status.code), headers: response.headers, body: String(buffer: bytes))
+}
+
 /// Resident memory of this process, in bytes.
 func residentBytes() -> Int {
   guard let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),

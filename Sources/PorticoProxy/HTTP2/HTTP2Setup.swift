@@ -2,7 +2,7 @@ import NIOCore
 import NIOHTTP2
 
 /// Turns a client connection into an HTTP/2 one: NIO's HTTP/2 handler goes after the connection's
-/// `DownstreamHandler`, and each stream gets the codec, the bridge and a `DownstreamHandler` of its own.
+/// `DownstreamHandler`, and each stream gets a bridge and a `DownstreamHandler` of its own.
 enum HTTP2Setup {
   /// The first bytes of an HTTP/2 connection (RFC 9113 §3.4): how a cleartext client with prior
   /// knowledge starts.

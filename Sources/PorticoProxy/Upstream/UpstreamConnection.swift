@@ -1,6 +1,7 @@
 import NIOCore
 
-/// A keep-alive HTTP/1.1 connection to one endpoint, owned by its pool.
+/// What an exchange sends its request on: a keep-alive HTTP/1.1 connection to one endpoint, or one
+/// stream of an HTTP/2 connection (bridged so that it reads and writes HTTP/1.1 bytes), owned by its pool.
 final class UpstreamConnection: ByteSink {
   let channel: Channel
   let handler: UpstreamHandler

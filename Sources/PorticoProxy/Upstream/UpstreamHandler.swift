@@ -12,9 +12,9 @@ protocol UpstreamResponseReceiver: AnyObject {
   func upstreamFailed(_ error: Error?)
 }
 
-/// The only handler of an upstream connection: reads responses off the socket and hands their parts to the
-/// exchange using the connection, and holds reads while the client cannot take more (backpressure from a
-/// slow client).
+/// The last handler of an upstream connection (or of an HTTP/2 stream, after its bridge): reads responses
+/// and hands their parts to the exchange using the connection, and holds reads while the client cannot
+/// take more (backpressure from a slow client).
 final class UpstreamHandler: ChannelDuplexHandler {
   typealias InboundIn = ByteBuffer
   typealias OutboundIn = ByteBuffer

@@ -417,6 +417,9 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
       HTTP2Frame(streamID: .rootStream, payload: .ping(HTTP2Setup.goAwayPing, ack: false)), promise: nil)
   }
 
+  /// GOAWAY has been sent: the connection is winding down.
+  var isClosingGracefully: Bool { isGoingAway }
+
   /// The client has seen the first GOAWAY.
   func goAwayAcknowledged() {
     guard isGoingAway, !goAwayIsFinal else { return }

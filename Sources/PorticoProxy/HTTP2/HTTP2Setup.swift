@@ -64,6 +64,16 @@ final class HTTP2ConnectionWatcher: ChannelInboundHandler {
   }
 
   func errorCaught(context: ChannelHandlerContext, error: Error) {
-    context.close(promise: nil)
+    switch error {
+    case is NIOHTTP2Errors.StreamError:
+      // One stream's error (a stream opened after GOAWAY, say): NIO has reset that stream; the
+      // connection and its other streams go on.
+      return
+    case is NIOHTTP2Errors.NoSuchStream where connection?.isClosingGracefully == true:
+      // Frames for streams refused while the connection winds down.
+      return
+    default:
+      context.close(promise: nil)
+    }
   }
 }

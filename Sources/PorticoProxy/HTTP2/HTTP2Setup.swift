@@ -69,8 +69,12 @@ final class HTTP2ConnectionWatcher: ChannelInboundHandler {
       // One stream's error (a stream opened after GOAWAY, say): NIO has reset that stream; the
       // connection and its other streams go on.
       return
-    case is NIOHTTP2Errors.NoSuchStream where connection?.isClosingGracefully == true:
-      // Frames for streams refused while the connection winds down.
+    case is NIOHTTP2Errors.NoSuchStream,
+      is NIOHTTP2Errors.RaisedGoawayLastStreamID
+    where connection?.isClosingGracefully == true:
+      // Frames for a stream the client opened after the final GOAWAY, which NIO takes for a connection
+      // error (and the GOAWAY it then tries to send, which may not raise the last stream ID): the
+      // connection is closing anyway, and the streams it promised to serve finish first.
       return
     default:
       context.close(promise: nil)

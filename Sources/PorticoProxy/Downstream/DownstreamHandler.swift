@@ -4,7 +4,8 @@ import NIOSSL
 import NIOTLS
 
 /// One client connection: reads HTTP/1.1 requests off the socket, turns each into an `Exchange`, answers
-/// pipelined requests in order, and holds reads while the other side cannot keep up.
+/// pipelined requests in order, and holds reads while the other side cannot keep up. Its HTTP/2 and TLS
+/// sides are in the `DownstreamHandler+` files beside it.
 final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
   typealias InboundIn = ByteBuffer
   typealias InboundOut = ByteBuffer
@@ -22,20 +23,20 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
   let portName: String
   private(set) var context: ChannelHandlerContext!
   private(set) var clientAddress = "unknown"
-  private var exchange: Exchange?
-  private var reader: HTTP1Reader
-  private var gate = ReadGate()
+  var exchange: Exchange?
+  var reader: HTTP1Reader
+  var gate = ReadGate()
   /// Set while requests are being read, so that an exchange finishing meanwhile does not start a second
   /// reading pass inside the first.
-  private var isReading = false
+  var isReading = false
   /// Set once the connection can carry nothing more (a refused request, a broken body).
-  private var isDone = false
+  var isDone = false
   /// Counted against the gateway's connection limit.
-  private var isAdmitted = false
+  var isAdmitted = false
 
   /// What the connection waits for, and since when (by the loop's coarse clock): the timeouts that guard
   /// against clients holding connections open without using them.
-  private enum Phase {
+  enum Phase {
     /// No request in progress: the idle timeout applies.
     case idle
     /// Part of a head has arrived: the header timeout applies.
@@ -45,14 +46,14 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
     /// A WebSocket stream: the idle timeout applies to its traffic in either direction.
     case tunnel
   }
-  private var phase = Phase.idle
-  private var phaseSince = NIODeadline.uptimeNanoseconds(0)
+  var phase = Phase.idle
+  var phaseSince = NIODeadline.uptimeNanoseconds(0)
 
   /// Set once TLS is negotiated: the client's SNI name (which picks the filter chain and its hosts) and the
   /// subject alternative names its certificate must carry.
-  private(set) var tls: (serverName: String?, verifiesClients: Bool, verifySubjectAltNames: [String])?
+  var tls: (serverName: String?, verifiesClients: Bool, verifySubjectAltNames: [String])?
   /// True while a TLS handshake is under way: requests wait for it.
-  private var awaitingHandshake = false
+  var awaitingHandshake = false
 
   /// `https` on a TLS connection, `http` otherwise: what `x-forwarded-proto` says.
   var scheme: String { tls == nil ? "http" : "https" }
@@ -60,24 +61,24 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
   /// An HTTP/2 stream's handler, not a connection's: the connection does the accounting and timeouts.
   let isStream: Bool
   /// The connection speaks HTTP/2: its bytes go to NIO's HTTP/2 handler after this one.
-  private var isHTTP2 = false
+  var isHTTP2 = false
   /// Whether the connection's first bytes have been checked for the HTTP/2 preface.
-  private var protocolKnown = false
+  var protocolKnown = false
   /// For a stream: its connection's handler, which counts open streams.
-  private weak var connection: DownstreamHandler?
+  weak var connection: DownstreamHandler?
   /// For an HTTP/2 connection: streams open now (a connection with open streams is not idle).
-  private var openStreams = 0
+  var openStreams = 0
   /// For an HTTP/2 connection: GOAWAY has been sent; the connection closes when its last stream does.
-  private var isGoingAway = false
+  var isGoingAway = false
   /// For an HTTP/2 connection: the client has seen the first GOAWAY, and the second has told it which
   /// streams will be served.
-  private var goAwayIsFinal = false
+  var goAwayIsFinal = false
   /// For an HTTP/2 connection: the highest stream the client has opened.
-  private var lastStreamID = HTTP2StreamID(0)
+  var lastStreamID = HTTP2StreamID(0)
   /// Set when the connection's TLS is passed through to an upstream: every byte goes to the relay.
-  private var relay: TCPRelay?
+  var relay: TCPRelay?
   /// The idle timeout of a passed-through connection, in place of the HTTP one.
-  private var relayIdleTimeout: TimeAmount?
+  var relayIdleTimeout: TimeAmount?
 
   init(loop: LoopContext, portName: String) {
     self.loop = loop
@@ -178,7 +179,7 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
 
   /// Hands what has been received to the current exchange, or starts the next one. A request that arrives
   /// while the previous one is still being answered waits in the reader, with reads held.
-  private func readRequests() {
+  func readRequests() {
     guard !isReading else { return }
     isReading = true
     defer { isReading = false }
@@ -215,7 +216,7 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
     }
   }
 
-  private func refuseInvalid(_ error: HTTP1Error) {
+  func refuseInvalid(_ error: HTTP1Error) {
     loop.services.metrics.protocolErrors.increment()
     refuse(error)
   }
@@ -223,7 +224,7 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
   /// A request broke the protocol or took too long. Within a request whose head was accepted, its exchange answers (or cuts
   /// the connection if its response has begun); otherwise the gateway answers with the error's status.
   /// Either way nothing more is read from this connection: its framing can no longer be trusted.
-  private func refuse(_ error: HTTP1Error) {
+  func refuse(_ error: HTTP1Error) {
     isDone = true
     if let exchange {
       exchange.requestFailed(error)
@@ -238,26 +239,6 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
     buffer.writeString(body)
     write(buffer)
     finishResponse(closing: true)
-  }
-
-  /// The connection begins with a TLS handshake: until it completes, the header timeout applies.
-  func tlsHandshakeStarted() {
-    awaitingHandshake = true
-    enter(.readingHead)
-  }
-
-  func useTLS(serverName: String?, verifiesClients: Bool, verifySubjectAltNames: [String]) {
-    tls = (serverName?.lowercased(), verifiesClients, verifySubjectAltNames)
-  }
-
-  /// The client's TLS goes to an upstream unterminated: from its ClientHello on, bytes pass as they are.
-  func startPassthrough(_ forward: TCPForwardRuntime, serverName: String?) {
-    awaitingHandshake = false
-    enter(.tunnel)
-    relayIdleTimeout = forward.idleTimeout
-    let relay = TCPRelay(downstream: self, forward: forward, serverName: serverName)
-    self.relay = relay
-    relay.start()
   }
 
   func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -276,19 +257,6 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
       }
     }
     context.fireUserInboundEventTriggered(event)
-  }
-
-  /// With `verifySubjectAltName`, the client's (already verified) certificate must name one of them.
-  private func clientCertificateIsAccepted(context: ChannelHandlerContext) -> Bool {
-    guard let wanted = tls?.verifySubjectAltNames, !wanted.isEmpty else { return true }
-    guard let handler = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self),
-      let certificate = handler.peerCertificate
-    else { return false }
-    for name in certificate._subjectAlternativeNames() where name.nameType != .ipAddress {
-      let text = name.contents.withUnsafeBufferPointer { String(decoding: $0, as: UTF8.self) }
-      if wanted.contains(text) { return true }
-    }
-    return false
   }
 
   func channelReadComplete(context: ChannelHandlerContext) {
@@ -367,21 +335,6 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
     readRequests()
   }
 
-  /// Hands the connection to HTTP/2: NIO's handler goes after this one, and this one only keeps the
-  /// connection's accounting and its idle timeout (traffic either way counts as activity).
-  private func enterHTTP2(context: ChannelHandlerContext) {
-    isHTTP2 = true
-    enter(.tunnel)
-    do {
-      try HTTP2Setup.configure(connection: self, context: context)
-    } catch {
-      isDone = true
-      context.close(promise: nil)
-      return
-    }
-    if let early = reader.takeBuffered() { context.fireChannelRead(wrapInboundOut(early)) }
-  }
-
   func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
     // Only HTTP/2 frames pass through here; this handler's own writes start below it.
     if isHTTP2 { phaseSince = loop.coarseNow }
@@ -400,44 +353,7 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
 
   func noteTunnelActivity() { phaseSince = loop.coarseNow }
 
-  /// Tells an HTTP/2 client to open no more streams on this connection (the handler of one of its streams
-  /// passes it on), in two phases (RFC 9113 §6.8): a GOAWAY that promises every stream, and a PING; once
-  /// the client has answered it, streams it opened meanwhile have arrived, and a second GOAWAY names the
-  /// last one that will be served. The connection closes when those are done.
-  func goAway() {
-    if isStream { return connection?.goAway() ?? () }
-    guard isHTTP2, !isGoingAway else { return }
-    isGoingAway = true
-    let channel = context.channel
-    channel.write(
-      HTTP2Frame(
-        streamID: .rootStream, payload: .goAway(lastStreamID: .maxID, errorCode: .noError, opaqueData: nil)),
-      promise: nil)
-    channel.writeAndFlush(
-      HTTP2Frame(streamID: .rootStream, payload: .ping(HTTP2Setup.goAwayPing, ack: false)), promise: nil)
-  }
-
-  /// GOAWAY has been sent: the connection is winding down.
-  var isClosingGracefully: Bool { isGoingAway }
-
-  /// The client has seen the first GOAWAY.
-  func goAwayAcknowledged() {
-    guard isGoingAway, !goAwayIsFinal else { return }
-    goAwayIsFinal = true
-    context.channel.writeAndFlush(
-      HTTP2Frame(
-        streamID: .rootStream,
-        payload: .goAway(lastStreamID: lastStreamID, errorCode: .noError, opaqueData: nil)),
-      promise: nil)
-    if openStreams == 0 { finishResponse(closing: true) }
-  }
-
-  private func streamClosed() {
-    openStreams -= 1
-    if goAwayIsFinal, openStreams == 0 { finishResponse(closing: true) }
-  }
-
-  private func enter(_ phase: Phase) {
+  func enter(_ phase: Phase) {
     self.phase = phase
     phaseSince = loop.coarseNow
   }

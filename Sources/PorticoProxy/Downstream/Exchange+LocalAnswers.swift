@@ -11,7 +11,7 @@ extension Exchange {
     default: return false
     }
     guard csrf.share.includes(random: &loop.random),
-      let origin = firstValue(of: "origin") ?? firstValue(of: "referer"),
+      let origin = request.head.firstValue(named: "origin") ?? request.head.firstValue(named: "referer"),
       csrf.isForeign(origin: origin, authority: request.authority)
     else { return false }
     if csrf.enforces {

@@ -144,8 +144,12 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
       {
         return refuseBody()
       }
-      if let cors = route.cors, let origin = firstValue(of: "origin"), cors.allows(origin: origin) {
-        if request.methodKind == .options, firstValue(of: "access-control-request-method") != nil {
+      if let cors = route.cors, let origin = request.head.firstValue(named: "origin"),
+        cors.allows(origin: origin)
+      {
+        if request.methodKind == .options,
+          request.head.firstValue(named: "access-control-request-method") != nil
+        {
           // A preflight: answered here, never forwarded.
           return respond(
             200, body: nil, fields: cors.preflightFields(origin: String(origin)),
@@ -321,7 +325,7 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
 
   /// A gRPC caller's `grpc-timeout`: the call is over for it then, whatever the route allows.
   func callerDeadline() -> TimeAmount? {
-    firstValue(of: "grpc-timeout").flatMap(GRPCCalls.timeout)
+    request.head.firstValue(named: "grpc-timeout").flatMap(GRPCCalls.timeout)
   }
 
   /// What `%NAME%` in the plan's values stands for; nil when the plan uses no variable.
@@ -331,14 +335,6 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
       request: request, clientAddress: downstream.clientAddress, requestID: requestID,
       routeName: routeName ?? "",
       protocolName: downstream.isStream ? "HTTP/2" : request.isHTTP10 ? "HTTP/1.0" : "HTTP/1.1")
-  }
-
-  /// The first value of the request field named `lowercasedName`.
-  func firstValue(of lowercasedName: String) -> Substring? {
-    for field in request.head.fields where request.head.isNamed(field, lowercasedName) {
-      return request.head.value(of: field)
-    }
-    return nil
   }
 
   // MARK: - Completion

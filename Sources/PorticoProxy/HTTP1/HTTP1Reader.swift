@@ -235,12 +235,6 @@ struct HTTP1Reader {
   }
 
   private func checkTrailers(_ trailers: ByteBuffer) throws(HTTP1Error) {
-    let limits = self.limits
-    try HeadParser.parsing(trailers) { bytes throws(HTTP1Error) in
-      var fields: [FieldSpan] = []
-      var sawHighBit = false
-      _ = try HeadParser.parseFields(bytes, from: 0, limits: limits, into: &fields, sawHighBit: &sawHighBit)
-      _ = try HeadParser.text(of: bytes, sawHighBit: sawHighBit)
-    }
+    _ = try HeadParser.trailerSection(trailers, limits: limits)
   }
 }

@@ -109,3 +109,15 @@ enum HeadParser {
     return Int(minor)
   }
 }
+
+extension HeadParser {
+  /// A trailer section (its field lines and the closing empty line), parsed like a head's fields.
+  static func trailerSection(_ buffer: ByteBuffer, limits: HTTP1Limits) throws(HTTP1Error) -> MessageHead {
+    try parsing(buffer) { bytes throws(HTTP1Error) in
+      var fields: [FieldSpan] = []
+      var sawHighBit = false
+      _ = try parseFields(bytes, from: 0, limits: limits, into: &fields, sawHighBit: &sawHighBit)
+      return MessageHead(text: try text(of: bytes, sawHighBit: sawHighBit), fields: fields)
+    }
+  }
+}

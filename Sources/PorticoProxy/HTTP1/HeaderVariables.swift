@@ -23,8 +23,8 @@ struct HeaderVariables {
       case .requestField(let name):
         if name == "x-request-id" {
           buffer.writeString(requestID)
-        } else if let field = request.head.fields.first(where: { request.head.isNamed($0, name) }) {
-          buffer.writeSubstring(request.head.value(of: field))
+        } else if let value = request.head.firstValue(named: name) {
+          buffer.writeSubstring(value)
         }
       }
     }

@@ -44,6 +44,12 @@ struct MessageHead {
     return nil
   }
 
+  /// The value of the first field named `lowercasedName`, ignoring ASCII case.
+  func firstValue(named lowercasedName: String) -> Substring? {
+    for field in fields where isNamed(field, lowercasedName) { return value(of: field) }
+    return nil
+  }
+
   /// True when `field` is named `lowercasedName`, ignoring ASCII case.
   func isNamed(_ field: FieldSpan, _ lowercasedName: String) -> Bool {
     guard Int(field.nameEnd - field.nameStart) == lowercasedName.utf8.count else { return false }

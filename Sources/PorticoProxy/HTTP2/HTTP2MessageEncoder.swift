@@ -123,13 +123,7 @@ struct HTTP2MessageEncoder {
 
   /// The fields of a trailer section (already checked by the reader), read by the same parser.
   private static func trailerFields(_ buffer: ByteBuffer) throws(HTTP1Error) -> HPACKHeaders {
-    let head = try HeadParser.parsing(buffer) { bytes throws(HTTP1Error) in
-      var fields: [FieldSpan] = []
-      var sawHighBit = false
-      _ = try HeadParser.parseFields(
-        bytes, from: 0, limits: HTTP1Limits(), into: &fields, sawHighBit: &sawHighBit)
-      return MessageHead(text: try HeadParser.text(of: bytes, sawHighBit: sawHighBit), fields: fields)
-    }
+    let head = try HeadParser.trailerSection(buffer, limits: .ownMessages)
     var fields = HPACKHeaders()
     add(head, skippingHost: false, to: &fields)
     return fields

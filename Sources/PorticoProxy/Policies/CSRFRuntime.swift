@@ -22,28 +22,21 @@ struct CSRFRuntime: Sendable {
 
   /// Whether a request from `origin` (an Origin or Referer value) to `authority` is from another site.
   func isForeign(origin: Substring, authority: Substring) -> Bool {
-    guard let originHost = Self.host(ofOrigin: origin) else { return true }
-    if originHost.equalsIgnoringASCIICase(Authority.host(of: authority)) { return false }
     // A Referer carries a path too: only its `scheme://host[:port]` is compared, so that a path
     // cannot make a foreign page look like an accepted origin.
-    let site = Self.site(ofOrigin: origin)
-    return !additionalOrigins.contains { $0.matches(site) || $0.matches(originHost) }
+    guard let site = Self.site(ofOrigin: origin) else { return true }
+    let host = Authority.host(of: site.authority)
+    guard !host.isEmpty else { return true }
+    if host.equalsIgnoringASCIICase(Authority.host(of: authority)) { return false }
+    return !additionalOrigins.contains { $0.matches(site.origin) || $0.matches(host) }
   }
 
-  /// `scheme://host[:port]` of an Origin or Referer value.
-  static func site(ofOrigin origin: Substring) -> Substring {
-    guard let schemeEnd = origin.range(of: "://") else { return origin }
+  /// `scheme://host[:port]` of an Origin or Referer value, and its `host[:port]`; nil when it is not of
+  /// that form (`null`, say).
+  static func site(ofOrigin value: Substring) -> (origin: Substring, authority: Substring)? {
+    guard let schemeEnd = value.range(of: "://") else { return nil }
     let end =
-      origin[schemeEnd.upperBound...].firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? origin.endIndex
-    return origin[..<end]
-  }
-
-  /// The host of `scheme://host[:port][/...]`; nil when it is not of that form (`null`, say).
-  static func host(ofOrigin origin: Substring) -> Substring? {
-    guard let schemeEnd = origin.range(of: "://") else { return nil }
-    let rest = origin[schemeEnd.upperBound...]
-    let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-    let host = Authority.host(of: authority)
-    return host.isEmpty ? nil : host
+      value[schemeEnd.upperBound...].firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? value.endIndex
+    return (value[..<end], value[schemeEnd.upperBound..<end])
   }
 }

@@ -87,6 +87,7 @@ let package = Package(
       name: "PorticoProxyTests",
       dependencies: [
         "PorticoProxy",
+        .product(name: "NIOEmbedded", package: "swift-nio"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),

@@ -90,6 +90,7 @@ struct HTTP2MessageEncoder {
       reader.expectBody(request.framing)
       method = request.methodKind
       var fields = HPACKHeaders()
+      fields.reserveCapacity(request.head.fields.count + 5)
       fields.add(name: ":method", value: String(request.method))
       fields.add(name: ":scheme", value: scheme)
       fields.add(name: ":authority", value: String(request.authority))
@@ -106,6 +107,7 @@ struct HTTP2MessageEncoder {
         return nil
       }
       var fields = HPACKHeaders()
+      fields.reserveCapacity(response.head.fields.count + 1)
       fields.add(name: ":status", value: String(response.status))
       Self.add(response.head, skippingHost: false, to: &fields)
       return fields

@@ -53,11 +53,12 @@ final class HTTP2StreamBridge: ChannelDuplexHandler {
   }
 
   func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+    // Only the last frame of a write carries a promise: it completes after the ones before it.
+    var held: HTTP2Frame.FramePayload?
     do {
       try encoder.encode(unwrapOutboundIn(data)) { frame in
-        let written = context.eventLoop.makePromise(of: Void.self)
-        context.write(wrapOutboundOut(frame), promise: written)
-        lastWrite = written.futureResult
+        if let previous = held { context.write(wrapOutboundOut(previous), promise: nil) }
+        held = frame
       }
     } catch {
       promise?.fail(error)
@@ -65,8 +66,13 @@ final class HTTP2StreamBridge: ChannelDuplexHandler {
       return
     }
     if !isServer, encoder.method == .head { decoder.requestIsHEAD = true }
-    guard let promise else { return }
-    // Completes once everything handed to the stream so far has been written.
-    if let lastWrite { lastWrite.cascade(to: promise) } else { promise.succeed() }
+    if let last = held {
+      let written = promise ?? context.eventLoop.makePromise(of: Void.self)
+      context.write(wrapOutboundOut(last), promise: written)
+      lastWrite = written.futureResult
+    } else if let promise {
+      // Completes once everything handed to the stream so far has been written.
+      if let lastWrite { lastWrite.cascade(to: promise) } else { promise.succeed() }
+    }
   }
 }

@@ -52,21 +52,28 @@ final class RouteIndex: @unchecked Sendable {
 
   /// The first route, in listed order, with a matcher that matches `request`.
   func firstMatch<Request: RequestView>(_ request: Request) -> Entry? {
+    // The candidates are visited through closures written in place (not a local function passed as a
+    // value), so that `best` stays on the stack: routing allocates nothing.
     var best: Entry?
-    func consider(_ entry: Entry) {
-      if let current = best, current.precedes(entry) { return }
-      if matchers[Int(entry.slot)].firstMismatch(request) == nil { best = entry }
-    }
     let path = request.path
-    if let entries = exact[path] { entries.forEach(consider) }
+    if let entries = exact[path] {
+      for entry in entries { consider(entry, for: request, best: &best) }
+    }
     if !foldedExact.isEmpty, let entries = foldedExact[Substring(path.asciiLowercased)] {
-      entries.forEach(consider)
+      for entry in entries { consider(entry, for: request, best: &best) }
     }
-    prefixes.forEachPrefix(of: path, consider)
+    prefixes.forEachPrefix(of: path) { consider($0, for: request, best: &best) }
     if !foldedPrefixes.isEmpty {
-      foldedPrefixes.forEachPrefix(of: path, folding: { $0.asciiLowercased }, consider)
+      foldedPrefixes.forEachPrefix(of: path, folding: { $0.asciiLowercased }) {
+        consider($0, for: request, best: &best)
+      }
     }
-    always.forEach(consider)
+    for entry in always { consider(entry, for: request, best: &best) }
     return best
+  }
+
+  private func consider<Request: RequestView>(_ entry: Entry, for request: Request, best: inout Entry?) {
+    if let current = best, current.precedes(entry) { return }
+    if matchers[Int(entry.slot)].firstMismatch(request) == nil { best = entry }
   }
 }

@@ -31,9 +31,10 @@ enum HTTP2Setup {
       position: .last  // The connection's handler is last until now.
     ) { stream in
       stream.eventLoop.makeCompletedFuture {
+        // Named, so that NIO does not make up a name for each handler of each stream.
         let operations = stream.pipeline.syncOperations
-        try operations.addHandler(HTTP2StreamBridge(role: .server, limits: limits))
-        try operations.addHandler(DownstreamHandler(streamOf: parent.value))
+        try operations.addHandler(HTTP2StreamBridge(role: .server, limits: limits), name: "bridge")
+        try operations.addHandler(DownstreamHandler(streamOf: parent.value), name: "downstream")
       }
     }
     try context.pipeline.syncOperations.addHandler(HTTP2ConnectionWatcher(connection: parent.value))

@@ -94,8 +94,10 @@ final class HTTP2Session {
     idleTimer = nil
     multiplexer.createStreamChannel { stream in
       stream.eventLoop.makeCompletedFuture {
-        try stream.pipeline.syncOperations.addHandlers(
-          HTTP2StreamBridge(role: .client(scheme: scheme), limits: limits), UpstreamHandler(limits: limits))
+        // Named, so that NIO does not make up a name for each handler of each stream.
+        let operations = stream.pipeline.syncOperations
+        try operations.addHandler(HTTP2StreamBridge(role: .client(scheme: scheme), limits: limits), name: "bridge")
+        try operations.addHandler(UpstreamHandler(limits: limits), name: "upstream")
       }
     }.assumeIsolated().whenComplete { result in
       switch result {

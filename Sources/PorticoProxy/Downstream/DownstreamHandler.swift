@@ -75,10 +75,8 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
   var goAwayIsFinal = false
   /// For an HTTP/2 connection: the highest stream the client has opened.
   var lastStreamID = HTTP2StreamID(0)
-  /// For an HTTP/2 connection: a flush will run once the loop has handled its current events.
-  var flushIsScheduled = false
-  /// For an HTTP/2 connection: the frames written since the last flush.
-  var outboundFrames = CoalescedWrites()
+  /// For an HTTP/2 connection: gathers the frames of its streams between flushes.
+  var coalescer: HTTP2WriteCoalescer?
   /// Set when the connection's TLS is passed through to an upstream: every byte goes to the relay.
   var relay: TCPRelay?
   /// The idle timeout of a passed-through connection, in place of the HTTP one.
@@ -140,7 +138,6 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
       connection?.streamClosed()
       return context.fireChannelInactive()
     }
-    outboundFrames.fail(ChannelError.ioOnClosedChannel)
     guard isAdmitted else { return }
     isAdmitted = false
     loop.services.connectionClosed()
@@ -312,7 +309,7 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
   /// The response is written: flushes it and, with `closing`, closes the connection once it is on the wire.
   func finishResponse(closing: Bool) {
     guard closing else { return context.flush() }
-    if isHTTP2 { outboundFrames.write(to: context) }
+    coalescer?.sendGathered()
     let promise = context.eventLoop.makePromise(of: Void.self)
     context.writeAndFlush(wrapOutboundOut(ByteBuffer()), promise: promise)
     let channel = context.channel
@@ -343,32 +340,8 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
 
   func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
     // Only HTTP/2 frames pass through here; this handler's own writes start below it.
-    guard isHTTP2 else { return context.write(data, promise: promise) }
-    phaseSince = loop.coarseNow
-    outboundFrames.append(unwrapOutboundIn(data), promise: promise, context: context)
-  }
-
-  func flush(context: ChannelHandlerContext) {
-    // Each stream's response asks for a flush of the whole connection. Those asked for while the loop
-    // handles one batch of events (upstream answers to many streams, typically) leave together once the
-    // batch is done: one TLS record and one system call instead of several per response.
-    guard isHTTP2 else { return context.flush() }
-    guard !flushIsScheduled else { return }
-    flushIsScheduled = true
-    context.eventLoop.assumeIsolated().execute { [self] in
-      flushIsScheduled = false
-      outboundFrames.write(to: self.context)
-      self.context.flush()
-    }
-  }
-
-  func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
-    // Frames gathered for the next flush (a GOAWAY saying why, say) leave before the connection closes.
-    if isHTTP2, mode != .input {
-      outboundFrames.write(to: context)
-      context.flush()
-    }
-    context.close(mode: mode, promise: promise)
+    if isHTTP2 { phaseSince = loop.coarseNow }
+    context.write(data, promise: promise)
   }
 
   /// The exchange switched protocols: what the client sends from now on is passed on as it is.

@@ -25,10 +25,13 @@ enum HTTP2Setup {
     var streamConfiguration = NIOHTTP2Handler.StreamConfiguration()
     streamConfiguration.targetWindowSize = windowSize
     let parent = NIOLoopBound(connection, eventLoop: context.eventLoop)
+    let coalescer = HTTP2WriteCoalescer()
+    connection.coalescer = coalescer
+    try context.pipeline.syncOperations.addHandler(coalescer, position: .last)
     _ = try context.pipeline.syncOperations.configureHTTP2Pipeline(
       mode: .server, connectionConfiguration: connectionConfiguration,
       streamConfiguration: streamConfiguration,
-      position: .last  // The connection's handler is last until now.
+      position: .last  // After the connection's handler and the coalescer.
     ) { stream in
       stream.eventLoop.makeCompletedFuture {
         // Named, so that NIO does not make up a name for each handler of each stream.

@@ -53,6 +53,7 @@ final class HTTP2Session {
     connection.targetWindowSize = HTTP2Setup.windowSize
     var stream = NIOHTTP2Handler.StreamConfiguration()
     stream.targetWindowSize = HTTP2Setup.windowSize
+    try channel.pipeline.syncOperations.addHandler(HTTP2WriteCoalescer())
     _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
       mode: .client, connectionConfiguration: connection, streamConfiguration: stream
     ) { pushed in

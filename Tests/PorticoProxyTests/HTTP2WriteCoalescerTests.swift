@@ -4,37 +4,18 @@ import XCTest
 
 @testable import PorticoProxy
 
-/// The gathering of an HTTP/2 connection's frames between flushes: small writes leave as one, in order,
-/// large ones are not copied, and every write's promise is kept.
-final class CoalescedWritesTests: XCTestCase {
-  /// Gathers writes as the connection's handler does, and passes them on at each flush.
-  final class Gatherer: ChannelOutboundHandler {
-    typealias OutboundIn = ByteBuffer
-    var writes = CoalescedWrites()
-
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-      writes.append(unwrapOutboundIn(data), promise: promise, context: context)
-    }
-
-    func flush(context: ChannelHandlerContext) {
-      writes.write(to: context)
-      context.flush()
-    }
-
-    func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
-      writes.fail(ChannelError.ioOnClosedChannel)
-      context.close(mode: mode, promise: promise)
-    }
-  }
-
+/// The gathering of an HTTP/2 connection's frames: flushes wait for the end of the loop's batch of
+/// events, small writes leave as one, in order, large ones are not copied, and every promise is kept.
+final class HTTP2WriteCoalescerTests: XCTestCase {
   var channel: EmbeddedChannel!
 
   override func setUp() async throws {
-    channel = EmbeddedChannel(handler: Gatherer())
+    channel = EmbeddedChannel(handler: HTTP2WriteCoalescer())
   }
 
   private func buffer(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }
 
+  /// What has reached the socket so far, one entry per write.
   private func wire() throws -> [String] {
     var written: [String] = []
     while let buffer = try channel.readOutbound(as: ByteBuffer.self) {
@@ -43,45 +24,54 @@ final class CoalescedWritesTests: XCTestCase {
     return written
   }
 
-  func testSmallWritesLeaveTogetherAtTheFlush() throws {
+  func testFlushesWaitForTheEndOfTheBatchAndWritesLeaveTogether() throws {
     var completed = 0
     for text in ["one ", "two ", "three"] {
       let promise = channel.eventLoop.makePromise(of: Void.self)
       promise.futureResult.whenSuccess { completed += 1 }
-      channel.write(buffer(text), promise: promise)
+      channel.writeAndFlush(buffer(text), promise: promise)
     }
-    XCTAssertEqual(try wire(), [], "nothing leaves before the flush")
+    XCTAssertEqual(try wire(), [], "nothing leaves while the loop is still handling events")
     XCTAssertEqual(completed, 0)
-    channel.flush()
+    channel.embeddedEventLoop.run()
     XCTAssertEqual(try wire(), ["one two three"])
     XCTAssertEqual(completed, 3)
   }
 
   func testTheBufferIsUsedAgainWithoutOldBytes() throws {
     channel.writeAndFlush(buffer("first"), promise: nil)
+    channel.embeddedEventLoop.run()
     XCTAssertEqual(try wire(), ["first"])
     channel.write(buffer("se"), promise: nil)
     channel.writeAndFlush(buffer("cond"), promise: nil)
+    channel.embeddedEventLoop.run()
     XCTAssertEqual(try wire(), ["second"])
     channel.flush()
+    channel.embeddedEventLoop.run()
     XCTAssertEqual(try wire(), [], "a flush with nothing gathered writes nothing")
   }
 
   func testLargeWritesPassThroughInOrder() throws {
-    let large = String(repeating: "x", count: CoalescedWrites.copyLimit)
+    let large = String(repeating: "x", count: HTTP2WriteCoalescer.copyLimit)
     channel.write(buffer("head "), promise: nil)
     channel.write(buffer(large), promise: nil)
-    channel.write(buffer(" tail"), promise: nil)
-    channel.flush()
+    channel.writeAndFlush(buffer(" tail"), promise: nil)
+    channel.embeddedEventLoop.run()
     XCTAssertEqual(try wire(), ["head ", large, " tail"])
   }
 
-  func testGatheredWritesFailWhenTheConnectionCloses() throws {
+  func testWhatIsGatheredLeavesBeforeAClose() throws {
+    channel.writeAndFlush(buffer("goaway"), promise: nil)
+    _ = try? channel.close().wait()
+    XCTAssertEqual(try wire(), ["goaway"])
+  }
+
+  func testGatheredWritesFailWhenTheConnectionIsLost() throws {
     let promise = channel.eventLoop.makePromise(of: Void.self)
     var failed = false
     promise.futureResult.whenFailure { _ in failed = true }
     channel.write(buffer("never sent"), promise: promise)
-    _ = try? channel.close().wait()
+    channel.pipeline.fireChannelInactive()
     XCTAssertTrue(failed)
   }
 }

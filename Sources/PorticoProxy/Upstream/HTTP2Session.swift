@@ -97,7 +97,8 @@ final class HTTP2Session {
       stream.eventLoop.makeCompletedFuture {
         // Named, so that NIO does not make up a name for each handler of each stream.
         let operations = stream.pipeline.syncOperations
-        try operations.addHandler(HTTP2StreamBridge(role: .client(scheme: scheme), limits: limits), name: "bridge")
+        try operations.addHandler(
+          HTTP2StreamBridge(role: .client(scheme: scheme), limits: limits), name: "bridge")
         try operations.addHandler(UpstreamHandler(limits: limits), name: "upstream")
       }
     }.assumeIsolated().whenComplete { result in

@@ -17,15 +17,23 @@ final class RouteIndex: @unchecked Sendable {
     func precedes(_ other: Entry) -> Bool { (route, matcher) < (other.route, other.matcher) }
   }
 
+  // Constants, so that a lookup reads them in place; variables of a class would be copied out (their
+  // tables retained and released) on every access.
   /// Every matcher of every route, in order; entries point into it.
-  private var matchers: [RouteMatcher] = []
-  private var exact: [Substring: [Entry]] = [:]
-  private var foldedExact: [Substring: [Entry]] = [:]
-  private var prefixes = PrefixTrie<Entry>()
-  private var foldedPrefixes = PrefixTrie<Entry>()
-  private var always: [Entry] = []
+  private let matchers: [RouteMatcher]
+  private let exact: [Substring: [Entry]]
+  private let foldedExact: [Substring: [Entry]]
+  private let prefixes: PrefixTrie<Entry>
+  private let foldedPrefixes: PrefixTrie<Entry>
+  private let always: [Entry]
 
   init(_ routes: [RouteConfig]) {
+    var matchers: [RouteMatcher] = []
+    var exact: [Substring: [Entry]] = [:]
+    var foldedExact: [Substring: [Entry]] = [:]
+    var prefixes = PrefixTrie<Entry>()
+    var foldedPrefixes = PrefixTrie<Entry>()
+    var always: [Entry] = []
     for (routeIndex, route) in routes.enumerated() {
       for (matcherIndex, matcher) in route.matchers.enumerated() {
         let entry = Entry(route: Int32(routeIndex), matcher: Int32(matcherIndex), slot: Int32(matchers.count))
@@ -48,6 +56,12 @@ final class RouteIndex: @unchecked Sendable {
         }
       }
     }
+    self.matchers = matchers
+    self.exact = exact
+    self.foldedExact = foldedExact
+    self.prefixes = prefixes
+    self.foldedPrefixes = foldedPrefixes
+    self.always = always
   }
 
   /// The first route, in listed order, with a matcher that matches `request`.

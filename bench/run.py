@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-SCENARIOS = ["plain", "routes-10k", "reload", "conn-memory", "large-body", "tls", "h2"]
+SCENARIOS = ["plain", "routes-10k", "reload", "conn-memory", "large-body", "tls", "h2", "h2-upstream"]
 PROXIES = ["portico", "nginx", "haproxy", "envoy"]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 WARMUP_SECONDS = 1.0
@@ -46,6 +46,10 @@ PROXY_CPU = 1  # the proxy under test
 
 class StartError(Exception):
     pass
+
+
+class NotApplicable(Exception):
+    """The proxy cannot be set up for the scenario at all (not a failure of the run)."""
 
 
 def log(message: str) -> None:
@@ -254,6 +258,7 @@ class Upstream:
         www.mkdir()
         (www / "large.bin").write_bytes(os.urandom(LARGE_BODY_BYTES))
         self.port = free_port()
+        self.h2c_port = free_port()  # HTTP/2 with prior knowledge, for the h2-upstream scenario
         conf = self.dir / "nginx.conf"
         conf.write_text(f"""worker_processes 1;
 daemon off;
@@ -271,6 +276,12 @@ http {{
   default_type text/plain;
   server {{
     listen 127.0.0.1:{self.port} backlog=4096;
+    location = /large.bin {{ root {www}; default_type application/octet-stream; }}
+    location / {{ return 200 "ok"; }}
+  }}
+  server {{
+    listen 127.0.0.1:{self.h2c_port} http2 backlog=4096;
+    http2_max_concurrent_streams 1000;
     location = /large.bin {{ root {www}; default_type application/octet-stream; }}
     location / {{ return 200 "ok"; }}
   }}
@@ -335,6 +346,9 @@ class Proxy:
         self.tls = variant == "tls"
         if self.tls:
             ensure_certificate(ctx)
+        # The h2-upstream scenario speaks HTTP/2 (h2c) to the upstream; every other one HTTP/1.1.
+        self.upstream_h2 = variant == "h2up"
+        self.upstream_port = ctx.upstream.h2c_port if self.upstream_h2 else ctx.upstream.port
 
     @property
     def log_path(self) -> Path:
@@ -416,8 +430,8 @@ apiVersion: portico.dev/v1
 kind: StaticDestination
 metadata: {{name: upstream, namespace: bench}}
 spec:
-  endpoints: [{{address: 127.0.0.1, port: {self.ctx.upstream.port}}}]
-""")
+  endpoints: [{{address: 127.0.0.1, port: {self.upstream_port}}}]
+{"  protocol: HTTP2" + chr(10) if self.upstream_h2 else ""}""")
         write_atomic(config / "hosts.yaml", self.hosts_yaml())
 
     def tls_options(self) -> str:
@@ -509,6 +523,8 @@ class Nginx(SignalReloaded):
         write_atomic(self.dir / "nginx.conf", self.config())
 
     def config(self) -> str:
+        if self.upstream_h2:
+            raise NotApplicable("nginx proxies HTTP to HTTP/1.x upstreams only (HTTP/2 only for gRPC)")
         forward = "proxy_pass http://up;"
         servers = []
         if self.variant in ("routes10", "routes10k"):
@@ -608,7 +624,7 @@ frontend bench
 {routing}
 
 backend upstream
-  server up 127.0.0.1:{self.ctx.upstream.port}
+  server up 127.0.0.1:{self.upstream_port}{" proto h2" if self.upstream_h2 else ""}
 """
 
 
@@ -675,11 +691,19 @@ class Envoy(Proxy):
                     "type": "STATIC",
                     "connect_timeout": "5s",
                     "load_assignment": {"cluster_name": "upstream", "endpoints": [{"lb_endpoints": [{"endpoint": {
-                        "address": {"socket_address": {"address": "127.0.0.1", "port_value": self.ctx.upstream.port}}}}]}]},
+                        "address": {"socket_address": {"address": "127.0.0.1", "port_value": self.upstream_port}}}}]}]},
+                    **self.upstream_protocol(),
                 }],
             },
         }
         (self.dir / "envoy.json").write_text(json.dumps(config, indent=1))
+
+    def upstream_protocol(self) -> dict:
+        if not self.upstream_h2:
+            return {}
+        return {"typed_extension_protocol_options": {"envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+            "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+            "explicit_http_config": {"http2_protocol_options": {}}}}}
 
     def transport_socket(self) -> dict:
         if not self.tls:
@@ -1092,9 +1116,17 @@ def scenario_h2(ctx, name: str) -> dict:
         proxy.stop()
 
 
+def scenario_h2_upstream(ctx, name: str) -> dict:
+    proxy = start_proxy(ctx, name, "h2up")
+    try:
+        return {"h2up-c50": measure(ctx, proxy, 50, write_lua(ctx, "plain"))}
+    finally:
+        proxy.stop()
+
+
 SCENARIO_RUNNERS = {"plain": scenario_plain, "routes-10k": scenario_routes, "reload": scenario_reload,
                     "conn-memory": scenario_conn_memory, "large-body": scenario_large, "tls": scenario_tls,
-                    "h2": scenario_h2}
+                    "h2": scenario_h2, "h2-upstream": scenario_h2_upstream}
 
 
 def start_proxy(ctx, name: str, variant: str) -> Proxy:
@@ -1166,7 +1198,8 @@ class Report:
         for name in self.proxies():
             message = self.failures.get((scenario, name))
             if message:
-                rows.append([name, f"failed: {message}"] + [""] * (width - 2))
+                text = message if message.startswith("not applicable") else f"failed: {message}"
+                rows.append([name, text] + [""] * (width - 2))
         return rows
 
     def load_table(self, key: str, scenario: str) -> str:
@@ -1290,6 +1323,10 @@ class Report:
             parts += ["## h2", "", f"HTTP/2 over TLS (h2 by ALPN), 10 connections × {H2_STREAMS} concurrent streams "
                       "(h2load), 2-byte body; plain HTTP/1.1 to the upstream. h2load reports no percentiles: latency "
                       "columns are empty.", "", self.load_table("h2-c10", "h2"), ""]
+        if "h2-upstream" in ctx.scenarios:
+            parts += ["## h2-upstream", "", "HTTP/1.1 keep-alive clients (50 connections, 2-byte body); HTTP/2 "
+                      "with prior knowledge (h2c) to the upstream, so the requests of every client share the "
+                      "streams of few upstream connections.", "", self.load_table("h2up-c50", "h2-upstream"), ""]
         return "\n".join(parts).replace("\n\n\n", "\n\n")
 
 
@@ -1491,6 +1528,10 @@ def main(argv) -> int:
                     log(f"[{scenario} round {round_number}/{ctx.rounds}] {name}")
                     try:
                         results = SCENARIO_RUNNERS[scenario](ctx, name)
+                    except NotApplicable as error:
+                        log(f"    {name}: not applicable: {error}")
+                        report.failures[(scenario, name)] = f"not applicable: {error}"
+                        continue
                     except StartError as error:
                         message = str(error).splitlines()[0].rstrip(":")
                         log(f"    {name} failed to start: {error}")

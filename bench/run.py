@@ -1065,12 +1065,17 @@ def scenario_reload(ctx, name: str) -> dict:
         proxy.stop()
 
 
-def scenario_large(ctx, name: str) -> dict:
-    proxy = start_proxy(ctx, name, "plain")
+def measure_once(ctx, name: str, variant: str, key: str, connections: int, script, **options) -> dict:
+    """Starts the proxy for `variant`, takes one measurement under `key`, and stops it."""
+    proxy = start_proxy(ctx, name, variant)
     try:
-        return {"large-body": measure(ctx, proxy, 50, write_lua(ctx, "large"), path="/large.bin")}
+        return {key: measure(ctx, proxy, connections, script, **options)}
     finally:
         proxy.stop()
+
+
+def scenario_large(ctx, name: str) -> dict:
+    return measure_once(ctx, name, "plain", "large-body", 50, write_lua(ctx, "large"), path="/large.bin")
 
 
 def scenario_conn_memory(ctx, name: str) -> dict:
@@ -1101,27 +1106,15 @@ def scenario_conn_memory(ctx, name: str) -> dict:
 
 
 def scenario_tls(ctx, name: str) -> dict:
-    proxy = start_proxy(ctx, name, "tls")
-    try:
-        return {"tls-c50": measure(ctx, proxy, 50, write_lua(ctx, "plain"))}
-    finally:
-        proxy.stop()
+    return measure_once(ctx, name, "tls", "tls-c50", 50, write_lua(ctx, "plain"))
 
 
 def scenario_h2(ctx, name: str) -> dict:
-    proxy = start_proxy(ctx, name, "tls")
-    try:
-        return {"h2-c10": measure(ctx, proxy, 10, None, h2=True)}
-    finally:
-        proxy.stop()
+    return measure_once(ctx, name, "tls", "h2-c10", 10, None, h2=True)
 
 
 def scenario_h2_upstream(ctx, name: str) -> dict:
-    proxy = start_proxy(ctx, name, "h2up")
-    try:
-        return {"h2up-c50": measure(ctx, proxy, 50, write_lua(ctx, "plain"))}
-    finally:
-        proxy.stop()
+    return measure_once(ctx, name, "h2up", "h2up-c50", 50, write_lua(ctx, "plain"))
 
 
 SCENARIO_RUNNERS = {"plain": scenario_plain, "routes-10k": scenario_routes, "reload": scenario_reload,

@@ -59,6 +59,41 @@ final class BodyLimitTests: XCTestCase {
     XCTAssertEqual(response.json["bodyBytes"] as? Int, 5000)
   }
 
+  /// A client still sending the body it was refused can finish and read the 413: the gateway stops
+  /// sending and reads and drops the rest, rather than closing on unread bytes, which would reset the
+  /// connection under the response (RFC 9112 §9.6).
+  func testARefusedBodyIsDrainedNotReset() throws {
+    let socket = try LoopbackSocket.connect(port: gateway.port)
+    defer { close(socket) }
+    let head = "POST /upload HTTP/1.1\r\nHost: limits.test\r\nContent-Length: 200000\r\n\r\n"
+    RawClient.sendAll(Array(head.utf8) + [UInt8](repeating: 97, count: 500), on: socket)
+    Thread.sleep(forTimeInterval: 0.2)  // the 413 has been sent, and the gateway has stopped sending
+    let piece = [UInt8](repeating: 97, count: 32 * 1024)
+    for _ in 0..<3 {
+      let sent = piece.withUnsafeBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+      XCTAssertEqual(sent, piece.count, "the rest of the body is accepted, not reset (errno \(errno))")
+      Thread.sleep(forTimeInterval: 0.05)
+    }
+    var received: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+    var timeout = timeval(tv_sec: 2, tv_usec: 0)
+    setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    var ending: Int32 = 0
+    while true {
+      let count = recv(socket, &buffer, buffer.count, 0)
+      if count > 0 {
+        received += buffer[..<count]
+        continue
+      }
+      ending = count == 0 ? 0 : errno
+      break
+    }
+    let text = String(decoding: received, as: UTF8.self)
+    XCTAssertTrue(text.hasPrefix("HTTP/1.1 413"), text)
+    XCTAssertTrue(text.hasSuffix("request body too large\n"), text)
+    XCTAssertEqual(ending, 0, "the response ends with an orderly close, not a reset")
+  }
+
   /// A client waiting for `100 Continue` gets the 413 instead, and never has to send its body.
   func testExpectContinueGetsTheFinalStatusFirst() throws {
     let head =

@@ -45,6 +45,9 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
     case busy
     /// A WebSocket stream: the idle timeout applies to its traffic in either direction.
     case tunnel
+    /// A refused request's body is still arriving after the response: the gateway has stopped sending
+    /// and drops what it reads, for `lingerTime` at most.
+    case lingering
   }
   var phase = Phase.idle
   var phaseSince = NIODeadline.uptimeNanoseconds(0)
@@ -268,7 +271,7 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
   }
 
   func read(context: ChannelHandlerContext) {
-    if gate.admit() { context.read() }
+    if phase == .lingering || gate.admit() { context.read() }
   }
 
   func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -313,8 +316,21 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
     let promise = context.eventLoop.makePromise(of: Void.self)
     context.writeAndFlush(wrapOutboundOut(ByteBuffer()), promise: promise)
     let channel = context.channel
-    promise.futureResult.whenComplete { _ in channel.close(promise: nil) }
+    // Closing on a body still arriving would answer its unread bytes with a reset, which can destroy the
+    // response before the client has read it (RFC 9112 §9.6): the gateway only stops sending, and reads
+    // and drops the rest for a while.
+    guard !isStream, !isHTTP2, let exchange, !exchange.requestComplete else {
+      return promise.futureResult.whenComplete { _ in channel.close(promise: nil) }
+    }
+    promise.futureResult.whenComplete { _ in channel.close(mode: .output, promise: nil) }
+    isDone = true
+    enter(.lingering)
+    gate = ReadGate()
+    context.read()
   }
+
+  /// How long a connection whose response refused the rest of a body keeps reading and dropping it.
+  static let lingerTime = TimeAmount.seconds(2)
 
   /// Closes the connection now (nothing more can be said on it).
   func abort() { context.close(promise: nil) }
@@ -364,6 +380,10 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
   /// Called by the loop's sweep: closes a connection idle too long, and answers 408 to a head that is
   /// taking too long to arrive.
   func checkTimeouts(now: NIODeadline) {
+    if phase == .lingering {
+      if now - phaseSince >= Self.lingerTime { context.close(promise: nil) }
+      return
+    }
     guard !isDone else { return }
     switch phase {
     case .idle:
@@ -383,7 +403,7 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
         isDone = true
         context.close(promise: nil)
       }
-    case .busy:
+    case .busy, .lingering:
       break
     }
   }

@@ -86,13 +86,8 @@ final class HTTP2UpstreamTests: XCTestCase {
   /// More requests at once than one connection's stream limit: the rest wait for streams, none fail.
   func testManyConcurrentRequestsShareTheConnection() async throws {
     let base = gateway.base
-    let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
-      for index in 0..<300 {
-        group.addTask {
-          try await send(.GET, base + "/delay/50/\(index)", host: "h2-upstream.test").status
-        }
-      }
-      return try await group.reduce(into: [Int]()) { $0.append($1) }
+    let statuses = try await sendConcurrently(count: 300, host: "h2-upstream.test") {
+      base + "/delay/50/\($0)"
     }
     XCTAssertEqual(statuses, Array(repeating: 200, count: 300))
     let after = try await send(.GET, gateway.base + "/after", host: "h2-upstream.test")
@@ -104,11 +99,8 @@ final class HTTP2UpstreamTests: XCTestCase {
   func testStreamLimitQueuesRequests() async throws {
     let base = gateway.base
     let started = ContinuousClock.now
-    let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
-      for _ in 0..<6 {
-        group.addTask { try await send(.GET, base + "/capped/delay/300", host: "h2-upstream.test").status }
-      }
-      return try await group.reduce(into: [Int]()) { $0.append($1) }
+    let statuses = try await sendConcurrently(count: 6, host: "h2-upstream.test") { _ in
+      base + "/capped/delay/300"
     }
     XCTAssertEqual(statuses, Array(repeating: 200, count: 6))
     XCTAssertGreaterThanOrEqual(ContinuousClock.now - started, .milliseconds(850))

@@ -165,6 +165,18 @@ func send(
     status: Int(response.status.code), headers: response.headers, body: String(buffer: bytes))
 }
 
+/// Sends `count` GET requests at once (the `index`th to `url(index)`) and returns their statuses.
+func sendConcurrently(count: Int, host: String, _ url: @escaping @Sendable (Int) -> String) async throws
+  -> [Int]
+{
+  try await withThrowingTaskGroup(of: Int.self) { group in
+    for index in 0..<count {
+      group.addTask { try await send(.GET, url(index), host: host).status }
+    }
+    return try await group.reduce(into: [Int]()) { $0.append($1) }
+  }
+}
+
 /// Sends a body of unknown length (chunked over HTTP/1.1), `pieces` pieces of `size` bytes each.
 func sendStreamed(
   _ method: HTTPMethod, _ url: String, host: String, pieces: Int, size: Int

@@ -146,12 +146,7 @@ final class RetryTests: XCTestCase {
   /// concurrent requests with five retries each would send 360 requests without a budget.
   func testRetryBudgetCapsRetriesInAnOutage() async throws {
     let base = gateway.base
-    let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
-      for _ in 0..<60 {
-        group.addTask { try await send(.GET, base + "/down", host: "retry.test").status }
-      }
-      return try await group.reduce(into: [Int]()) { $0.append($1) }
-    }
+    let statuses = try await sendConcurrently(count: 60, host: "retry.test") { _ in base + "/down" }
     XCTAssertEqual(statuses, Array(repeating: 503, count: 60))
     XCTAssertLessThan(outageRecorder.requests.count, 150, "\(outageRecorder.requests.count) tries")
     let metrics = gateway.gateway.metrics.exposition()

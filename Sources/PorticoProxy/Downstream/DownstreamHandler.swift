@@ -325,8 +325,7 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
     promise.futureResult.whenComplete { _ in channel.close(mode: .output, promise: nil) }
     isDone = true
     enter(.lingering)
-    gate = ReadGate()
-    context.read()
+    context.read()  // Reads go on whatever held them: `read(context:)` admits every read while lingering.
   }
 
   /// How long a connection whose response refused the rest of a body keeps reading and dropping it.
@@ -380,11 +379,7 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
   /// Called by the loop's sweep: closes a connection idle too long, and answers 408 to a head that is
   /// taking too long to arrive.
   func checkTimeouts(now: NIODeadline) {
-    if phase == .lingering {
-      if now - phaseSince >= Self.lingerTime { context.close(promise: nil) }
-      return
-    }
-    guard !isDone else { return }
+    guard !isDone || phase == .lingering else { return }
     switch phase {
     case .idle:
       if now - phaseSince >= reader.limits.idleTimeout {
@@ -403,7 +398,9 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
         isDone = true
         context.close(promise: nil)
       }
-    case .busy, .lingering:
+    case .lingering:
+      if now - phaseSince >= Self.lingerTime { context.close(promise: nil) }
+    case .busy:
       break
     }
   }

@@ -75,7 +75,8 @@ final class HTTP2WriteCoalescer: ChannelDuplexHandler {
     context.fireChannelInactive()
   }
 
-  /// Passes what is gathered on now, without flushing: for a connection about to close.
+  /// Passes what is gathered on now, without flushing (the connection's handler calls it before a
+  /// closing write of its own, which would otherwise overtake the gathered frames).
   func sendGathered() {
     guard let context, let bytes = gathered, !isPassedOn, bytes.readableBytes > 0 else { return }
     isPassedOn = true

@@ -13,6 +13,9 @@ final class RouteIndex: @unchecked Sendable {
     let matcher: Int32
     /// Position in `matchers`.
     let slot: Int32
+    /// Being filed where the lookup found it proves the match: a path-only matcher of one literal, exact
+    /// or prefix. Its conditions need no second look.
+    let isDecided: Bool
 
     func precedes(_ other: Entry) -> Bool { (route, matcher) < (other.route, other.matcher) }
   }
@@ -21,33 +24,36 @@ final class RouteIndex: @unchecked Sendable {
   // tables retained and released) on every access.
   /// Every matcher of every route, in order; entries point into it.
   private let matchers: [RouteMatcher]
-  private let exact: [Substring: [Entry]]
-  private let foldedExact: [Substring: [Entry]]
+  private let exact: [PathBytes: [Entry]]
+  private let foldedExact: [PathBytes: [Entry]]
   private let prefixes: PrefixTrie<Entry>
   private let foldedPrefixes: PrefixTrie<Entry>
   private let always: [Entry]
 
   init(_ routes: [RouteConfig]) {
     var matchers: [RouteMatcher] = []
-    var exact: [Substring: [Entry]] = [:]
-    var foldedExact: [Substring: [Entry]] = [:]
+    var exact: [PathBytes: [Entry]] = [:]
+    var foldedExact: [PathBytes: [Entry]] = [:]
     var prefixes = PrefixTrie<Entry>()
     var foldedPrefixes = PrefixTrie<Entry>()
     var always: [Entry] = []
     for (routeIndex, route) in routes.enumerated() {
       for (matcherIndex, matcher) in route.matchers.enumerated() {
-        let entry = Entry(route: Int32(routeIndex), matcher: Int32(matcherIndex), slot: Int32(matchers.count))
-        matchers.append(matcher)
         let path = matcher.path
+        let isOneLiteral = path.pieces.count == 1 && matcher.isPathOnly
+        let entry = Entry(
+          route: Int32(routeIndex), matcher: Int32(matcherIndex), slot: Int32(matchers.count),
+          isDecided: isOneLiteral && (path.kind == .exact || path.kind == .prefix))
+        matchers.append(matcher)
         guard let first = path.pieces.first else {
           always.append(entry)
           continue
         }
         if path.kind == .exact, path.pieces.count == 1 {
           if first.ignoresCase {
-            foldedExact[Substring(first.text.asciiLowercased), default: []].append(entry)
+            foldedExact[PathBytes(first.text.asciiLowercased), default: []].append(entry)
           } else {
-            exact[Substring(first.text), default: []].append(entry)
+            exact[PathBytes(first.text), default: []].append(entry)
           }
         } else if first.ignoresCase {
           foldedPrefixes.insert(first.text.asciiLowercased, entry)
@@ -70,10 +76,10 @@ final class RouteIndex: @unchecked Sendable {
     // value), so that `best` stays on the stack: routing allocates nothing.
     var best: Entry?
     let path = request.path
-    if let entries = exact[path] {
+    if let entries = exact[PathBytes(path)] {
       for entry in entries { consider(entry, for: request, best: &best) }
     }
-    if !foldedExact.isEmpty, let entries = foldedExact[Substring(path.asciiLowercased)] {
+    if !foldedExact.isEmpty, let entries = foldedExact[PathBytes(path.asciiLowercased)] {
       for entry in entries { consider(entry, for: request, best: &best) }
     }
     prefixes.forEachPrefix(of: path) { consider($0, for: request, best: &best) }
@@ -88,6 +94,31 @@ final class RouteIndex: @unchecked Sendable {
 
   private func consider<Request: RequestView>(_ entry: Entry, for request: Request, best: inout Entry?) {
     if let current = best, current.precedes(entry) { return }
-    if matchers[Int(entry.slot)].firstMismatch(request) == nil { best = entry }
+    // A decided entry's matcher is not even read: at thousands of routes, every object a lookup touches is
+    // likely a cache miss.
+    if entry.isDecided || matchers[Int(entry.slot)].firstMismatch(request) == nil { best = entry }
+  }
+}
+
+/// A path compared and hashed byte for byte, as matchers compare paths. (`String` equality is Unicode
+/// canonical equivalence, under which two different paths can be equal.)
+struct PathBytes: Hashable, Sendable {
+  let text: Substring
+
+  init(_ text: Substring) { self.text = text }
+  init(_ text: String) { self.text = Substring(text) }
+
+  static func == (lhs: PathBytes, rhs: PathBytes) -> Bool {
+    lhs.text.utf8.count == rhs.text.utf8.count && lhs.text.utf8.elementsEqual(rhs.text.utf8)
+  }
+
+  func hash(into hasher: inout Hasher) {
+    // Feeding the bytes at once or one by one hashes the same: the two ways agree.
+    let hashed: Void? = text.utf8.withContiguousStorageIfAvailable {
+      hasher.combine(bytes: UnsafeRawBufferPointer($0))
+    }
+    if hashed == nil {
+      for byte in text.utf8 { hasher.combine(byte) }
+    }
   }
 }

@@ -333,4 +333,37 @@ final class FirstMatchTests: XCTestCase {
     XCTAssertEqual(router.virtualHosts.count, 1)
     XCTAssertEqual(router.checkedRoute(request("/any")), .match(0))
   }
+
+  // MARK: Paths compared byte for byte
+
+  /// `String` equality is Unicode canonical equivalence: U+037E (Greek question mark) equals `;`, and
+  /// U+212A (Kelvin sign) equals `K`. A route for one path must not answer the other, whichever table holds
+  /// it: the index finds exact paths by their bytes, as the matchers compare them.
+  func testCanonicallyEquivalentPathsAreDifferentPaths() {
+    let router = makeRouter([
+      makeRoute("exact", path: .exact("/a;b")),
+      makeRoute("folded", path: .exact("/k", ignoresCase: true)),
+      makeRoute("prefix", path: .prefix("/p;")),
+    ])
+    XCTAssertEqual(router.checkedRoute(request("/a;b")), .match(0))
+    XCTAssertEqual(router.checkedRoute(request("/a\u{37E}b")), .noRoute(host: 0))
+    XCTAssertEqual(router.checkedRoute(request("/K")), .match(1))
+    XCTAssertEqual(router.checkedRoute(request("/\u{212A}")), .noRoute(host: 0))
+    XCTAssertEqual(router.checkedRoute(request("/p;x")), .match(2))
+    XCTAssertEqual(router.checkedRoute(request("/p\u{37E}x")), .noRoute(host: 0))
+  }
+
+  /// A matcher whose table alone decides the path still has its other conditions checked.
+  func testConditionsBesideADecidedPathAreChecked() {
+    let router = makeRouter([
+      makeRoute("post", matcher(.exact("/a"), methods: ["POST"])),
+      makeRoute("get", matcher(.exact("/a"))),
+      makeRoute("prefix-post", matcher(.prefix("/b/", ignoresCase: true), methods: ["POST"])),
+      makeRoute("prefix", matcher(.prefix("/b/", ignoresCase: true))),
+    ])
+    XCTAssertEqual(router.checkedRoute(request("/a", method: "POST")), .match(0))
+    XCTAssertEqual(router.checkedRoute(request("/a")), .match(1))
+    XCTAssertEqual(router.checkedRoute(request("/B/x", method: "POST")), .match(2))
+    XCTAssertEqual(router.checkedRoute(request("/B/x")), .match(3))
+  }
 }

@@ -40,16 +40,16 @@ final class RouteIndex: @unchecked Sendable {
     for (routeIndex, route) in routes.enumerated() {
       for (matcherIndex, matcher) in route.matchers.enumerated() {
         let path = matcher.path
-        let isOneLiteral = path.pieces.count == 1 && matcher.isPathOnly
+        let isOneLiteral = path.pieces.count == 1
         let entry = Entry(
           route: Int32(routeIndex), matcher: Int32(matcherIndex), slot: Int32(matchers.count),
-          isDecided: isOneLiteral && (path.kind == .exact || path.kind == .prefix))
+          isDecided: isOneLiteral && matcher.isPathOnly && (path.kind == .exact || path.kind == .prefix))
         matchers.append(matcher)
         guard let first = path.pieces.first else {
           always.append(entry)
           continue
         }
-        if path.kind == .exact, path.pieces.count == 1 {
+        if path.kind == .exact, isOneLiteral {
           if first.ignoresCase {
             foldedExact[PathBytes(first.text.asciiLowercased), default: []].append(entry)
           } else {
@@ -113,7 +113,7 @@ struct PathBytes: Hashable, Sendable {
   }
 
   func hash(into hasher: inout Hasher) {
-    // Feeding the bytes at once or one by one hashes the same: the two ways agree.
+    // Native strings are contiguous; the fallback feeds the same bytes one at a time, which hashes the same.
     let hashed: Void? = text.utf8.withContiguousStorageIfAvailable {
       hasher.combine(bytes: UnsafeRawBufferPointer($0))
     }

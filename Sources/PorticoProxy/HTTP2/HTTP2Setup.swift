@@ -34,10 +34,9 @@ enum HTTP2Setup {
       position: .last  // After the connection's handler and the coalescer.
     ) { stream in
       stream.eventLoop.makeCompletedFuture {
-        // Named, so that NIO does not make up a name for each handler of each stream.
-        let operations = stream.pipeline.syncOperations
-        try operations.addHandler(HTTP2StreamBridge(role: .server, limits: limits), name: "bridge")
-        try operations.addHandler(DownstreamHandler(streamOf: parent.value), name: "downstream")
+        try HTTP2StreamBridge.install(
+          .server, limits: limits, then: DownstreamHandler(streamOf: parent.value), named: "downstream",
+          on: stream)
       }
     }
     try context.pipeline.syncOperations.addHandler(HTTP2ConnectionWatcher(connection: parent.value))

@@ -23,6 +23,16 @@ final class HTTP2StreamBridge: ChannelDuplexHandler {
   /// The last frame handed to the stream, so that a write that adds nothing completes after it.
   private var lastWrite: EventLoopFuture<Void>?
 
+  /// Sets up one stream's pipeline: a bridge, then `handler`, which serves the stream's message. Both are
+  /// named, so that NIO does not make up a name for each handler of each stream.
+  static func install(
+    _ role: Role, limits: HTTP1Limits, then handler: ChannelHandler, named name: String, on stream: Channel
+  ) throws {
+    let operations = stream.pipeline.syncOperations
+    try operations.addHandler(HTTP2StreamBridge(role: role, limits: limits), name: "bridge")
+    try operations.addHandler(handler, name: name)
+  }
+
   init(role: Role, limits: HTTP1Limits) {
     switch role {
     case .server:

@@ -95,11 +95,9 @@ final class HTTP2Session {
     idleTimer = nil
     multiplexer.createStreamChannel { stream in
       stream.eventLoop.makeCompletedFuture {
-        // Named, so that NIO does not make up a name for each handler of each stream.
-        let operations = stream.pipeline.syncOperations
-        try operations.addHandler(
-          HTTP2StreamBridge(role: .client(scheme: scheme), limits: limits), name: "bridge")
-        try operations.addHandler(UpstreamHandler(limits: limits), name: "upstream")
+        try HTTP2StreamBridge.install(
+          .client(scheme: scheme), limits: limits, then: UpstreamHandler(limits: limits), named: "upstream",
+          on: stream)
       }
     }.assumeIsolated().whenComplete { result in
       switch result {

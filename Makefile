@@ -15,10 +15,10 @@ build:
 	swift build --product portico
 
 lint:
-	swift format lint --strict --recursive --parallel Package.swift Sources Tests bench/RouteScale
+	swift format lint --strict --recursive --parallel Package.swift Sources Tests bench/RouteScale bench/NIOFloor
 
 format:
-	swift format format --in-place --recursive --parallel Package.swift Sources Tests bench/RouteScale
+	swift format format --in-place --recursive --parallel Package.swift Sources Tests bench/RouteScale bench/NIOFloor
 
 # Load benchmark beside nginx, HAProxy and Envoy (installs them when missing); see docs/benchmarks.md.
 bench:

@@ -80,6 +80,18 @@ let package = Package(
       dependencies: ["PorticoRouting"],
       path: "bench/RouteScale"
     ),
+    .executableTarget(
+      name: "NIOFloorBenchmark",
+      dependencies: [
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOTLS", package: "swift-nio"),
+        .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+        .product(name: "NIOHPACK", package: "swift-nio-http2"),
+      ],
+      path: "bench/NIOFloor"
+    ),
     .testTarget(name: "PorticoAPITests", dependencies: ["PorticoAPI"]),
     .testTarget(name: "PorticoTranslateTests", dependencies: ["PorticoTranslate"]),
     .testTarget(name: "PorticoRoutingTests", dependencies: ["PorticoRouting"]),

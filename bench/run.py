@@ -32,7 +32,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIOS = ["plain", "routes-10k", "reload", "conn-memory", "large-body", "tls", "h2", "h2-upstream"]
-PROXIES = ["portico", "nginx", "haproxy", "envoy"]
+PROXIES = ["portico", "nginx", "haproxy", "envoy", "nio-floor"]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 WARMUP_SECONDS = 1.0
 ROUTE_SWEEP_SECONDS = 4.0  # the 10k-route warm-up sends every (host, route) request in turn
@@ -150,14 +150,15 @@ def process_tree(root: int) -> list[int]:
     return tree
 
 
-def cpu_ticks(root: int) -> int:
-    """utime + stime of the process tree, plus what its members reaped (exited workers)."""
-    total = 0
+def cpu_ticks(root: int) -> tuple[int, int]:
+    """(user, user + system) ticks of the process tree, with what its members reaped (exited workers)."""
+    user = total = 0
     for pid in process_tree(root):
         fields = proc_stat(pid)
         if fields:
+            user += int(fields[11]) + int(fields[13])
             total += sum(int(fields[i]) for i in (11, 12, 13, 14))
-    return total
+    return user, total
 
 
 def core_busy_ticks(cpu: int | None) -> int:
@@ -333,6 +334,7 @@ class Proxy:
 
     name = ""
     reload_label = ""
+    scenarios: set[str] | None = None  # the scenarios it takes part in; None: all
 
     def __init__(self, ctx, variant: str) -> None:
         self.ctx = ctx
@@ -740,7 +742,26 @@ class Envoy(Proxy):
         return f"{self.reloads_sent} written, {now - self.reload_base:.0f} applied"
 
 
-PROXY_CLASSES = {"portico": Portico, "nginx": Nginx, "haproxy": HAProxy, "envoy": Envoy}
+class NIOFloor(Proxy):
+    """Not a gateway: the least work any proxy built on SwiftNIO does (bench/NIOFloor). HTTP/1.1 is relayed
+    byte for byte, a connection of its own to the upstream per client; HTTP/2 streams are answered on the
+    spot, with no upstream. Its figures are a ceiling for Portico, not a peer to beat."""
+    name = "nio-floor"
+    # Not reload (nothing to reload), routes-10k (no routes) or conn-memory (it holds an upstream connection per
+    # idle client); h2-upstream would need an HTTP/2 client.
+    scenarios = {"plain", "tls", "h2", "large-body"}
+
+    def argv(self) -> list:
+        if self.variant == "tls":
+            return [self.ctx.nio_floor, "tls", str(self.port), str(self.upstream_port), self.ctx.tls_cert,
+                    self.ctx.tls_key]
+        return [self.ctx.nio_floor, "relay", str(self.port), str(self.upstream_port)]
+
+    def write_config(self) -> None:
+        pass
+
+
+PROXY_CLASSES = {"portico": Portico, "nginx": Nginx, "haproxy": HAProxy, "envoy": Envoy, "nio-floor": NIOFloor}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -893,7 +914,7 @@ def measure(ctx, proxy: Proxy, connections: int, script: Path | None, path: str 
     if during is not None:
         worker = threading.Thread(target=during, args=(stop,), daemon=True)
     core = next(iter(ctx.proxy_cpus)) if ctx.proxy_cpus else None
-    t0, cpu0, busy0 = time.time(), cpu_ticks(root), core_busy_ticks(core)
+    t0, (user0, cpu0), busy0 = time.time(), cpu_ticks(root), core_busy_ticks(core)
     if worker:
         worker.start()
     try:
@@ -902,13 +923,17 @@ def measure(ctx, proxy: Proxy, connections: int, script: Path | None, path: str 
         stop.set()
         if worker:
             worker.join()
-    cpu1, busy1, t1 = cpu_ticks(root), core_busy_ticks(core), time.time()
+    (user1, cpu1), busy1, t1 = cpu_ticks(root), core_busy_ticks(core), time.time()
     cpu_seconds = (cpu1 - cpu0) / CLK_TCK
     if core is not None:
         # Time the proxy's core spent on other work: other processes, or interrupts.
         other = max(0.0, (busy1 - busy0 - (cpu1 - cpu0)) / CLK_TCK)
         ctx.interference.append(100 * other / (t1 - t0))
-    result["cpu_us_per_req"] = cpu_seconds * 1e6 / result["requests"] if result["requests"] else None
+    requests = result["requests"]
+    result["cpu_us_per_req"] = cpu_seconds * 1e6 / requests if requests else None
+    # The proxy's own code; the kernel's share is much the same work for every proxy, and the part of the
+    # total that this machine's noise moves most.
+    result["user_us_per_req"] = (user1 - user0) / CLK_TCK * 1e6 / requests if requests else None
     result["cpu_percent"] = 100 * cpu_seconds / (t1 - t0)
     result["warmup_rps"] = warm["rps"]
     if ctx.syscalls and during is None and not h2:
@@ -1196,9 +1221,10 @@ class Report:
         return rows
 
     def load_table(self, key: str, scenario: str) -> str:
-        header = ["proxy", "req/s", "p50 ms", "p99 ms", "p99.9 ms", "CPU µs/req", "proxy CPU %", "errors"]
+        header = ["proxy", "req/s", "p50 ms", "p99 ms", "p99.9 ms", "CPU µs/req", "user µs/req", "proxy CPU %",
+                  "errors"]
         fields = [("rps", "int"), ("p50_us", "ms"), ("p99_us", "ms"), ("p999_us", "ms"),
-                  ("cpu_us_per_req", "f1"), ("cpu_percent", "int"), ("errors", "int")]
+                  ("cpu_us_per_req", "f1"), ("user_us_per_req", "f1"), ("cpu_percent", "int"), ("errors", "int")]
         if self.ctx.syscalls:
             header.append("syscalls/req")
             fields.append(("syscalls_per_req", "f1"))
@@ -1208,14 +1234,14 @@ class Report:
                 rows.append([name] + [fmt(self.med(key, name, f), k) for f, k in fields])
         rows += self.failure_rows(scenario, len(header))
         text = table(header, rows)
-        return text + "\n\n" + self.ratio_table(key, fields[:5] + fields[7:])
+        return text + "\n\n" + self.ratio_table(key, fields[:6] + fields[8:])
 
     def ratio_table(self, key: str, fields) -> str:
         if ("portico" not in self.proxies() or (key, "portico") not in self.runs
                 or not any((key, p) in self.runs for p in self.proxies() if p != "portico")):
             return ""
         names = {"rps": "req/s", "p50_us": "p50", "p99_us": "p99", "p999_us": "p99.9",
-                 "cpu_us_per_req": "CPU/req", "syscalls_per_req": "syscalls/req", "kb_per_conn": "KB/conn",
+                 "cpu_us_per_req": "CPU/req", "user_us_per_req": "user CPU/req", "syscalls_per_req": "syscalls/req", "kb_per_conn": "KB/conn",
                  "rss_mib": "RSS"}
         header = ["Portico ÷ peer"] + [names[f] for f, _ in fields]
         rows = []
@@ -1335,6 +1361,7 @@ class Context:
         self.proxies = args.proxies
         self.syscalls = args.syscalls
         self.portico = args.portico
+        self.nio_floor = args.nio_floor
         self.envoy = shutil.which("envoy")
         self.started = datetime.datetime.now()
         self.procs = Processes()
@@ -1463,6 +1490,8 @@ def parse_args(argv):
                         help="connections opened by conn-memory (default 10000)")
     parser.add_argument("--portico", default=str(REPO / ".build" / "release" / "portico"),
                         help="the Portico binary (default: the release build)")
+    parser.add_argument("--nio-floor", default=str(REPO / ".build" / "release" / "NIOFloorBenchmark"),
+                        help="the SwiftNIO floor binary (default: the release build)")
     parser.add_argument("--results", default=str(REPO / "bench" / "results"), help="where the Markdown goes")
     args = parser.parse_args(argv)
     args.scenarios = args.scenarios or list(SCENARIOS)
@@ -1479,7 +1508,8 @@ def parse_args(argv):
 
 
 def missing_binary(ctx, name: str) -> str | None:
-    binary = {"portico": ctx.portico, "nginx": "nginx", "haproxy": "haproxy", "envoy": ctx.envoy}[name]
+    binary = {"portico": ctx.portico, "nginx": "nginx", "haproxy": "haproxy", "envoy": ctx.envoy,
+              "nio-floor": ctx.nio_floor}[name]
     if binary is None or (shutil.which(binary) is None and not os.access(binary, os.X_OK)):
         return "not installed"
     return None
@@ -1520,6 +1550,9 @@ def main(argv) -> int:
                         continue  # it failed to start in an earlier round
                     log(f"[{scenario} round {round_number}/{ctx.rounds}] {name}")
                     try:
+                        only = PROXY_CLASSES[name].scenarios
+                        if only is not None and scenario not in only:
+                            raise NotApplicable(f"measured in {', '.join(s for s in SCENARIOS if s in only)} only")
                         results = SCENARIO_RUNNERS[scenario](ctx, name)
                     except NotApplicable as error:
                         log(f"    {name}: not applicable: {error}")
@@ -1562,7 +1595,7 @@ def summary_line(key: str, result: dict) -> str:
                 f"{result['rss_after_mib']:.1f} MiB, {fmt(result['kb_per_conn'], 'f2')} KB/conn")
     text = (f"{key}: {result['rps']:,.0f} req/s, p50 {fmt(result['p50_us'], 'ms')} ms, p99 {fmt(result['p99_us'], 'ms')} ms, "
             f"p99.9 {fmt(result['p999_us'], 'ms')} ms, CPU {fmt(result['cpu_us_per_req'], 'f1')} µs/req "
-            f"({result['cpu_percent']:.0f} %), errors {result['errors']}")
+            f"(user {fmt(result.get('user_us_per_req'), 'f1')}, {result['cpu_percent']:.0f} %), errors {result['errors']}")
     if "reloads" in result:
         text += f", config changes: {result['reloads']}"
     if result.get("syscalls_per_req") is not None:

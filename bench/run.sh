@@ -3,8 +3,8 @@
 # Installs the tools that are missing, builds Portico in release mode when the binary is missing or
 # older than the sources, then runs bench/run.py with the same arguments:
 #
-#   bench/run.sh [SCENARIO ...] [--rounds N] [--duration SECONDS] [--proxies portico,nginx,haproxy,envoy]
-#                [--syscalls]
+#   bench/run.sh [SCENARIO ...] [--rounds N] [--duration SECONDS]
+#                [--proxies portico,nginx,haproxy,envoy,nio-floor] [--syscalls]
 #
 # Results: Markdown tables on standard output, also in bench/results/latest.md (see bench/README.md).
 set -euo pipefail
@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 # nginx and HAProxy live in /usr/sbin, which is not on every user's PATH.
 export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 
-proxies="portico,nginx,haproxy,envoy"
+proxies="portico,nginx,haproxy,envoy,nio-floor"
 syscalls=0
 previous=""
 for arg in "$@"; do
@@ -49,12 +49,16 @@ if wants envoy && ! command -v envoy >/dev/null 2>&1; then
   export PATH
 fi
 
-if wants portico; then
-  binary=.build/release/portico
-  if [ ! -x "$binary" ] || [ -n "$(find Sources Package.swift Package.resolved -newer "$binary" -print -quit 2>/dev/null)" ]; then
+# Each binary is rebuilt when missing or older than its sources.
+build() {  # PRODUCT SOURCES...
+  local product="$1" binary=".build/release/$1"
+  shift
+  if [ ! -x "$binary" ] || [ -n "$(find "$@" Package.swift Package.resolved -newer "$binary" -print -quit 2>/dev/null)" ]; then
     scripts/install-deps.sh
-    swift build -c release --product portico >&2
+    swift build -c release --product "$product" >&2
   fi
-fi
+}
+if wants portico; then build portico Sources; fi
+if wants nio-floor; then build NIOFloorBenchmark bench/NIOFloor; fi
 
 exec python3 -B bench/run.py "$@"

@@ -5,6 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
-swift format lint --strict --recursive --parallel Package.swift Sources Tests bench/RouteScale
+swift format lint --strict --recursive --parallel Package.swift Sources Tests bench/RouteScale bench/NIOFloor
 swift build --build-tests
 swift test --skip-build

@@ -1,0 +1,63 @@
+import NIOCore
+import NIOPosix
+import NIOSSL
+import NIOTLS
+
+// The floor under any gateway built on SwiftNIO, run by the load benchmark beside the proxies:
+//
+//   NIOFloorBenchmark relay PORT UPSTREAM_PORT
+//       relays the bytes of each connection to one of its own to 127.0.0.1:UPSTREAM_PORT
+//   NIOFloorBenchmark tls PORT UPSTREAM_PORT CERT KEY
+//       terminates TLS; a client that chooses HTTP/1.1 (or no protocol) is relayed as above, one that
+//       chooses h2 by ALPN has every stream answered `200 ok` here, with no upstream at all
+//
+// One event loop, like every proxy in the benchmark. Nothing is parsed or routed: what this costs per
+// request is what SwiftNIO's channels, TLS and HTTP/2 cost before a gateway does any work of its own.
+
+func usage() -> Never {
+  print("usage: NIOFloorBenchmark relay PORT UPSTREAM_PORT | tls PORT UPSTREAM_PORT CERT KEY")
+  exit(2)
+}
+
+func serverContext(certificatePath: String, keyPath: String) throws -> NIOSSLContext {
+  var configuration = TLSConfiguration.makeServerConfiguration(
+    certificateChain: try NIOSSLCertificate.fromPEMFile(certificatePath).map { .certificate($0) },
+    privateKey: .privateKey(try NIOSSLPrivateKey(file: keyPath, format: .pem)))
+  configuration.applicationProtocols = ["h2", "http/1.1"]
+  return try NIOSSLContext(configuration: configuration)
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+guard arguments.count >= 3, let port = Int(arguments[1]), let upstreamPort = Int(arguments[2]) else {
+  usage()
+}
+let tls: NIOSSLContext?
+switch (arguments[0], arguments.count) {
+case ("relay", 3): tls = nil
+case ("tls", 5): tls = try serverContext(certificatePath: arguments[3], keyPath: arguments[4])
+default: usage()
+}
+
+let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+let server = try ServerBootstrap(group: group)
+  .serverChannelOption(.backlog, value: 4096)
+  .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+  .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+  .childChannelInitializer { connection in
+    connection.eventLoop.makeCompletedFuture {
+      guard let tls else { return try Relay.start(on: connection, upstreamPort: upstreamPort) }
+      try connection.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+      try connection.pipeline.syncOperations.addHandler(
+        ApplicationProtocolNegotiationHandler { result, channel in
+          channel.eventLoop.makeCompletedFuture {
+            if case .negotiated("h2") = result {
+              try HTTP2Answer.start(on: channel)
+            } else {
+              try Relay.start(on: channel, upstreamPort: upstreamPort)
+            }
+          }
+        })
+    }
+  }
+  .bind(host: "127.0.0.1", port: port).wait()
+try server.closeFuture.wait()

@@ -83,6 +83,7 @@ let package = Package(
     .executableTarget(
       name: "NIOFloorBenchmark",
       dependencies: [
+        "PorticoProxy",
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "NIOTLS", package: "swift-nio"),

@@ -745,7 +745,7 @@ class Envoy(Proxy):
 class NIOFloor(Proxy):
     """Not a gateway: the least work any proxy built on SwiftNIO does (bench/NIOFloor). HTTP/1.1 is relayed
     byte for byte, a connection of its own to the upstream per client; HTTP/2 streams are answered on the
-    spot, with no upstream. Its figures are a ceiling for Portico, not a peer to beat."""
+    spot, with no upstream. Its throughput is a ceiling for Portico's, not a peer's to beat."""
     name = "nio-floor"
     # Not reload (nothing to reload), routes-10k (no routes) or conn-memory (it holds an upstream connection per
     # idle client); h2-upstream would need an HTTP/2 client.
@@ -931,8 +931,7 @@ def measure(ctx, proxy: Proxy, connections: int, script: Path | None, path: str 
         ctx.interference.append(100 * other / (t1 - t0))
     requests = result["requests"]
     result["cpu_us_per_req"] = cpu_seconds * 1e6 / requests if requests else None
-    # The proxy's own code; the kernel's share is much the same work for every proxy, and the part of the
-    # total that this machine's noise moves most.
+    # The user-space part alone: the proxy's own code and libraries, apart from the system calls it makes.
     result["user_us_per_req"] = (user1 - user0) / CLK_TCK * 1e6 / requests if requests else None
     result["cpu_percent"] = 100 * cpu_seconds / (t1 - t0)
     result["warmup_rps"] = warm["rps"]
@@ -1234,21 +1233,24 @@ class Report:
                 rows.append([name] + [fmt(self.med(key, name, f), k) for f, k in fields])
         rows += self.failure_rows(scenario, len(header))
         text = table(header, rows)
-        return text + "\n\n" + self.ratio_table(key, fields[:6] + fields[8:])
+        compared = [field for field in fields if field[0] not in ("cpu_percent", "errors")]
+        return text + "\n\n" + self.ratio_table(key, compared)
 
     def ratio_table(self, key: str, fields) -> str:
         if ("portico" not in self.proxies() or (key, "portico") not in self.runs
                 or not any((key, p) in self.runs for p in self.proxies() if p != "portico")):
             return ""
         names = {"rps": "req/s", "p50_us": "p50", "p99_us": "p99", "p999_us": "p99.9",
-                 "cpu_us_per_req": "CPU/req", "user_us_per_req": "user CPU/req", "syscalls_per_req": "syscalls/req", "kb_per_conn": "KB/conn",
-                 "rss_mib": "RSS"}
+                 "cpu_us_per_req": "CPU/req", "user_us_per_req": "user CPU/req", "syscalls_per_req": "syscalls/req",
+                 "kb_per_conn": "KB/conn", "rss_mib": "RSS"}
         header = ["Portico ÷ peer"] + [names[f] for f, _ in fields]
         rows = []
         for peer in self.proxies():
             if peer == "portico" or (key, peer) not in self.runs:
                 continue
-            rows.append([f"vs {peer}"] + [fmt(ratio(self.med(key, "portico", f), self.med(key, peer, f)), "ratio")
+            # The floor answers HTTP/2 streams itself: a bound, not a like-for-like comparison.
+            label = f"vs {peer} (no upstream)" if peer == "nio-floor" and key.startswith("h2-") else f"vs {peer}"
+            rows.append([label] + [fmt(ratio(self.med(key, "portico", f), self.med(key, peer, f)), "ratio")
                                           for f, _ in fields])
         return table(header, rows)
 
@@ -1408,6 +1410,10 @@ class Context:
             "syscalls and memory",
             f"- total time: {elapsed / 60:.1f} min",
         ]
+        if "nio-floor" in self.proxies:
+            lines.insert(-1, "- nio-floor is not a gateway but the least work any gateway on SwiftNIO does "
+                         "(bench/README.md): HTTP/1.1 relayed byte for byte; in h2 it answers every stream itself, "
+                         "with no upstream")
         if self.interference:
             lines.insert(3, f"- the proxy's core spent a median {statistics.median(self.interference):.0f} % "
                          f"(at most {max(self.interference):.0f} %) of each measured run on other work "
@@ -1457,11 +1463,23 @@ def versions(ctx) -> list[str]:
         commit = ""
     built = f" built {ctx.portico_built:%Y-%m-%d %H:%M}" if ctx.portico_built else ""
     found.append(f"Portico {commit or '(unknown commit)'} (binary{built})")
+    if "nio-floor" in ctx.proxies:
+        found.append(f"nio-floor on {swift_package_versions(['swift-nio', 'swift-nio-ssl', 'swift-nio-http2'])}")
     for name, argv in (("nginx", ["nginx", "-v"]), ("haproxy", ["haproxy", "-v"]), ("envoy", [ctx.envoy or "envoy", "--version"])):
         if name in ctx.proxies:
             found.append(version_of(name, first_line(argv)))
     found.append(first_line(["wrk", "-v"]).split(" Copyright")[0])
     return found
+
+
+def swift_package_versions(names: list[str]) -> str:
+    """The resolved versions of these packages, from Package.resolved."""
+    try:
+        pins = json.loads((REPO / "Package.resolved").read_text()).get("pins", [])
+    except (OSError, ValueError):
+        return "unknown package versions"
+    found = {pin.get("identity"): pin.get("state", {}).get("version") for pin in pins}
+    return ", ".join(f"{name} {found.get(name) or '?'}" for name in names)
 
 
 def version_of(name: str, line: str) -> str:
@@ -1478,7 +1496,8 @@ def version_of(name: str, line: str) -> str:
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(
-        prog="bench/run.sh", description="Benchmark Portico against nginx, HAProxy and Envoy on loopback.")
+        prog="bench/run.sh",
+        description="Benchmark Portico against nginx, HAProxy, Envoy and the SwiftNIO floor on loopback.")
     parser.add_argument("scenarios", nargs="*", metavar="SCENARIO",
                         help=f"any of {', '.join(SCENARIOS)} (default: all)")
     parser.add_argument("--rounds", type=int, default=3)

@@ -28,7 +28,7 @@ final class HTTP2WriteCoalescerTests: XCTestCase {
     var completed = 0
     for text in ["one ", "two ", "three"] {
       let promise = channel.eventLoop.makePromise(of: Void.self)
-      promise.futureResult.whenSuccess { completed += 1 }
+      promise.futureResult.assumeIsolated().whenSuccess { completed += 1 }
       channel.writeAndFlush(buffer(text), promise: promise)
     }
     XCTAssertEqual(try wire(), [], "nothing leaves while the loop is still handling events")
@@ -69,7 +69,7 @@ final class HTTP2WriteCoalescerTests: XCTestCase {
   func testGatheredWritesFailWhenTheConnectionIsLost() throws {
     let promise = channel.eventLoop.makePromise(of: Void.self)
     var failed = false
-    promise.futureResult.whenFailure { _ in failed = true }
+    promise.futureResult.assumeIsolated().whenFailure { _ in failed = true }
     channel.write(buffer("never sent"), promise: promise)
     channel.pipeline.fireChannelInactive()
     XCTAssertTrue(failed)

@@ -8,12 +8,14 @@ final class RelayHandler: ChannelDuplexHandler {
   typealias OutboundIn = ByteBuffer
   typealias OutboundOut = ByteBuffer
 
-  private var partner: Channel?
-  private var partnerHandler: RelayHandler?
-  /// Bytes read before the partner connected.
-  private var held: [ByteBuffer] = []
-  private var readHeld = false
+  /// This side's place in its pipeline: the partner writes through it (entering at this handler, not at
+  /// the pipeline's tail) and resumes its reads.
   private var context: ChannelHandlerContext?
+  private var partner: RelayHandler?
+  /// What the client sent before the upstream connection was up. Unbounded: the upstream is on loopback
+  /// and connects at once.
+  private var heldBuffers: [ByteBuffer] = []
+  private var isReadHeld = false
 
   func handlerAdded(context: ChannelHandlerContext) {
     self.context = context
@@ -23,94 +25,97 @@ final class RelayHandler: ChannelDuplexHandler {
     self.context = nil
   }
 
-  /// Pairs two handlers whose channels share an event loop.
-  static func pair(
-    _ first: RelayHandler, _ firstChannel: Channel, _ second: RelayHandler, _ secondChannel: Channel
-  ) {
-    guard firstChannel.isActive else {
-      secondChannel.close(promise: nil)
+  /// Pairs a client's handler with its upstream's, once the upstream has connected on the same loop.
+  static func pair(client: RelayHandler, upstream: RelayHandler) {
+    guard let clientContext = client.context, clientContext.channel.isActive else {
+      // The client left while the upstream was connecting: nothing would ever close the upstream.
+      upstream.context?.close(promise: nil)
       return
     }
-    first.partner = secondChannel
-    first.partnerHandler = second
-    second.partner = firstChannel
-    second.partnerHandler = first
-    for handler in [first, second] where !handler.held.isEmpty {
-      for buffer in handler.held {
-        handler.partner!.write(buffer, promise: nil)
-      }
-      handler.held.removeAll()
-      handler.partner!.flush()
-    }
+    client.partner = upstream
+    upstream.partner = client
+    guard !client.heldBuffers.isEmpty else { return }
+    for buffer in client.heldBuffers { upstream.send(buffer) }
+    client.heldBuffers.removeAll()
+    upstream.context?.flush()
+  }
+
+  private func send(_ buffer: ByteBuffer) {
+    context?.write(wrapOutboundOut(buffer), promise: nil)
   }
 
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
     let buffer = unwrapInboundIn(data)
     if let partner {
-      partner.write(buffer, promise: nil)
+      partner.send(buffer)
     } else {
-      held.append(buffer)
+      heldBuffers.append(buffer)
     }
   }
 
   func channelReadComplete(context: ChannelHandlerContext) {
-    partner?.flush()
+    partner?.context?.flush()
   }
 
   func channelInactive(context: ChannelHandlerContext) {
     // What was relayed before the close still reaches the partner: writes complete in order.
-    if let partner {
-      partner.writeAndFlush(ByteBuffer()).whenComplete { _ in partner.close(promise: nil) }
+    if let partnerContext = partner?.context {
+      let partnerChannel = partnerContext.channel
+      partnerContext.writeAndFlush(wrapOutboundOut(ByteBuffer())).whenComplete { _ in
+        partnerChannel.close(promise: nil)
+      }
     }
+    partner?.partner = nil
     partner = nil
-    partnerHandler = nil
   }
 
   func errorCaught(context: ChannelHandlerContext, error: Error) {
+    // A reset or a TLS failure ends the pair; the partner follows from channelInactive.
     context.close(promise: nil)
   }
 
   func channelWritabilityChanged(context: ChannelHandlerContext) {
-    if context.channel.isWritable { partnerHandler?.resumeReading() }
+    // This side can take more again: the partner may read what it will be asked to write.
+    if context.channel.isWritable { partner?.resumeReading() }
   }
 
   func read(context: ChannelHandlerContext) {
-    if let partner, !partner.isWritable {
-      readHeld = true
+    if let partnerChannel = partner?.context?.channel, !partnerChannel.isWritable {
+      isReadHeld = true
     } else {
       context.read()
     }
   }
 
   private func resumeReading() {
-    guard readHeld, let context else { return }
-    readHeld = false
+    guard isReadHeld, let context else { return }
+    isReadHeld = false
     context.read()
   }
 }
 
 /// Relays each connection, byte for byte, to a connection of its own to the upstream.
 enum Relay {
-  /// Adds the relay to a connection (after TLS, if any) and connects its partner.
-  static func start(on downstream: Channel, upstreamPort: Int) throws {
-    let loop = downstream.eventLoop
+  /// Adds the relay to a client's connection (after TLS, if any) and connects its upstream.
+  static func start(on client: Channel, upstreamPort: Int) throws {
+    let loop = client.eventLoop
     // Both connections live on the client's event loop, so the handlers never leave it.
-    let handlers = NIOLoopBound((RelayHandler(), RelayHandler()), eventLoop: loop)
-    try downstream.pipeline.syncOperations.addHandler(handlers.value.0)
+    let handlers = NIOLoopBound((client: RelayHandler(), upstream: RelayHandler()), eventLoop: loop)
+    try client.pipeline.syncOperations.addHandler(handlers.value.client)
     ClientBootstrap(group: loop)
       .channelOption(.socketOption(.tcp_nodelay), value: 1)
       .channelInitializer { upstream in
         upstream.eventLoop.makeCompletedFuture {
-          try upstream.pipeline.syncOperations.addHandler(handlers.value.1)
+          try upstream.pipeline.syncOperations.addHandler(handlers.value.upstream)
         }
       }
       .connect(host: "127.0.0.1", port: upstreamPort)
       .whenComplete { result in
         switch result {
-        case .success(let upstream):
-          RelayHandler.pair(handlers.value.0, downstream, handlers.value.1, upstream)
+        case .success:
+          RelayHandler.pair(client: handlers.value.client, upstream: handlers.value.upstream)
         case .failure:
-          downstream.close(promise: nil)
+          client.close(promise: nil)
         }
       }
   }

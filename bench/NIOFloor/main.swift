@@ -11,15 +11,17 @@ import NIOTLS
 //       terminates TLS; a client that chooses HTTP/1.1 (or no protocol) is relayed as above, one that
 //       chooses h2 by ALPN has every stream answered `200 ok` here, with no upstream at all
 //
-// One event loop, like every proxy in the benchmark. Nothing is parsed or routed: what this costs per
-// request is what SwiftNIO's channels, TLS and HTTP/2 cost before a gateway does any work of its own.
+// One event loop and the gateway's socket options, like the gateway in the benchmark. Nothing is parsed
+// or routed: what this costs per request is what SwiftNIO's channels, TLS and HTTP/2 cost before a
+// gateway does any work of its own.
 
-func usage() -> Never {
-  print("usage: NIOFloorBenchmark relay PORT UPSTREAM_PORT | tls PORT UPSTREAM_PORT CERT KEY")
+func exitWithUsage() -> Never {
+  let usage = "usage: NIOFloorBenchmark relay PORT UPSTREAM_PORT | tls PORT UPSTREAM_PORT CERT KEY\n"
+  _ = usage.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count - 1) }
   exit(2)
 }
 
-func serverContext(certificatePath: String, keyPath: String) throws -> NIOSSLContext {
+func makeServerContext(certificatePath: String, keyPath: String) throws -> NIOSSLContext {
   var configuration = TLSConfiguration.makeServerConfiguration(
     certificateChain: try NIOSSLCertificate.fromPEMFile(certificatePath).map { .certificate($0) },
     privateKey: .privateKey(try NIOSSLPrivateKey(file: keyPath, format: .pem)))
@@ -29,24 +31,26 @@ func serverContext(certificatePath: String, keyPath: String) throws -> NIOSSLCon
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard arguments.count >= 3, let port = Int(arguments[1]), let upstreamPort = Int(arguments[2]) else {
-  usage()
+  exitWithUsage()
 }
-let tls: NIOSSLContext?
+let tlsContext: NIOSSLContext?
 switch (arguments[0], arguments.count) {
-case ("relay", 3): tls = nil
-case ("tls", 5): tls = try serverContext(certificatePath: arguments[3], keyPath: arguments[4])
-default: usage()
+case ("relay", 3): tlsContext = nil
+case ("tls", 5): tlsContext = try makeServerContext(certificatePath: arguments[3], keyPath: arguments[4])
+default: exitWithUsage()
 }
 
 let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+// The same listener options as the gateway's (Gateway.swift).
 let server = try ServerBootstrap(group: group)
-  .serverChannelOption(.backlog, value: 4096)
+  .serverChannelOption(.backlog, value: 1024)
   .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
   .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+  .childChannelOption(.maxMessagesPerRead, value: 16)
   .childChannelInitializer { connection in
     connection.eventLoop.makeCompletedFuture {
-      guard let tls else { return try Relay.start(on: connection, upstreamPort: upstreamPort) }
-      try connection.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+      guard let tlsContext else { return try Relay.start(on: connection, upstreamPort: upstreamPort) }
+      try connection.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tlsContext))
       try connection.pipeline.syncOperations.addHandler(
         ApplicationProtocolNegotiationHandler { result, channel in
           channel.eventLoop.makeCompletedFuture {

@@ -2,16 +2,17 @@ import NIOCore
 import NIOHTTP2
 
 /// Turns a client connection into an HTTP/2 one: NIO's HTTP/2 handler goes after the connection's
-/// `DownstreamHandler`, and each stream gets a bridge and a `DownstreamHandler` of its own.
-enum HTTP2Setup {
+/// `DownstreamHandler`, and each stream gets a bridge and a `DownstreamHandler` of its own. Its settings
+/// are public for the load benchmark's SwiftNIO floor, which serves HTTP/2 as the gateway does.
+public enum HTTP2Setup {
   /// The first bytes of an HTTP/2 connection (RFC 9113 §3.4): how a cleartext client with prior
   /// knowledge starts.
   static let preface = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
 
   /// Streams a client may have open at once.
-  static let maxConcurrentStreams = 100
+  public static let maxConcurrentStreams = 100
   /// Flow-control window per stream and connection: enough for a fast client on a fast network.
-  static let windowSize = 1 << 20
+  public static let windowSize = 1 << 20
 
   static func configure(connection: DownstreamHandler, context: ChannelHandlerContext) throws {
     let limits = connection.loop.services.limits

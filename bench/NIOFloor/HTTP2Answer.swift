@@ -38,18 +38,9 @@ enum HTTP2Answer {
   /// NIO's handler reads, and it holds their flushes until the read is over (one `write` per ten requests
   /// with or without it, counted with `perf stat`).
   static func start(on connection: Channel) throws {
-    var connectionConfiguration = NIOHTTP2Handler.ConnectionConfiguration()
-    connectionConfiguration.initialSettings = [
-      HTTP2Setting(parameter: .maxConcurrentStreams, value: HTTP2Setup.maxConcurrentStreams),
-      HTTP2Setting(parameter: .maxHeaderListSize, value: HTTP1Limits().maxHeadBytes),
-      HTTP2Setting(parameter: .initialWindowSize, value: HTTP2Setup.windowSize),
-    ]
-    connectionConfiguration.targetWindowSize = HTTP2Setup.windowSize
-    var streamConfiguration = NIOHTTP2Handler.StreamConfiguration()
-    streamConfiguration.targetWindowSize = HTTP2Setup.windowSize
     _ = try connection.pipeline.syncOperations.configureHTTP2Pipeline(
-      mode: .server, connectionConfiguration: connectionConfiguration,
-      streamConfiguration: streamConfiguration
+      mode: .server, connectionConfiguration: HTTP2Setup.connectionConfiguration(limits: HTTP1Limits()),
+      streamConfiguration: HTTP2Setup.streamConfiguration
     ) { stream in
       stream.eventLoop.makeCompletedFuture {
         try stream.pipeline.syncOperations.addHandler(AnswerHandler())

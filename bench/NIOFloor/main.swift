@@ -2,6 +2,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import NIOTLS
+import PorticoProxy
 
 // The floor under any gateway built on SwiftNIO, run by the load benchmark beside the proxies:
 //
@@ -41,12 +42,8 @@ default: exitWithUsage()
 }
 
 let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-// The same listener options as the gateway's (Gateway.swift).
 let server = try ServerBootstrap(group: group)
-  .serverChannelOption(.backlog, value: 1024)
-  .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-  .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-  .childChannelOption(.maxMessagesPerRead, value: 16)
+  .gatewayListenerOptions()
   .childChannelInitializer { connection in
     connection.eventLoop.makeCompletedFuture {
       guard let tlsContext else { return try Relay.start(on: connection, upstreamPort: upstreamPort) }

@@ -2,35 +2,45 @@ import NIOCore
 import NIOHTTP2
 
 /// Turns a client connection into an HTTP/2 one: NIO's HTTP/2 handler goes after the connection's
-/// `DownstreamHandler`, and each stream gets a bridge and a `DownstreamHandler` of its own. Its settings
-/// are public for the load benchmark's SwiftNIO floor, which serves HTTP/2 as the gateway does.
+/// `DownstreamHandler`, and each stream gets a bridge and a `DownstreamHandler` of its own.
 public enum HTTP2Setup {
   /// The first bytes of an HTTP/2 connection (RFC 9113 §3.4): how a cleartext client with prior
   /// knowledge starts.
   static let preface = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
 
   /// Streams a client may have open at once.
-  public static let maxConcurrentStreams = 100
+  static let maxConcurrentStreams = 100
   /// Flow-control window per stream and connection: enough for a fast client on a fast network.
-  public static let windowSize = 1 << 20
+  static let windowSize = 1 << 20
 
-  static func configure(connection: DownstreamHandler, context: ChannelHandlerContext) throws {
-    let limits = connection.loop.services.limits
-    var connectionConfiguration = NIOHTTP2Handler.ConnectionConfiguration()
-    connectionConfiguration.initialSettings = [
+  /// NIO's HTTP/2 handler as the gateway configures it for clients. Public for the load benchmark's
+  /// SwiftNIO floor, which serves HTTP/2 as the gateway does.
+  public static func connectionConfiguration(limits: HTTP1Limits) -> NIOHTTP2Handler.ConnectionConfiguration {
+    var configuration = NIOHTTP2Handler.ConnectionConfiguration()
+    configuration.initialSettings = [
       HTTP2Setting(parameter: .maxConcurrentStreams, value: maxConcurrentStreams),
       HTTP2Setting(parameter: .maxHeaderListSize, value: limits.maxHeadBytes),
       HTTP2Setting(parameter: .initialWindowSize, value: windowSize),
     ]
-    connectionConfiguration.targetWindowSize = windowSize
-    var streamConfiguration = NIOHTTP2Handler.StreamConfiguration()
-    streamConfiguration.targetWindowSize = windowSize
+    configuration.targetWindowSize = windowSize
+    return configuration
+  }
+
+  /// The streams' side of `connectionConfiguration(limits:)`.
+  public static var streamConfiguration: NIOHTTP2Handler.StreamConfiguration {
+    var configuration = NIOHTTP2Handler.StreamConfiguration()
+    configuration.targetWindowSize = windowSize
+    return configuration
+  }
+
+  static func configure(connection: DownstreamHandler, context: ChannelHandlerContext) throws {
+    let limits = connection.loop.services.limits
     let parent = NIOLoopBound(connection, eventLoop: context.eventLoop)
     let coalescer = HTTP2WriteCoalescer()
     connection.coalescer = coalescer
     try context.pipeline.syncOperations.addHandler(coalescer, position: .last)
     _ = try context.pipeline.syncOperations.configureHTTP2Pipeline(
-      mode: .server, connectionConfiguration: connectionConfiguration,
+      mode: .server, connectionConfiguration: connectionConfiguration(limits: limits),
       streamConfiguration: streamConfiguration,
       position: .last  // After the connection's handler and the coalescer.
     ) { stream in

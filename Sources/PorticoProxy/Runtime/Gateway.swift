@@ -136,10 +136,7 @@ public final class Gateway: Sendable {
   private func bindListener(portName: String, host: String, port: Int) async throws -> Channel {
     let contexts = state.withLockedValue { $0.contexts }
     return try await ServerBootstrap(group: group)
-      .serverChannelOption(.backlog, value: 1024)
-      .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-      .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-      .childChannelOption(.maxMessagesPerRead, value: 16)
+      .gatewayListenerOptions()
       .childChannelInitializer { channel in
         channel.eventLoop.makeCompletedFuture {
           let loop = contexts[ObjectIdentifier(channel.eventLoop)]!.value

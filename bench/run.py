@@ -745,7 +745,7 @@ class Envoy(Proxy):
 class NIOFloor(Proxy):
     """Not a gateway: the least work any proxy built on SwiftNIO does (bench/NIOFloor). HTTP/1.1 is relayed
     byte for byte, a connection of its own to the upstream per client; HTTP/2 streams are answered on the
-    spot, with no upstream. Its throughput is a ceiling for Portico's, not a peer's to beat."""
+    spot, with no upstream. Its throughput bounds Portico's from above; it is not a peer to beat."""
     name = "nio-floor"
     # Not reload (nothing to reload), routes-10k (no routes) or conn-memory (it holds an upstream connection per
     # idle client); h2-upstream would need an HTTP/2 client.

@@ -2,10 +2,11 @@ import CoreMetrics
 import Foundation
 import Prometheus
 
-/// The gateway's metrics, kept in its own Prometheus registry (several gateways can share a process).
-/// Per-request series are created once per label set and cached by each event loop.
+/// The gateway's metrics, kept in its own Prometheus registry (several gateways can share a process), and
+/// the per-request series, which each event loop counts in cells of its own (`RequestMetrics`).
 public final class GatewayMetrics: Sendable {
   public let registry = PrometheusCollectorRegistry()
+  let requests = RequestMetrics()
   let factory: PrometheusMetricsFactory
   let upstreamConnectErrors: CoreMetrics.Counter
   let upstreamTimeouts: CoreMetrics.Counter
@@ -47,26 +48,6 @@ public final class GatewayMetrics: Sendable {
       label: "portico_csrf_foreign_origin_total", dimensions: [("mode", "shadow")], factory: factory)
   }
 
-  /// The series of one kind of request outcome.
-  struct RequestSeries {
-    let requests: CoreMetrics.Counter
-    let duration: CoreMetrics.Timer
-  }
-
-  func requestSeries(host: String, route: String, destination: String, statusClass: String) -> RequestSeries {
-    let dimensions = [
-      ("host", host), ("route", route), ("destination", destination), ("status_class", statusClass),
-    ]
-    return RequestSeries(
-      requests: CoreMetrics.Counter(
-        label: "portico_requests_total", dimensions: dimensions, factory: factory),
-      duration: CoreMetrics.Timer(
-        // Latency by destination (as Envoy keeps it per cluster): a histogram per route would mean
-        // thousands of bucket arrays touched at random at 10,000 routes.
-        label: "portico_request_duration_seconds", dimensions: [("destination", destination)],
-        preferredDisplayUnit: .seconds, factory: factory))
-  }
-
   /// The Prometheus text exposition of every series.
-  public func exposition() -> String { registry.emitToString() }
+  public func exposition() -> String { registry.emitToString() + requests.exposition() }
 }

@@ -12,7 +12,8 @@ final class LoopContext {
   private var upstreamStatesBySlot: [UpstreamLoopState?] = []
   /// The object a key's identifier names is kept alive with its entry, so that its address cannot be
   /// reused by another route while the entry exists.
-  private var requestSeries: [SeriesKey: (series: GatewayMetrics.RequestSeries, owner: AnyObject?)] = [:]
+  private var requestSeries:
+    [SeriesKey: (requests: RequestCell, duration: DurationCells, owner: AnyObject?)] = [:]
 
   /// Identifies a request series cheaply: the route object (or the host, or nothing, for 404s), the
   /// upstream's position among the route's destinations, and the status class. Hashing three integers
@@ -67,7 +68,7 @@ final class LoopContext {
   /// Switches to a new configuration; requests in flight keep the one they started with.
   func install(_ config: ActiveConfig) {
     self.config = config
-    // Keys name route objects of the previous generation; the series themselves live on in the registry.
+    // Keys name route objects of the previous generation; the cells themselves live on in the metrics.
     requestSeries.removeAll(keepingCapacity: true)
     upstreamStatesBySlot = Array(repeating: nil, count: config.upstreams.count)
     for (id, state) in upstreamStates {
@@ -109,22 +110,22 @@ final class LoopContext {
     }
   }
 
-  /// Counts a finished request. Series are created once per label set on each loop, then reused.
+  /// Counts a finished request in this loop's own cells, found by the series key after the first time.
   func recordRequest(
     _ key: SeriesKey, owner: AnyObject?, host: String, route: String, destination: String,
     duration: TimeAmount
   ) {
-    let series: GatewayMetrics.RequestSeries
-    if let cached = requestSeries[key] {
-      series = cached.series
-    } else {
-      let statusClass = key.statusClass == 0 ? "none" : "\(key.statusClass)xx"
-      series = services.metrics.requestSeries(
-        host: host, route: route, destination: destination, statusClass: statusClass)
-      requestSeries[key] = (series, owner)
+    if let series = requestSeries[key] {
+      series.requests.increment()
+      series.duration.record(nanoseconds: duration.nanoseconds)
+      return
     }
-    series.requests.increment()
-    series.duration.recordNanoseconds(duration.nanoseconds)
+    let statusClass = key.statusClass == 0 ? "none" : "\(key.statusClass)xx"
+    let cells = services.metrics.requests.cells(
+      for: .init(host: host, route: route, destination: destination, statusClass: statusClass),
+      loop: ObjectIdentifier(self))
+    requestSeries[key] = (cells.requests, cells.duration, owner)
+    cells.requests.increment()
+    cells.duration.record(nanoseconds: duration.nanoseconds)
   }
-
 }

@@ -65,11 +65,10 @@ final class TestGateway: @unchecked Sendable {
   var adminPort: Int { gateway.adminPort! }
   var base: String { "http://127.0.0.1:\(port)" }
 
-  /// The access log so far. A request's line is written just after its response, so this first lets the
-  /// event loops finish what they were doing.
+  /// The access log so far. A request's line is made just after its response, and written in a batch
+  /// later, so this first lets the event loops finish what they were doing and hand their lines over.
   func accessLog() async -> [[String: Any]] {
-    await gateway.settled()
-    gateway.services.accessLog.flush()
+    await gateway.flushAccessLog()
     let text = (try? String(contentsOfFile: accessLogPath, encoding: .utf8)) ?? ""
     return text.split(separator: "\n").compactMap {
       try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]

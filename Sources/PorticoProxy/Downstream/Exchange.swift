@@ -91,7 +91,7 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
     self.config = downstream.loop.config
     self.request = request
     self.keepAlive = request.keepAlive && !downstream.loop.isDraining
-    self.startedAt = downstream.loop.services.accessLog.isEnabled ? Date() : nil
+    self.startedAt = downstream.loop.accessLog.isEnabled ? Date() : nil
   }
 
   // MARK: - Request
@@ -374,13 +374,11 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
       owner: owner, host: hostName,
       route: routeName ?? "-", destination: destinationName, duration: now - started)
     guard let startedAt else { return }
-    loop.services.accessLog.write(
+    loop.accessLog.append(
       AccessRecord(
-        time: startedAt, method: String(request.method), authority: String(request.authority),
-        path: String(request.originForm), status: status, bytesIn: bytesIn, bytesOut: bytesOut,
-        durationMilliseconds: Double((now - started).nanoseconds) / 1e6,
-        upstreamAddress: endpoint?.key,
-        upstreamMilliseconds: upstreamStarted.map { Double((now - $0).nanoseconds) / 1e6 }, route: routeName,
+        time: startedAt, method: request.method, authority: request.authority, path: request.originForm,
+        status: status, bytesIn: bytesIn, bytesOut: bytesOut, duration: now - started,
+        upstreamAddress: endpoint?.key, upstreamDuration: upstreamStarted.map { now - $0 }, route: routeName,
         flags: flags, requestID: requestID))
   }
 }

@@ -1,6 +1,8 @@
 import Foundation
+import NIOCore
 
-/// One JSON line per request, written off the event loops.
+/// Where access log lines go. Each event loop formats its requests' lines into an `AccessLogLines` of its
+/// own and hands them over in batches; the batches are written here, one write each, off the event loops.
 public final class AccessLog: Sendable {
   public enum Destination: Sendable {
     case standardOutput
@@ -31,51 +33,14 @@ public final class AccessLog: Sendable {
 
   var isEnabled: Bool { handle != nil }
 
-  func write(_ record: AccessRecord) {
+  /// Writes whole lines, in the order batches arrive.
+  func write(_ lines: ByteBuffer) {
     guard let handle else { return }
-    // Formatting happens on the writer's queue: off the event loops, and one formatter user at a time.
-    queue.async { handle.write(Data(record.jsonLine().utf8)) }
+    queue.async { handle.write(Data(lines.readableBytesView)) }
   }
 
-  /// Waits until every line written so far has reached the file.
+  /// Waits until every batch handed over so far has reached the file.
   public func flush() { queue.sync {} }
-}
-
-/// What the access log says about one request.
-struct AccessRecord: Sendable {
-  var time: Date
-  var method: String
-  var authority: String
-  var path: String
-  var status: Int
-  var bytesIn: Int
-  var bytesOut: Int
-  var durationMilliseconds: Double
-  var upstreamAddress: String?
-  var upstreamMilliseconds: Double?
-  var route: String?
-  var flags: [ResponseFlag]
-  var requestID: String
-
-  func jsonLine() -> String {
-    var fields: [String] = []
-    func add(_ key: String, _ value: String) { fields.append("\"\(key)\":\(JSONText.quoted(value))") }
-    func add(_ key: String, number: String) { fields.append("\"\(key)\":\(number)") }
-    add("time", ISO8601DateFormatter.shared.string(from: time))
-    add("method", method)
-    add("authority", authority)
-    add("path", path)
-    add("status", number: String(status))
-    add("bytes_in", number: String(bytesIn))
-    add("bytes_out", number: String(bytesOut))
-    add("duration_ms", number: String(format: "%.3f", durationMilliseconds))
-    if let upstreamAddress { add("upstream", upstreamAddress) }
-    if let upstreamMilliseconds { add("upstream_ms", number: String(format: "%.3f", upstreamMilliseconds)) }
-    if let route { add("route", route) }
-    add("flags", flags.isEmpty ? "-" : flags.map(\.rawValue).joined(separator: ","))
-    add("request_id", requestID)
-    return "{" + fields.joined(separator: ",") + "}\n"
-  }
 }
 
 /// Why a request did not simply go through, in Envoy's vocabulary.
@@ -108,31 +73,4 @@ enum ResponseFlag: String, Sendable {
   case downstreamProtocolError = "DPE"
   /// The upstream's response broke HTTP/1.1's rules.
   case upstreamProtocolError = "UPE"
-}
-
-enum JSONText {
-  static func quoted(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-      switch scalar {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-      default: out.unicodeScalars.append(scalar)
-      }
-    }
-    return out + "\""
-  }
-}
-
-extension ISO8601DateFormatter {
-  /// Used only on the access log's serial queue.
-  nonisolated(unsafe) static let shared: ISO8601DateFormatter = {
-    let formatter = ISO8601DateFormatter()
-    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    return formatter
-  }()
 }

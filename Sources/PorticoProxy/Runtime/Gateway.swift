@@ -239,11 +239,14 @@ public final class Gateway: Sendable {
     }
   }
 
-  /// Returns once every event loop has finished the work it had queued: what requests answered so far have
-  /// recorded (metrics, access log lines) is then recorded.
-  func settled() async {
+  /// Hands every loop's access log lines to the log, and waits until they are written. Each loop first
+  /// finishes the work it had queued, so requests answered so far are in the log.
+  func flushAccessLog() async {
     let contexts = state.withLockedValue { $0.contexts }
-    for (_, context) in contexts { try? await context.eventLoop.submit {}.get() }
+    for (_, context) in contexts {
+      try? await context.eventLoop.submit { context.value.accessLog.handOver() }.get()
+    }
+    services.accessLog.flush()
   }
 
   // MARK: - Shutting down
@@ -274,7 +277,7 @@ public final class Gateway: Sendable {
       try? await Task.sleep(for: .milliseconds(20))
     }
     try? await admin?.close()
-    services.accessLog.flush()
+    await flushAccessLog()
     try? await group.shutdownGracefully()
     logger.info("gateway stopped")
   }

@@ -24,6 +24,8 @@ final class LoopContext {
     let statusClass: Int
   }
   var random = LoopRandom()
+  /// This loop's access log lines, handed to the log in batches.
+  let accessLog: AccessLogLines
   let deadlines: DeadlineTracker
   /// Open downstream connections, for draining on shutdown and for their timeouts.
   var downstreamConnections: [ObjectIdentifier: DownstreamHandler] = [:]
@@ -60,6 +62,7 @@ final class LoopContext {
   init(eventLoop: EventLoop, config: ActiveConfig, services: GatewayServices) {
     self.eventLoop = eventLoop
     self.deadlines = DeadlineTracker(eventLoop: eventLoop)
+    self.accessLog = AccessLogLines(log: services.accessLog, eventLoop: eventLoop)
     self.config = config
     self.services = services
     upstreamStatesBySlot = Array(repeating: nil, count: config.upstreams.count)

@@ -33,7 +33,7 @@ final class TCPRelay {
     self.forward = forward
     self.loop = downstream.loop
     self.serverName = serverName
-    startedAt = loop.services.accessLog.isEnabled ? Date() : nil
+    startedAt = loop.accessLog.isEnabled ? Date() : nil
   }
 
   /// Connects to an endpoint, trying others (up to `maxConnectAttempts`) when it fails.
@@ -99,11 +99,12 @@ final class TCPRelay {
     upstream?.closeAfterFlush()
     upstream = nil
     guard let startedAt else { return }
-    loop.services.accessLog.write(
+    loop.accessLog.append(
       AccessRecord(
-        time: startedAt, method: "-", authority: serverName ?? "-", path: "-", status: 0, bytesIn: bytesIn,
-        bytesOut: bytesOut, durationMilliseconds: Double((NIODeadline.now() - started).nanoseconds) / 1e6,
-        upstreamAddress: endpointKey, upstreamMilliseconds: nil, route: nil, flags: flags, requestID: "-"))
+        time: startedAt, method: "-", authority: (serverName ?? "-")[...], path: "-", status: 0,
+        bytesIn: bytesIn,
+        bytesOut: bytesOut, duration: NIODeadline.now() - started, upstreamAddress: endpointKey,
+        upstreamDuration: nil, route: nil, flags: flags, requestID: "-"))
   }
 
   // MARK: - Upstream side

@@ -1,0 +1,92 @@
+import Foundation
+import NIOCore
+import NIOEmbedded
+import XCTest
+
+@testable import PorticoProxy
+
+/// The access log's own formatting (timestamps, JSON strings, milliseconds) and its batching: lines reach
+/// the file once a batch is full or its delay has passed, never one write per request.
+final class AccessLogLinesTests: XCTestCase {
+  func testTimestampsMatchISO8601InUTC() {
+    let reference = ISO8601DateFormatter()
+    reference.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    var clock = UTCTimestamp()
+    let seconds: [Double] = [
+      0, 951_782_400.5, 951_868_799.999, 1_709_164_800.042, 4_107_542_400.001, 1_798_761_599.123,
+      1_795_737_287.175, -86_400.25, 2_000_000_000.9,
+    ]
+    for second in seconds {
+      let date = Date(timeIntervalSince1970: second)
+      var buffer = ByteBuffer()
+      clock.write(date, into: &buffer)
+      XCTAssertEqual(String(buffer: buffer), reference.string(from: date), "\(second)")
+    }
+  }
+
+  func testStringsAreEscapedForJSON() {
+    var buffer = ByteBuffer()
+    JSONString.write("a\"b\\c\nd\re\tf\u{01}g/é", into: &buffer)
+    XCTAssertEqual(String(buffer: buffer), #""a\"b\\c\nd\re\tf\u0001g/é""#)
+    let decoded = try? JSONSerialization.jsonObject(
+      with: Data(buffer.readableBytesView), options: .fragmentsAllowed)
+    XCTAssertEqual(decoded as? String, "a\"b\\c\nd\re\tf\u{01}g/é")
+  }
+
+  func testMillisecondsHaveThreeDecimals() {
+    func text(_ nanoseconds: Int64) -> String {
+      var buffer = ByteBuffer()
+      AccessRecord.writeMilliseconds(.nanoseconds(nanoseconds), into: &buffer)
+      return String(buffer: buffer)
+    }
+    XCTAssertEqual(text(3_056_000), "3.056")
+    XCTAssertEqual(text(0), "0.000")
+    XCTAssertEqual(text(1_499), "0.001")
+    XCTAssertEqual(text(40_000), "0.040")
+    XCTAssertEqual(text(1_234_567_890), "1234.568")
+  }
+
+  func testLinesWaitForTheirBatchThenLeaveTogether() throws {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("access-\(UUID()).log").path
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let log = try AccessLog(.file(path))
+    let loop = EmbeddedEventLoop()
+    let lines = AccessLogLines(log: log, eventLoop: loop)
+    func written() -> [String] {
+      log.flush()
+      return ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").map(
+        String.init)
+    }
+
+    lines.append(record(path: "/one"))
+    lines.append(record(path: "/two"))
+    XCTAssertEqual(written(), [], "lines wait for the batch's delay")
+    loop.advanceTime(by: AccessLogLines.handOverDelay)
+    let first = written()
+    XCTAssertEqual(first.count, 2)
+    XCTAssertTrue(first[0].contains(#""path":"/one""#), first[0])
+
+    // A full batch leaves at once; what follows it waits for its own delay.
+    let long = String(repeating: "x", count: 1_000)
+    let count = AccessLogLines.batchLimit / 1_000
+    for _ in 0..<count { lines.append(record(path: long[...])) }
+    let full = written().count
+    XCTAssertGreaterThan(full, 2, "a full batch is written without waiting")
+    XCTAssertLessThan(full, 2 + count)
+    loop.advanceTime(by: AccessLogLines.handOverDelay)
+    XCTAssertEqual(written().count, 2 + count)
+    let line = try XCTUnwrap(written().last)
+    let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+    XCTAssertEqual(object["status"] as? Int, 200)
+    XCTAssertEqual(object["duration_ms"] as? Double, 3.056)
+    XCTAssertEqual(object["flags"] as? String, "UT,DC")
+  }
+
+  private func record(path: Substring) -> AccessRecord {
+    AccessRecord(
+      time: Date(), method: "GET", authority: "shop.local", path: path, status: 200, bytesIn: 0, bytesOut: 2,
+      duration: .nanoseconds(3_056_000), upstreamAddress: "127.0.0.1:9101",
+      upstreamDuration: .microseconds(2_750),
+      route: "api", flags: [.upstreamTimeout, .downstreamReset], requestID: "id")
+  }
+}

@@ -31,7 +31,8 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-SCENARIOS = ["plain", "routes-10k", "reload", "conn-memory", "large-body", "tls", "h2", "h2-upstream"]
+SCENARIOS = ["plain", "routes-10k", "reload", "conn-memory", "large-body", "tls", "h2", "h2-upstream",
+             "access-log"]
 PROXIES = ["portico", "nginx", "haproxy", "envoy", "nio-floor"]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 WARMUP_SECONDS = 1.0
@@ -351,6 +352,8 @@ class Proxy:
         # The h2-upstream scenario speaks HTTP/2 (h2c) to the upstream; every other one HTTP/1.1.
         self.upstream_h2 = variant == "h2up"
         self.upstream_port = ctx.upstream.h2c_port if self.upstream_h2 else ctx.upstream.port
+        # The access-log scenario: the plain routing, with every request logged to a file.
+        self.access_log = self.dir / "access.log" if variant == "logged" else None
 
     @property
     def log_path(self) -> Path:
@@ -409,7 +412,8 @@ class Portico(Proxy):
         self.admin_port = free_port()
         return [self.ctx.portico, "gateway", "--config", self.dir / "config", "--name", "bench",
                 "--namespace", "bench", "--label", "app=bench", "--port", f"http={self.port}",
-                "--threads", "1", "--access-log", "off", "--admin", f"127.0.0.1:{self.admin_port}"]
+                "--threads", "1", "--access-log", self.access_log or "off", "--admin",
+                f"127.0.0.1:{self.admin_port}"]
 
     def write_config(self) -> None:
         config = self.dir / "config"
@@ -553,7 +557,7 @@ error_log {self.dir}/error.log warn;
 worker_rlimit_nofile {self.ctx.nofile};
 events {{ worker_connections {self.ctx.proxy_connections}; }}
 http {{
-  access_log off;
+  {self.access_log_directive()}
   {nginx_temp_paths(self.dir)}
   keepalive_timeout 600s;
   keepalive_requests 1000000000;
@@ -573,6 +577,16 @@ http {{
 }}
 """
 
+    def access_log_directive(self) -> str:
+        if self.access_log is None:
+            return "access_log off;"
+        # JSON lines with the fields Portico logs, batched as Portico batches them (64 KiB or 100 ms).
+        fields = ('{"time":"$time_iso8601","method":"$request_method","authority":"$http_host",'
+                  '"path":"$request_uri","status":$status,"bytes_in":$request_length,"bytes_out":$body_bytes_sent,'
+                  '"duration_ms":$request_time,"upstream":"$upstream_addr","upstream_ms":"$upstream_response_time",'
+                  '"request_id":"$request_id"}')
+        return (f"log_format lines escape=json '{fields}';\n"
+                f"  access_log {self.access_log} lines buffer=64k flush=100ms;")
 
 
 class HAProxy(SignalReloaded):
@@ -606,11 +620,14 @@ class HAProxy(SignalReloaded):
             if self.generation:
                 routing = (f"  http-request return status 200 content-type text/plain string {self.generation} "
                            f"if {{ path /reload-{self.generation} }}\n" + routing)
+        # HAProxy logs through syslog or a stream; here its standard output, which goes to a file.
+        logging = ("  log stdout format raw local0\n" if self.access_log else "",
+                   "  log global\n  option httplog\n" if self.access_log else "")
         return f"""global
   nbthread 1
   maxconn {self.ctx.haproxy_maxconn}
   hard-stop-after 10s
-
+{logging[0]}
 defaults
   mode http
   option http-keep-alive
@@ -620,7 +637,7 @@ defaults
   timeout server 600s
   timeout http-keep-alive 600s
   maxconn {self.ctx.haproxy_maxconn}
-
+{logging[1]}
 frontend bench
   bind 127.0.0.1:{self.port}{f" ssl crt {self.ctx.tls_combined} alpn h2,http/1.1" if self.tls else ""}
 {routing}
@@ -667,6 +684,10 @@ class Envoy(Proxy):
             "http_filters": [{"name": "envoy.filters.http.router", "typed_config": {
                 "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"}}],
         }
+        if self.access_log is not None:
+            hcm["access_log"] = [{"name": "envoy.access_loggers.file", "typed_config": {
+                "@type": "type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog",
+                "path": str(self.access_log)}}]
         if self.variant == "reload":
             self.write_rds()
             hcm["rds"] = {"route_config_name": "bench", "config_source": {
@@ -935,6 +956,7 @@ def measure(ctx, proxy: Proxy, connections: int, script: Path | None, path: str 
     result["user_us_per_req"] = (user1 - user0) / CLK_TCK * 1e6 / requests if requests else None
     result["cpu_percent"] = 100 * cpu_seconds / (t1 - t0)
     result["warmup_rps"] = warm["rps"]
+    result["warmup_requests"] = warm["requests"]
     if ctx.syscalls and during is None and not h2:
         result["syscalls_per_req"] = count_syscalls(ctx, proxy, connections, script, path)
     return result
@@ -1141,9 +1163,29 @@ def scenario_h2_upstream(ctx, name: str) -> dict:
     return measure_once(ctx, name, "h2up", "h2up-c50", 50, write_lua(ctx, "plain"))
 
 
+def scenario_access_log(ctx, name: str) -> dict:
+    proxy = start_proxy(ctx, name, "logged")
+    try:
+        result = measure(ctx, proxy, 50, write_lua(ctx, "plain"))
+    finally:
+        proxy.stop()
+    # Stopped, every proxy has written out what it buffered. A run that logged less than it served measured
+    # something else.
+    log = proxy.log_path if name == "haproxy" else proxy.access_log
+    text = log.read_bytes() if log.exists() else b""
+    log.write_bytes(b"")  # hundreds of MiB per run otherwise, in every round
+    lines = text.count(b"\n")
+    served = result["requests"] + result["warmup_requests"]
+    if lines < 0.99 * served:
+        raise StartError(f"logged {lines:,} lines for {served:,} requests")
+    result["lines_per_request"] = lines / served
+    result["bytes_per_line"] = len(text) / lines
+    return {"access-log-c50": result}
+
+
 SCENARIO_RUNNERS = {"plain": scenario_plain, "routes-10k": scenario_routes, "reload": scenario_reload,
                     "conn-memory": scenario_conn_memory, "large-body": scenario_large, "tls": scenario_tls,
-                    "h2": scenario_h2, "h2-upstream": scenario_h2_upstream}
+                    "h2": scenario_h2, "h2-upstream": scenario_h2_upstream, "access-log": scenario_access_log}
 
 
 def start_proxy(ctx, name: str, variant: str) -> Proxy:
@@ -1311,6 +1353,13 @@ class Report:
         rows += self.failure_rows("conn-memory", len(header))
         return table(header, rows) + "\n\n" + self.ratio_table("conn-memory", [("kb_per_conn", "f2")])
 
+    def logged_table(self) -> str:
+        """What each proxy wrote in the access-log scenario: a line per request, and how long a line is."""
+        rows = [[name, fmt(self.med("access-log-c50", name, "lines_per_request"), "f2"),
+                 fmt(self.med("access-log-c50", name, "bytes_per_line"), "int")]
+                for name in self.proxies() if ("access-log-c50", name) in self.runs]
+        return table(["proxy", "lines logged ÷ requests served", "bytes per line"], rows)
+
     def render(self, elapsed: float) -> str:
         ctx = self.ctx
         parts = [f"# Portico load benchmark, {ctx.started:%Y-%m-%d %H:%M:%S}", "", ctx.describe(elapsed), ""]
@@ -1348,6 +1397,12 @@ class Report:
             parts += ["## h2-upstream", "", "HTTP/1.1 keep-alive clients (50 connections, 2-byte body); HTTP/2 "
                       "with prior knowledge (h2c) to the upstream, so the requests of every client share the "
                       "streams of few upstream connections.", "", self.load_table("h2up-c50", "h2-upstream"), ""]
+        if "access-log" in ctx.scenarios:
+            parts += ["## access-log", "", "The plain scenario at 50 connections with every request logged to a "
+                      "file: Portico its JSON lines; nginx the same fields as JSON, buffered as Portico buffers "
+                      "(64 KiB or 100 ms); Envoy its default format (flushed every second); HAProxy its HTTP log "
+                      "format on standard output.", "", self.load_table("access-log-c50", "access-log"), "",
+                      self.logged_table(), ""]
         return "\n".join(parts).replace("\n\n\n", "\n\n")
 
 
@@ -1403,7 +1458,8 @@ class Context:
             f"- pinning: {self.pinning or 'none (fewer than 2 CPUs available)'}",
             f"- rounds: {self.rounds}, {self.duration:g} s per measured run after a {WARMUP_SECONDS:g} s warm-up; "
             "each figure is the median over rounds; proxies alternate within each round",
-            f"- every proxy: one worker/thread/event loop, keep-alive to the upstream, no access log; "
+            f"- every proxy: one worker/thread/event loop, keep-alive to the upstream, no access log (but in "
+            f"access-log); "
             f"connection limit {self.proxy_connections:,} (HAProxy maxconn {self.haproxy_maxconn:,}; "
             f"RLIMIT_NOFILE {self.nofile:,})",
             "- Portico ÷ peer: above 1× is better for req/s, below 1× is better for latency, CPU, "

@@ -13,7 +13,8 @@ final class AccessLogLinesTests: XCTestCase {
     reference.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
     var clock = UTCTimestamp()
     let seconds: [Double] = [
-      0, 951_782_400.5, 951_868_799.999, 1_709_164_800.042, 4_107_542_400.001, 1_798_761_599.123,
+      0, 951_782_400.5, 951_868_799.999, 1_709_164_800.042, 1_709_164_800.951, 1_709_164_800.951,
+      4_107_542_400.001, 1_798_761_599.123,
       1_795_737_287.175, -86_400.25, 2_000_000_000.9,
     ]
     for second in seconds {
@@ -25,8 +26,9 @@ final class AccessLogLinesTests: XCTestCase {
   }
 
   func testStringsAreEscapedForJSON() {
-    var buffer = ByteBuffer()
-    JSONString.write("a\"b\\c\nd\re\tf\u{01}g/é", into: &buffer)
+    var buffer = ByteBuffer(string: "\"")
+    JSONString.writeEscaped("a\"b\\c\nd\re\tf\u{01}g/é", into: &buffer)
+    buffer.writeString("\"")
     XCTAssertEqual(String(buffer: buffer), #""a\"b\\c\nd\re\tf\u0001g/é""#)
     let decoded = try? JSONSerialization.jsonObject(
       with: Data(buffer.readableBytesView), options: .fragmentsAllowed)
@@ -80,6 +82,13 @@ final class AccessLogLinesTests: XCTestCase {
     XCTAssertEqual(object["status"] as? Int, 200)
     XCTAssertEqual(object["duration_ms"] as? Double, 3.056)
     XCTAssertEqual(object["flags"] as? String, "UT,DC")
+    XCTAssertEqual(object["method"] as? String, "GET")
+    XCTAssertEqual(object["authority"] as? String, "shop.local")
+    XCTAssertEqual(object["upstream"] as? String, "127.0.0.1:9101")
+    XCTAssertEqual(object["upstream_ms"] as? Double, 2.75)
+    XCTAssertEqual(object["route"] as? String, "api")
+    XCTAssertEqual(object["request_id"] as? String, "id")
+    XCTAssertEqual((object["time"] as? String)?.count, 24)
   }
 
   private func record(path: Substring) -> AccessRecord {

@@ -91,6 +91,22 @@ final class AccessLogLinesTests: XCTestCase {
     XCTAssertEqual((object["time"] as? String)?.count, 24)
   }
 
+  /// A log that refuses writes (here a full device; a reader that went away does the same) loses those lines,
+  /// counted, and the gateway goes on.
+  func testARefusedWriteDropsItsLinesAndCountsThem() throws {
+    guard FileManager.default.fileExists(atPath: "/dev/full") else { throw XCTSkip("no /dev/full here") }
+    let metrics = GatewayMetrics()
+    let log = try AccessLog(.file("/dev/full"), droppedLines: metrics.accessLogLinesDropped)
+    let lines = AccessLogLines(log: log, eventLoop: EmbeddedEventLoop())
+    for _ in 0..<3 { lines.append(record(path: "/")) }
+    lines.handOver()
+    lines.append(record(path: "/again"))
+    lines.handOver()
+    log.flush()
+    XCTAssertTrue(
+      metrics.exposition().contains("portico_access_log_lines_dropped_total 4"), metrics.exposition())
+  }
+
   private func record(path: Substring) -> AccessRecord {
     AccessRecord(
       time: Date(), method: "GET", authority: "shop.local", path: path, status: 200, bytesIn: 0, bytesOut: 2,

@@ -1,5 +1,12 @@
+import CoreMetrics
 import Foundation
 import NIOCore
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
 
 /// Where access log lines go. Each event loop formats its requests' lines into an `AccessLogLines` of its
 /// own and hands them over in batches; the batches are written here, one write each, off the event loops.
@@ -12,8 +19,11 @@ public final class AccessLog: Sendable {
 
   private let queue = DispatchQueue(label: "portico.access-log")
   private let handle: FileHandle?
+  /// Counts lines a failed write lost (a closed pipe, a full disk), when given.
+  private let droppedLines: CoreMetrics.Counter?
 
-  public init(_ destination: Destination) throws {
+  public init(_ destination: Destination, droppedLines: CoreMetrics.Counter? = nil) throws {
+    self.droppedLines = droppedLines
     switch destination {
     case .standardOutput:
       handle = FileHandle.standardOutput
@@ -33,14 +43,40 @@ public final class AccessLog: Sendable {
 
   var isEnabled: Bool { handle != nil }
 
-  /// Writes whole lines, in the order batches arrive.
+  /// Writes whole lines, in the order batches arrive. A batch the file or pipe refuses is dropped and its
+  /// lines counted: a log reader that went away must not take the gateway with it.
   func write(_ lines: ByteBuffer) {
-    guard let handle else { return }
-    queue.async { handle.write(Data(lines.readableBytesView)) }
+    guard let descriptor = handle?.fileDescriptor else { return }
+    queue.async { [droppedLines] in
+      lines.withUnsafeReadableBytes { bytes in
+        var offset = 0
+        while offset < bytes.count {
+          let written = systemWrite(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+          if written > 0 {
+            offset += written
+          } else if written < 0, errno == EINTR {
+            continue
+          } else {
+            let lost = bytes[offset...].reduce(0) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
+            droppedLines?.increment(by: lost)
+            return
+          }
+        }
+      }
+    }
   }
 
   /// Waits until every batch handed over so far has reached the file.
   public func flush() { queue.sync {} }
+}
+
+/// `write(2)`, which the class's own `write` would otherwise hide.
+private func systemWrite(_ descriptor: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
+  #if canImport(Glibc)
+    Glibc.write(descriptor, bytes, count)
+  #else
+    Darwin.write(descriptor, bytes, count)
+  #endif
 }
 
 /// Why a request did not simply go through, in Envoy's vocabulary.

@@ -22,6 +22,7 @@ public final class GatewayMetrics: Sendable {
   let retriesOverBudget: CoreMetrics.Counter
   let csrfRefused: CoreMetrics.Counter
   let csrfShadowed: CoreMetrics.Counter
+  let accessLogLinesDropped: CoreMetrics.Counter
 
   public init() {
     factory = PrometheusMetricsFactory(registry: registry)
@@ -46,6 +47,8 @@ public final class GatewayMetrics: Sendable {
       label: "portico_csrf_foreign_origin_total", dimensions: [("mode", "enforced")], factory: factory)
     csrfShadowed = CoreMetrics.Counter(
       label: "portico_csrf_foreign_origin_total", dimensions: [("mode", "shadow")], factory: factory)
+    accessLogLinesDropped = CoreMetrics.Counter(
+      label: "portico_access_log_lines_dropped_total", factory: factory)
   }
 
   /// The Prometheus text exposition of every series.

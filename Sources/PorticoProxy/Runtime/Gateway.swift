@@ -29,7 +29,9 @@ public final class Gateway: Sendable {
     self.logger = logger
     metrics = GatewayMetrics()
     services = GatewayServices(
-      metrics: metrics, accessLog: try AccessLog(options.accessLog), limits: options.http1Limits,
+      metrics: metrics,
+      accessLog: try AccessLog(options.accessLog, droppedLines: metrics.accessLogLinesDropped),
+      limits: options.http1Limits,
       maxConnections: options.maxConnections)
     group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.threads))
   }

@@ -91,6 +91,28 @@ final class AccessLogLinesTests: XCTestCase {
     XCTAssertEqual((object["time"] as? String)?.count, 24)
   }
 
+  /// The log is appended to: lines already there stay, and after the file is truncated (rotation by
+  /// `copytruncate`) the next lines start at its top.
+  func testTheFileIsAppendedTo() throws {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("access-\(UUID()).log").path
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    try "earlier\n".write(toFile: path, atomically: false, encoding: .utf8)
+    let log = try AccessLog(.file(path))
+    let lines = AccessLogLines(log: log, eventLoop: EmbeddedEventLoop())
+    lines.append(record(path: "/first"))
+    lines.handOver()
+    log.flush()
+    let before = try String(contentsOfFile: path, encoding: .utf8)
+    XCTAssertTrue(before.hasPrefix("earlier\n{"), before)
+    try FileHandle(forWritingAtPath: path).map { $0.truncateFile(atOffset: 0) }
+    lines.append(record(path: "/second"))
+    lines.handOver()
+    log.flush()
+    let after = try Data(contentsOf: URL(fileURLWithPath: path))
+    XCTAssertEqual(after.first, UInt8(ascii: "{"), "no hole where the rotated lines were")
+    XCTAssertTrue(String(decoding: after, as: UTF8.self).contains(#""path":"/second""#))
+  }
+
   /// A log that refuses writes (here a full device; a reader that went away does the same) loses those lines,
   /// counted, and the gateway goes on.
   func testARefusedWriteDropsItsLinesAndCountsThem() throws {

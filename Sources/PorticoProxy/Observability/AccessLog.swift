@@ -28,14 +28,13 @@ public final class AccessLog: Sendable {
     case .standardOutput:
       handle = FileHandle.standardOutput
     case .file(let path):
-      if !FileManager.default.fileExists(atPath: path) {
-        _ = FileManager.default.createFile(atPath: path, contents: nil)
-      }
-      guard let file = FileHandle(forWritingAtPath: path) else {
+      // Appending (O_APPEND): each write lands at the file's end as it is then, so a log rotated by
+      // truncation (logrotate's `copytruncate`) starts again from the top instead of growing a hole.
+      let descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+      guard descriptor >= 0 else {
         throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
       }
-      file.seekToEndOfFile()
-      handle = file
+      handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
     case .disabled:
       handle = nil
     }

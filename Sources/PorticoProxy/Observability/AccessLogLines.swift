@@ -80,20 +80,12 @@ struct AccessRecord {
     buffer.writeString(String(bytesOut))
     buffer.writeStaticString(",\"duration_ms\":")
     Self.writeMilliseconds(duration, into: &buffer)
-    if let upstreamAddress {
-      buffer.writeStaticString(",\"upstream\":\"")
-      JSONString.writeEscaped(upstreamAddress[...], into: &buffer)
-      buffer.writeStaticString("\"")
-    }
+    Self.writeOptional(",\"upstream\":\"", upstreamAddress, into: &buffer)
     if let upstreamDuration {
       buffer.writeStaticString(",\"upstream_ms\":")
       Self.writeMilliseconds(upstreamDuration, into: &buffer)
     }
-    if let route {
-      buffer.writeStaticString(",\"route\":\"")
-      JSONString.writeEscaped(route[...], into: &buffer)
-      buffer.writeStaticString("\"")
-    }
+    Self.writeOptional(",\"route\":\"", route, into: &buffer)
     buffer.writeStaticString(",\"flags\":\"")
     if flags.isEmpty { buffer.writeStaticString("-") }
     for (index, flag) in flags.enumerated() {
@@ -105,14 +97,22 @@ struct AccessRecord {
     buffer.writeStaticString("\"}\n")
   }
 
+  /// `separator` (a key and the opening quote), then `value` escaped and the closing quote; nothing
+  /// without a value.
+  private static func writeOptional(
+    _ separator: StaticString, _ value: String?, into buffer: inout ByteBuffer
+  ) {
+    guard let value else { return }
+    buffer.writeStaticString(separator)
+    JSONString.writeEscaped(value[...], into: &buffer)
+    buffer.writeStaticString("\"")
+  }
+
   /// Milliseconds with three decimals, rounded to the microsecond: `3.056`.
   static func writeMilliseconds(_ amount: TimeAmount, into buffer: inout ByteBuffer) {
     let microseconds = max(0, (amount.nanoseconds + 500) / 1000)
     buffer.writeString(String(microseconds / 1000))
     buffer.writeStaticString(".")
-    let fraction = microseconds % 1000
-    if fraction < 100 { buffer.writeStaticString("0") }
-    if fraction < 10 { buffer.writeStaticString("0") }
-    buffer.writeString(String(fraction))
+    buffer.writeString((microseconds % 1000).zeroPadded(toWidth: 3))
   }
 }

@@ -20,8 +20,7 @@ struct UTCTimestamp {
         second = seconds
         secondText = Self.text(ofSecond: seconds)
       }
-      let digits = String(fraction)
-      text = secondText + "." + String(repeating: "0", count: 3 - digits.count) + digits + "Z"
+      text = secondText + "." + fraction.zeroPadded(toWidth: 3) + "Z"
     }
     buffer.writeString(text)
   }
@@ -39,17 +38,21 @@ struct UTCTimestamp {
     let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
     let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
     let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-    func padded(_ value: Int64, _ width: Int) -> String {
-      let digits = String(value)
-      return String(repeating: "0", count: max(0, width - digits.count)) + digits
-    }
-    return padded(year, 4) + "-" + padded(month, 2) + "-" + padded(day, 2) + "T"
-      + padded(secondOfDay / 3600, 2) + ":" + padded(secondOfDay / 60 % 60, 2) + ":"
-      + padded(secondOfDay % 60, 2)
+    return year.zeroPadded(toWidth: 4) + "-" + month.zeroPadded(toWidth: 2) + "-"
+      + day.zeroPadded(toWidth: 2) + "T" + (secondOfDay / 3600).zeroPadded(toWidth: 2) + ":"
+      + (secondOfDay / 60 % 60).zeroPadded(toWidth: 2) + ":" + (secondOfDay % 60).zeroPadded(toWidth: 2)
   }
 
   private static func floorDivision(_ value: Int64, _ divisor: Int64) -> (Int64, Int64) {
     let remainder = value % divisor
     return remainder < 0 ? (value / divisor - 1, remainder + divisor) : (value / divisor, remainder)
+  }
+}
+
+extension Int64 {
+  /// In decimal, with zeros in front up to `width` digits: `007`.
+  func zeroPadded(toWidth width: Int) -> String {
+    let digits = String(self)
+    return String(repeating: "0", count: Swift.max(0, width - digits.count)) + digits
   }
 }

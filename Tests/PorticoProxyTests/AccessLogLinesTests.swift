@@ -129,6 +129,43 @@ final class AccessLogLinesTests: XCTestCase {
       metrics.exposition().contains("portico_access_log_lines_dropped_total 4"), metrics.exposition())
   }
 
+  /// A reader that stops reading holds the writer up. Past the pending limit new batches are dropped and
+  /// counted rather than queued, so the gateway's memory stays bounded; what was queued still arrives.
+  func testBatchesPastThePendingLimitAreDroppedWhileTheReaderStalls() throws {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("access-\(UUID()).fifo").path
+    guard mkfifo(path, 0o600) == 0 else { throw XCTSkip("no FIFO here") }
+    defer { unlink(path) }
+    let reader = open(path, O_RDONLY | O_NONBLOCK)
+    XCTAssertGreaterThanOrEqual(reader, 0)
+    defer { close(reader) }
+    let metrics = GatewayMetrics()
+    let log = try AccessLog(
+      .file(path), droppedLines: metrics.accessLogLinesDropped, pendingLimit: 256 * 1024)
+    var batch = ByteBuffer()
+    for _ in 0..<64 { batch.writeString(String(repeating: "x", count: 1023) + "\n") }  // 64 lines, 64 KiB
+
+    for _ in 0..<16 { log.write(batch) }  // 1 MiB, where a pipe holds 64 KiB and 256 KiB may wait
+    let dropped = try XCTUnwrap(
+      metrics.exposition().split(separator: "\n").first {
+        $0.hasPrefix("portico_access_log_lines_dropped_total ")
+      }
+      .flatMap { Int($0.split(separator: " ")[1]) })
+    XCTAssertGreaterThanOrEqual(dropped, 64 * 10, "at most 256 KiB waited, plus what the writer had taken")
+    XCTAssertEqual(dropped % 64, 0, "whole batches are dropped")
+
+    // The reader comes back: everything that was not dropped arrives.
+    var received = 0
+    var buffer = [UInt8](repeating: 0, count: 65_536)
+    let expected = (16 * 64 - dropped) * 1024
+    let deadline = Date().addingTimeInterval(10)
+    while received < expected, Date() < deadline {
+      let count = read(reader, &buffer, buffer.count)
+      if count > 0 { received += count } else { usleep(1_000) }
+    }
+    log.flush()
+    XCTAssertEqual(received, expected)
+  }
+
   private func record(path: Substring) -> AccessRecord {
     AccessRecord(
       time: Date(), method: "GET", authority: "shop.local", path: path, status: 200, bytesIn: 0, bytesOut: 2,

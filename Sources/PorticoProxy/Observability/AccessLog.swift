@@ -1,6 +1,7 @@
 import CoreMetrics
 import Foundation
 import NIOCore
+import Synchronization
 
 #if canImport(Glibc)
   import Glibc
@@ -19,11 +20,19 @@ public final class AccessLog: Sendable {
 
   private let queue = DispatchQueue(label: "portico.access-log")
   private let handle: FileHandle?
-  /// Counts lines a failed write lost (a closed pipe, a full disk), when given.
+  /// Counts lines lost to a failed write (a closed pipe, a full disk) or to a reader too slow to keep up,
+  /// when given.
   private let droppedLines: CoreMetrics.Counter?
+  /// Bytes handed over and not yet written. Past `pendingLimit` (a reader that stopped reading holds the
+  /// writer up), new batches are dropped and counted instead of queued, so memory stays bounded.
+  private let pendingBytes = Atomic<Int>(0)
+  private let pendingLimit: Int
 
-  public init(_ destination: Destination, droppedLines: CoreMetrics.Counter? = nil) throws {
+  public init(
+    _ destination: Destination, droppedLines: CoreMetrics.Counter? = nil, pendingLimit: Int = 16 << 20
+  ) throws {
     self.droppedLines = droppedLines
+    self.pendingLimit = pendingLimit
     switch destination {
     case .standardOutput:
       handle = FileHandle.standardOutput
@@ -42,11 +51,18 @@ public final class AccessLog: Sendable {
 
   var isEnabled: Bool { handle != nil }
 
-  /// Writes whole lines, in the order batches arrive. A batch the file or pipe refuses is dropped and its
-  /// lines counted: a log reader that went away must not take the gateway with it.
+  /// Writes whole lines, in the order batches arrive. A batch the file or pipe refuses, or one that finds
+  /// too much still waiting, is dropped and its lines counted: a log reader that went away or stopped
+  /// reading must not take the gateway with it.
   func write(_ lines: ByteBuffer) {
     guard let descriptor = handle?.fileDescriptor else { return }
-    queue.async { [droppedLines] in
+    let size = lines.readableBytes
+    guard pendingBytes.add(size, ordering: .relaxed).newValue <= pendingLimit else {
+      pendingBytes.subtract(size, ordering: .relaxed)
+      return drop(lines.readableBytesView[...])
+    }
+    queue.async { [self] in
+      defer { pendingBytes.subtract(size, ordering: .relaxed) }
       lines.withUnsafeReadableBytes { bytes in
         var offset = 0
         while offset < bytes.count {
@@ -56,13 +72,15 @@ public final class AccessLog: Sendable {
           } else if written < 0, errno == EINTR {
             continue
           } else {
-            let lost = bytes[offset...].reduce(0) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
-            droppedLines?.increment(by: lost)
-            return
+            return drop(bytes[offset...])
           }
         }
       }
     }
+  }
+
+  private func drop(_ bytes: some Collection<UInt8>) {
+    droppedLines?.increment(by: bytes.reduce(0) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 })
   }
 
   /// Waits until every batch handed over so far has reached the file.

@@ -11,16 +11,15 @@ final class RequestMetrics: Sendable {
   }
 
   /// The labels of one `portico_requests_total` series.
-  struct Labels: Hashable {
+  struct Labels: Hashable, Comparable {
     let host: String
     let route: String
     let destination: String
     let statusClass: String
 
-    func sortsBefore(_ other: Labels) -> Bool {
-      (host, route, destination, statusClass) < (
-        other.host, other.route, other.destination, other.statusClass
-      )
+    static func < (lhs: Labels, rhs: Labels) -> Bool {
+      (lhs.host, lhs.route, lhs.destination, lhs.statusClass)
+        < (rhs.host, rhs.route, rhs.destination, rhs.statusClass)
     }
   }
 
@@ -38,12 +37,21 @@ final class RequestMetrics: Sendable {
   /// including after a reload.
   func cells(for labels: Labels, loop: ObjectIdentifier) -> (requests: RequestCell, duration: DurationCells) {
     registered.withLock { registered in
-      let requests = registered.requests[labels, default: [:]][loop] ?? RequestCell()
-      registered.requests[labels, default: [:]][loop] = requests
-      let duration = registered.durations[labels.destination, default: [:]][loop] ?? DurationCells()
-      registered.durations[labels.destination, default: [:]][loop] = duration
-      return (requests, duration)
+      (
+        Self.cell(in: &registered.requests, key: labels, loop: loop, make: RequestCell.init),
+        Self.cell(in: &registered.durations, key: labels.destination, loop: loop, make: DurationCells.init)
+      )
     }
+  }
+
+  /// `loop`'s cell under `key`, made the first time it is asked for.
+  private static func cell<Key: Hashable, Cell>(
+    in table: inout [Key: [ObjectIdentifier: Cell]], key: Key, loop: ObjectIdentifier, make: () -> Cell
+  ) -> Cell {
+    if let cell = table[key]?[loop] { return cell }
+    let cell = make()
+    table[key, default: [:]][loop] = cell
+    return cell
   }
 
   /// The text exposition of both series, every loop's cells added up, in a stable order.
@@ -53,7 +61,7 @@ final class RequestMetrics: Sendable {
       let series = registered.requests.map { labels, cells in
         (labels, cells.values.reduce(0) { $0 + $1.count })
       }
-      for (labels, count) in series.sorted(by: { $0.0.sortsBefore($1.0) }) {
+      for (labels, count) in series.sorted(by: { $0.0 < $1.0 }) {
         text +=
           "portico_requests_total{host=\"\(Self.escaped(labels.host))\",route=\"\(Self.escaped(labels.route))\""
         text +=

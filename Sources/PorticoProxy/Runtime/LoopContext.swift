@@ -118,17 +118,17 @@ final class LoopContext {
     _ key: SeriesKey, owner: AnyObject?, host: String, route: String, destination: String,
     duration: TimeAmount
   ) {
-    if let series = requestSeries[key] {
-      series.requests.increment()
-      series.duration.record(nanoseconds: duration.nanoseconds)
-      return
+    let series: (requests: RequestCell, duration: DurationCells)
+    if let cached = requestSeries[key] {
+      series = (cached.requests, cached.duration)
+    } else {
+      let statusClass = key.statusClass == 0 ? "none" : "\(key.statusClass)xx"
+      series = services.metrics.requests.cells(
+        for: .init(host: host, route: route, destination: destination, statusClass: statusClass),
+        loop: ObjectIdentifier(self))
+      requestSeries[key] = (series.requests, series.duration, owner)
     }
-    let statusClass = key.statusClass == 0 ? "none" : "\(key.statusClass)xx"
-    let cells = services.metrics.requests.cells(
-      for: .init(host: host, route: route, destination: destination, statusClass: statusClass),
-      loop: ObjectIdentifier(self))
-    requestSeries[key] = (cells.requests, cells.duration, owner)
-    cells.requests.increment()
-    cells.duration.record(nanoseconds: duration.nanoseconds)
+    series.requests.increment()
+    series.duration.record(nanoseconds: duration.nanoseconds)
   }
 }

@@ -102,9 +102,8 @@ final class TCPRelay {
     loop.accessLog.append(
       AccessRecord(
         time: startedAt, method: "-", authority: (serverName ?? "-")[...], path: "-", status: 0,
-        bytesIn: bytesIn,
-        bytesOut: bytesOut, duration: NIODeadline.now() - started, upstreamAddress: endpointKey,
-        upstreamDuration: nil, route: nil, flags: flags, requestID: "-"))
+        bytesIn: bytesIn, bytesOut: bytesOut, duration: NIODeadline.now() - started,
+        upstreamAddress: endpointKey, upstreamDuration: nil, route: nil, flags: flags, requestID: "-"))
   }
 
   // MARK: - Upstream side

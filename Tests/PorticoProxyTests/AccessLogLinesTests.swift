@@ -171,6 +171,6 @@ final class AccessLogLinesTests: XCTestCase {
       time: Date(), method: "GET", authority: "shop.local", path: path, status: 200, bytesIn: 0, bytesOut: 2,
       duration: .nanoseconds(3_056_000), upstreamAddress: "127.0.0.1:9101",
       upstreamDuration: .microseconds(2_750),
-      route: "api", flags: [.upstreamTimeout, .downstreamReset], requestID: "id")
+      route: "api", flags: [.upstreamTimeout, .downstreamReset], requestID: .given("id"))
   }
 }

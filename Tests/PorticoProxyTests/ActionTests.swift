@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import NIOCore
 import NIOHTTP1
 import XCTest
 
@@ -93,6 +94,9 @@ final class ActionTests: XCTestCase {
     XCTAssertEqual(response.upstreamHeader("x-route"), ["api"])
     XCTAssertEqual(response.upstreamHeader("x-destination"), ["echo"])
     let generated = try XCTUnwrap(response.upstreamHeader("x-request-id")?.first)
+    XCTAssertNotNil(UUID(uuidString: generated), generated)
+    let logged = await gateway.accessLog().last
+    XCTAssertEqual(logged?["request_id"] as? String, generated, "the log names the ID the upstream saw")
     XCTAssertEqual(response.headers.first(name: "x-host-level"), "yes")
     XCTAssertNil(response.headers.first(name: "x-upstream"), "the route removed it from the response")
     XCTAssertFalse(generated.isEmpty)
@@ -161,12 +165,29 @@ final class RequestIDTests: XCTestCase {
     var generator = LoopRandom()
     var seen: Set<String> = []
     for _ in 0..<10_000 {
-      let id = generator.requestID()
+      let id = generator.requestID().text
       XCTAssertNotNil(UUID(uuidString: id), id)
       XCTAssertEqual(Array(id)[14], "4", id)
       XCTAssertTrue("89ab".contains(Array(id)[19]), id)
       seen.insert(id)
     }
     XCTAssertEqual(seen.count, 10_000)
+  }
+
+  func testAnIDIsWrittenAsItsText() {
+    var generator = LoopRandom()
+    for id in [generator.requestID(), RequestID(randomHigh: 0, low: 0), RequestID(randomHigh: ~0, low: ~0)] {
+      var buffer = ByteBuffer()
+      id.write(into: &buffer)
+      XCTAssertEqual(String(buffer: buffer), id.text)
+      XCTAssertNotNil(UUID(uuidString: id.text), id.text)
+    }
+    XCTAssertEqual(RequestID(randomHigh: 0, low: 0).text, "00000000-0000-4000-8000-000000000000")
+    XCTAssertEqual(RequestID(randomHigh: ~0, low: ~0).text, "ffffffff-ffff-4fff-bfff-ffffffffffff")
+    var given = ByteBuffer()
+    RequestID.given("abc-123").write(into: &given)
+    XCTAssertEqual(String(buffer: given), "abc-123")
+    XCTAssertTrue(RequestID.given("abc-123").isGiven)
+    XCTAssertFalse(generator.requestID().isGiven)
   }
 }

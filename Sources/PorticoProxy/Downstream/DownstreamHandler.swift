@@ -25,6 +25,8 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
   private(set) var clientAddress = "unknown"
   var exchange: Exchange?
   var reader: HTTP1Reader
+  /// The field spans of each request head are written here, into the last one's storage when it is free.
+  private var fieldSpans: [FieldSpan] = []
   var gate = ReadGate()
   /// Set while requests are being read, so that an exchange finishing meanwhile does not start a second
   /// reading pass inside the first.
@@ -204,7 +206,7 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
       case .head(let bytes):
         let request: RequestHead
         do {
-          request = try RequestHead.parse(bytes, limits: reader.limits)
+          request = try RequestHead.parse(bytes, limits: reader.limits, reusing: &fieldSpans)
         } catch {
           return refuseInvalid(error)
         }

@@ -92,7 +92,7 @@ extension Exchange {
     let bodyBytes = body?.utf8.count ?? 0
     fields.append(("content-length", String(bodyBytes)))
     if bodyBytes > 0 { fields.append(("content-type", "text/plain; charset=utf-8")) }
-    fields.append(("x-request-id", requestID))
+    fields.append(("x-request-id", requestID.text))
     var buffer = downstream.allocator.buffer(capacity: 256 + bodyBytes)
     HeadWriter.localResponse(
       status: wireStatus, fields: fields, keepAlive: keepAlive, clientIsHTTP10: request.isHTTP10, plan: plan,

@@ -35,13 +35,14 @@ extension Exchange {
       connection.handler.expectResponse(
         receiver: self, toHEAD: request.methodKind == .head, upgrade: request.upgradesToWebSocket)
       let target = upstreamTarget()
-      var head = connection.allocator.buffer(
-        capacity: request.head.text.utf8.count + 256 + min(pendingBytes, OutgoingMessage.gatherLimit))
+      var head = loop.outgoingBuffer.take(
+        minimumCapacity: request.head.text.utf8.count + 256 + min(pendingBytes, OutgoingMessage.gatherLimit))
       HeadWriter.upstreamRequest(
         request, target: target, scheme: downstream.scheme, clientAddress: downstream.clientAddress,
         requestID: requestID, attempt: retry?.tries, plan: destination.requestPlan,
         variables: variables(for: destination.requestPlan), into: &head)
-      var message = OutgoingMessage(head: head, chunked: request.framing == .chunked)
+      var message = OutgoingMessage(
+        head: head, chunked: request.framing == .chunked, reusable: loop.outgoingBuffer)
       // A retry sends the whole body kept so far; a first try what arrived while it waited.
       for piece in (retry.map { $0.isRetrying ? $0.replay : pendingBody } ?? pendingBody) {
         message.append(piece, to: connection)
@@ -119,13 +120,13 @@ extension Exchange {
         }
       }
     }
-    var head = downstream.allocator.buffer(
-      capacity: response.head.text.utf8.count + 64 + min(expectedBody, OutgoingMessage.gatherLimit))
+    var head = loop.outgoingBuffer.take(
+      minimumCapacity: response.head.text.utf8.count + 64 + min(expectedBody, OutgoingMessage.gatherLimit))
     HeadWriter.downstreamResponse(
       response, framing: downstreamFraming, keepAlive: keepAlive, clientIsHTTP10: request.isHTTP10,
       plan: destination?.responsePlan ?? .none, cors: corsFields,
       variables: variables(for: destination?.responsePlan ?? .none), into: &head)
-    toClient = OutgoingMessage(head: head, chunked: chunked)
+    toClient = OutgoingMessage(head: head, chunked: chunked, reusable: loop.outgoingBuffer)
   }
 
   func upstreamResponseBody(_ buffer: ByteBuffer) {

@@ -22,7 +22,7 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
   let startedAt: Date?
   var requestComplete = false
   var keepAlive: Bool
-  var requestID = ""
+  var requestID = RequestID.given("")
   var finished = false
 
   // What the access log and metrics report.
@@ -97,7 +97,7 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
   // MARK: - Request
 
   func start() {
-    requestID = request.head.firstValue(of: .xRequestID).map(String.init) ?? loop.random.requestID()
+    requestID = request.head.firstValue(of: .xRequestID).map(RequestID.given) ?? loop.random.requestID()
     guard let listener = config.listeners[downstream.portName] else {
       return respond(404, body: "no route\n", flag: .noRoute)
     }

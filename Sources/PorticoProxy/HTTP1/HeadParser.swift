@@ -19,6 +19,15 @@ enum HeadParser {
     return try result.get()
   }
 
+  /// Empties a connection's field array for its next head. The array is used again only when no head
+  /// holds it any more (otherwise emptying it gives it storage of its own); one that grew for a head with
+  /// many fields is let go, so that an idle connection does not keep it.
+  static func prepareForReuse(_ fields: inout [FieldSpan]) {
+    if fields.capacity > 64 { fields = [] }
+    fields.removeAll(keepingCapacity: true)
+    if fields.capacity < 16 { fields.reserveCapacity(16) }
+  }
+
   /// Reads field lines from `start` to the empty line that closes the block, appending each to `fields`.
   /// Returns the offset just past the empty line.
   static func parseFields(

@@ -11,7 +11,7 @@ enum HeadWriter {
   /// which try it is (`x-portico-attempt-count`). `variables` fill in the plan's `%NAME%` values. A
   /// `shadow` copy (for a mirror) has `-shadow` added to its host.
   static func upstreamRequest(
-    _ request: RequestHead, target: Substring, scheme: String, clientAddress: String, requestID: String,
+    _ request: RequestHead, target: Substring, scheme: String, clientAddress: String, requestID: RequestID,
     attempt: Int? = nil, shadow: Bool = false, plan: HeaderPlan, variables: HeaderVariables? = nil,
     into buffer: inout ByteBuffer
   ) {
@@ -23,7 +23,6 @@ enum HeadWriter {
     let nominated = request.listsConnectionOptions ? head.listElements(of: .connection) : []
     var forwardedFor: [Substring] = []
     var hasForwardedHost = false
-    var hasRequestID = false
     var lines = LineRun()
     for field in head.fields {
       switch field.kind {
@@ -33,7 +32,6 @@ enum HeadWriter {
         continue
       case .host where request.isAbsoluteForm || shadow: continue
       case .xForwardedHost: hasForwardedHost = true
-      case .xRequestID: hasRequestID = true
       default: if field.kind.isHopByHop { continue }
       }
       if skips(field, of: head, nominated: nominated, plan: plan) { continue }
@@ -60,7 +58,11 @@ enum HeadWriter {
     if !hasForwardedHost, !authority.isEmpty {
       writeField("x-forwarded-host", authority, plan: plan, into: &buffer)
     }
-    if !hasRequestID { writeField("x-request-id", requestID[...], plan: plan, into: &buffer) }
+    if !requestID.isGiven, plan.removed.isEmpty || !plan.removes("x-request-id") {
+      buffer.writeStaticString("x-request-id: ")
+      requestID.write(into: &buffer)
+      buffer.writeStaticString("\r\n")
+    }
     if let attempt { writeField("x-portico-attempt-count", String(attempt)[...], plan: .none, into: &buffer) }
     if request.framing == .none {
       // Without a framing field the server could not tell an empty body from a missing one.

@@ -5,7 +5,7 @@ import PorticoAPI
 struct HeaderVariables {
   let request: RequestHead
   let clientAddress: String
-  let requestID: String
+  let requestID: RequestID
   let routeName: String
   let protocolName: String
 
@@ -22,7 +22,7 @@ struct HeaderVariables {
       case .protocol: buffer.writeString(protocolName)
       case .requestField(let name):
         if name == "x-request-id" {
-          buffer.writeString(requestID)
+          requestID.write(into: &buffer)
         } else if let value = request.head.firstValue(named: name) {
           buffer.writeSubstring(value)
         }

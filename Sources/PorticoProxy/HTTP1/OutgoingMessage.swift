@@ -15,10 +15,14 @@ struct OutgoingMessage {
 
   let isChunked: Bool
   private var gathered: ByteBuffer?
+  /// Where the gathering buffer goes once handed over, to carry a later message.
+  private let reusable: ReusableBuffer?
 
-  init(head: ByteBuffer, chunked: Bool) {
+  /// A message starting with `head`, written into a buffer taken from `reusable` when one is given.
+  init(head: ByteBuffer, chunked: Bool, reusable: ReusableBuffer? = nil) {
     gathered = head
     isChunked = chunked
+    self.reusable = reusable
   }
 
   mutating func append(_ piece: ByteBuffer, to sink: some ByteSink) {
@@ -62,6 +66,7 @@ struct OutgoingMessage {
     guard let buffer = gathered else { return }
     gathered = nil
     sink.write(buffer)
+    reusable?.giveBack(buffer)
   }
 
   private static let lineEnd = ByteBuffer(string: "\r\n")

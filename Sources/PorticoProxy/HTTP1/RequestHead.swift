@@ -49,12 +49,23 @@ struct RequestHead: RequestView {
 
   /// Parses a complete head (through its closing empty line).
   static func parse(_ buffer: ByteBuffer, limits: HTTP1Limits) throws(HTTP1Error) -> RequestHead {
-    try HeadParser.parsing(buffer) { bytes throws(HTTP1Error) in try parse(bytes, limits: limits) }
+    var fields: [FieldSpan] = []
+    return try parse(buffer, limits: limits, reusing: &fields)
   }
 
-  private static func parse(_ bytes: UnsafeRawBufferPointer, limits: HTTP1Limits) throws(HTTP1Error)
-    -> RequestHead
-  {
+  /// Parses a head into `fields`' storage, when the head before has let go of it.
+  static func parse(
+    _ buffer: ByteBuffer, limits: HTTP1Limits, reusing fields: inout [FieldSpan]
+  ) throws(HTTP1Error) -> RequestHead {
+    HeadParser.prepareForReuse(&fields)
+    return try HeadParser.parsing(buffer) { bytes throws(HTTP1Error) in
+      try parse(bytes, limits: limits, fields: &fields)
+    }
+  }
+
+  private static func parse(
+    _ bytes: UnsafeRawBufferPointer, limits: HTTP1Limits, fields: inout [FieldSpan]
+  ) throws(HTTP1Error) -> RequestHead {
     let count = bytes.count
     var position = 0
     while position < count, ByteClass.isToken(bytes[position]) { position += 1 }
@@ -86,8 +97,6 @@ struct RequestHead: RequestView {
     guard position + 1 < count, bytes[position] == ByteClass.cr, bytes[position + 1] == ByteClass.lf else {
       throw .badRequest("request line does not end with CRLF")
     }
-    var fields: [FieldSpan] = []
-    fields.reserveCapacity(16)
     _ = try HeadParser.parseFields(
       bytes, from: position + 2, limits: limits, into: &fields, sawHighBit: &sawHighBit)
 

@@ -28,12 +28,23 @@ struct ResponseHead {
   }
 
   static func parse(_ buffer: ByteBuffer, limits: HTTP1Limits) throws(HTTP1Error) -> ResponseHead {
-    try HeadParser.parsing(buffer) { bytes throws(HTTP1Error) in try parse(bytes, limits: limits) }
+    var fields: [FieldSpan] = []
+    return try parse(buffer, limits: limits, reusing: &fields)
   }
 
-  private static func parse(_ bytes: UnsafeRawBufferPointer, limits: HTTP1Limits) throws(HTTP1Error)
-    -> ResponseHead
-  {
+  /// Parses a head into `fields`' storage, when the head before has let go of it.
+  static func parse(
+    _ buffer: ByteBuffer, limits: HTTP1Limits, reusing fields: inout [FieldSpan]
+  ) throws(HTTP1Error) -> ResponseHead {
+    HeadParser.prepareForReuse(&fields)
+    return try HeadParser.parsing(buffer) { bytes throws(HTTP1Error) in
+      try parse(bytes, limits: limits, fields: &fields)
+    }
+  }
+
+  private static func parse(
+    _ bytes: UnsafeRawBufferPointer, limits: HTTP1Limits, fields: inout [FieldSpan]
+  ) throws(HTTP1Error) -> ResponseHead {
     let minor = try HeadParser.version(bytes, at: 0)
     let count = bytes.count
     guard count > 12, bytes[8] == ByteClass.space else { throw .badRequest("invalid status line") }
@@ -57,8 +68,6 @@ struct ResponseHead {
     guard position + 1 < count, bytes[position] == ByteClass.cr, bytes[position + 1] == ByteClass.lf else {
       throw .badRequest("status line does not end with CRLF")
     }
-    var fields: [FieldSpan] = []
-    fields.reserveCapacity(16)
     _ = try HeadParser.parseFields(
       bytes, from: position + 2, limits: limits, into: &fields, sawHighBit: &sawHighBit)
 

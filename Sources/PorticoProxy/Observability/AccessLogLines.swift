@@ -59,7 +59,7 @@ struct AccessRecord {
   var upstreamDuration: TimeAmount?
   var route: String?
   var flags: [ResponseFlag]
-  var requestID: String
+  var requestID: RequestID
 
   /// Appends the record as one JSON object and a line feed. Each separator carries the quotes around it, so
   /// that a line is few writes.
@@ -93,7 +93,10 @@ struct AccessRecord {
       buffer.writeString(flag.rawValue)
     }
     buffer.writeStaticString("\",\"request_id\":\"")
-    JSONString.writeEscaped(requestID[...], into: &buffer)
+    switch requestID {
+    case .given(let text): JSONString.writeEscaped(text, into: &buffer)
+    case .made: requestID.write(into: &buffer)
+    }
     buffer.writeStaticString("\"}\n")
   }
 

@@ -26,6 +26,8 @@ final class LoopContext {
   var random = LoopRandom()
   /// This loop's access log lines, handed to the log in batches.
   let accessLog: AccessLogLines
+  /// The buffer this loop's outgoing heads are written into, reused from one message to the next.
+  let outgoingBuffer = ReusableBuffer()
   let deadlines: DeadlineTracker
   /// Open downstream connections, for draining on shutdown and for their timeouts.
   var downstreamConnections: [ObjectIdentifier: DownstreamHandler] = [:]

@@ -103,7 +103,8 @@ final class TCPRelay {
       AccessRecord(
         time: startedAt, method: "-", authority: (serverName ?? "-")[...], path: "-", status: 0,
         bytesIn: bytesIn, bytesOut: bytesOut, duration: NIODeadline.now() - started,
-        upstreamAddress: endpointKey, upstreamDuration: nil, route: nil, flags: flags, requestID: "-"))
+        upstreamAddress: endpointKey, upstreamDuration: nil, route: nil, flags: flags,
+        requestID: .given("-")))
   }
 
   // MARK: - Upstream side

@@ -27,6 +27,8 @@ final class UpstreamHandler: ChannelDuplexHandler {
   /// False once the connection has shown it cannot carry another request (bytes nobody asked for).
   private(set) var isReusable = true
   private var reader: HTTP1Reader
+  /// The field spans of each response head are written here, into the last one's storage when it is free.
+  private var fieldSpans: [FieldSpan] = []
   private var requestIsHEAD = false
   /// The request asked to switch to WebSocket; a 101 makes the connection a byte stream.
   private var requestUpgrades = false
@@ -74,7 +76,7 @@ final class UpstreamHandler: ChannelDuplexHandler {
       while let event = try reader.next() {
         switch event {
         case .head(let bytes):
-          let head = try ResponseHead.parse(bytes, limits: reader.limits)
+          let head = try ResponseHead.parse(bytes, limits: reader.limits, reusing: &fieldSpans)
           if head.status == 101 {
             guard requestUpgrades else {
               throw HTTP1Error.badRequest("101 to a request that did not ask to upgrade")

@@ -1,4 +1,5 @@
 import NIOCore
+import PorticoCore
 
 /// A request's `x-request-id`: the one the client sent, or a random version-4 UUID the gateway made. A
 /// made one is kept as its 128 bits and spelled out only where it is written, so that naming a request
@@ -47,8 +48,7 @@ enum RequestID {
     var position = 0
     func put(_ value: UInt64, nibbles: Int) {
       for shift in stride(from: (nibbles - 1) * 4, through: 0, by: -4) {
-        let digit = UInt8((value >> UInt64(shift)) & 0xF)
-        bytes[position] = digit < 10 ? digit + UInt8(ascii: "0") : digit - 10 + UInt8(ascii: "a")
+        bytes[position] = UInt8.hexDigit(UInt8((value >> UInt64(shift)) & 0xF))
         position += 1
       }
     }

@@ -58,10 +58,8 @@ enum HeadWriter {
     if !hasForwardedHost, !authority.isEmpty {
       writeField("x-forwarded-host", authority, plan: plan, into: &buffer)
     }
-    if !requestID.isGiven, plan.removed.isEmpty || !plan.removes("x-request-id") {
-      buffer.writeStaticString("x-request-id: ")
-      requestID.write(into: &buffer)
-      buffer.writeStaticString("\r\n")
+    if !requestID.isGiven {
+      writeField("x-request-id", plan: plan, into: &buffer) { requestID.write(into: &$0) }
     }
     if let attempt { writeField("x-portico-attempt-count", String(attempt)[...], plan: .none, into: &buffer) }
     if request.framing == .none {
@@ -185,10 +183,17 @@ enum HeadWriter {
   private static func writeField(
     _ name: String, _ value: Substring, plan: HeaderPlan, into buffer: inout ByteBuffer
   ) {
+    writeField(name, plan: plan, into: &buffer) { $0.writeSubstring(value) }
+  }
+
+  /// A field line whose value `writeValue` writes, unless `plan` removes the field.
+  private static func writeField(
+    _ name: String, plan: HeaderPlan, into buffer: inout ByteBuffer, writeValue: (inout ByteBuffer) -> Void
+  ) {
     if !plan.removed.isEmpty, plan.removes(name) { return }
     buffer.writeString(name)
     buffer.writeStaticString(": ")
-    buffer.writeSubstring(value)
+    writeValue(&buffer)
     buffer.writeStaticString("\r\n")
   }
 
@@ -200,10 +205,7 @@ enum HeadWriter {
         writeField(name, literal[...], plan: .none, into: &buffer)
         continue
       }
-      buffer.writeString(name)
-      buffer.writeStaticString(": ")
-      variables?.write(value, into: &buffer)
-      buffer.writeStaticString("\r\n")
+      writeField(name, plan: .none, into: &buffer) { variables?.write(value, into: &$0) }
     }
   }
 

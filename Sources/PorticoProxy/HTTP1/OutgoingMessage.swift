@@ -1,4 +1,5 @@
 import NIOCore
+import PorticoCore
 
 /// Where a message's bytes go: a client connection or an upstream connection.
 protocol ByteSink: AnyObject {
@@ -77,7 +78,7 @@ struct OutgoingMessage {
     if shift < 0 { shift = 0 }
     while shift >= 0 {
       let digit = UInt8((size >> shift) & 0xF)
-      buffer.writeInteger(digit < 10 ? digit + UInt8(ascii: "0") : digit - 10 + UInt8(ascii: "a"))
+      buffer.writeInteger(UInt8.hexDigit(digit))
       shift -= 4
     }
     buffer.writeStaticString("\r\n")

@@ -1,4 +1,5 @@
 import NIOCore
+import PorticoCore
 
 /// Text inside a JSON string: `"`, `\` and control characters escaped, everything else as it is (the text
 /// is UTF-8 already). Runs of bytes that need no escape are copied whole.
@@ -29,12 +30,10 @@ enum JSONString {
       case UInt8(ascii: "\t"): buffer.writeStaticString("\\t")
       default:
         buffer.writeStaticString("\\u00")
-        buffer.writeInteger(hexDigits[Int(byte >> 4)])
-        buffer.writeInteger(hexDigits[Int(byte & 0xF)])
+        buffer.writeInteger(UInt8.hexDigit(byte >> 4))
+        buffer.writeInteger(UInt8.hexDigit(byte & 0xF))
       }
     }
     buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart..<bytes.count]))
   }
-
-  private static let hexDigits = Array("0123456789abcdef".utf8)
 }

@@ -19,15 +19,6 @@ enum HeadParser {
     return try result.get()
   }
 
-  /// Empties a connection's field array for its next head. The array is used again only when no head
-  /// holds it any more (otherwise emptying it gives it storage of its own); one that grew for a head with
-  /// many fields is let go, so that an idle connection does not keep it.
-  static func prepareForReuse(_ fields: inout [FieldSpan]) {
-    if fields.capacity > 64 { fields = [] }
-    fields.removeAll(keepingCapacity: true)
-    if fields.capacity < 16 { fields.reserveCapacity(16) }
-  }
-
   /// Reads field lines from `start` to the empty line that closes the block, appending each to `fields`.
   /// Returns the offset just past the empty line.
   static func parseFields(
@@ -127,6 +118,34 @@ extension HeadParser {
       var sawHighBit = false
       _ = try parseFields(bytes, from: 0, limits: limits, into: &fields, sawHighBit: &sawHighBit)
       return MessageHead(text: try text(of: bytes, sawHighBit: sawHighBit), fields: fields)
+    }
+  }
+}
+
+/// A head read from a complete block of bytes (through its closing empty line): a request or a response.
+protocol ParsedHead {
+  /// Parses `bytes`, appending the offsets of its fields to `fields` (empty, with room reserved).
+  static func parse(_ bytes: UnsafeRawBufferPointer, limits: HTTP1Limits, fields: inout [FieldSpan])
+    throws(HTTP1Error) -> Self
+}
+
+extension ParsedHead {
+  static func parse(_ buffer: ByteBuffer, limits: HTTP1Limits) throws(HTTP1Error) -> Self {
+    var fields: [FieldSpan] = []
+    return try parse(buffer, limits: limits, reusing: &fields)
+  }
+
+  /// Parses a head into `fields`, a connection's array used for each of its heads. The array is used again
+  /// only when no head holds it any more (otherwise emptying it gives it storage of its own); one that grew
+  /// for a head with many fields is let go, so that an idle connection does not keep it.
+  static func parse(
+    _ buffer: ByteBuffer, limits: HTTP1Limits, reusing fields: inout [FieldSpan]
+  ) throws(HTTP1Error) -> Self {
+    if fields.capacity > 64 { fields = [] }
+    fields.removeAll(keepingCapacity: true)
+    if fields.capacity < 16 { fields.reserveCapacity(16) }
+    return try HeadParser.parsing(buffer) { bytes throws(HTTP1Error) in
+      try parse(bytes, limits: limits, fields: &fields)
     }
   }
 }

@@ -3,7 +3,7 @@ import PorticoRouting
 
 /// A request head read from a client, with what the gateway needs decided once: where the target's parts
 /// lie, the authority, the body's framing and whether the connection stays open.
-struct RequestHead: RequestView {
+struct RequestHead: RequestView, ParsedHead {
   enum Method: UInt8 { case get, head, post, put, patch, options, other }
 
   let head: MessageHead
@@ -47,23 +47,7 @@ struct RequestHead: RequestView {
     return false
   }
 
-  /// Parses a complete head (through its closing empty line).
-  static func parse(_ buffer: ByteBuffer, limits: HTTP1Limits) throws(HTTP1Error) -> RequestHead {
-    var fields: [FieldSpan] = []
-    return try parse(buffer, limits: limits, reusing: &fields)
-  }
-
-  /// Parses a head into `fields`' storage, when the head before has let go of it.
   static func parse(
-    _ buffer: ByteBuffer, limits: HTTP1Limits, reusing fields: inout [FieldSpan]
-  ) throws(HTTP1Error) -> RequestHead {
-    HeadParser.prepareForReuse(&fields)
-    return try HeadParser.parsing(buffer) { bytes throws(HTTP1Error) in
-      try parse(bytes, limits: limits, fields: &fields)
-    }
-  }
-
-  private static func parse(
     _ bytes: UnsafeRawBufferPointer, limits: HTTP1Limits, fields: inout [FieldSpan]
   ) throws(HTTP1Error) -> RequestHead {
     let count = bytes.count

@@ -1,7 +1,7 @@
 import NIOCore
 
 /// A response head read from an upstream, with its status, framing and connection options decided once.
-struct ResponseHead {
+struct ResponseHead: ParsedHead {
   let head: MessageHead
   let status: Int
   let keepAlive: Bool
@@ -27,22 +27,7 @@ struct ResponseHead {
     return .untilClose
   }
 
-  static func parse(_ buffer: ByteBuffer, limits: HTTP1Limits) throws(HTTP1Error) -> ResponseHead {
-    var fields: [FieldSpan] = []
-    return try parse(buffer, limits: limits, reusing: &fields)
-  }
-
-  /// Parses a head into `fields`' storage, when the head before has let go of it.
   static func parse(
-    _ buffer: ByteBuffer, limits: HTTP1Limits, reusing fields: inout [FieldSpan]
-  ) throws(HTTP1Error) -> ResponseHead {
-    HeadParser.prepareForReuse(&fields)
-    return try HeadParser.parsing(buffer) { bytes throws(HTTP1Error) in
-      try parse(bytes, limits: limits, fields: &fields)
-    }
-  }
-
-  private static func parse(
     _ bytes: UnsafeRawBufferPointer, limits: HTTP1Limits, fields: inout [FieldSpan]
   ) throws(HTTP1Error) -> ResponseHead {
     let minor = try HeadParser.version(bytes, at: 0)

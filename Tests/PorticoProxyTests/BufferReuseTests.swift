@@ -111,4 +111,34 @@ final class BufferReuseTests: XCTestCase {
       ByteBuffer(string: "GET / HTTP/1.1\r\nhost: a\r\n\r\n"), limits: HTTP1Limits(), reusing: &spans)
     XCTAssertLessThanOrEqual(spans.capacity, 64)
   }
+
+  func testFieldArraysPassFromOneRequestToTheNextThroughTheLoopsPool() throws {
+    func storage(_ spans: [FieldSpan]) -> UnsafeRawPointer? {
+      spans.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }
+    }
+    let pool = FieldArrayPool()
+    var fields = pool.take()
+    var first: RequestHead? = try RequestHead.parse(
+      ByteBuffer(string: "GET /a HTTP/1.1\r\nhost: a.test\r\n\r\n"), limits: HTTP1Limits(), reusing: &fields)
+    let firstStorage = storage(first!.head.fields)
+    fields = []  // the connection keeps none
+    pool.giveBack(first!.head.fields)  // its exchange ended
+    first = nil
+    var next = pool.take()
+    let second = try RequestHead.parse(
+      ByteBuffer(string: "GET /b HTTP/1.1\r\nhost: b.test\r\n\r\n"), limits: HTTP1Limits(), reusing: &next)
+    XCTAssertEqual(second.authority, "b.test")
+    XCTAssertEqual(storage(second.head.fields), firstStorage)
+  }
+
+  func testThePoolKeepsNoMoreThanItsLimit() {
+    let pool = FieldArrayPool()
+    for _ in 0...FieldArrayPool.limit {
+      var fields: [FieldSpan] = []
+      fields.reserveCapacity(1)
+      pool.giveBack(fields)
+    }
+    let taken = (0...FieldArrayPool.limit).map { _ in pool.take() }
+    XCTAssertEqual(taken.filter { $0.capacity > 0 }.count, FieldArrayPool.limit)
+  }
 }

@@ -25,8 +25,6 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
   private(set) var clientAddress = "unknown"
   var exchange: Exchange?
   var reader: HTTP1Reader
-  /// The field spans of each request head are written here, into the last one's storage when it is free.
-  private var fieldSpans: [FieldSpan] = []
   var gate = ReadGate()
   /// Set while requests are being read, so that an exchange finishing meanwhile does not start a second
   /// reading pass inside the first.
@@ -206,7 +204,8 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
       case .head(let bytes):
         let request: RequestHead
         do {
-          request = try RequestHead.parse(bytes, limits: reader.limits, reusing: &fieldSpans)
+          var fields = loop.requestFields.take()
+          request = try RequestHead.parse(bytes, limits: reader.limits, reusing: &fields)
         } catch {
           return refuseInvalid(error)
         }
@@ -340,6 +339,7 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
   func exchangeFinished(_ finished: Exchange, keepAlive: Bool) {
     guard exchange === finished else { return }
     exchange = nil
+    loop.requestFields.giveBack(finished.request.head.fields)
     // Without keep-alive the exchange has already arranged the close.
     guard keepAlive else {
       isDone = true

@@ -28,6 +28,8 @@ final class LoopContext {
   let accessLog: AccessLogLines
   /// The buffer this loop's outgoing heads are written into, reused from one message to the next.
   let outgoingBuffer = ReusableBuffer()
+  /// The field arrays of this loop's request heads, passed from one request to the next.
+  let requestFields = FieldArrayPool()
   let deadlines: DeadlineTracker
   /// Open downstream connections, for draining on shutdown and for their timeouts.
   var downstreamConnections: [ObjectIdentifier: DownstreamHandler] = [:]

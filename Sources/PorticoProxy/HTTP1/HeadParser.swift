@@ -135,9 +135,10 @@ extension ParsedHead {
     return try parse(buffer, limits: limits, reusing: &fields)
   }
 
-  /// Parses a head into `fields`, a connection's array used for each of its heads. The array is used again
-  /// only when no head holds it any more (otherwise emptying it gives it storage of its own); one that grew
-  /// for a head with many fields is let go, so that an idle connection does not keep it.
+  /// Parses a head into `fields`, an array passed from one head to the next (lent by the loop for requests,
+  /// kept by the upstream connection for responses). Its storage is used again only when no head holds it
+  /// any more (otherwise emptying it gives it storage of its own); one that grew for a head with many
+  /// fields is let go rather than kept.
   static func parse(
     _ buffer: ByteBuffer, limits: HTTP1Limits, reusing fields: inout [FieldSpan]
   ) throws(HTTP1Error) -> Self {

@@ -95,7 +95,7 @@ struct AccessRecord {
     buffer.writeStaticString("\",\"request_id\":\"")
     switch requestID {
     case .given(let text): JSONString.writeEscaped(text, into: &buffer)
-    case .made: requestID.write(into: &buffer)
+    case .made: requestID.write(into: &buffer)  // Hex digits and dashes: nothing to escape.
     }
     buffer.writeStaticString("\"}\n")
   }

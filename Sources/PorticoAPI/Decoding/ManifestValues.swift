@@ -135,15 +135,16 @@ public indirect enum OpaqueValue: Codable, Hashable, Sendable {
   }
 }
 
-/// A field of the upstream API that Portico accepts but does not act on yet: it loads with a warning that
-/// names it, so existing manifests keep loading and nobody is surprised that it has no effect.
+/// A field of the upstream API that Portico recognises but does not act on yet: an error that names it, so
+/// that nothing is served without what the field asks for (spec §11.9).
 public struct NotImplemented: Codable, Hashable, Sendable {
   public let value: OpaqueValue
 
   public init(from decoder: Decoder) throws {
     value = try OpaqueValue(from: decoder)
     if let manifest = decoder as? ManifestDecoding {
-      manifest.report(.warning, "'\(manifest.fieldPath)' is not implemented by Portico yet and has no effect")
+      // Accepting it with a warning would serve traffic without what it asks for: an error fails closed.
+      manifest.report(.error, "'\(manifest.fieldPath)' is not implemented by Portico yet")
     }
   }
 

@@ -10,7 +10,8 @@ public struct Policy: Codable, Hashable, Sendable {
   public var trafficShift: TrafficShift?
   public var outlierDetection: OutlierDetection?
   public var connectionPoolSettings: ConnectionPoolSettings?
-  public var mtls: NotImplemented?
+  /// Not enforced yet: a route it reaches is replaced as invalid (see the translator's UnenforcedOptions).
+  public var mtls: OpaqueValue?
   public var csrf: CsrfPolicy?
   public var rateLimit: RouteRateLimit?
   public var extauth: RouteExtauth?
@@ -111,7 +112,8 @@ public struct ConnectionPoolSettings: Codable, Hashable, Sendable {
     public var maxRequestsPerConnection: Int32?
     public var maxRetries: Int32?
     public var idleTimeout: ManifestDuration?
-    public var h2UpgradePolicy: NotImplemented?
+    /// Not enforced yet, like `mtls`.
+    public var h2UpgradePolicy: OpaqueValue?
     public var useClientProtocol: Bool?
   }
 

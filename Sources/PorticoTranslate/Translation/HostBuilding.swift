@@ -54,7 +54,7 @@ struct RouteOwner {
 struct DelegationScope {
   /// Nil for a host's own routes.
   var parentMatchers: [RouteMatcher]?
-  var layers: [(policy: Policy?, origin: OptionOrigin)] = []
+  var layers: [OptionLayer] = []
   var labels: [String: String] = [:]
   var chain: [ChainLink] = []
   var tables: [Resource<RouteTableSpec>] = []
@@ -73,7 +73,7 @@ struct DelegationScope {
 struct HostState {
   let source: HostSource
   let invalidRoutePolicy: InvalidRoutePolicy?
-  let gatewayOptions: (policy: Policy, origin: OptionOrigin)?
+  let gatewayOptions: OptionLayer?
   var rejected = false
 }
 

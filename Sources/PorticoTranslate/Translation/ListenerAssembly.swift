@@ -4,7 +4,7 @@ extension GatewayTranslator {
   private struct ChainDraft {
     var chain: FilterChain
     var hosts: [HostSource] = []
-    var gatewayOptions: (policy: Policy, origin: OptionOrigin)?
+    var gatewayOptions: OptionLayer?
   }
 
   private struct ListenerDraft {
@@ -144,19 +144,20 @@ extension GatewayTranslator {
           },
           httpsRedirect: handler.connectionOptions?.httpsRedirect ?? false, routeOptions: http.routeOptions,
           virtualHosts: [])
-        var gatewayOptions: (Policy, OptionOrigin)?
+        var gatewayOptions: OptionLayer?
         if let routeOptions = http.routeOptions {
           var policy = Policy()
           policy.csrf = routeOptions.csrf
           policy.rateLimitSettings = routeOptions.rateLimit
           policy.extauthSettings = routeOptions.extauth
           let path: FieldPath = ["spec", "connectionHandlers", .index(handlerIndex), "http", "routeOptions"]
-          gatewayOptions = (
-            policy,
-            OptionOrigin(
+          gatewayOptions = OptionLayer(
+            policy: policy,
+            origin: OptionOrigin(
               level: .virtualGateway, resource: virtualGateway.id, route: nil,
-              location: virtualGateway.source.location(of: path))
-          )
+              location: virtualGateway.source.location(of: path)),
+            source: virtualGateway.source, path: path,
+            spelling: ["rateLimitSettings": "rateLimit", "extauthSettings": "extauth"])
         }
         draft.chains[key] = ChainDraft(chain: chain, gatewayOptions: gatewayOptions)
       }
@@ -193,7 +194,7 @@ extension GatewayTranslator {
 
   /// Builds the hosts of one filter chain; a host claiming a domain an earlier host has is not served.
   private mutating func buildHosts(
-    _ hosts: [HostSource], gatewayOptions: (policy: Policy, origin: OptionOrigin)?, portName: String
+    _ hosts: [HostSource], gatewayOptions: OptionLayer?, portName: String
   ) -> [VirtualHostConfig] {
     var claimed: [String: String] = [:]
     var built: [VirtualHostConfig] = []
@@ -220,19 +221,19 @@ extension GatewayTranslator {
 
   /// Expands one host's routes and reports shadowed and overlapping routes.
   mutating func buildHost(
-    _ host: HostSource, gatewayOptions: (policy: Policy, origin: OptionOrigin)?, domains: [String]
+    _ host: HostSource, gatewayOptions: OptionLayer?, domains: [String]
   ) -> VirtualHostConfig? {
     var state = HostState(
       source: host, invalidRoutePolicy: host.spec.options?.invalidRoutePolicy, gatewayOptions: gatewayOptions)
     var scope = DelegationScope()
     if let policy = host.spec.options?.trafficPolicy {
+      let path = host.specPath.appending("options").appending("trafficPolicy")
       scope.layers.append(
-        (
-          policy,
-          OptionOrigin(
-            level: .virtualHost, resource: host.owner, route: nil,
-            location: host.source.location(of: host.specPath.appending("options").appending("trafficPolicy")))
-        ))
+        OptionLayer(
+          policy: policy,
+          origin: OptionOrigin(
+            level: .virtualHost, resource: host.owner, route: nil, location: host.source.location(of: path)),
+          source: host.source, path: path))
     }
     let owner = RouteOwner(
       id: host.owner, source: host.source, namespace: host.namespace,

@@ -17,10 +17,13 @@ extension GatewayTranslator {
     let path = owner.routesPath.appending(position)
     guard spendRouteBudget(host: host) else { return [] }
     let name = route.name ?? "\(owner.id.name)-\(position)"
-    let origin = OptionOrigin(
-      level: route.delegateAction == nil ? .route : .delegatingRoute, resource: owner.id,
-      route: (scope.names + [name]).joined(separator: "."),
-      location: owner.source.location(of: path.appending("options")))
+    let layer = OptionLayer(
+      policy: route.options,
+      origin: OptionOrigin(
+        level: route.delegateAction == nil ? .route : .delegatingRoute, resource: owner.id,
+        route: (scope.names + [name]).joined(separator: "."),
+        location: owner.source.location(of: path.appending("options"))),
+      source: owner.source, path: path.appending("options"))
     var inner = scope
     inner.names.append(name)
     inner.chain.append(
@@ -43,7 +46,7 @@ extension GatewayTranslator {
 
     if let delegate = route.delegateAction {
       inner.parentMatchers = matchers
-      inner.layers.append((route.options, origin))
+      inner.layers.append(layer)
       inner.passFullPath = delegate.passFullPath ?? false
       return expand(delegate, at: path, of: owner, matchers: matchers, in: inner, host: &host)
     }
@@ -71,8 +74,8 @@ extension GatewayTranslator {
     } else {
       return []
     }
-    inner.layers.append((route.options, origin))
-    return [finish(matchers: matchers, action: action, owner: owner, path: path, scope: inner, host: host)]
+    inner.layers.append(layer)
+    return finish(matchers: matchers, action: action, owner: owner, path: path, scope: inner, host: &host)
   }
 
   /// Counts expanded routes so that hostile delegation (tables reaching one another many times over) cannot
@@ -233,30 +236,33 @@ extension GatewayTranslator {
       action = .directResponse(
         status: RouteActionConfig.invalidRouteStatus, body: RouteActionConfig.invalidRouteBody)
     }
-    var built = finish(matchers: matchers, action: action, owner: owner, path: path, scope: scope, host: host)
+    var built = finish(
+      matchers: matchers, action: action, owner: owner, path: path, scope: scope, host: &host,
+      enforcing: false)[0]
     built.config.replacement = .init(errors: errors)
     return [built]
   }
 
   /// The route with its options resolved: gateway defaults, then TrafficPolicies (older wins), then the
-  /// host and each delegating route, then the route itself.
+  /// host and each delegating route, then the route itself. A route that an option the data plane does not
+  /// enforce reaches, or that a TrafficPolicy with errors selects, is replaced as invalid instead
+  /// (`enforcing`; a replacement itself is not checked again).
   private mutating func finish(
     matchers: [RouteMatcher], action: RouteActionConfig, owner: RouteOwner, path: FieldPath,
-    scope: DelegationScope, host: HostState
-  ) -> BuiltRoute {
-    var options = EffectiveOptions()
-    if let gatewayOptions = host.gatewayOptions {
-      options.layer(gatewayOptions.policy, from: gatewayOptions.origin)
-    }
+    scope: DelegationScope, host: inout HostState, enforcing: Bool = true
+  ) -> [BuiltRoute] {
     let name = scope.names.joined(separator: ".")
     let place = TrafficPolicySet.RoutePlace(
       virtualHost: host.source.resource, tables: scope.tables, labels: scope.labels)
+    var layers: [OptionLayer] = host.gatewayOptions.map { [$0] } ?? []
     for policy in policies.applicable(to: place).reversed() {
-      options.layer(
-        policy.spec.policy,
-        from: OptionOrigin(
-          level: .trafficPolicy, resource: policy.id, route: nil,
-          location: policy.source.location(of: ["spec", "policy"])))
+      layers.append(
+        OptionLayer(
+          policy: policy.spec.policy,
+          origin: OptionOrigin(
+            level: .trafficPolicy, resource: policy.id, route: nil,
+            location: policy.source.location(of: ["spec", "policy"])),
+          source: policy.source, path: ["spec", "policy"]))
       status.use(policy.id) { usage in
         if !(usage.gatewayRoutes[host.source.name]?.contains(name) ?? false) {
           usage.gatewayRoutes[host.source.name, default: []].append(name)
@@ -264,7 +270,28 @@ extension GatewayTranslator {
       }
       status.record(policy.id, in: \.appliedTrafficPolicies, of: owner.id)
     }
-    for layer in scope.layers { options.layer(layer.policy, from: layer.origin) }
+    layers += scope.layers
+    if enforcing {
+      var errors: [Diagnostic] = []
+      for broken in policies.invalid(applicableTo: place) {
+        let error = broken.source.diagnostic(
+          .error, ["spec"],
+          "this TrafficPolicy has errors; the routes it selects answer as invalid routes until they are fixed"
+        )
+        status.add(error, to: broken.id)
+        errors.append(error)
+      }
+      for (resource, error) in UnenforcedOptions.errors(in: layers) {
+        status.add(error, to: resource)
+        errors.append(error)
+      }
+      if !errors.isEmpty {
+        return invalidRoute(
+          matchers: matchers, errors: errors, owner: owner, path: path, scope: scope, host: &host)
+      }
+    }
+    var options = EffectiveOptions()
+    for layer in layers { options.layer(layer.policy, from: layer.origin) }
     var config = RouteConfig(
       name: name, matchers: matchers, action: action, options: options, labels: scope.labels,
       chain: scope.chain,
@@ -282,7 +309,7 @@ extension GatewayTranslator {
       config.action = .forward(forward)
     }
     config.mirror = mirrorTarget(options)
-    return BuiltRoute(config: config, owner: owner.id, source: owner.source, path: path)
+    return [BuiltRoute(config: config, owner: owner.id, source: owner.source, path: path)]
   }
 
   /// The destinations of the effective `trafficShift`, resolved; problems go on the resource that set it.

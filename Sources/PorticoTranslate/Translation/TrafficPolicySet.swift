@@ -1,8 +1,15 @@
 /// The valid TrafficPolicies, oldest first, and which of them reach a given route (spec §1.5, §11.2).
 struct TrafficPolicySet {
   let policies: [Resource<TrafficPolicySpec>]
+  /// Policies with errors outside their `routeSelector`: what they select is known, what they ask for is
+  /// not, so the routes they select are not served (fail closed) rather than served without them.
+  let invalid: [Resource<TrafficPolicySpec>]
 
   init(_ all: [Resource<TrafficPolicySpec>]) {
+    invalid = all.filter { policy in
+      policy.hasErrors
+        && !policy.diagnostics.contains { $0.isError && $0.path.hasPrefix(["spec", "routeSelector"]) }
+    }
     policies = all.filter { !$0.hasErrors && $0.spec.policy != nil }.sorted { lhs, rhs in
       let l = lhs.metadata.creationTimestamp ?? ""
       let r = rhs.metadata.creationTimestamp ?? ""
@@ -22,9 +29,18 @@ struct TrafficPolicySet {
 
   /// Policies that apply to the route, oldest first.
   func applicable(to place: RoutePlace) -> [Resource<TrafficPolicySpec>] {
-    policies.filter { policy in
-      (policy.spec.routeSelector ?? []).contains { $0.selects(place, policyNamespace: policy.namespace) }
-    }
+    policies.filter { $0.selects(place) }
+  }
+
+  /// Policies with errors that select the route.
+  func invalid(applicableTo place: RoutePlace) -> [Resource<TrafficPolicySpec>] {
+    invalid.filter { $0.selects(place) }
+  }
+}
+
+extension Resource<TrafficPolicySpec> {
+  fileprivate func selects(_ place: TrafficPolicySet.RoutePlace) -> Bool {
+    (spec.routeSelector ?? []).contains { $0.selects(place, policyNamespace: namespace) }
   }
 }
 

@@ -1,0 +1,204 @@
+import PorticoAPI
+import XCTest
+
+@testable import PorticoTranslate
+
+/// Options Portico reads but does not enforce yet fail closed: an error on the field that sets them, and
+/// every route they reach answers as an invalid route instead of being served without them (spec §11.9).
+final class UnenforcedOptionTests: XCTestCase {
+  /// One route with `options` and a sibling without; returns the translation.
+  private func routeWith(_ options: String) -> Translation {
+    translate(hostWith(options))
+  }
+
+  private func hostWith(_ options: String) -> String {
+    host(
+      "shop", domain: "shop.test",
+      routes: """
+          - name: guarded
+            matchers: [{uri: {prefix: /guarded}}]
+            options: \(options)
+            routeAction: {destinations: [{staticDestination: {name: backend, namespace: apps}}]}
+        \(forward("open", "{uri: {prefix: /}}"))
+        """)
+  }
+
+  private func assertFailsClosed(
+    _ options: String, field: String, file: StaticString = #filePath, line: UInt = #line
+  ) throws {
+    let result = routeWith(options)
+    let routes = result.routes(of: "shop.test")
+    XCTAssertEqual(routes.map(\.name), ["guarded", "open"], file: file, line: line)
+    XCTAssertEqual(routes[0].directStatus, 500, "the route is replaced, not served", file: file, line: line)
+    XCTAssertNotNil(routes[0].replacement, file: file, line: line)
+    XCTAssertEqual(
+      routes[1].upstreams, ["static:apps/backend"], "siblings keep working", file: file, line: line)
+    let status = try XCTUnwrap(result.status(.virtualHost, "apps", "shop"), file: file, line: line)
+    let error = try XCTUnwrap(status.errors.first, file: file, line: line)
+    XCTAssertEqual(error.path.description, "spec.routes[0].options.\(field)", file: file, line: line)
+    XCTAssertTrue(error.message.contains("not enforced"), error.message, file: file, line: line)
+    XCTAssertNotNil(error.location?.line, file: file, line: line)
+    let check = Translator().check(snapshot(hostWith(options)))
+    XCTAssertTrue(
+      check.diagnostics.errors.contains { $0.path.description.hasSuffix("options.\(field)") },
+      "validate reports it", file: file, line: line)
+  }
+
+  func testExtauth() throws {
+    try assertFailsClosed("{extauth: {configRef: {name: basic, namespace: apps}}}", field: "extauth")
+  }
+
+  func testExtauthCustomAuth() throws {
+    try assertFailsClosed("{extauth: {customAuth: {contextExtensions: {a: b}}}}", field: "extauth")
+  }
+
+  func testExtauthSettings() throws {
+    try assertFailsClosed("{extauthSettings: {failureModeAllow: true}}", field: "extauthSettings")
+  }
+
+  func testRateLimit() throws {
+    try assertFailsClosed(
+      "{rateLimit: {raw: {rateLimits: [{actions: [{genericKey: {descriptorValue: a}}]}]}}}",
+      field: "rateLimit")
+  }
+
+  func testRateLimitSettings() throws {
+    try assertFailsClosed("{rateLimitSettings: {denyOnFail: true}}", field: "rateLimitSettings")
+  }
+
+  func testTransformations() throws {
+    try assertFailsClosed("{transformations: {request: [{matchers: []}]}}", field: "transformations")
+  }
+
+  func testMTLS() throws {
+    try assertFailsClosed("{mtls: {istio: {tlsMode: ISTIO_MUTUAL}}}", field: "mtls")
+  }
+
+  func testH2UpgradePolicy() throws {
+    try assertFailsClosed(
+      "{connectionPoolSettings: {http: {h2UpgradePolicy: UPGRADE}}}",
+      field: "connectionPoolSettings.http.h2UpgradePolicy")
+  }
+
+  func testDisabledExtauthIsServed() {
+    let routes = routeWith("{extauth: {disable: true}}").routes(of: "shop.test")
+    XCTAssertNil(routes[0].replacement)
+    XCTAssertEqual(routes[0].upstreams, ["static:apps/backend"])
+  }
+
+  /// Set on the virtual host, it reaches every route, and the error is on the host's field; a route that
+  /// disables it is served.
+  func testInheritedFromTheHostReachesEveryRouteUnlessDisabled() throws {
+    let result = translate(
+      host(
+        "shop", domain: "shop.test",
+        options: "  options: {trafficPolicy: {extauth: {configRef: {name: basic}}}}",
+        routes: """
+            - name: public
+              matchers: [{uri: {prefix: /public}}]
+              options: {extauth: {disable: true}}
+              routeAction: {destinations: [{staticDestination: {name: backend, namespace: apps}}]}
+          \(forward("rest", "{uri: {prefix: /}}"))
+          """))
+    let routes = result.routes(of: "shop.test")
+    XCTAssertNil(routes[0].replacement)
+    XCTAssertEqual(routes[1].directStatus, 500)
+    let status = try XCTUnwrap(result.status(.virtualHost, "apps", "shop"))
+    XCTAssertEqual(status.errors.map(\.path.description), ["spec.options.trafficPolicy.extauth"])
+  }
+
+  /// A delegating route's option reaches its children; the error is on the delegating route.
+  func testInheritedThroughDelegation() throws {
+    let parent = host(
+      "shop", domain: "shop.test",
+      routes: """
+          - name: team
+            matchers: [{uri: {prefix: /team}}]
+            options: {rateLimit: {ratelimitServerConfigSelector: {}}}
+            delegateAction: {refs: [{name: team}]}
+        """)
+    let child = table("team", routes: forward("a", "{uri: {prefix: /a}}"))
+    let result = translate([parent, child].joined(separator: "\n---\n"))
+    let routes = result.routes(of: "shop.test")
+    XCTAssertEqual(routes.map(\.summaries), [["prefix /team/a"]])
+    XCTAssertEqual(routes[0].directStatus, 500)
+    let status = try XCTUnwrap(result.status(.virtualHost, "apps", "shop"))
+    XCTAssertEqual(status.errors.map(\.path.description), ["spec.routes[0].options.rateLimit"])
+  }
+
+  /// A VirtualGateway's `routeOptions.extauth` configures a server no route can use yet.
+  func testGatewayRouteOptions() throws {
+    let gateway = testVirtualGateway.replacingOccurrences(
+      of: "  - http:\n", with: "  - http:\n      routeOptions: {extauth: {requestTimeout: 1s}}\n")
+    XCTAssertNotEqual(gateway, testVirtualGateway)
+    let snapshot = ManifestLoader().load(
+      text: gateway + "---\n"
+        + host("shop", domain: "shop.test", routes: forward("all", "{uri: {prefix: /}}")),
+      file: "test.yaml")
+    let result = Translator().translate(snapshot, for: testGateway)
+    XCTAssertEqual(result.routes(of: "shop.test").first?.directStatus, 500)
+    let status = try XCTUnwrap(result.status(.virtualGateway, "gateways", "edge"))
+    XCTAssertEqual(
+      status.errors.map(\.path.description), ["spec.connectionHandlers[0].http.routeOptions.extauth"])
+  }
+
+  /// A TrafficPolicy that sets it reaches the routes it selects.
+  func testFromATrafficPolicy() throws {
+    let policy = """
+      apiVersion: networking.mesh.gloo.solo.io/v1
+      kind: TrafficPolicy
+      metadata: {name: auth, namespace: apps}
+      spec:
+        routeSelector: [{routeLabelMatcher: {secure: "yes"}}]
+        policy: {transformations: {response: [{}]}}
+      """
+    let result = translate(
+      [
+        host(
+          "shop", domain: "shop.test",
+          routes: """
+              - name: secure
+                labels: {secure: "yes"}
+                matchers: [{uri: {prefix: /secure}}]
+                routeAction: {destinations: [{staticDestination: {name: backend, namespace: apps}}]}
+            \(forward("rest", "{uri: {prefix: /}}"))
+            """),
+        policy,
+      ].joined(separator: "\n---\n"))
+    let routes = result.routes(of: "shop.test")
+    XCTAssertEqual(routes[0].directStatus, 500)
+    XCTAssertNil(routes[1].replacement)
+    let status = try XCTUnwrap(result.status(.trafficPolicy, "apps", "auth"))
+    XCTAssertEqual(status.errors.map(\.path.description), ["spec.policy.transformations"])
+  }
+
+  /// A TrafficPolicy with errors is not dropped quietly: the routes it selects are not served without it.
+  func testATrafficPolicyWithErrorsFailsTheRoutesItSelects() {
+    let policy = """
+      apiVersion: networking.mesh.gloo.solo.io/v1
+      kind: TrafficPolicy
+      metadata: {name: broken, namespace: apps}
+      spec:
+        routeSelector: [{routeLabelMatcher: {secure: "yes"}}]
+        policy: {csrf: {filterEnabled: true, percentage: 400}}
+      """
+    let result = translate(
+      [
+        host(
+          "shop", domain: "shop.test",
+          routes: """
+              - name: secure
+                labels: {secure: "yes"}
+                matchers: [{uri: {prefix: /secure}}]
+                routeAction: {destinations: [{staticDestination: {name: backend, namespace: apps}}]}
+            \(forward("rest", "{uri: {prefix: /}}"))
+            """),
+        policy,
+      ].joined(separator: "\n---\n"))
+    let routes = result.routes(of: "shop.test")
+    XCTAssertEqual(routes[0].directStatus, 500)
+    XCTAssertTrue(
+      routes[0].replacement?.errors.contains { $0.message.contains("TrafficPolicy has errors") } ?? false)
+    XCTAssertNil(routes[1].replacement)
+  }
+}

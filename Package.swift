@@ -105,7 +105,7 @@ let package = Package(
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
       ],
-      exclude: ["Conformance"]
+      exclude: ["HTTP1/Conformance"]
     ),
     .testTarget(
       name: "PorticoInspectTests",

@@ -17,6 +17,8 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
     case upstreamBusy = 1
     case pipelined = 2
     case buffering = 4
+    /// A filter holds the request (waiting on work elsewhere).
+    case filtering = 8
   }
 
   let loop: LoopContext

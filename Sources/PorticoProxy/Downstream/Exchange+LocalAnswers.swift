@@ -1,57 +1,8 @@
 import NIOCore
 
-/// Answers the gateway makes itself: errors, refusals, injected faults.
+/// Answers the gateway makes itself: errors and refusals, its own or its filters'. Each goes through the
+/// response-head filters of the filters the request has passed, so CORS fields reach a 403, say.
 extension Exchange {
-  /// `csrf`: whether this state-changing request comes from another site and is refused (in shadow mode
-  /// it is only counted).
-  func refusesForeignOrigin(_ csrf: CSRFRuntime) -> Bool {
-    switch request.methodKind {
-    case .post, .put, .patch: break
-    case .other where request.method == "DELETE": break
-    default: return false
-    }
-    guard csrf.share.includes(random: &loop.random),
-      let origin = request.head.firstValue(named: "origin") ?? request.head.firstValue(named: "referer"),
-      csrf.isForeign(origin: origin, authority: request.authority)
-    else { return false }
-    if csrf.enforces {
-      loop.services.metrics.csrfRefused.increment()
-      return true
-    }
-    loop.services.metrics.csrfShadowed.increment()
-    return false
-  }
-
-  /// `faultInjection`: waits out the delay (before the request timeout starts), then aborts with the
-  /// status or goes on.
-  func injectFault(delay: TimeAmount?, abort: Int?, then proceed: @escaping (Exchange) -> Void) {
-    guard let delay else {
-      return respond(abort!, body: "fault filter abort\n", flag: .faultInjected)
-    }
-    flags.append(.delayInjected)
-    faultDelay = loop.eventLoop.assumeIsolated().scheduleTask(in: delay) { [self] in
-      faultDelay = nil
-      guard !finished else { return }
-      if let abort {
-        respond(abort, body: "fault filter abort\n", flag: .faultInjected)
-      } else {
-        proceed(self)
-      }
-    }
-  }
-
-  /// The body is larger than the route allows (known from Content-Length, or counted as it streams in):
-  /// 413, and neither connection carries anything more, since the rest of the body is not read.
-  func refuseBody() {
-    keepAlive = false
-    releaseConnection(reusable: false)
-    if responseStarted {
-      endStartedResponse(413, message: "request body too large")
-    } else {
-      respond(413, body: "request body too large\n")
-    }
-  }
-
   /// Answers from the gateway itself. The rest of the request body, if any, is read and dropped.
   func respond(
     _ status: Int, body: String?, fields extra: [(name: String, value: String)] = [],
@@ -70,14 +21,20 @@ extension Exchange {
     pendingBody = []
     pendingBytes = 0
     downstream.release(.buffering)
+    downstream.release(.filtering)
     if !requestComplete {
       discarding = true
       // A client still waiting for `100 Continue` may never send the body it announced.
       if request.expectsContinue, !sentContinue { keepAlive = false }
       // A client still sending a large body is better closed than drained.
-      if bytesIn > Self.discardLimit { keepAlive = false }
+      if BodyBound.discard.isExceeded(by: bytesIn) { keepAlive = false }
     }
-    var fields = extra + (corsFields ?? [])
+    var fields = extra
+    var plan = plan
+    if let filterRun {
+      plan = plan.then(
+        filterRun.localAnswerHeaders(for: LocalAnswer(status: status, body: body, fields: extra)))
+    }
     var body = body
     var wireStatus = status
     if status >= 400, isGRPC {

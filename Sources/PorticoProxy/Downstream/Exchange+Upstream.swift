@@ -35,21 +35,21 @@ extension Exchange {
       connection.handler.expectResponse(
         receiver: self, toHEAD: request.methodKind == .head, upgrade: request.upgradesToWebSocket)
       let target = upstreamTarget()
+      // A retry sends the whole body kept so far; a first try what arrived while it waited.
+      let pieces = retry.map { $0.isRetrying ? $0.replay : pendingBody } ?? pendingBody
       var head = loop.outgoingBuffer.take(
         minimumCapacity: request.head.text.utf8.count + 256 + min(pendingBytes, OutgoingMessage.gatherLimit))
       HeadWriter.upstreamRequest(
         request, target: target, scheme: downstream.scheme, clientAddress: downstream.clientAddress,
-        requestID: requestID, attempt: retry?.tries, plan: destination.requestPlan,
-        variables: variables(for: destination.requestPlan), into: &head)
+        requestID: requestID, attempt: retry?.tries, plan: requestPlan(for: destination),
+        bodyFraming: upstreamBodyFraming(sending: pieces), variables: variables(for: destination.requestPlan),
+        into: &head)
       var message = OutgoingMessage(
-        head: head, chunked: request.framing == .chunked, reusable: loop.outgoingBuffer)
-      // A retry sends the whole body kept so far; a first try what arrived while it waited.
-      for piece in (retry.map { $0.isRetrying ? $0.replay : pendingBody } ?? pendingBody) {
-        message.append(piece, to: connection)
-      }
+        head: head, chunked: sendsChunked(sending: pieces), reusable: loop.outgoingBuffer)
+      for piece in pieces { message.append(piece, to: connection) }
       pendingBody = []
       pendingBytes = 0
-      if requestComplete {
+      if bodyComplete {
         message.finish(trailers: requestTrailers, to: connection)
         upstreamRequestComplete = true
       } else {
@@ -80,10 +80,23 @@ extension Exchange {
     if RetryRuntime.retries(status: response.status), retry != nil, retryIfAllowed() { return }
     if let tryTimeoutSlot { loop.deadlines.remove(tryTimeoutSlot) }
     tryTimeoutSlot = nil
-    responseStarted = true
     stopRetrying()
     status = response.status
     upstreamKeepAlive = response.keepAlive && framing != .untilClose
+    if let filterRun, response.status != 101 {
+      // The response filters see the head first; they say when it is written.
+      heldResponse = (response, framing)
+      return filterRun.responseHead(
+        ResponseView(status: response.status) { response.head.firstValue(named: $0) })
+    }
+    writeResponseHead(response, framing: framing, filteredLength: nil)
+  }
+
+  /// Writes the response head for the client. `filteredLength` is the body's length when filters held the
+  /// head until the whole body was in (and may have changed it).
+  func writeResponseHead(_ response: ResponseHead, framing: BodyFraming, filteredLength: Int?) {
+    responseStarted = true
+    var framing = framing
     var downstreamFraming = HeadWriter.ResponseFraming()
     var chunked = false
     var expectedBody = 0
@@ -97,6 +110,19 @@ extension Exchange {
       timeoutSlot = nil
       downstream.startTunnel()
     } else {
+      if let filterRun, filterRun.filters.rewritesResponseBody || filteredLength != nil,
+        request.methodKind != .head, response.status != 204, response.status != 304, framing != .none
+      {
+        // Filters may have changed the body: its length is counted again, or it goes in chunks.
+        downstreamFraming.dropsLength = true
+        downstreamFraming.dropsTransferEncoding = true
+        if let filteredLength {
+          downstreamFraming.contentLength = filteredLength
+          framing = .length(filteredLength)
+        } else {
+          framing = .untilClose
+        }
+      }
       switch framing {
       case .none:
         break
@@ -122,15 +148,22 @@ extension Exchange {
     }
     var head = loop.outgoingBuffer.take(
       minimumCapacity: response.head.text.utf8.count + 64 + min(expectedBody, OutgoingMessage.gatherLimit))
+    let plan = destination?.responsePlan ?? .none
     HeadWriter.downstreamResponse(
       response, framing: downstreamFraming, keepAlive: keepAlive, clientIsHTTP10: request.isHTTP10,
-      plan: destination?.responsePlan ?? .none, cors: corsFields,
-      variables: variables(for: destination?.responsePlan ?? .none), into: &head)
+      plan: filterRun.map { plan.then($0.call.responseHeaders) } ?? plan, variables: variables(for: plan),
+      into: &head)
     toClient = OutgoingMessage(head: head, chunked: chunked, reusable: loop.outgoingBuffer)
   }
 
   func upstreamResponseBody(_ buffer: ByteBuffer) {
     guard !finished else { return }
+    if let filterRun, !isTunnel { return filterRun.responseBody(buffer) }
+    sendResponseBody(buffer)
+  }
+
+  /// Response body on its way to the client (through the route's filters, when it has any).
+  func sendResponseBody(_ buffer: ByteBuffer) {
     bytesOut += buffer.readableBytes
     if isTunnel { downstream.noteTunnelActivity() }
     toClient?.append(buffer, to: downstream)
@@ -151,12 +184,18 @@ extension Exchange {
 
   func upstreamResponseEnd(_ trailers: ByteBuffer?) {
     guard !finished else { return }
-    responseComplete = true
     if let upstream, let endpoint { loop.recordOutcome(upstream, endpoint: endpoint, failed: status >= 500) }
     // A response that ends before the request was sent whole leaves the upstream connection unusable, and
     // the client's remaining body unread: both connections close.
     if !requestComplete { keepAlive = false }
     releaseConnection(reusable: upstreamRequestComplete && upstreamKeepAlive)
+    if let filterRun, !isTunnel { return filterRun.responseEnd(trailers) }
+    finishResponse(trailers: trailers)
+  }
+
+  /// The response to the client ends.
+  func finishResponse(trailers: ByteBuffer?) {
+    responseComplete = true
     toClient?.finish(trailers: trailers, to: downstream)
     downstream.finishResponse(closing: !keepAlive)
     finishIfDone()
@@ -179,6 +218,10 @@ extension Exchange {
     timeoutSlot = nil
     guard !finished else { return }
     loop.services.metrics.upstreamTimeouts.increment()
+    guard upstream != nil else {
+      // The route's filters held the request past its deadline.
+      return respond(504, body: "request timeout\n", flag: .upstreamTimeout)
+    }
     giveUpOnUpstream(504, body: "upstream request timeout\n", flag: .upstreamTimeout)
   }
 

@@ -9,18 +9,16 @@ import PorticoTranslate
 /// side and completion are here; the upstream side, retries and local answers are in the `Exchange+`
 /// files beside it.
 final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner {
-  /// Request bytes kept while no upstream connection is ready; past this, reads from the client pause.
-  static let pendingBodyLimit = 1 << 20
-  /// Request bytes read and dropped after a local answer before the connection is closed instead.
-  static let discardLimit = 1 << 20
-
   let downstream: DownstreamHandler
   let loop: LoopContext
   let config: ActiveConfig
   let request: RequestHead
   let started = NIODeadline.now()
   let startedAt: Date?
+  /// The client has sent the whole request.
   var requestComplete = false
+  /// The body that goes upstream is whole: the client's, as the route's filters let it through.
+  var bodyComplete = false
   var keepAlive: Bool
   var requestID = RequestID.given("")
   var finished = false
@@ -75,11 +73,14 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
   var discarding = false
   /// `100 Continue` went to the client, which is now sending its body.
   var sentContinue = false
-  /// A delay injected by `faultInjection`, until it runs out.
-  var faultDelay: Scheduled<Void>?
-  /// Set for a request from an origin the route's `corsPolicy` allows: added to the response.
-  var corsFields: [(name: String, value: String)]?
-  /// The slot of this request's deadline in the loop's tracker.
+  /// The route's filters at work on this request; nil for a route without filters.
+  var filterRun: FilterRun?
+  /// Which of the route's matchers matched, for its action once the filters have passed the request.
+  var matcherIndex = 0
+  /// The upstream's response head while response filters hold it.
+  var heldResponse: (head: ResponseHead, framing: BodyFraming)?
+  /// When the request times out, and its slot in the loop's tracker.
+  var deadline: NIODeadline?
   var timeoutSlot: Int?
   /// A gRPC call (which only HTTP/2 carries): the gateway's own errors are said as gRPC statuses.
   lazy var isGRPC =
@@ -139,60 +140,44 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
       hostName = match.host.name
       routeName = route.name
       if route.isReplacement { flags.append(.invalidRoute) }
-      if route.maxRequestBodyBytes > 0, case .length(let length) = request.framing,
-        length > route.maxRequestBodyBytes
-      {
-        return refuseBody()
-      }
-      if let cors = route.cors, let origin = request.head.firstValue(named: "origin"),
-        cors.allows(origin: origin)
-      {
-        if request.methodKind == .options,
-          request.head.firstValue(named: "access-control-request-method") != nil
-        {
-          // A preflight: answered here, never forwarded.
-          return respond(
-            200, body: nil, fields: cors.preflightFields(origin: String(origin)),
-            plan: route.localResponsePlan)
-        }
-        corsFields = cors.responseFields(origin: String(origin))
-      }
-      if let csrf = route.csrf, refusesForeignOrigin(csrf) {
-        return respond(403, body: "Invalid origin\n", plan: route.localResponsePlan)
-      }
-      if let fault = route.fault {
-        let delay = fault.delay.flatMap { fault.applies(random: &loop.random) ? $0 : nil }
-        let abort = fault.abortStatus.flatMap { fault.applies(random: &loop.random) ? $0 : nil }
-        if delay != nil || abort != nil {
-          return injectFault(delay: delay, abort: abort) { $0.serve(route, match: match) }
-        }
-      }
-      serve(route, match: match)
+      matcherIndex = match.matcherIndex
+      guard let filters = route.filters else { return serve(route) }
+      // The request's deadline covers the time its filters take.
+      setDeadline(route.requestTimeout.nanoseconds > 0 ? .now() + route.requestTimeout : nil)
+      let call = FilterCall(
+        request: request, loop: loop, clientAddress: downstream.clientAddress, routeName: route.name,
+        filterCount: filters.count)
+      let run = FilterRun(filters: filters, call: call, host: self)
+      filterRun = run
+      run.start()
     }
   }
 
   /// Answers or forwards a request its route has matched.
-  func serve(_ route: RouteRuntime, match: CompiledRouter.Match) {
+  func serve(_ route: RouteRuntime) {
     switch route.action {
     case .direct(let status, let body):
       respond(status, body: body, plan: route.localResponsePlan)
     case .redirect(let redirect):
       let location = Redirects.location(
         for: redirect, request: request, scheme: downstream.scheme,
-        pathMatch: route.pathMatch(at: match.matcherIndex))
+        pathMatch: route.pathMatch(at: matcherIndex))
       respond(
         (redirect.responseCode ?? .movedPermanently).status, body: nil, fields: [("location", location)],
         plan: route.localResponsePlan)
     case .forward(let forward):
-      self.forward(forward, pathMatch: route.pathMatch(at: match.matcherIndex))
+      self.forward(forward, pathMatch: route.pathMatch(at: matcherIndex))
     }
   }
 
   func requestBody(_ buffer: ByteBuffer) {
     bytesIn += buffer.readableBytes
-    if let limit = route?.maxRequestBodyBytes, limit > 0, bytesIn > limit, !isTunnel, !discarding, !finished {
-      return refuseBody()
-    }
+    if let filterRun, !isTunnel, !discarding, !finished { return filterRun.requestBody(buffer) }
+    passRequestBody(buffer)
+  }
+
+  /// Request body on its way upstream (through the route's filters, when it has any).
+  func passRequestBody(_ buffer: ByteBuffer) {
     retry?.keep(buffer)
     mirror?.requestBody(buffer)
     if let connection {
@@ -200,7 +185,7 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
       upstreamUnflushed = true
       if !connection.channel.isWritable { downstream.hold(.upstreamBusy) }
     } else if discarding || finished {
-      if bytesIn > Self.discardLimit {
+      if BodyBound.discard.isExceeded(by: bytesIn) {
         // Too much to throw away: end the connection instead of reading it all.
         keepAlive = false
         downstream.abort()
@@ -208,12 +193,18 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
     } else {
       pendingBody.append(buffer)
       pendingBytes += buffer.readableBytes
-      if pendingBytes > Self.pendingBodyLimit { downstream.hold(.buffering) }
+      if BodyBound.pending.isExceeded(by: pendingBytes) { downstream.hold(.buffering) }
     }
   }
 
   func requestEnd(_ trailers: ByteBuffer?) {
     requestComplete = true
+    if let filterRun, !discarding, !finished { return filterRun.requestEnd(trailers) }
+    passRequestEnd(trailers)
+  }
+
+  func passRequestEnd(_ trailers: ByteBuffer?) {
+    bodyComplete = true
     requestTrailers = trailers
     mirror?.requestEnd(trailers)
     mirror = nil
@@ -277,27 +268,20 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
     destinationIndex = picked
     self.upstream = loop.state(of: runtime)
     let now = NIODeadline.now()
-    var timeout = forward.timeout
-    if isGRPC, let requested = callerDeadline(), timeout.nanoseconds == 0 || requested < timeout {
+    if deadline == nil, let timeout = route?.requestTimeout, timeout.nanoseconds > 0 {
+      setDeadline(now + timeout)
+    }
+    if isGRPC, let requested = callerDeadline() {
       // A deadline of zero has passed already: the call is not forwarded.
       guard requested.nanoseconds > 0 else {
         return respond(504, body: "deadline exceeded before forwarding\n", flag: .upstreamTimeout)
       }
-      timeout = requested
+      if deadline.map({ now + requested < $0 }) ?? true { setDeadline(now + requested) }
     }
-    if timeout.nanoseconds > 0 {
-      timeoutSlot = loop.deadlines.add(deadline: now + timeout, owner: self)
-    }
-    if request.expectsContinue, !request.isHTTP10, !requestComplete {
-      // The gateway answers 100-continue itself, once it knows the body will be used, and does not
-      // forward Expect. A request answered earlier gets its final status instead (RFC 9110 §10.1.1).
-      downstream.write(HeadWriter.continueResponse)
-      downstream.flush()
-      sentContinue = true
-    }
+    askForBody()
     if let path = forward.pathRewrite { rewrite = (path, pathMatch) }
     if let mirror = route?.mirror, mirror.share.includes(random: &loop.random) {
-      startMirror(mirror, timeout: timeout.nanoseconds > 0 ? timeout : RouteRuntime.defaultRequestTimeout)
+      startMirror(mirror, timeout: deadline.map { $0 - now } ?? RouteRuntime.defaultRequestTimeout)
     }
     if route?.retry != nil {
       // Body that arrived before forwarding (during a fault delay, say) is part of what a retry replays.
@@ -308,19 +292,40 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
     startTry()
   }
 
+  /// A client waiting for `100 Continue` is told to send its body, once the gateway knows it will be used.
+  /// The gateway answers it itself and does not forward Expect; a request answered earlier gets its final
+  /// status instead (RFC 9110 §10.1.1).
+  func askForBody() {
+    guard request.expectsContinue, !request.isHTTP10, !requestComplete, !sentContinue else { return }
+    downstream.write(HeadWriter.continueResponse)
+    downstream.flush()
+    sentContinue = true
+  }
+
+  /// Replaces the request's deadline (nil: none).
+  func setDeadline(_ deadline: NIODeadline?) {
+    if let timeoutSlot { loop.deadlines.remove(timeoutSlot) }
+    timeoutSlot = deadline.map { loop.deadlines.add(deadline: $0, owner: self) }
+    self.deadline = deadline
+  }
+
   /// Sends a copy of the request to the route's mirror, on its own from here on.
   func startMirror(_ target: MirrorRuntime, timeout: TimeAmount) {
     guard let destination else { return }
     var head = downstream.allocator.buffer(capacity: request.head.text.utf8.count + 256)
     HeadWriter.upstreamRequest(
       request, target: upstreamTarget(), scheme: downstream.scheme, clientAddress: downstream.clientAddress,
-      requestID: requestID, shadow: true, plan: destination.requestPlan,
-      variables: variables(for: destination.requestPlan), into: &head)
+      requestID: requestID, shadow: true, plan: requestPlan(for: destination),
+      bodyFraming: upstreamBodyFraming(sending: pendingBody),
+      variables: variables(for: destination.requestPlan),
+      into: &head)
     guard
-      let mirror = MirrorRequest(of: request, head: head, to: target.upstream, timeout: timeout, loop: loop)
+      let mirror = MirrorRequest(
+        of: request, head: head, chunked: sendsChunked(sending: pendingBody), to: target.upstream,
+        timeout: timeout, loop: loop)
     else { return }
     for piece in pendingBody { mirror.requestBody(piece) }
-    if requestComplete { mirror.requestEnd(requestTrailers) } else { self.mirror = mirror }
+    if bodyComplete { mirror.requestEnd(requestTrailers) } else { self.mirror = mirror }
   }
 
   /// A gRPC caller's `grpc-timeout`: the call is over for it then, whatever the route allows.
@@ -347,8 +352,7 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
   func complete() {
     guard !finished else { return }
     finished = true
-    faultDelay?.cancel()
-    faultDelay = nil
+    filterRun?.end()
     retryTimer?.cancel()
     retryTimer = nil
     mirror?.cancel()

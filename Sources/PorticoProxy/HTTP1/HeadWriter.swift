@@ -7,13 +7,20 @@ import PorticoRouting
 /// field lines are copied as they arrived, minus hop-by-hop fields (RFC 9110 §7.6.1) and those a header
 /// plan removes; the gateway's own fields follow.
 enum HeadWriter {
+  /// How a request body whose length filters may have changed is framed upstream.
+  enum RequestBodyFraming: Equatable {
+    case length(Int)
+    case chunked
+  }
+
   /// The request head sent upstream, with forwarding fields added. With `attempt`, the request says
   /// which try it is (`x-portico-attempt-count`). `variables` fill in the plan's `%NAME%` values. A
-  /// `shadow` copy (for a mirror) has `-shadow` added to its host.
+  /// `shadow` copy (for a mirror) has `-shadow` added to its host. `bodyFraming` replaces the client's
+  /// Content-Length or Transfer-Encoding.
   static func upstreamRequest(
     _ request: RequestHead, target: Substring, scheme: String, clientAddress: String, requestID: RequestID,
-    attempt: Int? = nil, shadow: Bool = false, plan: HeaderPlan, variables: HeaderVariables? = nil,
-    into buffer: inout ByteBuffer
+    attempt: Int? = nil, shadow: Bool = false, plan: HeaderPlan, bodyFraming: RequestBodyFraming? = nil,
+    variables: HeaderVariables? = nil, into buffer: inout ByteBuffer
   ) {
     let head = request.head
     buffer.writeSubstring(request.method)
@@ -31,6 +38,8 @@ enum HeadWriter {
         forwardedFor.append(head.value(of: field))
         continue
       case .host where request.isAbsoluteForm || shadow: continue
+      case .contentLength where bodyFraming != nil: continue
+      case .transferEncoding where bodyFraming != nil: continue
       case .xForwardedHost: hasForwardedHost = true
       default: if field.kind.isHopByHop { continue }
       }
@@ -62,7 +71,13 @@ enum HeadWriter {
       writeField("x-request-id", plan: plan, into: &buffer) { requestID.write(into: &$0) }
     }
     if let attempt { writeField("x-portico-attempt-count", String(attempt)[...], plan: .none, into: &buffer) }
-    if request.framing == .none {
+    switch bodyFraming {
+    case .length(let length) where length > 0 || request.framing != .none:
+      writeField("content-length", String(length)[...], plan: .none, into: &buffer)
+    case .chunked: buffer.writeStaticString("transfer-encoding: chunked\r\n")
+    case .length, nil: break
+    }
+    if request.framing == .none, bodyFraming == nil || bodyFraming == .length(0) {
       // Without a framing field the server could not tell an empty body from a missing one.
       switch request.methodKind {
       case .post, .put, .patch: writeField("content-length", "0", plan: .none, into: &buffer)
@@ -85,13 +100,16 @@ enum HeadWriter {
     var addsChunked = false
     /// A 101 to a WebSocket handshake: `Upgrade` goes on, with `connection: upgrade`.
     var switchesProtocols = false
+    /// Drop the upstream's Content-Length (filters may have changed the body).
+    var dropsLength = false
+    /// Write this Content-Length (the body's length after the filters).
+    var contentLength: Int?
   }
 
-  /// The response head returned to the client. `cors` replaces any CORS fields the upstream sent.
+  /// The response head returned to the client.
   static func downstreamResponse(
     _ response: ResponseHead, framing: ResponseFraming, keepAlive: Bool, clientIsHTTP10: Bool,
-    plan: HeaderPlan, cors: [(name: String, value: String)]? = nil, variables: HeaderVariables? = nil,
-    into buffer: inout ByteBuffer
+    plan: HeaderPlan, variables: HeaderVariables? = nil, into buffer: inout ByteBuffer
   ) {
     let head = response.head
     buffer.writeStaticString("HTTP/1.1 ")
@@ -102,15 +120,15 @@ enum HeadWriter {
     for field in head.fields {
       if field.kind.isHopByHop, !(framing.switchesProtocols && field.kind == .upgrade) { continue }
       if field.kind == .transferEncoding, framing.dropsTransferEncoding { continue }
+      if field.kind == .contentLength, framing.dropsLength { continue }
       if skips(field, of: head, nominated: nominated, plan: plan) { continue }
-      if cors != nil, field.kind == .other, head.name(of: field).lowercased().hasPrefix("access-control-") {
-        continue
-      }
       lines.keep(field, of: head, into: &buffer)
     }
     lines.flush(head, into: &buffer)
     if framing.addsChunked { buffer.writeStaticString("transfer-encoding: chunked\r\n") }
-    for (name, value) in cors ?? [] { writeField(name, value[...], plan: .none, into: &buffer) }
+    if let length = framing.contentLength {
+      writeField("content-length", String(length)[...], plan: .none, into: &buffer)
+    }
     writeAppended(plan, variables: variables, into: &buffer)
     if framing.switchesProtocols {
       buffer.writeStaticString("connection: upgrade\r\n")

@@ -31,12 +31,7 @@ struct HeaderPlan: Sendable {
     append: KeyPath<HeaderManipulation, [String: String]?>
   ) {
     for layer in layers {
-      for name in layer[keyPath: remove] ?? [] {
-        let lowercased = name.asciiLowercased
-        if Self.protected.contains(lowercased) { continue }
-        if !removed.contains(lowercased) { removed.append(lowercased) }
-        appended.removeAll { $0.name.equalsIgnoringASCIICase(lowercased) }
-      }
+      for name in layer[keyPath: remove] ?? [] { self.remove(name) }
       for (name, value) in (layer[keyPath: append] ?? [:]).sorted(by: { $0.key < $1.key })
       where !Self.protected.contains(name.asciiLowercased) {
         // A value that does not parse has been reported by validation; it is sent as written.
@@ -45,6 +40,30 @@ struct HeaderPlan: Sendable {
         appended.append((name, template))
       }
     }
+  }
+
+  /// Drops `name` from the message, and what earlier layers appended under it. Protected fields stay.
+  mutating func remove(_ name: String) {
+    let lowercased = name.asciiLowercased
+    guard !Self.protected.contains(lowercased) else { return }
+    if !removed.contains(lowercased) { removed.append(lowercased) }
+    appended.removeAll { $0.name.equalsIgnoringASCIICase(lowercased) }
+  }
+
+  /// Adds a field with a literal value (a filter's: an identity, a CORS answer). Protected fields stay.
+  mutating func append(_ name: String, _ value: String) {
+    guard !Self.protected.contains(name.asciiLowercased) else { return }
+    appended.append((name, HeaderValueTemplate(literal: value)))
+  }
+
+  /// This plan, then `next` as a later layer: what `next` removes also drops what this plan appends.
+  func then(_ next: HeaderPlan) -> HeaderPlan {
+    guard !next.isEmpty else { return self }
+    var combined = self
+    for name in next.removed { combined.remove(name) }
+    combined.appended += next.appended
+    combined.usesVariables = usesVariables || next.usesVariables
+    return combined
   }
 
   /// For a request: the route's levels, farthest first, then the chosen destination's.

@@ -23,6 +23,8 @@ public final class GatewayMetrics: Sendable {
   let csrfRefused: CoreMetrics.Counter
   let csrfShadowed: CoreMetrics.Counter
   let accessLogLinesDropped: CoreMetrics.Counter
+  /// Requests answered 500 because a filter failed (threw) on them.
+  let filterErrors: CoreMetrics.Counter
 
   public init() {
     factory = PrometheusMetricsFactory(registry: registry)
@@ -49,6 +51,7 @@ public final class GatewayMetrics: Sendable {
       label: "portico_csrf_foreign_origin_total", dimensions: [("mode", "shadow")], factory: factory)
     accessLogLinesDropped = CoreMetrics.Counter(
       label: "portico_access_log_lines_dropped_total", factory: factory)
+    filterErrors = CoreMetrics.Counter(label: "portico_filter_errors_total", factory: factory)
   }
 
   /// The Prometheus text exposition of every series.

@@ -11,9 +11,6 @@ struct MirrorRuntime: Sendable {
 /// a copy that cannot keep up (its connection not ready or not writable, too much body kept) is
 /// abandoned, and it gives up at the route's timeout.
 final class MirrorRequest: ConnectionWaiter, UpstreamResponseReceiver {
-  /// Body kept while the mirror's connection is not ready; past it the copy is abandoned.
-  static let pendingLimit = 1 << 20
-
   private let loop: LoopContext
   private let upstream: UpstreamLoopState
   private let endpoint: EndpointState
@@ -31,15 +28,15 @@ final class MirrorRequest: ConnectionWaiter, UpstreamResponseReceiver {
 
   /// Starts the copy; nil when the mirror has no healthy endpoint.
   init?(
-    of request: RequestHead, head: ByteBuffer, to runtime: UpstreamRuntime, timeout: TimeAmount,
-    loop: LoopContext
+    of request: RequestHead, head: ByteBuffer, chunked: Bool, to runtime: UpstreamRuntime,
+    timeout: TimeAmount, loop: LoopContext
   ) {
     self.loop = loop
     upstream = loop.state(of: runtime)
     guard let endpoint = upstream.pickEndpoint(now: .now(), random: &loop.random) else { return nil }
     self.endpoint = endpoint
     self.head = head
-    chunked = request.framing == .chunked
+    self.chunked = chunked
     isHEAD = request.methodKind == .head
     ticket = endpoint.pool.acquire(for: self)
     if !done, timeout.nanoseconds > 0 {
@@ -56,7 +53,7 @@ final class MirrorRequest: ConnectionWaiter, UpstreamResponseReceiver {
     } else {
       pending.append(buffer)
       pendingBytes += buffer.readableBytes
-      if pendingBytes > Self.pendingLimit { abandon() }
+      if BodyBound.mirror.isExceeded(by: pendingBytes) { abandon() }
     }
   }
 

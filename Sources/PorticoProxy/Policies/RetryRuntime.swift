@@ -10,8 +10,6 @@ struct RetryRuntime: Sendable {
 
   static let backoffBase = TimeAmount.milliseconds(25)
   static let backoffCap = TimeAmount.milliseconds(250)
-  /// Request body kept to replay; a longer body makes the request one that is not retried.
-  static let replayLimit = 1 << 20
 
   init?(_ policy: RetryPolicy?) {
     guard let policy, let attempts = policy.attempts, attempts > 0 else { return nil }
@@ -58,7 +56,7 @@ struct RetryProgress {
   mutating func keep(_ piece: ByteBuffer) {
     guard isReplayable else { return }
     replayBytes += piece.readableBytes
-    if replayBytes > RetryRuntime.replayLimit {
+    if BodyBound.replay.isExceeded(by: replayBytes) {
       isReplayable = false
       replay = []
     } else {

@@ -14,7 +14,10 @@ public final class ActiveConfig: Sendable {
   let listeners: [String: ListenerRuntime]
   let upstreams: [String: UpstreamRuntime]
 
-  init(generation: Int, translation: Translation, diagnostics: [Diagnostic], configDirectory: String) {
+  init(
+    generation: Int, translation: Translation, diagnostics: [Diagnostic], configDirectory: String,
+    filterFamilies: [any ConfiguredFilter.Type] = FilterRegistry.families
+  ) {
     self.generation = generation
     self.translation = translation
     self.diagnostics = diagnostics
@@ -22,9 +25,11 @@ public final class ActiveConfig: Sendable {
     let upstreams = UpstreamRuntime.table(
       for: translation.config, configDirectory: configDirectory, diagnostics: &tlsDiagnostics)
     var listeners: [String: ListenerRuntime] = [:]
+    let filters = FilterBuilder(families: filterFamilies)
     for listener in translation.config.listeners {
       listeners[listener.portName] = ListenerRuntime(
-        listener, upstreams: upstreams, configDirectory: configDirectory, diagnostics: &tlsDiagnostics)
+        listener, upstreams: upstreams, filters: filters, configDirectory: configDirectory,
+        diagnostics: &tlsDiagnostics)
     }
     self.listeners = listeners
     self.upstreams = upstreams
@@ -57,11 +62,14 @@ struct ListenerRuntime: Sendable {
   var isServed: Bool { servesPlaintext || !tlsChains.isEmpty }
 
   init(
-    _ listener: Listener, upstreams: [String: UpstreamRuntime], configDirectory: String,
+    _ listener: Listener, upstreams: [String: UpstreamRuntime], filters: FilterBuilder,
+    configDirectory: String,
     diagnostics: inout [Diagnostic]
   ) {
     self.listener = listener
-    let attach: RouteAttachment = { _, route in RouteRuntime(route, upstreams: upstreams) }
+    let attach: RouteAttachment = { _, route in
+      RouteRuntime(route, upstreams: upstreams, filters: filters.filters(for: route))
+    }
     let plain = listener.filterChains.filter { $0.sslConfig == nil }
     servesPlaintext = !plain.isEmpty
     redirectsToHTTPS = plain.contains(where: \.httpsRedirect)

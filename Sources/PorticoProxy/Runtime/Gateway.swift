@@ -57,7 +57,8 @@ public final class Gateway: Sendable {
     let snapshot = load()
     let config = ActiveConfig(
       generation: 1, translation: Translator().translate(snapshot, for: options.identity),
-      diagnostics: snapshot.allDiagnostics, configDirectory: options.configDirectory)
+      diagnostics: snapshot.allDiagnostics, configDirectory: options.configDirectory,
+      filterFamilies: options.filterFamilies)
     let fingerprint = FolderFingerprint(directory: options.configDirectory, files: externalFiles(of: config))
     log(
       Array(
@@ -173,7 +174,8 @@ public final class Gateway: Sendable {
     let config = ActiveConfig(
       generation: current.generation + 1,
       translation: Translator().translate(snapshot, for: options.identity),
-      diagnostics: snapshot.allDiagnostics, configDirectory: options.configDirectory)
+      diagnostics: snapshot.allDiagnostics, configDirectory: options.configDirectory,
+      filterFamilies: options.filterFamilies)
     let newErrors = Self.errorKeys(config).subtracting(Self.errorKeys(current))
     if !newErrors.isEmpty {
       let errors = Self.errors(of: config).filter { newErrors.contains(Self.key($0)) }

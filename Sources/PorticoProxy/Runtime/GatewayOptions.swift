@@ -20,6 +20,8 @@ public struct GatewayOptions: Sendable {
   public var http1Limits = HTTP1Limits()
   /// Client connections open at once, across every event loop; more are closed as soon as accepted.
   public var maxConnections = 100_000
+  /// The filter families routes are built with (tests add their own).
+  var filterFamilies: [any ConfiguredFilter.Type] = FilterRegistry.families
 
   public init(identity: GatewayIdentity, configDirectory: String) {
     self.identity = identity

@@ -16,8 +16,6 @@ final class RouteRuntime: Sendable {
     let destinations: [Destination]
     let totalWeight: Int
     let pathRewrite: String?
-    /// Zero turns the request timeout off.
-    let timeout: TimeAmount
   }
 
   /// One weighted destination of a forward action.
@@ -51,12 +49,11 @@ final class RouteRuntime: Sendable {
   let action: Action
   /// Header changes for answers the gateway makes itself on this route (direct responses, redirects).
   let localResponsePlan: HeaderPlan
-  /// The largest request body accepted (`maxRequestBodyBytes`); 0 for no limit.
-  let maxRequestBodyBytes: Int
-  let fault: FaultRuntime?
-  let cors: CORSRuntime?
+  /// The route's request policies; nil when it has none, which is all a request then checks of them.
+  let filters: RequestFilters?
+  /// From when the filters start to the end of the response; zero turns it off.
+  let requestTimeout: TimeAmount
   let retry: RetryRuntime?
-  let csrf: CSRFRuntime?
   let mirror: MirrorRuntime?
   /// Per matcher, in the route's order.
   private let pathMatches: [PathMatch]
@@ -66,15 +63,14 @@ final class RouteRuntime: Sendable {
     index < pathMatches.count ? pathMatches[index] : PathMatch(isExact: false, literalLength: 0)
   }
 
-  init(_ route: RouteConfig, upstreams: [String: UpstreamRuntime]) {
+  init(_ route: RouteConfig, upstreams: [String: UpstreamRuntime], filters: RequestFilters?) {
     name = route.name
     isReplacement = route.replacement != nil
     localResponsePlan = .response(route: route, destination: nil)
-    maxRequestBodyBytes = Int(clamping: route.options.values.maxRequestBodyBytes ?? 0)
-    fault = FaultRuntime(route.options.values.faultInjection)
-    cors = CORSRuntime(route.options.values.corsPolicy)
+    self.filters = filters
+    let timeout = route.options.values.requestTimeout?.nanoseconds
+    requestTimeout = timeout.map { .nanoseconds($0) } ?? Self.defaultRequestTimeout
     retry = RetryRuntime(route.options.values.retries)
-    csrf = CSRFRuntime(route.options.values.csrf)
     mirror = route.mirror.flatMap { target in
       upstreams[target.upstream].map {
         MirrorRuntime(upstream: $0, share: RequestShare(percentage: target.percentage))
@@ -92,12 +88,10 @@ final class RouteRuntime: Sendable {
       let destinations = forward.destinations.map {
         Destination($0, route: route, upstream: upstreams[$0.upstream])
       }
-      let timeout = route.options.values.requestTimeout?.nanoseconds
       action = .forward(
         Forward(
           destinations: destinations, totalWeight: destinations.reduce(0) { $0 + $1.weight },
-          pathRewrite: forward.pathRewrite,
-          timeout: timeout.map { .nanoseconds($0) } ?? Self.defaultRequestTimeout))
+          pathRewrite: forward.pathRewrite))
     }
   }
 }

@@ -7,9 +7,6 @@ import NIOCore
 /// `DownstreamHandler` keeps the connection's accounting and its idle timeout. When the client's side
 /// closes, the connection gets an access log line of its own.
 final class TCPRelay {
-  /// Client bytes kept while the endpoint is being connected; past this, reads from the client pause.
-  static let pendingLimit = 1 << 20
-
   private let downstream: DownstreamHandler
   private let forward: TCPForwardRuntime
   private let loop: LoopContext
@@ -82,7 +79,7 @@ final class TCPRelay {
     guard let upstream else {
       pending.append(buffer)
       pendingBytes += buffer.readableBytes
-      if pendingBytes > Self.pendingLimit { downstream.hold(.buffering) }
+      if BodyBound.pending.isExceeded(by: pendingBytes) { downstream.hold(.buffering) }
       return
     }
     upstream.write(buffer)

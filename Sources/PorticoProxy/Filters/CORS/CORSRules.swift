@@ -3,7 +3,7 @@ import PorticoAPI
 /// A route's `corsPolicy`, ready to answer with (https://fetch.spec.whatwg.org/#http-cors-protocol): the
 /// gateway answers preflight requests from allowed origins itself, and adds the allow and expose fields
 /// to every other response to them. Requests from other origins get no CORS fields.
-struct CORSRuntime: Sendable {
+struct CORSRules: Sendable {
   private let origins: [StringMatcher]
   private let allowMethods: String?
   private let allowHeaders: String?
@@ -11,8 +11,13 @@ struct CORSRuntime: Sendable {
   private let maxAge: String?
   private let allowCredentials: Bool
 
-  init?(_ policy: CorsPolicy?) {
-    guard let policy else { return nil }
+  /// The fields a CORS answer consists of: the upstream's are replaced by the gateway's.
+  static let fieldNames = [
+    "access-control-allow-origin", "access-control-allow-credentials", "access-control-allow-methods",
+    "access-control-allow-headers", "access-control-max-age", "access-control-expose-headers",
+  ]
+
+  init(_ policy: CorsPolicy) {
     origins = (policy.allowOrigins ?? []).map(StringMatcher.init)
     allowMethods = Self.list(policy.allowMethods)
     allowHeaders = Self.list(policy.allowHeaders)

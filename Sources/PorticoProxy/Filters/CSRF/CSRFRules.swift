@@ -5,15 +5,14 @@ import PorticoRouting
 /// DELETE) whose `Origin` (or, without one, `Referer`) names another host than the request's, and none of
 /// `additionalOrigins`, is refused with 403. In shadow mode it is only counted. Requests that say no
 /// origin at all pass.
-struct CSRFRuntime: Sendable {
+struct CSRFRules: Sendable {
   let enforces: Bool
   let shadows: Bool
   /// The share of requests checked.
   let share: RequestShare
   private let additionalOrigins: [StringMatcher]
 
-  init?(_ policy: CsrfPolicy?) {
-    guard let policy, policy.filterEnabled == true || policy.shadowEnabled == true else { return nil }
+  init(_ policy: CsrfPolicy) {
     enforces = policy.filterEnabled == true
     shadows = policy.shadowEnabled == true
     share = RequestShare(percentage: policy.percentage)

@@ -1,0 +1,106 @@
+import NIOCore
+
+/// What the filters of one request share, made only for a route that has filters: the request as
+/// received, the changes filters ask for on the heads, the response as it comes back, and one slot of
+/// per-request state for each filter. Touched only on the request's event loop.
+final class FilterCall {
+  let request: RequestHead
+  let loop: LoopContext
+  let clientAddress: String
+  /// The name of the route the request matched.
+  let routeName: String
+  /// Changes to the request head sent upstream, after the route's own header manipulation: identity
+  /// fields a filter adds, credentials it strips.
+  var upstreamHeaders = HeaderPlan()
+  /// Changes to the response head sent to the client, after the route's own header manipulation.
+  var responseHeaders = HeaderPlan()
+  /// The response on its way back: set before the response-head phase.
+  private(set) var response: ResponseView?
+  /// Request body bytes received from the client so far.
+  var requestBodyBytes = 0
+  private var states: [AnyObject?]
+  /// Set while a filter has suspended the request.
+  var suspension: FilterResume?
+  weak var run: FilterRun?
+
+  init(request: RequestHead, loop: LoopContext, clientAddress: String, routeName: String, filterCount: Int) {
+    self.request = request
+    self.loop = loop
+    self.clientAddress = clientAddress
+    self.routeName = routeName
+    states = Array(repeating: nil, count: filterCount)
+  }
+
+  /// The per-request state of the filter at `index` in the route's chain, made on first use.
+  func state<State: AnyObject>(at index: Int, make: () -> State) -> State {
+    if let state = states[index] as? State { return state }
+    let state = make()
+    states[index] = state
+    return state
+  }
+
+  /// Adds a flag to the request's access log line (`DI` for an injected delay, say).
+  func flag(_ flag: ResponseFlag) { run?.note(flag) }
+
+  /// Hands the request to work elsewhere; the filter returns `.suspend` and the request goes on (or is
+  /// answered) when the handle says so, on this loop. A handle used after the request ended does nothing.
+  func suspend() -> FilterResume {
+    let resume = FilterResume(call: self, eventLoop: loop.eventLoop)
+    suspension = resume
+    return resume
+  }
+
+  func respond(with response: ResponseView) { self.response = response }
+}
+
+/// A response as the response phases see it: an upstream's, or an answer the gateway makes.
+struct ResponseView {
+  let status: Int
+  /// The first value of a field, by lowercased name.
+  let field: (String) -> Substring?
+}
+
+/// Resumes a suspended request from any thread: the request continues on its own loop, unless it has
+/// ended (answered, timed out, or its client gone), in which case nothing runs.
+final class FilterResume: Sendable {
+  private let eventLoop: EventLoop
+  private nonisolated(unsafe) weak var call: FilterCall?
+  private nonisolated(unsafe) var cancellation: (() -> Void)?
+
+  /// Runs `cancel` on the loop if the request ends while suspended (to stop a timer, say).
+  func onCancel(_ cancel: @escaping () -> Void) { cancellation = cancel }
+
+  /// The request ended while waiting on this handle.
+  func cancel() {
+    let cancel = cancellation
+    cancellation = nil
+    cancel?()
+  }
+
+  init(call: FilterCall, eventLoop: EventLoop) {
+    self.call = call
+    self.eventLoop = eventLoop
+  }
+
+  /// Goes on with the next filter.
+  func proceed() { finish(.proceed) }
+
+  /// Answers the request instead.
+  func answer(_ answer: LocalAnswer) { finish(.answer(answer)) }
+
+  private func finish(_ verdict: FilterVerdict) {
+    if eventLoop.inEventLoop {
+      resume(verdict)
+    } else {
+      eventLoop.execute { self.resume(verdict) }
+    }
+  }
+
+  /// On the loop: only the handle the request is waiting on counts, and only once.
+  private func resume(_ verdict: FilterVerdict) {
+    cancellation = nil
+    guard let call, call.suspension === self else { return }
+    call.suspension = nil
+    call.run?.resumed(with: verdict)
+  }
+}

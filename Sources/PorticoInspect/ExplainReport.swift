@@ -1,19 +1,19 @@
 /// What `portico explain` prints: the host and route a request reaches, the delegation chain that produced
 /// the route, each earlier route and why it did not match, and the effective options with their origin.
 public struct ExplainReport: Sendable {
-  public let request: RequestHead
+  public let request: PlainRequest
   public let method: String
   public let url: String
   public let listener: String?
   public let explanation: RouteExplanation?
 
-  /// Explains `request` against the first listener and filter chain of `config` that serves its host.
-  public init(config: GatewayConfig, method: String, url: String, request: RequestHead) {
+  /// Explains `request` against the first listener and server-name chain of `config` that serves its host.
+  public init(config: GatewayConfig, method: String, url: String, request: PlainRequest) {
     self.request = request
     self.method = method
     self.url = url
     for listener in config.listeners {
-      for chain in listener.filterChains {
+      for chain in listener.serverNameChains {
         let router = CompiledRouter(chain)
         if router.host(for: request.authority) != nil {
           self.listener = listener.portName

@@ -16,7 +16,7 @@ public struct RoutesReport: Sendable {
         out.append(
           "  listener \(listener.portName)\(port) from \(listener.virtualGateways.map(\.qualifiedName).joined(separator: ", "))"
         )
-        for chain in listener.filterChains {
+        for chain in listener.serverNameChains {
           if !chain.serverNames.isEmpty {
             out.append("    server names: \(chain.serverNames.joined(separator: ", "))")
           }

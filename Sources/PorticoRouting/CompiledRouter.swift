@@ -46,7 +46,7 @@ public struct CompiledRouter: Sendable {
   }
 
   /// The routes of `chain` (one listener's set of virtual hosts for some server names).
-  public init(_ chain: FilterChain) { self.init(virtualHosts: chain.virtualHosts) }
+  public init(_ chain: ServerNameChain) { self.init(virtualHosts: chain.virtualHosts) }
 
   public var virtualHosts: [VirtualHostConfig] { hosts.map(\.config) }
 

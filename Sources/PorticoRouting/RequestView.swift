@@ -1,7 +1,7 @@
 @_exported import PorticoTranslate
 
 /// What the router reads of a request. The data plane adapts its own header storage to this without
-/// copying; `RequestHead` is a plain implementation for tools and tests.
+/// copying; `PlainRequest` is a plain implementation for tools and tests.
 public protocol RequestView {
   /// Host or `:authority`, possibly with a port.
   var authority: Substring { get }
@@ -15,8 +15,9 @@ public protocol RequestView {
   func containsHeader(_ lowercasedName: String, where body: (Substring) -> Bool) -> Bool
 }
 
-/// A request head held as plain values.
-public struct RequestHead: RequestView, Sendable {
+/// A request held as plain values (method, authority, path and query, headers): what `portico explain` and
+/// tests route, where the data plane routes its parsed `RequestHead`s.
+public struct PlainRequest: RequestView, Sendable {
   public var authority: Substring
   public var method: Substring
   public var path: Substring

@@ -154,7 +154,7 @@ struct Explain: ParsableCommand {
         String(header[..<colon]), header[header.index(after: colon)...].trimmingCharacters(in: .whitespaces)
       )
     }
-    guard let request = RequestHead(method: method, url: url, headers: parsedHeaders) else {
+    guard let request = PlainRequest(method: method, url: url, headers: parsedHeaders) else {
       throw ValidationError("'\(url)' is not an absolute http(s) URL")
     }
     let translation = Translator().translate(loadFolder(directory), for: identity)

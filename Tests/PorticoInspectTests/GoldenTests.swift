@@ -49,7 +49,7 @@ final class GoldenTests: XCTestCase {
     -> ExplainReport
   {
     let translation = Translator().translate(load(example), for: gateway)
-    let request = RequestHead(method: method, url: url, headers: headers)!
+    let request = PlainRequest(method: method, url: url, headers: headers)!
     return ExplainReport(config: translation.config, method: method, url: url, request: request)
   }
 

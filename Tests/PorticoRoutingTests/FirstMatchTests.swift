@@ -325,8 +325,8 @@ final class FirstMatchTests: XCTestCase {
     XCTAssertEqual(router.checkedRoute(request("/s", host: "third.test")), .noHost)
   }
 
-  func testRouterFromAFilterChain() {
-    let chain = FilterChain(
+  func testRouterFromAServerNameChain() {
+    let chain = ServerNameChain(
       serverNames: [], sslConfig: nil, httpsRedirect: false, routeOptions: nil,
       virtualHosts: [makeHost("h", domains: ["*"], routes: [makeRoute("r", path: .prefix("/"))])])
     let router = CompiledRouter(chain)

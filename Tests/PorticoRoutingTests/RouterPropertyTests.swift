@@ -156,8 +156,8 @@ struct RequestSpec: CustomStringConvertible {
   var query: String?
   var headers: [(String, String)]
 
-  var head: RequestHead {
-    RequestHead(
+  var head: PlainRequest {
+    PlainRequest(
       method: method, authority: authority, pathAndQuery: path + (query.map { "?" + $0 } ?? ""),
       headers: headers)
   }

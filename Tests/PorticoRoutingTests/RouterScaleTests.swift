@@ -7,7 +7,7 @@ import XCTest
 final class RouterScaleTests: XCTestCase {
   /// Routes every `(request, expected)` pair and fails once, listing the first few disagreements.
   private func assertRoutes(
-    _ router: CompiledRouter, _ cases: [(RequestHead, Routed)], file: StaticString = #filePath,
+    _ router: CompiledRouter, _ cases: [(PlainRequest, Routed)], file: StaticString = #filePath,
     line: UInt = #line
   ) {
     var failures: [String] = []
@@ -33,7 +33,7 @@ final class RouterScaleTests: XCTestCase {
     XCTAssertEqual(routes.count, 10_000)
     let router = makeRouter(routes)
 
-    var cases: [(RequestHead, Routed)] = []
+    var cases: [(PlainRequest, Routed)] = []
     for i in 0..<5000 {
       // Hits.
       cases.append((request("/svc\(i)/"), .match(2 * i)))
@@ -76,7 +76,7 @@ final class RouterScaleTests: XCTestCase {
     routes.append(makeRoute("fallback", path: .prefix("/")))
     let router = makeRouter(routes)
 
-    var cases: [(RequestHead, Routed)] = []
+    var cases: [(PlainRequest, Routed)] = []
     for i in 0..<10_000 {
       if i.isMultiple(of: 2) {
         cases.append((request("/case/\(i)"), .match(i)))
@@ -106,7 +106,7 @@ final class RouterScaleTests: XCTestCase {
       routes.append(makeRoute("r\(i)", matcher))
     }
     let router = makeRouter(routes)
-    var cases: [(RequestHead, Routed)] = []
+    var cases: [(PlainRequest, Routed)] = []
     for path in stride(from: 0, to: 2500, by: 7) {
       for shard in 0..<4 {
         cases.append((request("/r/\(path)", headers: [("x-shard", "\(shard)")]), .match(shard * 2500 + path)))
@@ -125,7 +125,7 @@ final class RouterScaleTests: XCTestCase {
     }
     routes.append(makeRoute("regex", path: PathMatcher(pieces: [], tail: .regex(re("/e/[0-9]+/x")))))
     let router = makeRouter(routes)
-    var cases: [(RequestHead, Routed)] = []
+    var cases: [(PlainRequest, Routed)] = []
     for i in stride(from: 0, to: 9_999, by: 11) {
       cases.append((request("/e/\(i)"), .match(i)))
       cases.append((request("/e/\(i)/x"), .match(9_999)))

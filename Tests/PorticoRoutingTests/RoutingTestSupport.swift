@@ -47,8 +47,8 @@ func piece(_ text: String, ignoresCase: Bool = false) -> PathMatcher.Piece {
 func request(
   _ pathAndQuery: String, host: String = "example.com", method: String = "GET",
   headers: [(String, String)] = []
-) -> RequestHead {
-  RequestHead(method: method, authority: host, pathAndQuery: pathAndQuery, headers: headers)
+) -> PlainRequest {
+  PlainRequest(method: method, authority: host, pathAndQuery: pathAndQuery, headers: headers)
 }
 
 /// A routing outcome reduced to indexes, so it can be compared.
@@ -102,13 +102,13 @@ extension CompiledRouter {
   }
 
   /// The indexed lookup alone.
-  func lookup(_ request: RequestHead) -> Routed { reduce(route(request)) }
+  func lookup(_ request: PlainRequest) -> Routed { reduce(route(request)) }
 
   /// The linear scan (`explain`) alone.
-  func scan(_ request: RequestHead) -> Routed { reduce(explain(request)) }
+  func scan(_ request: PlainRequest) -> Routed { reduce(explain(request)) }
 
   /// Routes `request` with the index and with the linear scan; fails when they disagree.
-  func checkedRoute(_ request: RequestHead, file: StaticString = #filePath, line: UInt = #line) -> Routed {
+  func checkedRoute(_ request: PlainRequest, file: StaticString = #filePath, line: UInt = #line) -> Routed {
     let indexed = lookup(request)
     let scanned = scan(request)
     XCTAssertEqual(
@@ -134,7 +134,7 @@ extension CompiledRouter.Match {
 /// Checks `matcher` against `request` directly, and through a router whose only route holds it (so the
 /// route index files it correctly too).
 func assertMatches(
-  _ matcher: RouteMatcher, _ request: RequestHead, file: StaticString = #filePath, line: UInt = #line
+  _ matcher: RouteMatcher, _ request: PlainRequest, file: StaticString = #filePath, line: UInt = #line
 ) {
   let mismatch = matcher.firstMismatch(request)
   XCTAssertNil(
@@ -150,7 +150,7 @@ func assertMatches(
 
 /// Checks that `matcher` rejects `request` for `reason`, directly and through a router.
 func assertMismatch(
-  _ matcher: RouteMatcher, _ request: RequestHead, _ reason: Mismatch, file: StaticString = #filePath,
+  _ matcher: RouteMatcher, _ request: PlainRequest, _ reason: Mismatch, file: StaticString = #filePath,
   line: UInt = #line
 ) {
   XCTAssertEqual(

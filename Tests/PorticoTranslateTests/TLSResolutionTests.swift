@@ -34,8 +34,8 @@ final class TLSResolutionTests: XCTestCase {
     """
   }
 
-  func chain(_ translation: Translation) -> FilterChain? {
-    translation.config.listeners.first?.filterChains.first { $0.serverNames == ["secure.test"] }
+  func chain(_ translation: Translation) -> ServerNameChain? {
+    translation.config.listeners.first?.serverNameChains.first { $0.serverNames == ["secure.test"] }
   }
 
   func errors(_ translation: Translation) -> [String] {
@@ -105,7 +105,7 @@ final class TLSResolutionTests: XCTestCase {
 
       """ + secret("cert", keys: ["tls.crt", "tls.key"]))
     let chain = try XCTUnwrap(
-      result.config.listeners.first?.filterChains.first { $0.serverNames == ["db.test"] })
+      result.config.listeners.first?.serverNameChains.first { $0.serverNames == ["db.test"] })
     let passthrough = try XCTUnwrap(chain.passthrough)
     XCTAssertNil(chain.tls)
     XCTAssertEqual(chain.serverNames, ["db.test"])

@@ -80,7 +80,7 @@ func milliseconds(_ body: () -> Void) -> Double {
 }
 
 /// Nanoseconds per lookup over `requests`, best of five passes.
-func nanosecondsPerMatch(_ router: CompiledRouter, _ requests: [RequestHead], expectHit: Bool) -> Double {
+func nanosecondsPerMatch(_ router: CompiledRouter, _ requests: [PlainRequest], expectHit: Bool) -> Double {
   var best = Double.infinity
   for _ in 0..<5 {
     var hits = 0
@@ -112,7 +112,7 @@ for scenario in scenarios {
   precondition(!snapshot.allDiagnostics.hasErrors, "\(snapshot.allDiagnostics.prefix(3))")
   var translation: Translation?
   let translate = milliseconds { translation = Translator().translate(snapshot, for: gateway) }
-  let chain = translation!.config.listeners[0].filterChains[0]
+  let chain = translation!.config.listeners[0].serverNameChains[0]
   var router: CompiledRouter?
   let compile = milliseconds { router = CompiledRouter(chain) }
   let memory = Double(residentBytes() - before) / 1_048_576
@@ -120,15 +120,15 @@ for scenario in scenarios {
   precondition(routeCount == scenario.hosts * scenario.routesPerHost)
 
   var generator = SystemRandomNumberGenerator()
-  var hits: [RequestHead] = []
-  var misses: [RequestHead] = []
+  var hits: [PlainRequest] = []
+  var misses: [PlainRequest] = []
   for _ in 0..<100_000 {
     let host = Int.random(in: 0..<scenario.hosts, using: &generator)
     let route = Int.random(in: 0..<scenario.routesPerHost, using: &generator)
     let path = "/api/v1/svc\(route)" + (route.isMultiple(of: 2) ? "" : "/items/42")
-    hits.append(RequestHead(method: "GET", authority: "h\(host).example.com", pathAndQuery: path))
+    hits.append(PlainRequest(method: "GET", authority: "h\(host).example.com", pathAndQuery: path))
     misses.append(
-      RequestHead(method: "GET", authority: "h\(host).example.com", pathAndQuery: "/api/v1/none/\(route)"))
+      PlainRequest(method: "GET", authority: "h\(host).example.com", pathAndQuery: "/api/v1/none/\(route)"))
   }
   let hit = nanosecondsPerMatch(router!, hits, expectHit: true)
   let miss = nanosecondsPerMatch(router!, misses, expectHit: false)

@@ -54,7 +54,7 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
   var phase = Phase.idle
   var phaseSince = NIODeadline.uptimeNanoseconds(0)
 
-  /// Set once TLS is negotiated: the client's SNI name (which picks the filter chain and its hosts) and the
+  /// Set once TLS is negotiated: the client's SNI name (which picks the server-name chain and its hosts) and the
   /// subject alternative names its certificate must carry.
   var tls: (serverName: String?, verifiesClients: Bool, verifySubjectAltNames: [String])?
   /// True while a TLS handshake is under way: requests wait for it.
@@ -238,13 +238,10 @@ final class DownstreamHandler: ChannelDuplexHandler, ByteSink {
       exchange.requestFailed(error)
       return
     }
-    let body = error.reason + "\n"
-    var buffer = allocator.buffer(capacity: 160 + body.utf8.count)
-    HeadWriter.localResponse(
-      status: error.status,
-      fields: [("content-length", String(body.utf8.count)), ("content-type", "text/plain; charset=utf-8")],
-      keepAlive: false, clientIsHTTP10: false, plan: .none, into: &buffer)
-    buffer.writeString(body)
+    var buffer = allocator.buffer(capacity: 160 + error.reason.utf8.count)
+    HeadWriter.localAnswer(
+      status: error.status, body: error.reason + "\n", fields: [], keepAlive: false, clientIsHTTP10: false,
+      plan: .none, into: &buffer)
     write(buffer)
     finishResponse(closing: true)
   }

@@ -46,18 +46,11 @@ extension Exchange {
       body = nil
       wireStatus = 200
     }
-    let bodyBytes = body?.utf8.count ?? 0
-    fields.append(("content-length", String(bodyBytes)))
-    if bodyBytes > 0 { fields.append(("content-type", "text/plain; charset=utf-8")) }
-    fields.append(("x-request-id", requestID.text))
-    var buffer = downstream.allocator.buffer(capacity: 256 + bodyBytes)
-    HeadWriter.localResponse(
-      status: wireStatus, fields: fields, keepAlive: keepAlive, clientIsHTTP10: request.isHTTP10, plan: plan,
+    var buffer = downstream.allocator.buffer(capacity: 256 + (body?.utf8.count ?? 0))
+    bytesOut += HeadWriter.localAnswer(
+      status: wireStatus, body: body, fields: fields, requestID: requestID, keepAlive: keepAlive,
+      clientIsHTTP10: request.isHTTP10, omitsBody: request.methodKind == .head, plan: plan,
       variables: variables(for: plan), into: &buffer)
-    if let body, bodyBytes > 0, request.methodKind != .head {
-      bytesOut += bodyBytes
-      buffer.writeString(body)
-    }
     downstream.write(buffer)
     downstream.finishResponse(closing: !keepAlive)
     finishIfDone()

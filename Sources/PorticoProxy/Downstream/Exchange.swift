@@ -14,7 +14,7 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
   let config: ActiveConfig
   let request: RequestHead
   let started = NIODeadline.now()
-  let startedAt: Date?
+  private let startedAt: Date?
   /// The client has sent the whole request.
   var requestComplete = false
   /// The body that goes upstream is whole: the client's, as the route's filters let it through.
@@ -28,11 +28,11 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
   var bytesIn = 0
   var bytesOut = 0
   var flags: [ResponseFlag] = []
-  var hostName = "-"
-  var routeName: String?
-  var destinationName = "-"
-  var destinationIndex = -1
-  var host: CompiledHost?
+  private var hostName = "-"
+  private var routeName: String?
+  private var destinationName = "-"
+  private var destinationIndex = -1
+  private var host: CompiledHost?
 
   // Forwarding state.
   var route: RouteRuntime?
@@ -57,7 +57,7 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
   /// The current try has asked its pool for a connection and not had one yet.
   var awaitingConnection = false
   /// A copy of this request on its way to the route's mirror.
-  var mirror: MirrorRequest?
+  private var mirror: MirrorRequest?
   var upstreamRequestComplete = false
   var upstreamKeepAlive = true
   var responseStarted = false
@@ -66,7 +66,7 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
   var toUpstream: OutgoingMessage?
   var toClient: OutgoingMessage?
   /// Request body was written upstream since the last flush.
-  var upstreamUnflushed = false
+  private var upstreamUnflushed = false
   /// The upstream switched protocols (WebSocket): bytes flow both ways as they are until either side
   /// closes.
   var isTunnel = false
@@ -76,7 +76,7 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
   /// The route's filters at work on this request; nil for a route without filters.
   var filterRun: FilterRun?
   /// Which of the route's matchers matched, for its action once the filters have passed the request.
-  var matcherIndex = 0
+  private var matcherIndex = 0
   /// The upstream's response head while response filters hold it.
   var heldResponse: (head: ResponseHead, framing: BodyFraming)?
   /// When the request times out, and its slot in the loop's tracker.

@@ -138,11 +138,16 @@ enum HeadWriter {
     buffer.writeStaticString("\r\n")
   }
 
-  /// A response made by the gateway: `fields` (the gateway's own), then the plan's changes to them.
-  static func localResponse(
-    status: Int, fields: [(name: String, value: String)], keepAlive: Bool, clientIsHTTP10: Bool,
-    plan: HeaderPlan, variables: HeaderVariables? = nil, into buffer: inout ByteBuffer
-  ) {
+  /// A response made by the gateway, head and plain-text body, the one way every answer of its own is
+  /// written: `fields` (the gateway's own), the body's length and type, the request ID, then the plan's
+  /// changes. Returns the body bytes written (none when `omitsBody`, for HEAD).
+  @discardableResult
+  static func localAnswer(
+    status: Int, body: String?, fields: [(name: String, value: String)], requestID: RequestID? = nil,
+    keepAlive: Bool, clientIsHTTP10: Bool, omitsBody: Bool = false, plan: HeaderPlan,
+    variables: HeaderVariables? = nil, into buffer: inout ByteBuffer
+  ) -> Int {
+    let bodyBytes = body?.utf8.count ?? 0
     buffer.writeStaticString("HTTP/1.1 ")
     buffer.writeString(String(status))
     buffer.writeStaticString(" ")
@@ -151,9 +156,15 @@ enum HeadWriter {
     for (name, value) in fields where !plan.removes(name) {
       writeField(name, value[...], plan: .none, into: &buffer)
     }
+    writeField("content-length", String(bodyBytes)[...], plan: plan, into: &buffer)
+    if bodyBytes > 0 { writeField("content-type", "text/plain; charset=utf-8", plan: plan, into: &buffer) }
+    if let requestID { writeField("x-request-id", plan: plan, into: &buffer) { requestID.write(into: &$0) } }
     writeAppended(plan, variables: variables, into: &buffer)
     writeConnection(keepAlive: keepAlive, clientIsHTTP10: clientIsHTTP10, into: &buffer)
     buffer.writeStaticString("\r\n")
+    guard let body, bodyBytes > 0, !omitsBody else { return 0 }
+    buffer.writeString(body)
+    return bodyBytes
   }
 
   static let continueResponse = ByteBuffer(string: "HTTP/1.1 100 Continue\r\n\r\n")

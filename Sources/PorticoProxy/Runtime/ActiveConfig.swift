@@ -41,14 +41,14 @@ public final class ActiveConfig: Sendable {
   /// Files outside the configuration that it depends on (`sslFiles`): a change to them is a change to the
   /// configuration.
   var externalFiles: [String] {
-    config.listeners.flatMap(\.filterChains).compactMap(\.tls).flatMap { tls -> [String] in
+    config.listeners.flatMap(\.serverNameChains).compactMap(\.tls).flatMap { tls -> [String] in
       guard case .files(let chain, let key, let rootCA) = tls.material else { return [] }
       return [chain, key] + (rootCA.map { [$0] } ?? [])
     }
   }
 }
 
-/// What a listener serves: over plain HTTP, the hosts of its filter chains without TLS settings (or, when
+/// What a listener serves: over plain HTTP, the hosts of its server-name chains without TLS settings (or, when
 /// one of them says `httpsRedirect`, a redirect of everything to https); over TLS, each terminating chain
 /// with its own certificate and hosts, chosen by the client's SNI name.
 struct ListenerRuntime: Sendable {
@@ -70,12 +70,12 @@ struct ListenerRuntime: Sendable {
     let attach: RouteAttachment = { _, route in
       RouteRuntime(route, upstreams: upstreams, filters: filters.filters(for: route))
     }
-    let plain = listener.filterChains.filter { $0.sslConfig == nil }
+    let plain = listener.serverNameChains.filter { $0.sslConfig == nil }
     servesPlaintext = !plain.isEmpty
     redirectsToHTTPS = plain.contains(where: \.httpsRedirect)
     router = CompiledRouter(virtualHosts: plain.flatMap(\.virtualHosts), attach: attach)
     var tlsChains: [TLSChainRuntime] = []
-    for chain in listener.filterChains {
+    for chain in listener.serverNameChains {
       if let passthrough = chain.passthrough {
         tlsChains.append(
           TLSChainRuntime(

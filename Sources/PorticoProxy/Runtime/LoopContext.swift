@@ -40,6 +40,17 @@ final class LoopContext {
   static let sweepInterval = TimeAmount.milliseconds(250)
   /// Set when the gateway drains: connections close as soon as they are idle.
   private(set) var isDraining = false
+  /// What filters keep per loop (caches, connections, counters), by a key of the filter's choosing; it
+  /// outlives reloads, so a filter whose settings did not change finds its state again.
+  private var filterStates: [String: AnyObject] = [:]
+
+  /// The state a filter keeps on this loop under `key`, made on first use.
+  func filterState<State: AnyObject>(_ key: String, make: () -> State) -> State {
+    if let state = filterStates[key] as? State { return state }
+    let state = make()
+    filterStates[key] = state
+    return state
+  }
 
   /// Starts the sweep that closes idle and slow connections, unless it runs already.
   func startConnectionSweep() {

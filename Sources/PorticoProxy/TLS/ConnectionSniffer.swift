@@ -2,8 +2,8 @@ import NIOCore
 import NIOSSL
 import NIOTLS
 
-/// The first handler of a connection on a listener with TLS filter chains. From the first byte it tells a
-/// TLS handshake from plaintext HTTP. For TLS it reads the client's SNI name and picks the filter chain for
+/// The first handler of a connection on a listener with TLS server-name chains. From the first byte it tells a
+/// TLS handshake from plaintext HTTP. For TLS it reads the client's SNI name and picks the server-name chain for
 /// it: a chain that terminates TLS puts its TLS handler in front of the connection's `DownstreamHandler`,
 /// a passthrough chain has the `DownstreamHandler` relay the connection, ClientHello included, to an
 /// upstream. Plaintext goes straight to the `DownstreamHandler` when the listener also serves plaintext,

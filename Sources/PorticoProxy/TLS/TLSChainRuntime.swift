@@ -2,7 +2,7 @@ import NIOSSL
 import PorticoRouting
 import PorticoTranslate
 
-/// One filter chain of a TLS listener, ready to serve: the server names it answers for, and either the
+/// One server-name chain of a TLS listener, ready to serve: the server names it answers for, and either the
 /// TLS it terminates (with the router of its virtual hosts) or the upstreams it passes TLS through to.
 final class TLSChainRuntime: Sendable {
   enum Mode: Sendable {

@@ -3,7 +3,7 @@ import NIOSSL
 import PorticoAPI
 import PorticoTranslate
 
-/// Builds the SSL context of a TLS filter chain from its resolved material. Without parameters the gateway
+/// Builds the SSL context of a TLS server-name chain from its resolved material. Without parameters the gateway
 /// offers TLS 1.2 and 1.3 only, with forward-secret AEAD cipher suites only, and negotiates `h2` or
 /// `http/1.1` by ALPN.
 enum TLSContextBuilder {

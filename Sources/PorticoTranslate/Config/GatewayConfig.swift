@@ -13,7 +13,7 @@ public struct GatewayConfig: Sendable, Encodable {
 
   /// Every virtual host of every listener, in listener order.
   public var virtualHosts: [VirtualHostConfig] {
-    listeners.flatMap { $0.filterChains.flatMap(\.virtualHosts) }
+    listeners.flatMap { $0.serverNameChains.flatMap(\.virtualHosts) }
   }
 }
 
@@ -24,11 +24,11 @@ public struct Listener: Sendable, Encodable {
   public var port: Int?
   public var bindAddress: String
   public var virtualGateways: [ResourceID]
-  public var filterChains: [FilterChain]
+  public var serverNameChains: [ServerNameChain]
 }
 
 /// The connection handling for a set of SNI server names (empty: any) on a listener.
-public struct FilterChain: Sendable, Encodable {
+public struct ServerNameChain: Sendable, Encodable {
   public var serverNames: [String]
   public var sslConfig: SSLConfig?
   /// The TLS the gateway terminates on this chain; nil for plaintext, and for an `sslConfig` that cannot be

@@ -1,6 +1,6 @@
 import PorticoAPI
 
-/// How a filter chain terminates TLS, with its certificate material resolved: the Secret's values, or the
+/// How a server-name chain terminates TLS, with its certificate material resolved: the Secret's values, or the
 /// paths of PEM files the gateway reads (relative paths are relative to the configuration folder). The
 /// material itself is never encoded: `/config_dump` and `portico routes -o json` show where it comes
 /// from, not what it is.

@@ -2,7 +2,7 @@
 /// (spec §1.1, §1.2, §11.11).
 extension GatewayTranslator {
   private struct ChainDraft {
-    var chain: FilterChain
+    var chain: ServerNameChain
     var hosts: [HostSource] = []
     var gatewayOptions: OptionLayer?
   }
@@ -48,7 +48,7 @@ extension GatewayTranslator {
             listener: Listener(
               portName: portName, port: gateway.ports[portName],
               bindAddress: virtualGateway.spec.options?.bindAddress ?? "0.0.0.0", virtualGateways: [],
-              filterChains: []))
+              serverNameChains: []))
         }
         drafts[portName]!.listener.virtualGateways.append(virtualGateway.id)
         addHandlers(of: virtualGateway, to: &drafts[portName]!)
@@ -62,7 +62,7 @@ extension GatewayTranslator {
         var chain = chainDraft.chain
         chain.virtualHosts = buildHosts(
           chainDraft.hosts, gatewayOptions: chainDraft.gatewayOptions, portName: portName)
-        draft.listener.filterChains.append(chain)
+        draft.listener.serverNameChains.append(chain)
       }
       listeners.append(draft.listener)
     }
@@ -96,7 +96,7 @@ extension GatewayTranslator {
     let settings = tcp.options?.tcpProxySettings
     draft.chainOrder.append(key)
     draft.chains[key] = ChainDraft(
-      chain: FilterChain(
+      chain: ServerNameChain(
         serverNames: serverNames, sslConfig: handler.connectionOptions?.sslConfig, tls: nil,
         httpsRedirect: false, routeOptions: nil, virtualHosts: [],
         passthrough: TCPForward(
@@ -137,7 +137,7 @@ extension GatewayTranslator {
         let sslPath: FieldPath = [
           "spec", "connectionHandlers", .index(handlerIndex), "connectionOptions", "sslConfig",
         ]
-        let chain = FilterChain(
+        let chain = ServerNameChain(
           serverNames: serverNames, sslConfig: handler.connectionOptions?.sslConfig,
           tls: handler.connectionOptions?.sslConfig.flatMap {
             tlsTermination($0, of: virtualGateway, at: sslPath)
@@ -192,7 +192,7 @@ extension GatewayTranslator {
     }
   }
 
-  /// Builds the hosts of one filter chain; a host claiming a domain an earlier host has is not served.
+  /// Builds the hosts of one server-name chain; a host claiming a domain an earlier host has is not served.
   private mutating func buildHosts(
     _ hosts: [HostSource], gatewayOptions: OptionLayer?, portName: String
   ) -> [VirtualHostConfig] {

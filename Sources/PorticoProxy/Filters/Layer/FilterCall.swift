@@ -42,6 +42,12 @@ final class FilterCall {
   /// Adds a flag to the request's access log line (`DI` for an injected delay, say).
   func flag(_ flag: ResponseFlag) { run?.note(flag) }
 
+  /// What the filter keeps on this event loop under `key` (a cache, a connection, counters), made on
+  /// first use and found again by every request on the loop, across reloads. No lock: one loop uses it.
+  func loopState<State: AnyObject>(_ key: String, make: () -> State) -> State {
+    loop.filterState(key, make: make)
+  }
+
   /// Hands the request to work elsewhere; the filter returns `.suspend` and the request goes on (or is
   /// answered) when the handle says so, on this loop. A handle used after the request ended does nothing.
   func suspend() -> FilterResume {

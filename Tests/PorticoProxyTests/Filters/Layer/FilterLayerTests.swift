@@ -301,6 +301,25 @@ final class FilterLayerTests: XCTestCase {
     XCTAssertEqual(host.events.last, .requestEnd)
   }
 
+  /// Per-request state is one slot per filter; per-loop state is found again by the next request on the
+  /// loop, and not by another loop.
+  func testPerRequestAndPerLoopState() throws {
+    final class Counter { var count = 0 }
+    let counting = ScriptedFilter([.requestHead])
+    counting.onRequestHead = { call in
+      call.loopState("test-counter") { Counter() }.count += 1
+      call.state(at: 0) { Counter() }.count += 1
+      XCTAssertEqual(call.state(at: 0) { Counter() }.count, 1, "a request's own state starts afresh")
+      return .proceed
+    }
+    for _ in 0..<3 { try filterRun([counting], loop: loop, host: host).start() }
+    XCTAssertEqual(loop.filterState("test-counter") { Counter() }.count, 3)
+    let otherLoop = try embeddedLoopContext(EmbeddedEventLoop())
+    try filterRun([counting], loop: otherLoop, host: host).start()
+    XCTAssertEqual(otherLoop.filterState("test-counter") { Counter() }.count, 1)
+    XCTAssertEqual(loop.filterState("test-counter") { Counter() }.count, 3)
+  }
+
   /// Equal settings share one filter, and equal lists of filters one chain; a route with no policy has none.
   func testFiltersAreSharedByRoutesWithTheSameSettings() throws {
     let manifests =

@@ -3,14 +3,14 @@ import XCTest
 @testable import PorticoRouting
 @testable import PorticoTranslate
 
-final class RequestHeadTests: XCTestCase {
+final class PlainRequestTests: XCTestCase {
   private func head(_ url: String, method: String = "GET", headers: [(String, String)] = []) throws
-    -> RequestHead
+    -> PlainRequest
   {
-    try XCTUnwrap(RequestHead(method: method, url: url, headers: headers), url)
+    try XCTUnwrap(PlainRequest(method: method, url: url, headers: headers), url)
   }
 
-  private func values(_ head: RequestHead, _ name: String) -> [String] {
+  private func values(_ head: PlainRequest, _ name: String) -> [String] {
     var found: [String] = []
     _ = head.containsHeader(name) { value in
       found.append(String(value))
@@ -112,20 +112,20 @@ final class RequestHeadTests: XCTestCase {
   }
 
   func testInvalidURLs() {
-    XCTAssertNil(RequestHead(method: "GET", url: "example.com/a"))
-    XCTAssertNil(RequestHead(method: "GET", url: "/a/b"))
-    XCTAssertNil(RequestHead(method: "GET", url: "http:///a"))
-    XCTAssertNil(RequestHead(method: "GET", url: "http://?x=1"))
-    XCTAssertNil(RequestHead(method: "GET", url: "http://"))
+    XCTAssertNil(PlainRequest(method: "GET", url: "example.com/a"))
+    XCTAssertNil(PlainRequest(method: "GET", url: "/a/b"))
+    XCTAssertNil(PlainRequest(method: "GET", url: "http:///a"))
+    XCTAssertNil(PlainRequest(method: "GET", url: "http://?x=1"))
+    XCTAssertNil(PlainRequest(method: "GET", url: "http://"))
   }
 
   func testPathAndQueryInitializer() {
-    let request = RequestHead(method: "DELETE", authority: "h", pathAndQuery: "/p?q=1&r")
+    let request = PlainRequest(method: "DELETE", authority: "h", pathAndQuery: "/p?q=1&r")
     XCTAssertEqual(request.method, "DELETE")
     XCTAssertEqual(request.authority, "h")
     XCTAssertEqual(request.path, "/p")
     XCTAssertEqual(request.query, "q=1&r")
-    let noQuery = RequestHead(method: "GET", authority: "h", pathAndQuery: "/p")
+    let noQuery = PlainRequest(method: "GET", authority: "h", pathAndQuery: "/p")
     XCTAssertEqual(noQuery.path, "/p")
     XCTAssertEqual(noQuery.query, "")
   }

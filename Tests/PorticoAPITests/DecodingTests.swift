@@ -554,6 +554,27 @@ final class DecodingTests: XCTestCase {
     XCTAssertEqual(snapshot.trafficPolicies.count, 1)
   }
 
+  /// Listener options Portico does not implement are errors on their fields: the VirtualGateway is not
+  /// served rather than served differently from what it says.
+  func testUnimplementedListenerOptionsAreErrors() {
+    let snapshot = load(
+      virtualGatewayYAML(
+        spec: """
+          options: {perConnectionBufferLimitBytes: 65536}
+          connectionHandlers:
+          - connectionOptions: {strictFilterManagement: true, enableProxyProtocol: true}
+            http: {routeConfig: [{virtualHostSelector: {}}]}
+          """),
+      file: "vg.yaml")
+    XCTAssertEqual(
+      snapshot.errors.map(\.path.description).sorted(),
+      [
+        "spec.connectionHandlers[0].connectionOptions.enableProxyProtocol",
+        "spec.connectionHandlers[0].connectionOptions.strictFilterManagement",
+        "spec.options.perConnectionBufferLimitBytes",
+      ])
+  }
+
   func testTCPHandlerWithoutPassthroughIsNotServed() {
     let snapshot = load(
       virtualGatewayYAML(

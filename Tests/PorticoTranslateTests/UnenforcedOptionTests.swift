@@ -80,6 +80,34 @@ final class UnenforcedOptionTests: XCTestCase {
       field: "connectionPoolSettings.http.h2UpgradePolicy")
   }
 
+  func testUseClientProtocol() throws {
+    try assertFailsClosed(
+      "{connectionPoolSettings: {http: {useClientProtocol: true}}}",
+      field: "connectionPoolSettings.http.useClientProtocol")
+  }
+
+  func testTCPKeepalive() throws {
+    try assertFailsClosed(
+      "{connectionPoolSettings: {tcp: {tcpKeepalive: {time: 10s}}}}",
+      field: "connectionPoolSettings.tcp.tcpKeepalive")
+  }
+
+  /// `outlierDetection` is a host-level option: its `interval` fails the host's routes, and on a route it is
+  /// only warned about (and ignored), as before.
+  func testOutlierDetectionInterval() throws {
+    let result = translate(
+      host(
+        "shop", domain: "shop.test",
+        options: "  options: {trafficPolicy: {outlierDetection: {consecutiveErrors: 3, interval: 10s}}}",
+        routes: forward("all", "{uri: {prefix: /}}")))
+    XCTAssertEqual(result.routes(of: "shop.test").first?.directStatus, 500)
+    let status = try XCTUnwrap(result.status(.virtualHost, "apps", "shop"))
+    XCTAssertEqual(
+      status.errors.map(\.path.description), ["spec.options.trafficPolicy.outlierDetection.interval"])
+    let onARoute = routeWith("{outlierDetection: {interval: 10s}}").routes(of: "shop.test")
+    XCTAssertNil(onARoute[0].replacement)
+  }
+
   func testDisabledExtauthIsServed() {
     let routes = routeWith("{extauth: {disable: true}}").routes(of: "shop.test")
     XCTAssertNil(routes[0].replacement)

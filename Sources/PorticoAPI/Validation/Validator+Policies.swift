@@ -118,6 +118,11 @@ extension Validator {
 
   mutating func check(virtualGateway spec: VirtualGatewaySpec) {
     let path: FieldPath = ["spec"]
+    if spec.options?.perConnectionBufferLimitBytes != nil {
+      error(
+        path.appending("options").appending("perConnectionBufferLimitBytes"),
+        "not implemented by Portico yet (backpressure holds reads instead of buffering); remove it")
+    }
     if spec.ingressGatewaySelectors?.isEmpty ?? true {
       warning(
         path.appending("ingressGatewaySelectors"),
@@ -191,6 +196,15 @@ extension Validator {
   }
 
   mutating func check(connectionOptions options: ConnectionHandler.ConnectionOptions, at path: FieldPath) {
+    // Serving without what these ask for would differ from what the manifest says: not served instead.
+    if options.strictFilterManagement == true {
+      error(
+        path.appending("strictFilterManagement"),
+        "not implemented by Portico yet (filters are installed as the configuration needs them); remove it")
+    }
+    if options.enableProxyProtocol == true {
+      error(path.appending("enableProxyProtocol"), "the PROXY protocol is not implemented by Portico yet")
+    }
     guard let ssl = options.sslConfig else { return }
     let at = path.appending("sslConfig")
     if options.httpsRedirect == true { error(path, "give at most one of sslConfig, httpsRedirect") }

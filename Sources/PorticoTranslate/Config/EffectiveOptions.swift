@@ -14,6 +14,9 @@ public struct OptionOrigin: Sendable, Encodable, Hashable, CustomStringConvertib
   public var route: String?
   public var location: SourceLocation?
 
+  /// Set on a route (its own or a delegating one), not on a host, TrafficPolicy or gateway.
+  public var isRouteLevel: Bool { level == .route || level == .delegatingRoute }
+
   public var description: String {
     let place = route.map { "\(resource) route \($0)" } ?? "\(resource)"
     return "\(level.rawValue) \(place)" + (location.map { " (\($0))" } ?? "")
@@ -48,7 +51,7 @@ public struct EffectiveOptions: Sendable, Encodable {
   /// Lays `policy` over the current values: each field `policy` sets replaces the current one.
   public mutating func layer(_ policy: Policy?, from origin: OptionOrigin) {
     guard let policy else { return }
-    let isRouteLevel = origin.level == .route || origin.level == .delegatingRoute
+    let isRouteLevel = origin.isRouteLevel
     if let manipulation = policy.headerManipulation {
       headerManipulations.append(HeaderManipulationLayer(manipulation: manipulation, origin: origin))
     }

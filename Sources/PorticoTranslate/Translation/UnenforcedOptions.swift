@@ -38,12 +38,30 @@ enum UnenforcedOptions {
       ["connectionPoolSettings", "http", "h2UpgradePolicy"], "connectionPoolSettings.http.h2UpgradePolicy",
       \.connectionPoolSettings
     ) { $0.http?.h2UpgradePolicy != nil },
+    Field(
+      ["connectionPoolSettings", "http", "useClientProtocol"],
+      "connectionPoolSettings.http.useClientProtocol",
+      \.connectionPoolSettings
+    ) { $0.http?.useClientProtocol == true },
+    Field(
+      ["connectionPoolSettings", "tcp", "tcpKeepalive"], "connectionPoolSettings.tcp.tcpKeepalive",
+      \.connectionPoolSettings
+    ) { $0.tcp?.tcpKeepalive != nil },
+    // Endpoints are judged on every outcome; a user tuning the interval expects something else.
+    Field(["outlierDetection", "interval"], "outlierDetection.interval", \.outlierDetection) {
+      $0.interval != nil
+    },
   ]
 
   /// For each unenforced field in effect on a route, the closest level that sets it and the error for it.
   static func errors(in layers: [OptionLayer]) -> [(resource: ResourceID, error: Diagnostic)] {
     fields.compactMap { field in
-      guard let layer = layers.last(where: { $0.policy.map(field.isPresent) ?? false }),
+      // Host-only fields written on a route are reported by validation and not inherited.
+      let hostOnly = EffectiveOptions.hostOnlyFields.contains(field.path[0])
+      guard
+        let layer = layers.last(where: { layer in
+          (layer.policy.map(field.isPresent) ?? false) && !(hostOnly && layer.origin.isRouteLevel)
+        }),
         let policy = layer.policy, field.isUnenforced(policy)
       else { return nil }
       let message =

@@ -45,11 +45,8 @@ extension Exchange: FilterHost {
 
   func note(_ flag: ResponseFlag) { flags.append(flag) }
 
-  /// The header changes for the request sent to `destination`: the route's, then the filters'.
-  func requestPlan(for destination: RouteRuntime.Destination) -> HeaderPlan {
-    guard let filterRun else { return destination.requestPlan }
-    return destination.requestPlan.then(filterRun.call.upstreamHeaders)
-  }
+  /// What the route's filters change on the request sent upstream (after the route's own plan).
+  var upstreamEdits: FieldEdits { filterRun?.call.upstreamHeaders ?? FieldEdits() }
 
   /// How the body sent upstream is framed when a filter may have changed its length: by its length once it
   /// is whole (`pieces` being all of it), chunked before. Nil keeps the client's framing.

@@ -30,11 +30,9 @@ extension Exchange {
       if BodyBound.discard.isExceeded(by: bytesIn) { keepAlive = false }
     }
     var fields = extra
-    var plan = plan
-    if let filterRun {
-      plan = plan.then(
-        filterRun.localAnswerHeaders(for: LocalAnswer(status: status, body: body, fields: extra)))
-    }
+    let edits =
+      filterRun?.localAnswerHeaders(for: LocalAnswer(status: status, body: body, fields: extra))
+      ?? FieldEdits()
     var body = body
     var wireStatus = status
     if status >= 400, isGRPC {
@@ -49,7 +47,7 @@ extension Exchange {
     var buffer = downstream.allocator.buffer(capacity: 256 + (body?.utf8.count ?? 0))
     bytesOut += HeadWriter.localAnswer(
       status: wireStatus, body: body, fields: fields, requestID: requestID, keepAlive: keepAlive,
-      clientIsHTTP10: request.isHTTP10, omitsBody: request.methodKind == .head, plan: plan,
+      clientIsHTTP10: request.isHTTP10, omitsBody: request.methodKind == .head, plan: plan, edits: edits,
       variables: variables(for: plan), into: &buffer)
     downstream.write(buffer)
     downstream.finishResponse(closing: !keepAlive)

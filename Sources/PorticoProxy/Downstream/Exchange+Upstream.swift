@@ -41,7 +41,7 @@ extension Exchange {
         minimumCapacity: request.head.text.utf8.count + 256 + min(pendingBytes, OutgoingMessage.gatherLimit))
       HeadWriter.upstreamRequest(
         request, target: target, scheme: downstream.scheme, clientAddress: downstream.clientAddress,
-        requestID: requestID, attempt: retry?.tries, plan: requestPlan(for: destination),
+        requestID: requestID, attempt: retry?.tries, plan: destination.requestPlan, edits: upstreamEdits,
         bodyFraming: upstreamBodyFraming(sending: pieces), variables: variables(for: destination.requestPlan),
         into: &head)
       var message = OutgoingMessage(
@@ -86,8 +86,7 @@ extension Exchange {
     if let filterRun, response.status != 101 {
       // The response filters see the head first; they say when it is written.
       heldResponse = (response, framing)
-      return filterRun.responseHead(
-        ResponseView(status: response.status) { response.head.firstValue(named: $0) })
+      return filterRun.responseHead(ResponseView(response))
     }
     writeResponseHead(response, framing: framing, filteredLength: nil)
   }
@@ -151,7 +150,7 @@ extension Exchange {
     let plan = destination?.responsePlan ?? .none
     HeadWriter.downstreamResponse(
       response, framing: downstreamFraming, keepAlive: keepAlive, clientIsHTTP10: request.isHTTP10,
-      plan: filterRun.map { plan.then($0.call.responseHeaders) } ?? plan, variables: variables(for: plan),
+      plan: plan, edits: filterRun?.call.responseHeaders ?? FieldEdits(), variables: variables(for: plan),
       into: &head)
     toClient = OutgoingMessage(head: head, chunked: chunked, reusable: loop.outgoingBuffer)
   }

@@ -315,7 +315,7 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
     var head = downstream.allocator.buffer(capacity: request.head.text.utf8.count + 256)
     HeadWriter.upstreamRequest(
       request, target: upstreamTarget(), scheme: downstream.scheme, clientAddress: downstream.clientAddress,
-      requestID: requestID, shadow: true, plan: requestPlan(for: destination),
+      requestID: requestID, shadow: true, plan: destination.requestPlan, edits: upstreamEdits,
       bodyFraming: upstreamBodyFraming(sending: pendingBody),
       variables: variables(for: destination.requestPlan),
       into: &head)

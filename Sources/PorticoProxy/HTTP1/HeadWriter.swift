@@ -19,9 +19,10 @@ enum HeadWriter {
   /// Content-Length or Transfer-Encoding.
   static func upstreamRequest(
     _ request: RequestHead, target: Substring, scheme: String, clientAddress: String, requestID: RequestID,
-    attempt: Int? = nil, shadow: Bool = false, plan: HeaderPlan, bodyFraming: RequestBodyFraming? = nil,
-    variables: HeaderVariables? = nil, into buffer: inout ByteBuffer
+    attempt: Int? = nil, shadow: Bool = false, plan: HeaderPlan, edits: FieldEdits = FieldEdits(),
+    bodyFraming: RequestBodyFraming? = nil, variables: HeaderVariables? = nil, into buffer: inout ByteBuffer
   ) {
+    let drops = Removals(plan: plan, edits: edits)
     let head = request.head
     buffer.writeSubstring(request.method)
     buffer.writeStaticString(" ")
@@ -43,18 +44,18 @@ enum HeadWriter {
       case .xForwardedHost: hasForwardedHost = true
       default: if field.kind.isHopByHop { continue }
       }
-      if skips(field, of: head, nominated: nominated, plan: plan) { continue }
+      if skips(field, of: head, nominated: nominated, drops: drops) { continue }
       lines.keep(field, of: head, into: &buffer)
     }
     lines.flush(head, into: &buffer)
     let authority = request.authority
     if shadow {
       let host = Authority.host(of: authority)
-      writeField("host", (host + "-shadow" + authority[host.endIndex...])[...], plan: .none, into: &buffer)
+      writeField("host", (host + "-shadow" + authority[host.endIndex...])[...], drops: .none, into: &buffer)
     } else if request.isAbsoluteForm {
-      writeField("host", authority, plan: plan, into: &buffer)
+      writeField("host", authority, drops: drops, into: &buffer)
     }
-    if !plan.removes("x-forwarded-for") {
+    if !drops.drops("x-forwarded-for") {
       buffer.writeStaticString("x-forwarded-for: ")
       for value in forwardedFor {
         buffer.writeSubstring(value)
@@ -63,24 +64,26 @@ enum HeadWriter {
       buffer.writeString(clientAddress)
       buffer.writeStaticString("\r\n")
     }
-    writeField("x-forwarded-proto", scheme[...], plan: plan, into: &buffer)
+    writeField("x-forwarded-proto", scheme[...], drops: drops, into: &buffer)
     if !hasForwardedHost, !authority.isEmpty {
-      writeField("x-forwarded-host", authority, plan: plan, into: &buffer)
+      writeField("x-forwarded-host", authority, drops: drops, into: &buffer)
     }
     if !requestID.isGiven {
-      writeField("x-request-id", plan: plan, into: &buffer) { requestID.write(into: &$0) }
+      writeField("x-request-id", drops: drops, into: &buffer) { requestID.write(into: &$0) }
     }
-    if let attempt { writeField("x-portico-attempt-count", String(attempt)[...], plan: .none, into: &buffer) }
+    if let attempt {
+      writeField("x-portico-attempt-count", String(attempt)[...], drops: .none, into: &buffer)
+    }
     switch bodyFraming {
     case .length(let length) where length > 0 || request.framing != .none:
-      writeField("content-length", String(length)[...], plan: .none, into: &buffer)
+      writeField("content-length", String(length)[...], drops: .none, into: &buffer)
     case .chunked: buffer.writeStaticString("transfer-encoding: chunked\r\n")
     case .length, nil: break
     }
     if request.framing == .none, bodyFraming == nil || bodyFraming == .length(0) {
       // Without a framing field the server could not tell an empty body from a missing one.
       switch request.methodKind {
-      case .post, .put, .patch: writeField("content-length", "0", plan: .none, into: &buffer)
+      case .post, .put, .patch: writeField("content-length", "0", drops: .none, into: &buffer)
       default: break
       }
     }
@@ -88,7 +91,7 @@ enum HeadWriter {
       // The handshake's own hop-by-hop fields go on: this hop is being upgraded too.
       buffer.writeStaticString("connection: upgrade\r\nupgrade: websocket\r\n")
     }
-    writeAppended(plan, variables: variables, into: &buffer)
+    writeAppended(plan, edits: edits, variables: variables, into: &buffer)
     buffer.writeStaticString("\r\n")
   }
 
@@ -109,8 +112,10 @@ enum HeadWriter {
   /// The response head returned to the client.
   static func downstreamResponse(
     _ response: ResponseHead, framing: ResponseFraming, keepAlive: Bool, clientIsHTTP10: Bool,
-    plan: HeaderPlan, variables: HeaderVariables? = nil, into buffer: inout ByteBuffer
+    plan: HeaderPlan, edits: FieldEdits = FieldEdits(), variables: HeaderVariables? = nil,
+    into buffer: inout ByteBuffer
   ) {
+    let drops = Removals(plan: plan, edits: edits)
     let head = response.head
     buffer.writeStaticString("HTTP/1.1 ")
     buffer.writeSubstring(response.statusLine)
@@ -121,15 +126,15 @@ enum HeadWriter {
       if field.kind.isHopByHop, !(framing.switchesProtocols && field.kind == .upgrade) { continue }
       if field.kind == .transferEncoding, framing.dropsTransferEncoding { continue }
       if field.kind == .contentLength, framing.dropsLength { continue }
-      if skips(field, of: head, nominated: nominated, plan: plan) { continue }
+      if skips(field, of: head, nominated: nominated, drops: drops) { continue }
       lines.keep(field, of: head, into: &buffer)
     }
     lines.flush(head, into: &buffer)
     if framing.addsChunked { buffer.writeStaticString("transfer-encoding: chunked\r\n") }
     if let length = framing.contentLength {
-      writeField("content-length", String(length)[...], plan: .none, into: &buffer)
+      writeField("content-length", String(length)[...], drops: .none, into: &buffer)
     }
-    writeAppended(plan, variables: variables, into: &buffer)
+    writeAppended(plan, edits: edits, variables: variables, into: &buffer)
     if framing.switchesProtocols {
       buffer.writeStaticString("connection: upgrade\r\n")
     } else {
@@ -145,21 +150,24 @@ enum HeadWriter {
   static func localAnswer(
     status: Int, body: String?, fields: [(name: String, value: String)], requestID: RequestID? = nil,
     keepAlive: Bool, clientIsHTTP10: Bool, omitsBody: Bool = false, plan: HeaderPlan,
-    variables: HeaderVariables? = nil, into buffer: inout ByteBuffer
+    edits: FieldEdits = FieldEdits(), variables: HeaderVariables? = nil, into buffer: inout ByteBuffer
   ) -> Int {
+    let drops = Removals(plan: plan, edits: edits)
     let bodyBytes = body?.utf8.count ?? 0
     buffer.writeStaticString("HTTP/1.1 ")
     buffer.writeString(String(status))
     buffer.writeStaticString(" ")
     buffer.writeString(HTTPResponseStatus(statusCode: status).reasonPhrase)
     buffer.writeStaticString("\r\n")
-    for (name, value) in fields where !plan.removes(name) {
-      writeField(name, value[...], plan: .none, into: &buffer)
+    for (name, value) in fields where !drops.drops(name) {
+      writeField(name, value[...], drops: .none, into: &buffer)
     }
-    writeField("content-length", String(bodyBytes)[...], plan: plan, into: &buffer)
-    if bodyBytes > 0 { writeField("content-type", "text/plain; charset=utf-8", plan: plan, into: &buffer) }
-    if let requestID { writeField("x-request-id", plan: plan, into: &buffer) { requestID.write(into: &$0) } }
-    writeAppended(plan, variables: variables, into: &buffer)
+    writeField("content-length", String(bodyBytes)[...], drops: drops, into: &buffer)
+    if bodyBytes > 0 { writeField("content-type", "text/plain; charset=utf-8", drops: drops, into: &buffer) }
+    if let requestID {
+      writeField("x-request-id", drops: drops, into: &buffer) { requestID.write(into: &$0) }
+    }
+    writeAppended(plan, edits: edits, variables: variables, into: &buffer)
     writeConnection(keepAlive: keepAlive, clientIsHTTP10: clientIsHTTP10, into: &buffer)
     buffer.writeStaticString("\r\n")
     guard let body, bodyBytes > 0, !omitsBody else { return 0 }
@@ -172,7 +180,7 @@ enum HeadWriter {
   // MARK: - Pieces
 
   private static func skips(
-    _ field: FieldSpan, of head: MessageHead, nominated: [Substring], plan: HeaderPlan
+    _ field: FieldSpan, of head: MessageHead, nominated: [Substring], drops: Removals
   )
     -> Bool
   {
@@ -183,7 +191,7 @@ enum HeadWriter {
       let name = head.name(of: field)
       if nominated.contains(where: { $0.equalsIgnoringASCIICase(name) }) { return true }
     }
-    return !plan.removed.isEmpty && plan.removes(head.name(of: field))
+    return drops.drops(head.name(of: field))
   }
 
   /// Received field lines kept for the outgoing head, copied byte for byte: consecutive lines leave in
@@ -210,31 +218,45 @@ enum HeadWriter {
   }
 
   private static func writeField(
-    _ name: String, _ value: Substring, plan: HeaderPlan, into buffer: inout ByteBuffer
+    _ name: String, _ value: Substring, drops: Removals, into buffer: inout ByteBuffer
   ) {
-    writeField(name, plan: plan, into: &buffer) { $0.writeSubstring(value) }
+    writeField(name, drops: drops, into: &buffer) { $0.writeSubstring(value) }
   }
 
-  /// A field line whose value `writeValue` writes, unless `plan` removes the field.
+  /// A field line whose value `writeValue` writes, unless it is dropped.
   private static func writeField(
-    _ name: String, plan: HeaderPlan, into buffer: inout ByteBuffer, writeValue: (inout ByteBuffer) -> Void
+    _ name: String, drops: Removals, into buffer: inout ByteBuffer, writeValue: (inout ByteBuffer) -> Void
   ) {
-    if !plan.removed.isEmpty, plan.removes(name) { return }
+    if drops.drops(name) { return }
     buffer.writeString(name)
     buffer.writeStaticString(": ")
     writeValue(&buffer)
     buffer.writeStaticString("\r\n")
   }
 
+  /// The plan's fields, less those the edits drop (a later layer), then the edits' own.
   private static func writeAppended(
-    _ plan: HeaderPlan, variables: HeaderVariables?, into buffer: inout ByteBuffer
+    _ plan: HeaderPlan, edits: FieldEdits, variables: HeaderVariables?, into buffer: inout ByteBuffer
   ) {
-    for (name, value) in plan.appended {
+    for (name, value) in plan.appended where !edits.removes(name) {
       if let literal = value.literal {
-        writeField(name, literal[...], plan: .none, into: &buffer)
+        writeField(name, literal[...], drops: .none, into: &buffer)
         continue
       }
-      writeField(name, plan: .none, into: &buffer) { variables?.write(value, into: &$0) }
+      writeField(name, drops: .none, into: &buffer) { variables?.write(value, into: &$0) }
+    }
+    for (name, value) in edits.added { writeField(name, value[...], drops: .none, into: &buffer) }
+  }
+
+  /// What a head leaves out: fields the route's plan removes, then those a filter's edits remove.
+  private struct Removals {
+    let plan: HeaderPlan
+    let edits: FieldEdits
+
+    static let none = Removals(plan: .none, edits: FieldEdits())
+
+    func drops(_ name: some StringProtocol) -> Bool {
+      (!plan.removed.isEmpty && plan.removes(name)) || edits.removes(name)
     }
   }
 

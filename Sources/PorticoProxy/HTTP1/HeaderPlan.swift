@@ -17,10 +17,11 @@ struct HeaderPlan: Sendable {
   /// Fields no manipulation may remove or add: those that frame the message, say where it goes, or
   /// describe the connection. Changing them would let the gateway and the next hop disagree about the
   /// message.
-  static let protected: Set<String> = [
+  static let protectedNames = [
     "content-length", "transfer-encoding", "host", "connection", "keep-alive", "proxy-connection", "te",
     "trailer", "upgrade",
   ]
+  static let protected = Set(protectedNames)
 
   var isEmpty: Bool { removed.isEmpty && appended.isEmpty }
 
@@ -43,27 +44,11 @@ struct HeaderPlan: Sendable {
   }
 
   /// Drops `name` from the message, and what earlier layers appended under it. Protected fields stay.
-  mutating func remove(_ name: String) {
+  private mutating func remove(_ name: String) {
     let lowercased = name.asciiLowercased
     guard !Self.protected.contains(lowercased) else { return }
     if !removed.contains(lowercased) { removed.append(lowercased) }
     appended.removeAll { $0.name.equalsIgnoringASCIICase(lowercased) }
-  }
-
-  /// Adds a field with a literal value (a filter's: an identity, a CORS answer). Protected fields stay.
-  mutating func append(_ name: String, _ value: String) {
-    guard !Self.protected.contains(name.asciiLowercased) else { return }
-    appended.append((name, HeaderValueTemplate(literal: value)))
-  }
-
-  /// This plan, then `next` as a later layer: what `next` removes also drops what this plan appends.
-  func then(_ next: HeaderPlan) -> HeaderPlan {
-    guard !next.isEmpty else { return self }
-    var combined = self
-    for name in next.removed { combined.remove(name) }
-    combined.appended += next.appended
-    combined.usesVariables = usesVariables || next.usesVariables
-    return combined
   }
 
   /// For a request: the route's levels, farthest first, then the chosen destination's.

@@ -13,7 +13,7 @@ final class CORSFilter: ConfiguredFilter {
   init(_ policy: CorsPolicy) { rules = CORSRules(policy) }
 
   func requestHead(_ call: FilterCall) -> FilterVerdict {
-    guard let origin = allowedOrigin(of: call), call.request.methodKind == .options,
+    guard call.request.methodKind == .options, let origin = allowedOrigin(of: call),
       call.request.head.firstValue(named: "access-control-request-method") != nil
     else { return .proceed }
     // A preflight: answered here, never forwarded.
@@ -22,10 +22,8 @@ final class CORSFilter: ConfiguredFilter {
 
   func responseHead(_ call: FilterCall) -> FilterVerdict {
     guard let origin = allowedOrigin(of: call) else { return .proceed }
-    for name in CORSRules.fieldNames { call.responseHeaders.remove(name) }
-    for field in rules.responseFields(origin: String(origin)) {
-      call.responseHeaders.append(field.name, field.value)
-    }
+    call.responseHeaders.remove(all: CORSRules.fieldNames)
+    rules.addResponseFields(origin: String(origin), to: &call.responseHeaders)
     return .proceed
   }
 

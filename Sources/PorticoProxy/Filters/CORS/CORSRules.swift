@@ -35,7 +35,8 @@ struct CORSRules: Sendable {
 
   /// The answer to a preflight from an allowed origin.
   func preflightFields(origin: String) -> [(name: String, value: String)] {
-    var fields = commonFields(origin: origin)
+    var fields: [(name: String, value: String)] = []
+    forEachCommonField(origin: origin) { fields.append(($0, $1)) }
     if let allowMethods { fields.append(("access-control-allow-methods", allowMethods)) }
     if let allowHeaders { fields.append(("access-control-allow-headers", allowHeaders)) }
     if let maxAge { fields.append(("access-control-max-age", maxAge)) }
@@ -43,17 +44,15 @@ struct CORSRules: Sendable {
   }
 
   /// Added to any other response to an allowed origin.
-  func responseFields(origin: String) -> [(name: String, value: String)] {
-    var fields = commonFields(origin: origin)
-    if let exposeHeaders { fields.append(("access-control-expose-headers", exposeHeaders)) }
-    return fields
+  func addResponseFields(origin: String, to edits: inout FieldEdits) {
+    forEachCommonField(origin: origin) { edits.add($0, $1) }
+    if let exposeHeaders { edits.add("access-control-expose-headers", exposeHeaders) }
   }
 
-  private func commonFields(origin: String) -> [(name: String, value: String)] {
-    var fields: [(name: String, value: String)] = [("access-control-allow-origin", origin)]
-    if allowCredentials { fields.append(("access-control-allow-credentials", "true")) }
+  private func forEachCommonField(origin: String, _ body: (String, String) -> Void) {
+    body("access-control-allow-origin", origin)
+    if allowCredentials { body("access-control-allow-credentials", "true") }
     // The answer depends on the origin: caches must keep one per origin.
-    fields.append(("vary", "Origin"))
-    return fields
+    body("vary", "Origin")
   }
 }

@@ -11,28 +11,33 @@ final class FilterCall {
   let routeName: String
   /// Changes to the request head sent upstream, after the route's own header manipulation: identity
   /// fields a filter adds, credentials it strips.
-  var upstreamHeaders = HeaderPlan()
+  var upstreamHeaders = FieldEdits()
   /// Changes to the response head sent to the client, after the route's own header manipulation.
-  var responseHeaders = HeaderPlan()
+  var responseHeaders = FieldEdits()
   /// The response on its way back: set before the response-head phase.
   private(set) var response: ResponseView?
   /// Request body bytes received from the client so far.
   var requestBodyBytes = 0
-  private var states: [AnyObject?]
+  /// One slot per filter, made when a filter first keeps state.
+  private var states: [AnyObject?] = []
+  private let filterCount: Int
   /// Set while a filter has suspended the request.
   var suspension: FilterResume?
-  weak var run: FilterRun?
+  /// The run this call belongs to, which owns it. Unowned: a weak reference would cost an allocation per
+  /// request; a filter keeps `suspend()`'s handle, never the call itself.
+  unowned var run: FilterRun?
 
   init(request: RequestHead, loop: LoopContext, clientAddress: String, routeName: String, filterCount: Int) {
     self.request = request
     self.loop = loop
     self.clientAddress = clientAddress
     self.routeName = routeName
-    states = Array(repeating: nil, count: filterCount)
+    self.filterCount = filterCount
   }
 
   /// The per-request state of the filter at `index` in the route's chain, made on first use.
   func state<State: AnyObject>(at index: Int, make: () -> State) -> State {
+    if states.isEmpty { states = Array(repeating: nil, count: filterCount) }
     if let state = states[index] as? State { return state }
     let state = make()
     states[index] = state
@@ -61,9 +66,40 @@ final class FilterCall {
 
 /// A response as the response phases see it: an upstream's, or an answer the gateway makes.
 struct ResponseView {
+  private enum Source {
+    case upstream(ResponseHead)
+    case local([(name: String, value: String)])
+    case none
+  }
+
   let status: Int
-  /// The first value of a field, by lowercased name.
-  let field: (String) -> Substring?
+  private let source: Source
+
+  init(_ response: ResponseHead) {
+    status = response.status
+    source = .upstream(response)
+  }
+
+  init(answer: LocalAnswer) {
+    status = answer.status
+    source = .local(answer.fields)
+  }
+
+  /// A response with no fields, for tests.
+  init(status: Int) {
+    self.status = status
+    source = .none
+  }
+
+  /// The first value of the field named `lowercasedName`.
+  func field(_ lowercasedName: String) -> Substring? {
+    switch source {
+    case .upstream(let response): response.head.firstValue(named: lowercasedName)
+    case .local(let fields):
+      fields.first { $0.name.equalsIgnoringASCIICase(lowercasedName) }.map { $0.value[...] }
+    case .none: nil
+    }
+  }
 }
 
 /// Resumes a suspended request from any thread: the request continues on its own loop, unless it has

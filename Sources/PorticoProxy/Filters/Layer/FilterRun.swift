@@ -30,7 +30,8 @@ protocol FilterHost: AnyObject {
 final class FilterRun {
   let filters: RequestFilters
   let call: FilterCall
-  private weak var host: FilterHost?
+  /// The exchange, which owns this run.
+  private unowned let host: any FilterHost
   /// Where a suspended request goes on from.
   private var pending: Step?
   private var ended = false
@@ -80,8 +81,11 @@ final class FilterRun {
 
   func requestEnd(_ trailers: ByteBuffer?) {
     requestTrailers = trailers
-    request(ByteBuffer(), end: true)
+    request(Self.noBytes, end: true)
   }
+
+  /// The empty piece an end carries, made once.
+  private static let noBytes = ByteBuffer()
 
   private func request(_ piece: ByteBuffer, end: Bool) {
     guard !ended else { return }
@@ -108,7 +112,7 @@ final class FilterRun {
       return run(.requestBody(early.take(), end: true, from: 0))
     }
     requestHeadPassed = true
-    host?.filtersPassedRequestHead()
+    host.filtersPassedRequestHead()
     let ended = early.ended
     let whole = early.take()
     if whole.readableBytes > 0 || ended { run(.requestBody(whole, end: ended, from: 0)) }
@@ -119,7 +123,7 @@ final class FilterRun {
   /// The upstream's response head has arrived: the response-head phase runs over it.
   func responseHead(_ response: ResponseView) {
     call.respond(with: response)
-    call.responseHeaders = HeaderPlan()
+    call.responseHeaders = FieldEdits()
     run(.responseHead(from: filters.count - 1))
   }
 
@@ -127,7 +131,7 @@ final class FilterRun {
 
   func responseEnd(_ trailers: ByteBuffer?) {
     responseTrailers = trailers
-    response(ByteBuffer(), end: true)
+    response(Self.noBytes, end: true)
   }
 
   private func response(_ piece: ByteBuffer, end: Bool) {
@@ -148,12 +152,9 @@ final class FilterRun {
 
   /// An answer the gateway makes (a filter's, or the core's): the response-head filters of the filters the
   /// request has passed add their fields (CORS fields reach a 401, say). Its body is the gateway's own.
-  func localAnswerHeaders(for answer: LocalAnswer) -> HeaderPlan {
-    call.respond(
-      with: ResponseView(status: answer.status) { name in
-        answer.fields.first { $0.name == name }.map { $0.value[...] }
-      })
-    call.responseHeaders = HeaderPlan()
+  func localAnswerHeaders(for answer: LocalAnswer) -> FieldEdits {
+    call.respond(with: ResponseView(answer: answer))
+    call.responseHeaders = FieldEdits()
     for index in stride(from: headPosition - 1, through: 0, by: -1)
     where filters[index].phases.contains(.responseHead) {
       // Only edits count here: the answer's status and body are the gateway's own.
@@ -180,7 +181,7 @@ final class FilterRun {
   func resumed(with verdict: FilterVerdict) {
     guard !ended, let step = pending else { return }
     pending = nil
-    host?.holdClientReads(false)
+    host.holdClientReads(false)
     switch verdict {
     case .answer(let answer): return answered(answer)
     case .suspend, .buffer, .proceed: break
@@ -202,7 +203,7 @@ final class FilterRun {
         case .proceed: continue
         case .buffer:
           requestWaitsForBody = true
-          host?.filtersNeedRequestBody()
+          host.filtersNeedRequestBody()
         case .answer(let answer): return answered(answer)
         case .suspend: return suspended(at: .requestHead(from: index))
         }
@@ -225,10 +226,10 @@ final class FilterRun {
       if !requestHeadPassed {
         // A head filter waited for this whole body: now the request goes on.
         requestHeadPassed = true
-        host?.filtersPassedRequestHead()
+        host.filtersPassedRequestHead()
       }
-      if piece.readableBytes > 0 { host?.filteredRequestBody(piece) }
-      if end { host?.filteredRequestEnd(requestTrailers) }
+      if piece.readableBytes > 0 { host.filteredRequestBody(piece) }
+      if end { host.filteredRequestEnd(requestTrailers) }
       drainQueuedRequest()
     case .responseHead(let start):
       for index in stride(from: start, through: 0, by: -1)
@@ -242,7 +243,7 @@ final class FilterRun {
       }
       if !responseWaitsForBody {
         responseHeadSent = true
-        host?.filteredResponseHead(bodyLength: nil)
+        host.filteredResponseHead(bodyLength: nil)
       }
     case .responseBody(var piece, let end, let start):
       for index in stride(from: start, through: 0, by: -1)
@@ -260,10 +261,10 @@ final class FilterRun {
       }
       if !responseHeadSent {
         responseHeadSent = true
-        host?.filteredResponseHead(bodyLength: piece.readableBytes)
+        host.filteredResponseHead(bodyLength: piece.readableBytes)
       }
-      if piece.readableBytes > 0 { host?.filteredResponseBody(piece) }
-      if end { host?.filteredResponseEnd(responseTrailers) }
+      if piece.readableBytes > 0 { host.filteredResponseBody(piece) }
+      if end { host.filteredResponseEnd(responseTrailers) }
       drainQueuedResponse()
     }
   }
@@ -273,9 +274,9 @@ final class FilterRun {
   private func keep(_ piece: inout ByteBuffer, end: Bool, at index: Int, in kept: inout [Int: ByteBuffer])
     -> Bool
   {
-    guard var held = kept[index] else { return true }
-    guard held.readableBytes + piece.readableBytes <= filters.bodyBound.bytes else {
-      kept[index] = nil
+    // Taken out while it grows, so that appending does not copy what is kept.
+    guard var held = kept.removeValue(forKey: index) else { return true }
+    guard !filters.bodyBound.isExceeded(by: held.readableBytes + piece.readableBytes) else {
       tooLarge()
       return false
     }
@@ -284,7 +285,6 @@ final class FilterRun {
       kept[index] = held
       return false
     }
-    kept[index] = nil
     piece = held
     return true
   }
@@ -314,18 +314,18 @@ final class FilterRun {
     }
   }
 
-  func note(_ flag: ResponseFlag) { host?.note(flag) }
+  func note(_ flag: ResponseFlag) { host.note(flag) }
 
   private func suspended(at step: Step) {
     pending = step
-    host?.holdClientReads(true)
+    host.holdClientReads(true)
   }
 
   private func answered(_ answer: LocalAnswer) {
     guard !ended else { return }
     pending = nil
     call.suspension = nil
-    host?.filterAnswered(answer)
+    host.filterAnswered(answer)
   }
 
   private func tooLarge() {
@@ -351,11 +351,13 @@ private struct BodyGathering {
     } else {
       pieces!.writeImmutableBuffer(piece)
     }
-    return pieces!.readableBytes <= bound.bytes
+    return !bound.isExceeded(by: pieces!.readableBytes)
   }
 
   mutating func take() -> ByteBuffer {
     defer { pieces = nil }
-    return pieces ?? ByteBuffer()
+    return pieces ?? Self.noBytes
   }
+
+  private static let noBytes = ByteBuffer()
 }

@@ -47,19 +47,19 @@ final class FilterLayerTests: XCTestCase {
   func testALocalAnswerGoesThroughTheResponseFiltersOfThoseBeforeIt() throws {
     let cors = ScriptedFilter([.requestHead, .responseHead])
     cors.onResponseHead = { call in
-      call.responseHeaders.append("access-control-allow-origin", "https://app.test")
+      call.responseHeaders.add("access-control-allow-origin", "https://app.test")
       return .proceed
     }
     let auth = ScriptedFilter([.requestHead, .responseHead])
     auth.onRequestHead = { _ in .answer(LocalAnswer(status: 401, body: nil)) }
     auth.onResponseHead = { call in
-      call.responseHeaders.append("x-auth", "never")
+      call.responseHeaders.add("x-auth", "never")
       return .proceed
     }
     let run = try filterRun([cors, auth], loop: loop, host: host)
     run.start()
-    let plan = run.localAnswerHeaders(for: LocalAnswer(status: 401, body: nil))
-    XCTAssertEqual(plan.appended.map(\.name), ["access-control-allow-origin"])
+    let edits = run.localAnswerHeaders(for: LocalAnswer(status: 401, body: nil))
+    XCTAssertEqual(edits.added.map(\.name), ["access-control-allow-origin"])
     XCTAssertEqual(cors.calls, ["requestHead", "responseHead(401)"])
   }
 
@@ -219,7 +219,7 @@ final class FilterLayerTests: XCTestCase {
     }
     let run = try filterRun([masker], loop: loop, host: host)
     run.start()
-    run.responseHead(ResponseView(status: 200) { _ in nil })
+    run.responseHead(ResponseView(status: 200))
     XCTAssertEqual(
       host.events.last, .responseHead(bodyLength: nil), "the head leaves at once, length unknown")
     run.responseBody(ByteBuffer(string: "the sec"))
@@ -240,7 +240,7 @@ final class FilterLayerTests: XCTestCase {
     }
     let run = try filterRun([filter], loop: loop, host: host)
     run.start()
-    run.responseHead(ResponseView(status: 200) { _ in nil })
+    run.responseHead(ResponseView(status: 200))
     run.responseBody(ByteBuffer(string: "ab"))
     run.responseBody(ByteBuffer(string: "c"))
     XCTAssertEqual(host.events, [.passedHead])
@@ -265,7 +265,7 @@ final class FilterLayerTests: XCTestCase {
     }
     let run = try filterRun([outer, inner], loop: loop, host: host)
     run.start()
-    run.responseHead(ResponseView(status: 204) { _ in nil })
+    run.responseHead(ResponseView(status: 204))
     XCTAssertEqual(order, ["inner", "outer"])
   }
 

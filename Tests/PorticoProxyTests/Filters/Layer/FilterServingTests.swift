@@ -30,7 +30,7 @@ final class ResponseDoubleFilter: ConfiguredFilter {
 
   func requestHead(_ call: FilterCall) -> FilterVerdict {
     call.upstreamHeaders.remove("authorization")
-    call.upstreamHeaders.append("x-user-id", "alice")
+    call.upstreamHeaders.add("x-user-id", "alice")
     return .proceed
   }
 

@@ -32,8 +32,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIOS = ["plain", "routes-10k", "reload", "conn-memory", "large-body", "tls", "h2", "h2-upstream",
-             "access-log"]
+             "access-log", "cors"]
 PROXIES = ["portico", "nginx", "haproxy", "envoy", "nio-floor"]
+BASELINE = "portico-before"  # a second Portico binary (--portico-baseline), measured right after portico
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 WARMUP_SECONDS = 1.0
 ROUTE_SWEEP_SECONDS = 4.0  # the 10k-route warm-up sends every (host, route) request in turn
@@ -41,6 +42,8 @@ HOSTS_10K = 1000
 ROUTES_PER_HOST = 10
 LARGE_BODY_BYTES = 1 << 20
 WANTED_CONNECTIONS = 20000  # what every proxy is configured to allow
+CORS_ORIGIN = "https://app.bench"  # the one origin the cors scenario allows, and sends with every request
+CORS_EXPOSE = "x-bench"
 LOAD_CPU = 0  # wrk, the upstream and this driver
 PROXY_CPU = 1  # the proxy under test
 
@@ -191,6 +194,12 @@ def tree_rss_kb(root: int) -> tuple[int, list[tuple[int, int]]]:
 
 
 def http_get(port: int, host: str, path: str, timeout: float = 2.0, tls: bool = False) -> int:
+    return http_response(port, host, path, timeout=timeout, tls=tls)[0]
+
+
+def http_response(port: int, host: str, path: str, headers: dict | None = None, timeout: float = 2.0,
+                  tls: bool = False) -> tuple[int, http.client.HTTPMessage]:
+    """The status and header fields of a GET, its body read and dropped."""
     if tls:
         # The benchmark's certificate is self-signed: what is measured is the proxies, not trust.
         context = ssl._create_unverified_context()
@@ -198,10 +207,10 @@ def http_get(port: int, host: str, path: str, timeout: float = 2.0, tls: bool = 
     else:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
-        conn.request("GET", path, headers={"Host": host})
+        conn.request("GET", path, headers={"Host": host, **(headers or {})})
         response = conn.getresponse()
         response.read()
-        return response.status
+        return response.status, response.msg
     finally:
         conn.close()
 
@@ -331,7 +340,8 @@ def ensure_certificate(ctx) -> None:
 
 class Proxy:
     """One proxy instance for one configuration variant: plain, reload, routes10, routes10k, tls (the plain
-    routing behind TLS termination, offering h2 and http/1.1 by ALPN)."""
+    routing behind TLS termination, offering h2 and http/1.1 by ALPN), h2up, logged, cors (the plain routing
+    with CORS for CORS_ORIGIN)."""
 
     name = ""
     reload_label = ""
@@ -354,6 +364,8 @@ class Proxy:
         self.upstream_port = ctx.upstream.h2c_port if self.upstream_h2 else ctx.upstream.port
         # The access-log scenario: the plain routing, with every request logged to a file.
         self.access_log = self.dir / "access.log" if variant == "logged" else None
+        # The cors scenario: the plain routing, with CORS allowed for CORS_ORIGIN (and exposing CORS_EXPOSE).
+        self.cors = variant == "cors"
 
     @property
     def log_path(self) -> Path:
@@ -379,6 +391,8 @@ class Proxy:
                 got = [http_get(self.port, host, path, tls=self.tls) for host, path, _ in wanted]
                 if got == [status for _, _, status in wanted]:
                     self.startup_seconds = time.time() - started
+                    if self.cors:
+                        self.check_cors()
                     return
                 last = "unexpected statuses " + ", ".join(
                     f"{host}{path}={status} (want {want})" for (host, path, want), status in zip(wanted, got))
@@ -386,6 +400,25 @@ class Proxy:
                 last = f"{type(error).__name__}: {error}"
             time.sleep(0.1)
         raise StartError(f"not serving after 90 s ({last}):\n{tail(self.log_path)}")
+
+    def check_cors(self) -> None:
+        """The CORS answer every proxy must give in the cors scenario, or it is not measured: to the allowed
+        origin its allow and expose fields and Vary: Origin; to any other origin no CORS field at all."""
+        status, fields = http_response(self.port, "bench.local", "/", {"Origin": CORS_ORIGIN}, tls=self.tls)
+        wrong = [] if status == 200 else [f"status {status}"]
+        for name, want in (("access-control-allow-origin", CORS_ORIGIN),
+                           ("access-control-expose-headers", CORS_EXPOSE)):
+            if fields.get_all(name) != [want]:
+                wrong.append(f"{name} {fields.get_all(name)} (want {want})")
+        vary = [v.strip().lower() for line in fields.get_all("vary") or [] for v in line.split(",")]
+        if "origin" not in vary:
+            wrong.append(f"vary {fields.get_all('vary')} (want Origin)")
+        _, other = http_response(self.port, "bench.local", "/", {"Origin": "https://other.bench"}, tls=self.tls)
+        extra = sorted({name.lower() for name in other.keys() if name.lower().startswith("access-control-")})
+        if extra:
+            wrong.append(f"another origin got {', '.join(extra)}")
+        if wrong:
+            raise StartError(f"wrong CORS answer to Origin {CORS_ORIGIN}: {'; '.join(wrong)}")
 
     def stop(self) -> None:
         if self.proc is not None:
@@ -408,9 +441,12 @@ class Portico(Proxy):
     name = "portico"
     reload_label = "manifest rewritten (watched folder)"
 
+    def binary(self) -> str:
+        return self.ctx.portico
+
     def argv(self) -> list:
         self.admin_port = free_port()
-        return [self.ctx.portico, "gateway", "--config", self.dir / "config", "--name", "bench",
+        return [self.binary(), "gateway", "--config", self.dir / "config", "--name", "bench",
                 "--namespace", "bench", "--label", "app=bench", "--port", f"http={self.port}",
                 "--threads", "1", "--access-log", self.access_log or "off", "--admin",
                 f"127.0.0.1:{self.admin_port}"]
@@ -465,12 +501,16 @@ spec:
         if self.generation:
             extra = (f"  - name: reload-{self.generation}\n    matchers: [{{uri: {{exact: /reload-{self.generation}}}}}]\n"
                      f"    directResponseAction: {{status: 200, body: \"{self.generation}\"}}\n")
+        cors = ""
+        if self.cors:
+            cors = (f'  options:\n    trafficPolicy:\n      corsPolicy: {{allowOrigins: [{{exact: "{CORS_ORIGIN}"}}], '
+                    f"allowMethods: [GET], exposeHeaders: [{CORS_EXPOSE}]}}\n")
         return f"""apiVersion: portico.dev/v1
 kind: VirtualHost
 metadata: {{name: plain, namespace: bench, labels: {{bench: "yes"}}}}
 spec:
   domains: ["*"]
-  routes:
+{cors}  routes:
 {extra}  - name: all
     matchers: [{{uri: {{prefix: /}}}}]
     {forward}
@@ -499,6 +539,15 @@ spec:
         if now is None:
             return f"{self.reloads_sent} written"
         return f"{self.reloads_sent} written, {now - self.reload_base:.0f} applied"
+
+
+class PorticoBefore(Portico):
+    """A second Portico binary (--portico-baseline), measured beside the first in the same run: before and
+    after a change."""
+    name = BASELINE
+
+    def binary(self) -> str:
+        return self.ctx.portico_baseline
 
 
 class SignalReloaded(Proxy):
@@ -549,7 +598,7 @@ class Nginx(SignalReloaded):
                 tls = (f"    ssl_certificate {self.ctx.tls_cert};\n    ssl_certificate_key {self.ctx.tls_key};\n")
             servers.append(f"server {{\n    listen 127.0.0.1:{self.port} {'ssl http2 ' if self.tls else ''}"
                            f"default_server backlog=4096;\n{tls}"
-                           f"    {extra}location / {{ {forward} }}\n  }}")
+                           f"    {extra}location / {{ {forward}{self.cors_directives()} }}\n  }}")
         return f"""worker_processes 1;
 daemon off;
 pid {self.dir}/nginx.pid;
@@ -567,6 +616,7 @@ http {{
   proxy_set_header Connection "";
   proxy_set_header Host $http_host;
   proxy_max_temp_file_size 0;
+  {self.cors_maps()}
   upstream up {{
     server 127.0.0.1:{self.ctx.upstream.port};
     # Room to keep every upstream connection of the busiest scenario (200 clients): with fewer, nginx
@@ -578,6 +628,21 @@ http {{
   {(chr(10) + '  ').join(servers)}
 }}
 """
+
+    def cors_maps(self) -> str:
+        """The cors variant's fields, by origin: empty for any other origin, and add_header adds no field whose
+        value is empty."""
+        if not self.cors:
+            return ""
+        values = (("cors_origin", "$http_origin"), ("cors_expose", CORS_EXPOSE), ("cors_vary", "Origin"))
+        return "\n  ".join(f'map $http_origin ${variable} {{ "{CORS_ORIGIN}" {value}; default ""; }}'
+                           for variable, value in values)
+
+    def cors_directives(self) -> str:
+        if not self.cors:
+            return ""
+        return (" add_header Access-Control-Allow-Origin $cors_origin always;"
+                " add_header Access-Control-Expose-Headers $cors_expose always; add_header Vary $cors_vary always;")
 
     def access_log_directive(self) -> str:
         if self.access_log is None:
@@ -622,6 +687,14 @@ class HAProxy(SignalReloaded):
             if self.generation:
                 routing = (f"  http-request return status 200 content-type text/plain string {self.generation} "
                            f"if {{ path /reload-{self.generation} }}\n" + routing)
+            if self.cors:
+                # The request's Origin, kept for the response rules; only the allowed one gets the fields.
+                routing = f"""  http-request set-var(txn.origin) req.hdr(origin)
+  acl cors_allowed var(txn.origin) -m str {CORS_ORIGIN}
+  http-response set-header Access-Control-Allow-Origin %[var(txn.origin)] if cors_allowed
+  http-response set-header Access-Control-Expose-Headers {CORS_EXPOSE} if cors_allowed
+  http-response add-header Vary Origin if cors_allowed
+""" + routing
         # HAProxy logs through syslog or a stream; here its standard output, which goes to a file.
         logging = ("  log stdout format raw local0\n" if self.access_log else "",
                    "  log global\n  option httplog\n" if self.access_log else "")
@@ -671,6 +744,16 @@ class Envoy(Proxy):
                 routes.insert(0, {"match": {"path": f"/reload-{self.generation}"},
                                   "direct_response": {"status": 200, "body": {"inline_string": str(self.generation)}}})
             vhosts = [{"name": "plain", "domains": ["*"], "routes": routes}]
+            if self.cors:
+                vhosts[0]["typed_per_filter_config"] = {"envoy.filters.http.cors": {
+                    "@type": "type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy",
+                    "allow_origin_string_match": [{"exact": CORS_ORIGIN}], "allow_methods": "GET",
+                    "expose_headers": CORS_EXPOSE}}
+                # Envoy's CORS filter sends no Vary: a route of its own for the allowed origin adds it.
+                routes.insert(0, {"match": {"prefix": "/", "headers": [
+                    {"name": "origin", "string_match": {"exact": CORS_ORIGIN}}]}, **cluster,
+                    "response_headers_to_add": [{"header": {"key": "vary", "value": "Origin"},
+                                                 "append_action": "APPEND_IF_EXISTS_OR_ADD"}]})
         return {"name": "bench", "virtual_hosts": vhosts}
 
     def write_rds(self) -> None:
@@ -686,6 +769,9 @@ class Envoy(Proxy):
             "http_filters": [{"name": "envoy.filters.http.router", "typed_config": {
                 "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"}}],
         }
+        if self.cors:
+            hcm["http_filters"].insert(0, {"name": "envoy.filters.http.cors", "typed_config": {
+                "@type": "type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors"}})
         if self.access_log is not None:
             hcm["access_log"] = [{"name": "envoy.access_loggers.file", "typed_config": {
                 "@type": "type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog",
@@ -784,7 +870,8 @@ class NIOFloor(Proxy):
         pass
 
 
-PROXY_CLASSES = {"portico": Portico, "nginx": Nginx, "haproxy": HAProxy, "envoy": Envoy, "nio-floor": NIOFloor}
+PROXY_CLASSES = {"portico": Portico, BASELINE: PorticoBefore, "nginx": Nginx, "haproxy": HAProxy, "envoy": Envoy,
+                 "nio-floor": NIOFloor}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -833,6 +920,8 @@ end
 """ + text
     elif variant == "large":
         text = 'wrk.path = "/large.bin"\n' + text
+    elif variant == "cors":
+        text = f'wrk.headers["Origin"] = "{CORS_ORIGIN}"\n' + text
     path.write_text(text)
     return path
 
@@ -1105,7 +1194,7 @@ def scenario_reload(ctx, name: str) -> dict:
         if hasattr(proxy, "reload_metric"):
             proxy.reload_base = proxy.reload_metric() or 0.0
         result = measure(ctx, proxy, 50, write_lua(ctx, "plain"), during=reloader)
-        time.sleep(1.0 if name in ("portico", "envoy") else 0.2)  # let the last change be picked up
+        time.sleep(1.0 if name in ("portico", BASELINE, "envoy") else 0.2)  # let the last change be picked up
         result["reloads"] = proxy.reloads_applied()
         result["mode"] = proxy.reload_label
         return {"reload": result}
@@ -1185,9 +1274,14 @@ def scenario_access_log(ctx, name: str) -> dict:
     return {"access-log-c50": result}
 
 
+def scenario_cors(ctx, name: str) -> dict:
+    return measure_once(ctx, name, "cors", "cors-c50", 50, write_lua(ctx, "cors"))
+
+
 SCENARIO_RUNNERS = {"plain": scenario_plain, "routes-10k": scenario_routes, "reload": scenario_reload,
                     "conn-memory": scenario_conn_memory, "large-body": scenario_large, "tls": scenario_tls,
-                    "h2": scenario_h2, "h2-upstream": scenario_h2_upstream, "access-log": scenario_access_log}
+                    "h2": scenario_h2, "h2-upstream": scenario_h2_upstream, "access-log": scenario_access_log,
+                    "cors": scenario_cors}
 
 
 def start_proxy(ctx, name: str, variant: str) -> Proxy:
@@ -1405,6 +1499,12 @@ class Report:
                       "(64 KiB or 100 ms); Envoy its default format (flushed every second); HAProxy its HTTP log "
                       "format on standard output.", "", self.load_table("access-log-c50", "access-log"), "",
                       self.logged_table(), ""]
+        if "cors" in ctx.scenarios:
+            parts += ["## cors", "", f"The plain scenario at 50 connections with CORS on the route, every request "
+                      f"from the allowed origin (Origin: {CORS_ORIGIN}), so every answer gets "
+                      f"Access-Control-Allow-Origin, Access-Control-Expose-Headers: {CORS_EXPOSE} and Vary: Origin; "
+                      "each proxy is checked for that answer (and none to other origins) before it is measured.",
+                      "", self.load_table("cors-c50", "cors"), ""]
         return "\n".join(parts).replace("\n\n\n", "\n\n")
 
 
@@ -1420,6 +1520,7 @@ class Context:
         self.proxies = args.proxies
         self.syscalls = args.syscalls
         self.portico = args.portico
+        self.portico_baseline = args.portico_baseline
         self.nio_floor = args.nio_floor
         self.envoy = shutil.which("envoy")
         self.started = datetime.datetime.now()
@@ -1433,6 +1534,12 @@ class Context:
             self.portico_built = datetime.datetime.fromtimestamp(source.stat().st_mtime)
             self.portico = str(self.work / "portico")
             shutil.copy2(source, self.portico)
+        self.portico_baseline_built = None
+        if BASELINE in self.proxies and os.access(self.portico_baseline, os.X_OK):
+            source = Path(self.portico_baseline)
+            self.portico_baseline_built = datetime.datetime.fromtimestamp(source.stat().st_mtime)
+            self.portico_baseline = str(self.work / BASELINE)
+            shutil.copy2(source, self.portico_baseline)
         self.nofile = raise_nofile()
         # HAProxy reserves two descriptors per connection (client and server side); the idle
         # connection count is the same for every proxy, so it stays within what HAProxy can hold.
@@ -1468,6 +1575,9 @@ class Context:
             "syscalls and memory",
             f"- total time: {elapsed / 60:.1f} min",
         ]
+        if BASELINE in self.proxies:
+            lines.insert(-1, f"- {BASELINE} is a second Portico binary (--portico-baseline), measured right after "
+                         "portico in every round: its row in the ratio tables compares the two builds")
         if "nio-floor" in self.proxies:
             lines.insert(-1, "- nio-floor is not a gateway but the least work any gateway on SwiftNIO does "
                          "(bench/README.md): HTTP/1.1 relayed byte for byte; in h2 it answers every stream itself, "
@@ -1521,6 +1631,9 @@ def versions(ctx) -> list[str]:
         commit = ""
     built = f" built {ctx.portico_built:%Y-%m-%d %H:%M}" if ctx.portico_built else ""
     found.append(f"Portico {commit or '(unknown commit)'} (binary{built})")
+    if BASELINE in ctx.proxies:
+        built = f" built {ctx.portico_baseline_built:%Y-%m-%d %H:%M}" if ctx.portico_baseline_built else ""
+        found.append(f"{BASELINE}: the baseline Portico binary{built}")
     if "nio-floor" in ctx.proxies:
         found.append(f"nio-floor on {swift_package_versions(['swift-nio', 'swift-nio-ssl', 'swift-nio-http2'])}")
     for name, argv in (("nginx", ["nginx", "-v"]), ("haproxy", ["haproxy", "-v"]), ("envoy", [ctx.envoy or "envoy", "--version"])):
@@ -1560,13 +1673,17 @@ def parse_args(argv):
                         help=f"any of {', '.join(SCENARIOS)} (default: all)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per measured run (default 10)")
-    parser.add_argument("--proxies", default=",".join(PROXIES), help="comma-separated, in running order")
+    parser.add_argument("--proxies", default=",".join(PROXIES),
+                        help=f"comma-separated, in running order ({BASELINE} too, with --portico-baseline)")
     parser.add_argument("--syscalls", action="store_true",
                         help="also count system calls per request (a separate short run under strace -c)")
     parser.add_argument("--idle-connections", type=int, default=10000,
                         help="connections opened by conn-memory (default 10000)")
     parser.add_argument("--portico", default=str(REPO / ".build" / "release" / "portico"),
                         help="the Portico binary (default: the release build)")
+    parser.add_argument("--portico-baseline", metavar="PATH",
+                        help=f"a second Portico binary, measured as {BASELINE} right after portico (e.g. the build "
+                        "before a change)")
     parser.add_argument("--nio-floor", default=str(REPO / ".build" / "release" / "NIOFloorBenchmark"),
                         help="the SwiftNIO floor binary (default: the release build)")
     parser.add_argument("--results", default=str(REPO / "bench" / "results"), help="where the Markdown goes")
@@ -1577,16 +1694,22 @@ def parse_args(argv):
             parser.error(f"unknown scenario {scenario!r}; choose from {', '.join(SCENARIOS)}")
     args.proxies = [p.strip() for p in args.proxies.split(",") if p.strip()]
     for proxy in args.proxies:
-        if proxy not in PROXIES:
+        if proxy == BASELINE and not args.portico_baseline:
+            parser.error(f"{BASELINE} needs --portico-baseline PATH, the binary it runs")
+        if proxy not in PROXIES and proxy != BASELINE:
             parser.error(f"unknown proxy {proxy!r}; choose from {', '.join(PROXIES)}")
+    if args.portico_baseline and BASELINE not in args.proxies:
+        # Side by side with the other build: right after portico in each round.
+        at = args.proxies.index("portico") + 1 if "portico" in args.proxies else 0
+        args.proxies.insert(at, BASELINE)
     if args.rounds < 1 or args.duration < 1:
         parser.error("--rounds and --duration must be at least 1")
     return args
 
 
 def missing_binary(ctx, name: str) -> str | None:
-    binary = {"portico": ctx.portico, "nginx": "nginx", "haproxy": "haproxy", "envoy": ctx.envoy,
-              "nio-floor": ctx.nio_floor}[name]
+    binary = {"portico": ctx.portico, BASELINE: ctx.portico_baseline, "nginx": "nginx", "haproxy": "haproxy",
+              "envoy": ctx.envoy, "nio-floor": ctx.nio_floor}[name]
     if binary is None or (shutil.which(binary) is None and not os.access(binary, os.X_OK)):
         return "not installed"
     return None

@@ -31,6 +31,8 @@ struct FieldEdits {
   /// Adds a field. Protected fields are not added.
   mutating func add(_ name: String, _ value: String) {
     guard !Self.isProtected(name) else { return }
+    // One allocation for the few fields a filter adds, not one per doubling.
+    if added.isEmpty { added.reserveCapacity(4) }
     added.append((name, value))
   }
 

@@ -144,10 +144,9 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
       guard let filters = route.filters else { return serve(route) }
       // The request's deadline covers the time its filters take.
       setDeadline(route.requestTimeout.nanoseconds > 0 ? .now() + route.requestTimeout : nil)
-      let call = FilterCall(
-        request: request, loop: loop, clientAddress: downstream.clientAddress, routeName: route.name,
-        filterCount: filters.count)
-      let run = FilterRun(filters: filters, call: call, host: self)
+      let run = FilterRun(
+        filters: filters, request: request, loop: loop, clientAddress: downstream.clientAddress,
+        routeName: route.name, host: self)
       filterRun = run
       run.start()
     }

@@ -2,8 +2,9 @@ import NIOCore
 
 /// What the filters of one request share, made only for a route that has filters: the request as
 /// received, the changes filters ask for on the heads, the response as it comes back, and one slot of
-/// per-request state for each filter. Touched only on the request's event loop.
-final class FilterCall {
+/// per-request state for each filter. Touched only on the request's event loop. The `FilterRun` that drives
+/// the phases is the same object (a subclass), so a filtered request makes one object for the layer.
+class FilterCall {
   let request: RequestHead
   let loop: LoopContext
   let clientAddress: String
@@ -23,16 +24,20 @@ final class FilterCall {
   private let filterCount: Int
   /// Set while a filter has suspended the request.
   var suspension: FilterResume?
-  /// The run this call belongs to, which owns it. Unowned: a weak reference would cost an allocation per
-  /// request; a filter keeps `suspend()`'s handle, never the call itself.
-  unowned var run: FilterRun?
+  /// The exchange, which owns this call. Unowned: a weak reference would cost an allocation per request;
+  /// a filter keeps `suspend()`'s handle, never the call itself.
+  unowned let host: any FilterHost
 
-  init(request: RequestHead, loop: LoopContext, clientAddress: String, routeName: String, filterCount: Int) {
+  init(
+    request: RequestHead, loop: LoopContext, clientAddress: String, routeName: String, filterCount: Int,
+    host: any FilterHost
+  ) {
     self.request = request
     self.loop = loop
     self.clientAddress = clientAddress
     self.routeName = routeName
     self.filterCount = filterCount
+    self.host = host
   }
 
   /// The per-request state of the filter at `index` in the route's chain, made on first use.
@@ -45,7 +50,7 @@ final class FilterCall {
   }
 
   /// Adds a flag to the request's access log line (`DI` for an injected delay, say).
-  func flag(_ flag: ResponseFlag) { run?.note(flag) }
+  func flag(_ flag: ResponseFlag) { host.note(flag) }
 
   /// What the filter keeps on this event loop under `key` (a cache, a connection, counters), made on
   /// first use and found again by every request on the loop, across reloads. No lock: one loop uses it.
@@ -62,6 +67,9 @@ final class FilterCall {
   }
 
   func respond(with response: ResponseView) { self.response = response }
+
+  /// A suspended filter's handle said how to go on; the run takes it from there.
+  func resumed(with verdict: FilterVerdict) {}
 }
 
 /// A response as the response phases see it: an upstream's, or an answer the gateway makes.
@@ -143,6 +151,6 @@ final class FilterResume: Sendable {
     cancellation = nil
     guard let call, call.suspension === self else { return }
     call.suspension = nil
-    call.run?.resumed(with: verdict)
+    call.resumed(with: verdict)
   }
 }

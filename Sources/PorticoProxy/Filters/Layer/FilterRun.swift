@@ -27,11 +27,8 @@ protocol FilterHost: AnyObject {
 /// where a filter says so and resuming at the next filter when it is told to. Made only for a route that has
 /// filters; the exchange hands it every event of the request and response, and it hands back what the
 /// filters let through.
-final class FilterRun {
+final class FilterRun: FilterCall {
   let filters: RequestFilters
-  let call: FilterCall
-  /// The exchange, which owns this run.
-  private unowned let host: any FilterHost
   /// Where a suspended request goes on from.
   private var pending: Step?
   private var ended = false
@@ -66,30 +63,37 @@ final class FilterRun {
   /// The head has gone to the client: the response can no longer be replaced.
   private var responseHeadSent = false
 
-  init(filters: RequestFilters, call: FilterCall, host: FilterHost) {
+  init(
+    filters: RequestFilters, request: RequestHead, loop: LoopContext, clientAddress: String,
+    routeName: String,
+    host: any FilterHost
+  ) {
     self.filters = filters
-    self.call = call
-    self.host = host
-    call.run = self
+    super.init(
+      request: request, loop: loop, clientAddress: clientAddress, routeName: routeName,
+      filterCount: filters.count, host: host)
   }
+
+  /// What the filters are handed: this run, as the call they share.
+  var call: FilterCall { self }
 
   // MARK: - Request
 
   func start() { run(.requestHead(from: 0)) }
 
-  func requestBody(_ piece: ByteBuffer) { request(piece, end: false) }
+  func requestBody(_ piece: ByteBuffer) { requestPiece(piece, end: false) }
 
   func requestEnd(_ trailers: ByteBuffer?) {
     requestTrailers = trailers
-    request(Self.noBytes, end: true)
+    requestPiece(Self.noBytes, end: true)
   }
 
   /// The empty piece an end carries, made once.
   private static let noBytes = ByteBuffer()
 
-  private func request(_ piece: ByteBuffer, end: Bool) {
+  private func requestPiece(_ piece: ByteBuffer, end: Bool) {
     guard !ended else { return }
-    call.requestBodyBytes += piece.readableBytes
+    requestBodyBytes += piece.readableBytes
     if !requestHeadPassed {
       // Kept within the bound when a filter waits for the whole body; otherwise held reads bound it.
       guard early.add(piece, end: end, bound: filters.bodyBound) || !requestWaitsForBody else {
@@ -122,19 +126,19 @@ final class FilterRun {
 
   /// The upstream's response head has arrived: the response-head phase runs over it.
   func responseHead(_ response: ResponseView) {
-    call.respond(with: response)
-    call.responseHeaders = FieldEdits()
+    respond(with: response)
+    responseHeaders = FieldEdits()
     run(.responseHead(from: filters.count - 1))
   }
 
-  func responseBody(_ piece: ByteBuffer) { response(piece, end: false) }
+  func responseBody(_ piece: ByteBuffer) { responsePiece(piece, end: false) }
 
   func responseEnd(_ trailers: ByteBuffer?) {
     responseTrailers = trailers
-    response(Self.noBytes, end: true)
+    responsePiece(Self.noBytes, end: true)
   }
 
-  private func response(_ piece: ByteBuffer, end: Bool) {
+  private func responsePiece(_ piece: ByteBuffer, end: Bool) {
     guard !ended else { return }
     if responseWaitsForBody, !responseHeadSent {
       guard responseGathered.add(piece, end: end, bound: filters.bodyBound) else {
@@ -153,14 +157,14 @@ final class FilterRun {
   /// An answer the gateway makes (a filter's, or the core's): the response-head filters of the filters the
   /// request has passed add their fields (CORS fields reach a 401, say). Its body is the gateway's own.
   func localAnswerHeaders(for answer: LocalAnswer) -> FieldEdits {
-    call.respond(with: ResponseView(answer: answer))
-    call.responseHeaders = FieldEdits()
+    respond(with: ResponseView(answer: answer))
+    responseHeaders = FieldEdits()
     for index in stride(from: headPosition - 1, through: 0, by: -1)
     where filters[index].phases.contains(.responseHead) {
       // Only edits count here: the answer's status and body are the gateway's own.
       _ = try? filters[index].responseHead(call)
     }
-    return call.responseHeaders
+    return responseHeaders
   }
 
   // MARK: - End
@@ -170,15 +174,15 @@ final class FilterRun {
     guard !ended else { return }
     ended = true
     pending = nil
-    call.suspension?.cancel()
-    call.suspension = nil
+    suspension?.cancel()
+    suspension = nil
     for filter in filters.log { filter.log(call) }
   }
 
   // MARK: - Running
 
   /// A suspended filter's handle said how to go on.
-  func resumed(with verdict: FilterVerdict) {
+  override func resumed(with verdict: FilterVerdict) {
     guard !ended, let step = pending else { return }
     pending = nil
     host.holdClientReads(false)
@@ -309,12 +313,10 @@ final class FilterRun {
     do {
       return try hook()
     } catch {
-      call.loop.services.metrics.filterErrors.increment()
+      loop.services.metrics.filterErrors.increment()
       return .answer(LocalAnswer(status: 500, body: "filter failed\n"))
     }
   }
-
-  func note(_ flag: ResponseFlag) { host.note(flag) }
 
   private func suspended(at step: Step) {
     pending = step
@@ -324,7 +326,7 @@ final class FilterRun {
   private func answered(_ answer: LocalAnswer) {
     guard !ended else { return }
     pending = nil
-    call.suspension = nil
+    suspension = nil
     host.filterAnswered(answer)
   }
 

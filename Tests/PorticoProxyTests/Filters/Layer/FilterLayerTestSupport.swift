@@ -59,10 +59,9 @@ func filterRun(
   bound: Int = 1 << 20, loop: LoopContext, host: RecordingHost
 ) throws -> FilterRun {
   let request = try RequestHead.parse(ByteBuffer(string: head + "\r\n\r\n"), limits: HTTP1Limits())
-  let call = FilterCall(
-    request: request, loop: loop, clientAddress: "127.0.0.1", routeName: "test", filterCount: filters.count)
   return FilterRun(
-    filters: RequestFilters(filters, bodyBound: BodyBound(bytes: bound)), call: call, host: host)
+    filters: RequestFilters(filters, bodyBound: BodyBound(bytes: bound)), request: request, loop: loop,
+    clientAddress: "127.0.0.1", routeName: "test", host: host)
 }
 
 /// Records each hook it is called with, and does what it is told in each phase.

@@ -45,8 +45,10 @@ extension Exchange: FilterHost {
 
   func note(_ flag: ResponseFlag) { flags.append(flag) }
 
+  var requestBodyBytes: Int { bytesIn }
+
   /// What the route's filters change on the request sent upstream (after the route's own plan).
-  var upstreamEdits: FieldEdits { filterRun?.call.upstreamHeaders ?? FieldEdits() }
+  var upstreamEdits: FieldEdits { filterRun?.upstreamHeaders ?? FieldEdits() }
 
   /// How the body sent upstream is framed when a filter may have changed its length: by its length once it
   /// is whole (`pieces` being all of it), chunked before. Nil keeps the client's framing.

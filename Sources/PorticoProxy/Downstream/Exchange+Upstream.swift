@@ -150,7 +150,7 @@ extension Exchange {
     let plan = destination?.responsePlan ?? .none
     HeadWriter.downstreamResponse(
       response, framing: downstreamFraming, keepAlive: keepAlive, clientIsHTTP10: request.isHTTP10,
-      plan: plan, edits: filterRun?.call.responseHeaders ?? FieldEdits(), variables: variables(for: plan),
+      plan: plan, edits: filterRun?.responseHeaders ?? FieldEdits(), variables: variables(for: plan),
       into: &head)
     toClient = OutgoingMessage(head: head, chunked: chunked, reusable: loop.outgoingBuffer)
   }

@@ -18,7 +18,7 @@ class FilterCall {
   /// The response on its way back: set before the response-head phase.
   private(set) var response: ResponseView?
   /// Request body bytes received from the client so far.
-  var requestBodyBytes = 0
+  var requestBodyBytes: Int { host.requestBodyBytes }
   /// One slot per filter, made when a filter first keeps state.
   private var states: [AnyObject?] = []
   private let filterCount: Int
@@ -77,7 +77,6 @@ struct ResponseView {
   private enum Source {
     case upstream(ResponseHead)
     case local([(name: String, value: String)])
-    case none
   }
 
   let status: Int
@@ -93,19 +92,12 @@ struct ResponseView {
     source = .local(answer.fields)
   }
 
-  /// A response with no fields, for tests.
-  init(status: Int) {
-    self.status = status
-    source = .none
-  }
-
   /// The first value of the field named `lowercasedName`.
   func field(_ lowercasedName: String) -> Substring? {
     switch source {
     case .upstream(let response): response.head.firstValue(named: lowercasedName)
     case .local(let fields):
       fields.first { $0.name.equalsIgnoringASCIICase(lowercasedName) }.map { $0.value[...] }
-    case .none: nil
     }
   }
 }

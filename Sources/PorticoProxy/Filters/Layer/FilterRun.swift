@@ -21,6 +21,8 @@ protocol FilterHost: AnyObject {
   /// Client reads pause while a filter holds the request, and resume after.
   func holdClientReads(_ hold: Bool)
   func note(_ flag: ResponseFlag)
+  /// Request body bytes received from the client so far.
+  var requestBodyBytes: Int { get }
 }
 
 /// Runs one request through its route's filters: each phase in order (responses in reverse), suspending
@@ -74,9 +76,6 @@ final class FilterRun: FilterCall {
       filterCount: filters.count, host: host)
   }
 
-  /// What the filters are handed: this run, as the call they share.
-  var call: FilterCall { self }
-
   // MARK: - Request
 
   func start() { run(.requestHead(from: 0)) }
@@ -93,7 +92,6 @@ final class FilterRun: FilterCall {
 
   private func requestPiece(_ piece: ByteBuffer, end: Bool) {
     guard !ended else { return }
-    requestBodyBytes += piece.readableBytes
     if !requestHeadPassed {
       // Kept within the bound when a filter waits for the whole body; otherwise held reads bound it.
       guard early.add(piece, end: end, bound: filters.bodyBound) || !requestWaitsForBody else {
@@ -161,8 +159,9 @@ final class FilterRun: FilterCall {
     responseHeaders = FieldEdits()
     for index in stride(from: headPosition - 1, through: 0, by: -1)
     where filters[index].phases.contains(.responseHead) {
-      // Only edits count here: the answer's status and body are the gateway's own.
-      _ = try? filters[index].responseHead(call)
+      // Only edits count here: the answer's status and body are the gateway's own (a hook that throws is
+      // counted, and the answer goes out as it is).
+      _ = decide { try filters[index].responseHead(self) }
     }
     return responseHeaders
   }
@@ -176,7 +175,7 @@ final class FilterRun: FilterCall {
     pending = nil
     suspension?.cancel()
     suspension = nil
-    for filter in filters.log { filter.log(call) }
+    for filter in filters.log { filter.log(self) }
   }
 
   // MARK: - Running
@@ -203,7 +202,7 @@ final class FilterRun: FilterCall {
     case .requestHead(let start):
       for index in start..<filters.count where filters[index].phases.contains(.requestHead) {
         headPosition = index
-        switch decide({ try filters[index].requestHead(call) }) {
+        switch decide({ try filters[index].requestHead(self) }) {
         case .proceed: continue
         case .buffer:
           requestWaitsForBody = true
@@ -217,7 +216,7 @@ final class FilterRun: FilterCall {
     case .requestBody(var piece, let end, let start):
       for index in start..<filters.count where filters[index].phases.contains(.requestBody) {
         guard keep(&piece, end: end, at: index, in: &requestKept) else { return }
-        switch decide({ try filters[index].requestBody(&piece, end: end, call) }) {
+        switch decide({ try filters[index].requestBody(&piece, end: end, self) }) {
         case .proceed: continue
         case .buffer where !end:
           requestKept[index] = piece
@@ -238,7 +237,7 @@ final class FilterRun: FilterCall {
     case .responseHead(let start):
       for index in stride(from: start, through: 0, by: -1)
       where filters[index].phases.contains(.responseHead) {
-        switch decide({ try filters[index].responseHead(call) }) {
+        switch decide({ try filters[index].responseHead(self) }) {
         case .proceed: continue
         case .buffer: responseWaitsForBody = true
         case .answer(let answer): return answered(answer)
@@ -253,7 +252,7 @@ final class FilterRun: FilterCall {
       for index in stride(from: start, through: 0, by: -1)
       where filters[index].phases.contains(.responseBody) {
         guard keep(&piece, end: end, at: index, in: &responseKept) else { return }
-        switch decide({ try filters[index].responseBody(&piece, end: end, call) }) {
+        switch decide({ try filters[index].responseBody(&piece, end: end, self) }) {
         case .proceed: continue
         case .buffer where !end:
           responseKept[index] = piece

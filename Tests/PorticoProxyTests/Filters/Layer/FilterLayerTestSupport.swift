@@ -22,6 +22,8 @@ final class RecordingHost: FilterHost {
   }
 
   private(set) var events: [Event] = []
+  /// What the exchange counts of the client's body; tests set it.
+  var requestBodyBytes = 0
 
   func filtersPassedRequestHead() { events.append(.passedHead) }
   func filtersNeedRequestBody() { events.append(.needsBody) }

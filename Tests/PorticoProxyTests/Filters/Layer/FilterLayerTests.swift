@@ -219,7 +219,7 @@ final class FilterLayerTests: XCTestCase {
     }
     let run = try filterRun([masker], loop: loop, host: host)
     run.start()
-    run.responseHead(ResponseView(status: 200))
+    run.responseHead(ResponseView(answer: LocalAnswer(status: 200)))
     XCTAssertEqual(
       host.events.last, .responseHead(bodyLength: nil), "the head leaves at once, length unknown")
     run.responseBody(ByteBuffer(string: "the sec"))
@@ -240,7 +240,7 @@ final class FilterLayerTests: XCTestCase {
     }
     let run = try filterRun([filter], loop: loop, host: host)
     run.start()
-    run.responseHead(ResponseView(status: 200))
+    run.responseHead(ResponseView(answer: LocalAnswer(status: 200)))
     run.responseBody(ByteBuffer(string: "ab"))
     run.responseBody(ByteBuffer(string: "c"))
     XCTAssertEqual(host.events, [.passedHead])
@@ -265,7 +265,7 @@ final class FilterLayerTests: XCTestCase {
     }
     let run = try filterRun([outer, inner], loop: loop, host: host)
     run.start()
-    run.responseHead(ResponseView(status: 204))
+    run.responseHead(ResponseView(answer: LocalAnswer(status: 204)))
     XCTAssertEqual(order, ["inner", "outer"])
   }
 

@@ -251,6 +251,23 @@ final class FilterLayerTests: XCTestCase {
       [.passedHead, .responseHead(bodyLength: 17), .responseBody("{\"wrapped\":\"abc\"}"), .responseEnd])
   }
 
+  /// Response-head hooks see the response they edit: its status and its fields, by name in any case.
+  func testResponseFiltersReadTheResponse() throws {
+    var seen: (status: Int?, type: Substring?, missing: Substring?)
+    let reader = ScriptedFilter([.requestHead, .responseHead])
+    reader.onResponseHead = { call in
+      seen = (call.response?.status, call.response?.field("content-type"), call.response?.field("x-none"))
+      return .proceed
+    }
+    let run = try filterRun([reader], loop: loop, host: host)
+    run.start()
+    _ = run.localAnswerHeaders(
+      for: LocalAnswer(status: 403, body: nil, fields: [("Content-Type", "text/html")]))
+    XCTAssertEqual(seen.status, 403)
+    XCTAssertEqual(seen.type, "text/html")
+    XCTAssertNil(seen.missing)
+  }
+
   func testResponseFiltersRunInReverseOrder() throws {
     var order: [String] = []
     let outer = ScriptedFilter([.responseHead])

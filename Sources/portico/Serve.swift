@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import PorticoProxy
+import PorticoRelay
 import ServiceLifecycle
 
 /// Flags shared by the commands that serve traffic.
@@ -69,25 +70,58 @@ func runUntilSignalled(_ services: [any Service], logger: Logger) async throws {
 struct GatewayCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "gateway",
-    abstract: "Run one gateway: serve what the configuration folder says for this gateway.")
+    abstract:
+      "Run one gateway: serve what the configuration folder says for this gateway, or what a management plane sends it."
+  )
 
   @Option(help: "The configuration folder (watched for changes).")
-  var config: String
+  var config: String?
 
   @Option(help: "The gateway's name (what VirtualGateways select).")
   var name: String
 
   @OptionGroup var details: GatewayIdentityDetails
 
+  @OptionGroup var managed: ManagedGatewayFlags
+
   @OptionGroup var serving: ServingOptions
 
   func run() async throws {
     let identity = try details.identity(name: name)
-    var options = GatewayOptions(identity: identity, configDirectory: config)
-    try serving.apply(to: &options)
     let logger = Logger(label: "portico")
+    guard let relay = managed.mgmt else {
+      guard let config else {
+        throw ValidationError("give --config DIR, or --mgmt HOST:PORT for a managed gateway")
+      }
+      var options = GatewayOptions(identity: identity, configDirectory: config)
+      try serving.apply(to: &options)
+      let gateway = try Gateway(options: options, logger: logger)
+      try await runUntilSignalled([GatewayService(gateway: gateway)], logger: logger)
+      return
+    }
+    guard config == nil else { throw ValidationError("--config and --mgmt exclude each other") }
+    guard let relayCA = managed.relayCA, let tokenFile = managed.tokenFile,
+      let cacheDirectory = managed.cacheDirectory
+    else {
+      throw ValidationError("a managed gateway needs --relay-ca, --token-file and --cache-dir")
+    }
+    let (host, port) = try hostAndPort(relay, flag: "--mgmt")
+    let cache = SnapshotCache(directory: cacheDirectory)
+    try FileManager.default.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)
+    // Until the plane answers, the gateway serves what it last applied.
+    let cached = cache.snapshot() ?? ShippedSnapshot()
+    var options = GatewayOptions(identity: identity, configDirectory: cacheDirectory)
+    options.snapshotSource = { cached.load() }
+    try serving.apply(to: &options)
     let gateway = try Gateway(options: options, logger: logger)
-    try await runUntilSignalled([GatewayService(gateway: gateway)], logger: logger)
+    let agent = GatewayAgent(
+      options: .init(
+        host: host, port: port, relayCA: try String(contentsOfFile: relayCA, encoding: .utf8),
+        identity: identity,
+        locality: managed.locality, tokenFile: tokenFile, cache: cache),
+      applier: GatewaySnapshotApplier(gateway: gateway), logger: logger)
+    try await runUntilSignalled(
+      [GatewayService(gateway: gateway), GatewayAgentService(agent: agent, gateway: gateway)], logger: logger)
   }
 }
 

@@ -96,7 +96,7 @@ public struct SourceDocument: Sendable {
 public struct Resource<Spec: Sendable>: Sendable {
   public let id: ResourceID
   public let apiVersion: String
-  public let metadata: ObjectMeta
+  public internal(set) var metadata: ObjectMeta
   public let spec: Spec
   public let source: SourceDocument
   public internal(set) var diagnostics: [Diagnostic]

@@ -85,12 +85,14 @@ public final class Gateway: Sendable {
       $0.admin = admin
       $0.isReady = true
     }
-    if let interval = options.watchInterval { startWatching(every: interval, from: fingerprint) }
+    if let interval = options.watchInterval, options.snapshotSource == nil {
+      startWatching(every: interval, from: fingerprint)
+    }
     logger.info("gateway ready", metadata: ["ports": "\(boundPorts)", "admin": "\(adminPort ?? 0)"])
   }
 
   private func load() -> ResourceSnapshot {
-    ManifestLoader().load(directory: options.configDirectory)
+    options.snapshotSource?() ?? ManifestLoader().load(directory: options.configDirectory)
   }
 
   // MARK: - Listeners
@@ -169,20 +171,28 @@ public final class Gateway: Sendable {
   /// its file and line.
   @discardableResult
   public func reload() async -> ReloadOutcome {
+    await apply(load())
+  }
+
+  /// Translates and compiles `snapshot` (from the folder, or pushed by a management plane) and swaps it in
+  /// everywhere. With `rejectingNewErrors`, a snapshot that has errors the serving configuration does not have
+  /// is rejected and the serving one stays; without it (a first snapshot), what is valid is served.
+  @discardableResult
+  public func apply(_ snapshot: ResourceSnapshot, rejectingNewErrors: Bool = true) async -> ReloadOutcome {
     guard let current = activeConfig else { return .unchanged }
-    let snapshot = load()
     let config = ActiveConfig(
       generation: current.generation + 1,
       translation: Translator().translate(snapshot, for: options.identity),
       diagnostics: snapshot.allDiagnostics, configDirectory: options.configDirectory,
       filterFamilies: options.filterFamilies)
     let newErrors = Self.errorKeys(config).subtracting(Self.errorKeys(current))
-    if !newErrors.isEmpty {
+    if rejectingNewErrors && !newErrors.isEmpty {
       let errors = Self.errors(of: config).filter { newErrors.contains(Self.key($0)) }
       log(errors, context: "reload rejected")
       metrics.reloadFailures.increment()
       return .rejected(errors: Array(Set(errors.map(\.description))).sorted())
     }
+    if !rejectingNewErrors { log(Self.errors(of: config), context: "configuration") }
     let contexts = state.withLockedValue {
       $0.config = config
       return $0.contexts

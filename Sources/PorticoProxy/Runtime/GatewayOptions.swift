@@ -14,6 +14,9 @@ public struct GatewayOptions: Sendable {
   public var drainTimeout = TimeAmount.seconds(10)
   /// How often the configuration folder is checked for changes; nil turns watching off.
   public var watchInterval: Duration? = .milliseconds(500)
+  /// Where configuration comes from when not from `configDirectory` (a management plane's cached snapshot);
+  /// the folder is then neither read nor watched, and only resolves relative certificate paths.
+  public var snapshotSource: (@Sendable () -> ResourceSnapshot)?
   /// Overrides every listener's bind address (tests bind to 127.0.0.1).
   public var bindHost: String?
   /// Bounds on what HTTP/1.1 clients and upstreams may send, and how slowly.

@@ -1,0 +1,349 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// A request the API has read in full.
+struct APIRequest: Sendable {
+  var method: HTTPMethod
+  var path: String
+  var query: [String: String]
+  var headers: HTTPHeaders
+  var body: ByteBuffer
+}
+
+/// What the API answers: a body at once, or a stream of lines (a watch).
+struct APIResponse: Sendable {
+  var status: HTTPResponseStatus
+  var contentType = "application/json"
+  var body: Data = Data()
+  var stream: AsyncStream<Data>?
+
+  static func json(_ status: HTTPResponseStatus, _ value: Any) -> APIResponse {
+    APIResponse(status: status, body: ManifestJSON.encode(value) + Data("\n".utf8))
+  }
+
+  /// A Kubernetes-style `Status` failure.
+  static func failure(
+    _ status: HTTPResponseStatus, reason: String, _ message: String, causes: [[String: Any]] = []
+  )
+    -> APIResponse
+  {
+    var object: [String: Any] = [
+      "apiVersion": "v1", "kind": "Status", "status": "Failure", "code": Int(status.code), "reason": reason,
+      "message": message,
+    ]
+    if !causes.isEmpty { object["details"] = ["causes": causes] }
+    return json(status, object)
+  }
+}
+
+/// The plane's REST API, shaped as Kubernetes': `/apis/GROUP/VERSION/namespaces/NS/PLURAL[/NAME[/status]]`
+/// (core kinds under `/api/v1`), lists, watches, and the relay's gateways. Every call but `/healthz` needs
+/// the admin token as a bearer token.
+struct APIRouter: Sendable {
+  let plane: ManagementPlane
+  let adminToken: String
+  let book: EnrollmentBook
+  let metrics: PlaneMetrics
+
+  func handle(_ request: APIRequest) async -> APIResponse {
+    let parts = request.path.split(separator: "/").map(String.init)
+    if parts == ["healthz"] {
+      return APIResponse(status: .ok, contentType: "text/plain", body: Data("ok\n".utf8))
+    }
+    guard authorized(request.headers) else {
+      return .failure(
+        .unauthorized, reason: "Unauthorized",
+        "the API needs the admin token as 'Authorization: Bearer TOKEN'")
+    }
+    switch parts.first {
+    case "apis", "api": return await resources(request, parts)
+    case "relay": return await relay(request, Array(parts.dropFirst()))
+    case "metrics":
+      return APIResponse(
+        status: .ok, contentType: "text/plain; version=0.0.4",
+        body: Data(await metrics.exposition(plane).utf8))
+    default: return .failure(.notFound, reason: "NotFound", "no such path: \(request.path)")
+    }
+  }
+
+  private func authorized(_ headers: HTTPHeaders) -> Bool {
+    guard let value = headers.first(name: "authorization"), value.lowercased().hasPrefix("bearer ") else {
+      return false
+    }
+    return Secrets.equal(String(value.dropFirst(7)).trimmingCharacters(in: .whitespaces), adminToken)
+  }
+
+  // MARK: - Resources
+
+  /// A parsed resource path.
+  private struct Target {
+    var kind: ResourceKind
+    var namespace: String?
+    var name: String?
+    var subresource: String?
+  }
+
+  private func target(_ parts: [String]) -> Result<Target, APIResponseError> {
+    // apis/GROUP/VERSION/... or api/v1/...
+    let groupVersion: String
+    var rest: ArraySlice<String>
+    if parts.first == "api", parts.count >= 2 {
+      groupVersion = parts[1]
+      rest = parts.dropFirst(2)
+    } else if parts.first == "apis", parts.count >= 3 {
+      groupVersion = "\(parts[1])/\(parts[2])"
+      rest = parts.dropFirst(3)
+    } else {
+      return .failure(.init(.notFound, "no such path"))
+    }
+    var namespace: String?
+    if rest.first == "namespaces", rest.count >= 3 {
+      namespace = rest.dropFirst().first
+      rest = rest.dropFirst(2)
+    }
+    guard let plural = rest.first,
+      let kind = ResourceKind.allCases.first(where: { KindCatalog.plural(of: $0) == plural })
+    else {
+      return .failure(.init(.notFound, "no such resource type: \(rest.first ?? "")"))
+    }
+    guard kind.apiVersions.contains(groupVersion) else {
+      return .failure(
+        .init(
+          .notFound,
+          "\(kind.rawValue) is not served by \(groupVersion); use \(kind.apiVersions.joined(separator: " or "))"
+        ))
+    }
+    rest = rest.dropFirst()
+    let name = rest.first
+    let subresource = rest.dropFirst().first
+    guard rest.count <= 2, subresource == nil || subresource == "status" else {
+      return .failure(.init(.notFound, "no such subresource"))
+    }
+    if name != nil && namespace == nil {
+      return .failure(.init(.notFound, "a named resource needs its namespace"))
+    }
+    return .success(Target(kind: kind, namespace: namespace, name: name, subresource: subresource))
+  }
+
+  struct APIResponseError: Error {
+    var status: HTTPResponseStatus
+    var message: String
+    init(_ status: HTTPResponseStatus, _ message: String) {
+      self.status = status
+      self.message = message
+    }
+  }
+
+  private func resources(_ request: APIRequest, _ parts: [String]) async -> APIResponse {
+    let target: Target
+    switch self.target(parts) {
+    case .success(let found): target = found
+    case .failure(let error): return .failure(error.status, reason: "NotFound", error.message)
+    }
+    let cluster = request.query["cluster"].flatMap { $0.isEmpty ? nil : $0 }
+    guard let name = target.name, let namespace = target.namespace else {
+      switch request.method {
+      case .GET:
+        return request.query["watch"] == "true" || request.query["watch"] == "1"
+          ? await watch(target.kind, namespace: target.namespace, since: request.query["resourceVersion"])
+          : await list(target.kind, namespace: target.namespace)
+      case .POST:
+        return await write(request, target: nil, kind: target.kind, namespace: target.namespace, create: true)
+      default:
+        return .failure(.methodNotAllowed, reason: "MethodNotAllowed", "\(request.method) on a collection")
+      }
+    }
+    let id = ResourceID(target.kind, namespace: namespace, name: name, cluster: cluster)
+    switch (request.method, target.subresource) {
+    case (.GET, nil):
+      guard let stored = await plane.object(id) else { return notFound(id) }
+      var object = ManifestJSON.object(stored)
+      object["status"] = await status(of: stored)
+      return .json(.ok, object)
+    case (.GET, "status"?):
+      guard let stored = await plane.object(id) else { return notFound(id) }
+      return .json(.ok, await status(of: stored))
+    case (.PUT, nil):
+      return await write(request, target: id, kind: target.kind, namespace: namespace, create: false)
+    case (.DELETE, nil):
+      do {
+        let deleted = try await plane.delete(id, expectedVersion: request.query["resourceVersion"])
+        return .json(.ok, ManifestJSON.object(deleted))
+      } catch {
+        return storeFailure(error)
+      }
+    default:
+      return .failure(.methodNotAllowed, reason: "MethodNotAllowed", "\(request.method) is not served here")
+    }
+  }
+
+  private func notFound(_ id: ResourceID) -> APIResponse {
+    .failure(.notFound, reason: "NotFound", "\(id) not found")
+  }
+
+  private func list(_ kind: ResourceKind, namespace: String?) async -> APIResponse {
+    let objects = await plane.allObjects.filter {
+      $0.id.kind == kind && (namespace == nil || $0.id.namespace == namespace)
+    }
+    return .json(
+      .ok,
+      [
+        "apiVersion": kind.apiVersions.last!, "kind": "\(kind.rawValue)List",
+        "metadata": ["resourceVersion": String(await plane.revision)],
+        "items": objects.map(ManifestJSON.object),
+      ] as [String: Any])
+  }
+
+  /// Changes as JSON lines, `{"type": "ADDED|MODIFIED|DELETED", "object": {...}}`. Without a resourceVersion
+  /// the current objects come first as ADDED; with one, those changed since.
+  private func watch(_ kind: ResourceKind, namespace: String?, since: String?) async -> APIResponse {
+    let events = await plane.watch()
+    let sinceRevision = since.flatMap(Int64.init) ?? 0
+    let current = await plane.allObjects.filter {
+      $0.id.kind == kind && (namespace == nil || $0.id.namespace == namespace)
+        && (Int64($0.stamp.resourceVersion) ?? 0) > sinceRevision
+    }
+    func line(_ type: String, _ object: StoredObject) -> Data {
+      ManifestJSON.encode(["type": type, "object": ManifestJSON.object(object)] as [String: Any])
+        + Data("\n".utf8)
+    }
+    let stream = AsyncStream<Data> { continuation in
+      for object in current { continuation.yield(line(sinceRevision == 0 ? "ADDED" : "MODIFIED", object)) }
+      let task = Task {
+        for await event in events
+        where event.object.id.kind == kind && (namespace == nil || event.object.id.namespace == namespace) {
+          continuation.yield(line(event.kind.rawValue, event.object))
+        }
+        continuation.finish()
+      }
+      continuation.onTermination = { _ in task.cancel() }
+    }
+    return APIResponse(status: .ok, stream: stream)
+  }
+
+  private func write(
+    _ request: APIRequest, target: ResourceID?, kind: ResourceKind, namespace: String?, create: Bool
+  )
+    async -> APIResponse
+  {
+    if let reason = plane.store.readOnlyReason {
+      return .failure(.methodNotAllowed, reason: "MethodNotAllowed", reason)
+    }
+    let text = String(buffer: request.body)
+    let source = request.headers.first(name: "x-portico-source") ?? "<request>"
+    let firstLine = request.headers.first(name: "x-portico-line").flatMap(Int.init) ?? 1
+    let document = ManifestDocument(source: source, firstLine: firstLine, text: text)
+    let written = YAMLComposer(file: source).read(document.text).documents.first
+    var expected = written?["metadata"]?["resourceVersion"]?.scalar
+    if create { expected = "0" }
+    if target == nil, let id = ManagementPlane.identify(document).0,
+      kind != id.kind || (namespace != nil && namespace != id.namespace)
+    {
+      return .failure(
+        .badRequest, reason: "BadRequest", "the manifest is \(id); post it to its own collection")
+    }
+    do {
+      var existed = false
+      if let target { existed = await plane.object(target) != nil }
+      let stored = try await plane.write(document, expectedVersion: expected, expecting: target)
+      return .json(existed ? .ok : .created, ManifestJSON.object(stored))
+    } catch let refusal as ManagementPlane.Refusal {
+      let causes: [[String: Any]] = refusal.diagnostics.map { diagnostic in
+        var cause: [String: Any] = ["message": diagnostic.message, "field": "\(diagnostic.path)"]
+        if let location = diagnostic.location {
+          cause["location"] = "\(location)"
+          cause["line"] = location.line
+          cause["column"] = location.column
+        }
+        cause["error"] = diagnostic.description
+        return cause
+      }
+      return .failure(
+        .unprocessableEntity, reason: "Invalid",
+        refusal.diagnostics.map(\.description).joined(separator: "\n"), causes: causes)
+    } catch {
+      return storeFailure(error)
+    }
+  }
+
+  private func storeFailure(_ error: any Error) -> APIResponse {
+    switch error {
+    case StoreError.conflict: return .failure(.conflict, reason: "Conflict", "\(error)")
+    case StoreError.notFound: return .failure(.notFound, reason: "NotFound", "\(error)")
+    case StoreError.readOnly: return .failure(.methodNotAllowed, reason: "MethodNotAllowed", "\(error)")
+    default: return .failure(.internalServerError, reason: "InternalError", "the store failed: \(error)")
+    }
+  }
+
+  /// `Accepted` (the translator's verdict) apart from `Programmed` (per gateway: the generation it runs).
+  private func status(of stored: StoredObject) async -> [String: Any] {
+    let acceptance = await plane.acceptance(of: stored.id)
+    let key = relayKey(stored.id)
+    let gateways: [[String: Any]] = await plane.gatewayRecords.map { record in
+      var entry: [String: Any] = [
+        "gateway": record.identity.displayName, "cluster": record.identity.cluster,
+        "connected": record.connected,
+        "programmed": record.running[key] == stored.stamp.generation,
+      ]
+      if let generation = record.running[key] { entry["generation"] = generation }
+      if let error = record.lastError { entry["error"] = error }
+      return entry
+    }
+    var status: [String: Any] = [
+      "observedGeneration": stored.stamp.generation,
+      "state": acceptance?.state.rawValue ?? "Accepted",
+      "errors": (acceptance?.errors ?? []).map(\.description),
+      "warnings": (acceptance?.warnings ?? []).map(\.description),
+      "gateways": gateways,
+    ]
+    if stored.id.kind == .secret { status["state"] = "Accepted" }
+    return status
+  }
+
+  // MARK: - Relay
+
+  private func relay(_ request: APIRequest, _ parts: [String]) async -> APIResponse {
+    let revision = await plane.revision
+    switch (request.method, parts) {
+    case (.GET, ["v1", "gateways"]):
+      let records = await plane.gatewayRecords
+      return .json(
+        .ok,
+        [
+          "generation": revision,
+          "gateways": records.map { record -> [String: Any] in
+            var entry: [String: Any] = [
+              "gateway": record.identity.displayName, "name": record.identity.name,
+              "namespace": record.identity.namespace, "cluster": record.identity.cluster,
+              "connected": record.connected, "generation": record.generation,
+              "upToDate": record.generation == revision,
+            ]
+            if let locality = record.locality { entry["locality"] = locality }
+            if let error = record.lastError { entry["lastError"] = error }
+            if let refused = record.refusedGeneration { entry["refusedGeneration"] = refused }
+            return entry
+          },
+        ] as [String: Any])
+    case (.POST, _)
+    where parts.count == 5 && parts[0] == "v1" && parts[1] == "gateways" && parts[4] == "revoke":
+      let namespace = parts[2]
+      let name = parts[3]
+      let identity = GatewayIdentity(
+        name: name, namespace: namespace, cluster: request.query["cluster"] ?? GatewayIdentity.defaultCluster)
+      do {
+        guard try book.revoke(gateway: identity.displayName) else {
+          return .failure(
+            .notFound, reason: "NotFound", "no certificate was issued to \(identity.displayName)")
+        }
+      } catch {
+        return .failure(
+          .internalServerError, reason: "InternalError", "cannot record the revocation: \(error)")
+      }
+      await plane.evict(identity)
+      return .json(.ok, ["revoked": identity.displayName])
+    default:
+      return .failure(.notFound, reason: "NotFound", "no such path: \(request.path)")
+    }
+  }
+}

@@ -1,0 +1,53 @@
+import Foundation
+
+/// The plane's own files, made on first start and reused after: the admin token, the gateways' bootstrap
+/// token, the relay CA (certificate and key) and the book of enrolled gateways.
+public struct DataDirectory: Sendable {
+  public let path: String
+
+  public init(path: String) { self.path = path }
+
+  public var adminTokenFile: String { file("admin-token") }
+  public var bootstrapTokenFile: String { file("bootstrap-token") }
+  public var relayCAFile: String { file("relay-ca.pem") }
+  var relayCAKeyFile: String { file("relay-ca-key.pem") }
+  var enrollmentFile: String { file("gateways.json") }
+
+  private func file(_ name: String) -> String { URL(fileURLWithPath: path).appendingPathComponent(name).path }
+
+  /// Creates what is missing and reads it all.
+  func prepare() throws -> (adminToken: String, bootstrapToken: String, authority: RelayAuthority) {
+    try FileManager.default.createDirectory(
+      atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+    let admin = try token(at: adminTokenFile)
+    let bootstrap = try token(at: bootstrapTokenFile)
+    let authority: RelayAuthority
+    if let certificate = try? String(contentsOfFile: relayCAFile, encoding: .utf8),
+      let key = try? String(contentsOfFile: relayCAKeyFile, encoding: .utf8)
+    {
+      authority = try RelayAuthority(certificatePEM: certificate, keyPEM: key)
+    } else {
+      authority = try RelayAuthority.make()
+      try write(authority.keyPEM, to: relayCAKeyFile, secret: true)
+      try write(authority.certificatePEM, to: relayCAFile, secret: false)
+    }
+    return (admin, bootstrap, authority)
+  }
+
+  private func token(at file: String) throws -> String {
+    if let existing = try? String(contentsOfFile: file, encoding: .utf8) {
+      let token = existing.trimmingCharacters(in: .whitespacesAndNewlines)
+      if !token.isEmpty { return token }
+    }
+    var generator = SystemRandomNumberGenerator()
+    let token = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }
+      .joined()
+    try write(token + "\n", to: file, secret: true)
+    return token
+  }
+
+  private func write(_ text: String, to file: String, secret: Bool) throws {
+    try Data(text.utf8).write(to: URL(fileURLWithPath: file), options: .atomic)
+    if secret { try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file) }
+  }
+}

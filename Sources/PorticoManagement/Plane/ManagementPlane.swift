@@ -1,0 +1,244 @@
+import Foundation
+import Logging
+
+/// The management plane's state: every resource (from its store), the translator's verdict on them, the
+/// gateways that connect over the relay and what each runs. One actor, so that writes, status and pushes see
+/// one consistent picture.
+public actor ManagementPlane {
+  public let store: any ResourceStore
+  let logger: Logger
+  private(set) var objects: [ResourceID: StoredObject] = [:]
+  public private(set) var revision: Int64 = 0
+  private var snapshot = ResourceSnapshot()
+  private var statuses: [ResourceID: ResourceStatus] = [:]
+  private var gateways: [String: GatewayRecord] = [:]
+  private var sessions: [String: (id: UUID, wake: AsyncStream<Void>.Continuation)] = [:]
+  private var watchers: [UUID: AsyncStream<WatchEvent>.Continuation] = [:]
+  private var externalWatch: Task<Void, Never>?
+  private(set) var metrics = PlaneMetrics()
+  /// When each revision was written, for the push latency of the gateways that acknowledge it.
+  private var writtenAt: [Int64: ContinuousClock.Instant] = [:]
+
+  public init(store: any ResourceStore, logger: Logger = Logger(label: "portico.mgmt")) {
+    self.store = store
+    self.logger = logger
+  }
+
+  /// Loads the store and follows changes made to it by other hands.
+  public func start() async throws {
+    try await reload()
+    let changes = store.externalChanges()
+    externalWatch = Task { [weak self] in
+      for await _ in changes {
+        do { try await self?.reload() } catch { await self?.logLoadFailure(error) }
+      }
+    }
+  }
+
+  func use(_ metrics: PlaneMetrics) { self.metrics = metrics }
+
+  public func stop() {
+    externalWatch?.cancel()
+    for (_, session) in sessions { session.wake.finish() }
+    for (_, watcher) in watchers { watcher.finish() }
+  }
+
+  private func logLoadFailure(_ error: any Error) {
+    logger.error("cannot load the store; the last good state stays", metadata: ["error": "\(error)"])
+  }
+
+  private func reload() async throws {
+    let (loaded, revision) = try await store.load()
+    let next = Dictionary(loaded.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+    var events: [WatchEvent] = []
+    for (id, object) in next where objects[id] != object {
+      events.append(WatchEvent(kind: objects[id] == nil ? .added : .modified, object: object))
+    }
+    for (id, object) in objects where next[id] == nil {
+      events.append(WatchEvent(kind: .deleted, object: object))
+    }
+    objects = next
+    self.revision = revision
+    rebuild(announcing: events)
+  }
+
+  // MARK: - Resources
+
+  public var allObjects: [StoredObject] { objects.values.sorted { $0.id < $1.id } }
+
+  public func object(_ id: ResourceID) -> StoredObject? { objects[id] }
+
+  /// The outcome of a write that decoding and validation refused: every error, with its place in the
+  /// document.
+  public struct Refusal: Error, Sendable {
+    public var diagnostics: [Diagnostic]
+  }
+
+  /// Decodes and validates a manifest as `portico validate` does, and stores it when it has no errors.
+  /// Translation-level problems (a destination not registered yet) do not refuse it: they show in status.
+  public func write(_ document: ManifestDocument, expectedVersion: String?, expecting target: ResourceID?)
+    async throws -> StoredObject
+  {
+    let (id, diagnostics) = Self.identify(document)
+    guard let id, !diagnostics.hasErrors else {
+      throw Refusal(diagnostics: diagnostics.filter(\.isError))
+    }
+    if let target, target != id {
+      throw Refusal(diagnostics: [
+        Diagnostic(
+          .error, at: SourceLocation(file: document.source, line: document.firstLine, column: 1),
+          "the manifest is \(id), but the request names \(target)")
+      ])
+    }
+    let stored = try await store.put(id, document: document, expectedVersion: expectedVersion)
+    guard objects[id] != stored else { return stored }
+    let event = WatchEvent(kind: objects[id] == nil ? .added : .modified, object: stored)
+    objects[id] = stored
+    revision = max(revision, Int64(stored.stamp.resourceVersion) ?? revision + 1)
+    rebuild(announcing: [event])
+    return stored
+  }
+
+  public func delete(_ id: ResourceID, expectedVersion: String?) async throws -> StoredObject {
+    let deleted = try await store.delete(id, expectedVersion: expectedVersion)
+    objects[id] = nil
+    revision += 1
+    rebuild(announcing: [WatchEvent(kind: .deleted, object: deleted)])
+    return deleted
+  }
+
+  /// The single resource a document holds, and the diagnostics of reading it.
+  static func identify(_ document: ManifestDocument) -> (ResourceID?, [Diagnostic]) {
+    let snapshot = ManifestLoader().load(documents: [document])
+    let ids = snapshot.resourceIDs
+    var diagnostics = snapshot.allDiagnostics
+    if ids.count > 1 {
+      diagnostics.append(
+        Diagnostic(
+          .error, at: SourceLocation(file: document.source, line: document.firstLine, column: 1),
+          "one manifest per request; this one holds \(ids.count)"))
+    }
+    if ids.isEmpty && !diagnostics.hasErrors {
+      diagnostics.append(
+        Diagnostic(
+          .error, at: SourceLocation(file: document.source, line: document.firstLine, column: 1),
+          "the request holds no manifest Portico serves"))
+    }
+    return (ids.first, diagnostics)
+  }
+
+  private func rebuild(announcing events: [WatchEvent]) {
+    writtenAt[revision] = .now
+    if writtenAt.count > 64 { writtenAt = writtenAt.filter { $0.key > revision - 64 } }
+    let ordered = objects.values.sorted { $0.id < $1.id }
+    var loaded = ManifestLoader().load(documents: ordered.map(\.document))
+    loaded.stamp(Dictionary(uniqueKeysWithValues: ordered.map { ($0.id, $0.stamp) }))
+    snapshot = loaded
+    statuses = Dictionary(
+      Translator().check(loaded).statuses.map { ($0.resource, $0) }, uniquingKeysWith: { first, _ in first })
+    for event in events {
+      for (_, watcher) in watchers { watcher.yield(event) }
+    }
+    for (_, session) in sessions { session.wake.yield() }
+  }
+
+  // MARK: - Watching
+
+  /// Every change from now on, until the stream is dropped.
+  public func watch() -> AsyncStream<WatchEvent> {
+    let (stream, continuation) = AsyncStream.makeStream(
+      of: WatchEvent.self, bufferingPolicy: .bufferingNewest(10_000))
+    let id = UUID()
+    watchers[id] = continuation
+    continuation.onTermination = { _ in Task { await self.dropWatcher(id) } }
+    return stream
+  }
+
+  private func dropWatcher(_ id: UUID) { watchers[id] = nil }
+
+  // MARK: - Status
+
+  /// The translator's verdict on a resource (nil when it has none, as for a Secret).
+  public func acceptance(of id: ResourceID) -> ResourceStatus? { statuses[id] }
+
+  public var gatewayRecords: [GatewayRecord] {
+    gateways.values.sorted { $0.identity.displayName < $1.identity.displayName }
+  }
+
+  // MARK: - Gateways
+
+  /// What `identity` translates: every resource but the Secrets its own listeners do not name.
+  public func shipment(for identity: GatewayIdentity) -> ShippedSnapshot {
+    let config = Translator().translate(snapshot, for: identity).config
+    var secrets = Set<ResourceID>()
+    for listener in config.listeners {
+      for chain in listener.serverNameChains {
+        if case .secret(let id, _)? = chain.tls?.material { secrets.insert(id) }
+      }
+    }
+    var manifests: [String: ShippedManifest] = [:]
+    for object in objects.values where object.id.kind != .secret || secrets.contains(object.id) {
+      let key = relayKey(object.id)
+      manifests[key] = ShippedManifest(key: key, document: object.document, stamp: object.stamp)
+    }
+    return ShippedSnapshot(generation: revision, manifests: manifests)
+  }
+
+  /// Registers a connected gateway; the stream wakes its session whenever what it should run may have changed.
+  func connect(_ identity: GatewayIdentity, locality: String?) -> (session: UUID, wakes: AsyncStream<Void>) {
+    let key = identity.displayName
+    // A gateway that reconnects before its old stream is noticed gone replaces it.
+    sessions[key]?.wake.finish()
+    let (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    let session = UUID()
+    sessions[key] = (session, continuation)
+    var record = gateways[key] ?? GatewayRecord(identity: identity, locality: locality)
+    record.identity = identity
+    record.locality = locality
+    record.connected = true
+    gateways[key] = record
+    continuation.yield()
+    logger.info("gateway connected", metadata: ["gateway": "\(key)"])
+    return (session, stream)
+  }
+
+  func disconnect(_ identity: GatewayIdentity, session: UUID) {
+    let key = identity.displayName
+    guard sessions[key]?.id == session else { return }
+    gateways[key]?.connected = false
+    sessions[key] = nil
+    logger.info("gateway disconnected", metadata: ["gateway": "\(key)"])
+  }
+
+  func sent(_ change: Portico_Relay_V1_Snapshot) {
+    metrics.snapshotsSent.increment()
+    metrics.manifestsSent.increment(by: Int64(change.upserts.count))
+    metrics.snapshotBytes.increment(by: Int64((try? change.serializedBytes() as [UInt8])?.count ?? 0))
+  }
+
+  /// Ends a gateway's stream (its certificate was revoked).
+  func evict(_ identity: GatewayIdentity) {
+    sessions[identity.displayName]?.wake.finish()
+  }
+
+  /// The gateway runs `shipment`.
+  func runs(_ identity: GatewayIdentity, _ shipment: ShippedSnapshot) {
+    let key = identity.displayName
+    if gateways[key]?.generation != shipment.generation, let written = writtenAt[shipment.generation] {
+      metrics.pushLatency.record(ContinuousClock.now - written)
+    }
+    gateways[key]?.generation = shipment.generation
+    gateways[key]?.running = shipment.manifests.mapValues(\.stamp.generation)
+    gateways[key]?.lastError = nil
+    gateways[key]?.refusedGeneration = nil
+  }
+
+  func refused(_ identity: GatewayIdentity, generation: Int64, errors: [String]) {
+    let key = identity.displayName
+    gateways[key]?.lastError = errors.joined(separator: "\n")
+    gateways[key]?.refusedGeneration = generation
+    metrics.snapshotRefusals.increment()
+    logger.warning(
+      "gateway refused a snapshot", metadata: ["gateway": "\(key)", "generation": "\(generation)"])
+  }
+}

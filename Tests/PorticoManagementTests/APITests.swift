@@ -41,14 +41,16 @@ final class APITests: XCTestCase {
     XCTAssertEqual(metadata["generation"] as? Int, 1)
     let again = try await plane.call(.PUT, Manifests.hostPath, body: Manifests.host(body: "one"))
     XCTAssertEqual(again.status, .ok)
-    XCTAssertEqual((again.json["metadata"] as? [String: Any])?["generation"] as? Int, 1, "same text, same generation")
+    XCTAssertEqual(
+      (again.json["metadata"] as? [String: Any])?["generation"] as? Int, 1, "same text, same generation")
     let changed = try await plane.call(.PUT, Manifests.hostPath, body: Manifests.host(body: "two"))
     XCTAssertEqual((changed.json["metadata"] as? [String: Any])?["generation"] as? Int, 2)
     let read = try await plane.call(.GET, Manifests.hostPath)
     let spec = try XCTUnwrap(read.json["spec"] as? [String: Any])
     let route = try XCTUnwrap((spec["routes"] as? [[String: Any]])?.first)
     XCTAssertEqual((route["directResponseAction"] as? [String: Any])?["body"] as? String, "two")
-    XCTAssertEqual((route["directResponseAction"] as? [String: Any])?["status"] as? Int, 200, "numbers stay numbers")
+    XCTAssertEqual(
+      (route["directResponseAction"] as? [String: Any])?["status"] as? Int, 200, "numbers stay numbers")
     let list = try await plane.call(.GET, "/apis/portico.dev/v1/namespaces/edge/virtualhosts")
     XCTAssertEqual((list.json["items"] as? [Any])?.count, 1)
     await plane.stop()
@@ -58,12 +60,14 @@ final class APITests: XCTestCase {
     let plane = try await RunningPlane.start()
     let bad = Manifests.host(body: "x").replacingOccurrences(of: "body:", with: "bodyy:")
     let answer = try await plane.call(
-      .PUT, Manifests.hostPath, body: bad, headers: ["x-portico-source": "team/hello.yaml", "x-portico-line": "7"])
+      .PUT, Manifests.hostPath, body: bad,
+      headers: ["x-portico-source": "team/hello.yaml", "x-portico-line": "7"])
     XCTAssertEqual(answer.status, .unprocessableEntity)
     let message = answer.json["message"] as? String ?? ""
     // The route's action is on the document's 12th line, so the file's 18th.
     XCTAssertTrue(
-      message.contains("team/hello.yaml:18:") && message.contains("spec.routes[0].directResponseAction.bodyy"),
+      message.contains("team/hello.yaml:18:")
+        && message.contains("spec.routes[0].directResponseAction.bodyy"),
       message)
     let causes = (answer.json["details"] as? [String: Any])?["causes"] as? [[String: Any]]
     XCTAssertEqual(causes?.first?["line"] as? Int, 18)
@@ -123,7 +127,8 @@ final class APITests: XCTestCase {
   func testWatchStreamsEveryChangeWithItsResourceVersion() async throws {
     let plane = try await RunningPlane.start()
     _ = try await plane.call(.PUT, Manifests.hostPath, body: Manifests.host(body: "one"))
-    let lines = WatchLines(port: plane.apiPort, token: plane.adminToken, path: "/apis/portico.dev/v1/virtualhosts?watch=true")
+    let lines = WatchLines(
+      port: plane.apiPort, token: plane.adminToken, path: "/apis/portico.dev/v1/virtualhosts?watch=true")
     try await eventually("the existing host as ADDED") { lines.received.count >= 1 }
     _ = try await plane.call(.PUT, Manifests.hostPath, body: Manifests.host(body: "two"))
     _ = try await plane.call(.DELETE, Manifests.hostPath)
@@ -131,7 +136,9 @@ final class APITests: XCTestCase {
     let types = lines.received.map { $0["type"] as? String ?? "" }
     XCTAssertEqual(types, ["ADDED", "MODIFIED", "DELETED"])
     let versions = lines.received.compactMap {
-      Int((($0["object"] as? [String: Any])?["metadata"] as? [String: Any])?["resourceVersion"] as? String ?? "")
+      Int(
+        (($0["object"] as? [String: Any])?["metadata"] as? [String: Any])?["resourceVersion"] as? String ?? ""
+      )
     }
     XCTAssertEqual(versions, versions.sorted())
     lines.cancel()
@@ -160,14 +167,17 @@ final class APITests: XCTestCase {
   func testAFolderStoreIsReadOnlyAndFollowsEditsToTheFolder() async throws {
     let folder = try temporaryDirectory("folder")
     try Manifests.gateway.write(toFile: folder + "/gateway.yaml", atomically: true, encoding: .utf8)
-    let plane = try await RunningPlane.start(store: FolderStore(directory: folder, interval: .milliseconds(50)))
+    let plane = try await RunningPlane.start(
+      store: FolderStore(directory: folder, interval: .milliseconds(50)))
     let refused = try await plane.call(.PUT, Manifests.hostPath, body: Manifests.host(body: "x"))
     XCTAssertEqual(refused.status, .methodNotAllowed)
     XCTAssertTrue(refused.text.contains("read-only"), refused.text)
     let gateway = try await plane.call(.GET, Manifests.gatewayPath)
     XCTAssertEqual(gateway.status, .ok)
     try Manifests.host(body: "x").write(toFile: folder + "/host.yaml", atomically: true, encoding: .utf8)
-    try await eventually("the new file's host") { try await plane.call(.GET, Manifests.hostPath).status == .ok }
+    try await eventually("the new file's host") {
+      try await plane.call(.GET, Manifests.hostPath).status == .ok
+    }
     await plane.stop()
   }
 
@@ -193,7 +203,9 @@ final class WatchLines: @unchecked Sendable {
     task = Task {
       var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
       request.headers.add(name: "authorization", value: "Bearer \(token)")
-      guard let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(60)) else { return }
+      guard let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(60)) else {
+        return
+      }
       var pending = ""
       do {
         for try await chunk in response.body {

@@ -49,8 +49,10 @@ final class RelayTests: XCTestCase {
       options: .init(
         host: "127.0.0.1", port: plane.relayPort,
         relayCA: try String(contentsOfFile: plane.data.relayCAFile, encoding: .utf8),
-        identity: GatewayIdentity(name: name, namespace: "edge", cluster: "east", labels: ["gateway": "edge"]),
-        locality: "eu/a", tokenFile: tokenFile, cache: SnapshotCache(directory: try cache ?? temporaryDirectory("cache"))),
+        identity: GatewayIdentity(
+          name: name, namespace: "edge", cluster: "east", labels: ["gateway": "edge"]),
+        locality: "eu/a", tokenFile: tokenFile,
+        cache: SnapshotCache(directory: try cache ?? temporaryDirectory("cache"))),
       applier: applier, logger: logger)
     return (agent, Task { await agent.run() })
   }
@@ -132,7 +134,8 @@ final class RelayTests: XCTestCase {
     let enrollment = try RelayCredentials.enrollment(for: identity)
     let forged = try stranger.issueClientCertificate(
       for: identity, requestDER: try enrollment.signingRequestDER(for: identity))
-    try forged.serializeAsPEM().pemString.write(toFile: cache + "/relay-client.pem", atomically: true, encoding: .utf8)
+    try forged.serializeAsPEM().pemString.write(
+      toFile: cache + "/relay-client.pem", atomically: true, encoding: .utf8)
     try enrollment.keyPEM.write(toFile: cache + "/relay-client-key.pem", atomically: true, encoding: .utf8)
     let applier = RecordingApplier()
     let (agent, task) = try agent(plane, cache: cache, token: "wrong", applier: applier)

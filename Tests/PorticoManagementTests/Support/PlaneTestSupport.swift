@@ -8,7 +8,9 @@ import XCTest
 
 /// A fresh folder under the system's temporary folder.
 func temporaryDirectory(_ name: String = "plane") throws -> String {
-  let path = FileManager.default.temporaryDirectory.appendingPathComponent("portico-\(name)-\(UUID().uuidString)").path
+  let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+    "portico-\(name)-\(UUID().uuidString)"
+  ).path
   try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
   return path
 }
@@ -21,7 +23,9 @@ final class RunningPlane: Sendable {
   let relayPort: Int
   let task: Task<Void, any Error>
 
-  static func start(store: (any ResourceStore)? = nil, dataDirectory: String? = nil) async throws -> RunningPlane {
+  static func start(store: (any ResourceStore)? = nil, dataDirectory: String? = nil) async throws
+    -> RunningPlane
+  {
     let folder = try dataDirectory ?? temporaryDirectory("data")
     var options = ManagementServer.Options()
     options.apiPort = 0
@@ -42,7 +46,9 @@ final class RunningPlane: Sendable {
       relayPort: try XCTUnwrap(relayPort), task: task)
   }
 
-  private init(server: ManagementServer, data: DataDirectory, apiPort: Int, relayPort: Int, task: Task<Void, any Error>) {
+  private init(
+    server: ManagementServer, data: DataDirectory, apiPort: Int, relayPort: Int, task: Task<Void, any Error>
+  ) {
     self.server = server
     self.data = data
     self.apiPort = apiPort
@@ -51,7 +57,8 @@ final class RunningPlane: Sendable {
   }
 
   var adminToken: String {
-    (try? String(contentsOfFile: data.adminTokenFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+    (try? String(contentsOfFile: data.adminTokenFile, encoding: .utf8))?.trimmingCharacters(
+      in: .whitespacesAndNewlines)
       ?? ""
   }
 
@@ -62,7 +69,10 @@ final class RunningPlane: Sendable {
   }
 
   /// Calls the API with the admin token (or `token`).
-  func call(_ method: HTTPMethod, _ path: String, body: String? = nil, token: String? = nil, headers: [String: String] = [:])
+  func call(
+    _ method: HTTPMethod, _ path: String, body: String? = nil, token: String? = nil,
+    headers: [String: String] = [:]
+  )
     async throws -> APIAnswer
   {
     var request = HTTPClientRequest(url: "http://127.0.0.1:\(apiPort)\(path)")

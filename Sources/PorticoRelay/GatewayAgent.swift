@@ -21,7 +21,6 @@ public final class GatewayAgent: Sendable {
     /// PEM of the relay CA the plane's certificate must chain to.
     public var relayCA: String
     public var identity: GatewayIdentity
-    public var locality: String?
     /// Where the bootstrap token is read from, at each enrolment (so that a rotated token is picked up).
     public var tokenFile: String
     public var cache: SnapshotCache
@@ -29,7 +28,7 @@ public final class GatewayAgent: Sendable {
     public var maximumBackoff: Duration = .seconds(10)
 
     public init(
-      host: String, port: Int, relayCA: String, identity: GatewayIdentity, locality: String?,
+      host: String, port: Int, relayCA: String, identity: GatewayIdentity,
       tokenFile: String,
       cache: SnapshotCache
     ) {
@@ -37,7 +36,6 @@ public final class GatewayAgent: Sendable {
       self.port = port
       self.relayCA = relayCA
       self.identity = identity
-      self.locality = locality
       self.tokenFile = tokenFile
       self.cache = cache
     }
@@ -110,7 +108,7 @@ public final class GatewayAgent: Sendable {
     let enrollment = try RelayCredentials.enrollment(for: options.identity)
     let request = Portico_Relay_V1_EnrollRequest.with {
       $0.bootstrapToken = token
-      $0.identity = options.identity.message(locality: options.locality)
+      $0.identity = options.identity.message
       $0.csrDer = Data((try? enrollment.signingRequestDER(for: options.identity)) ?? [])
     }
     let response = try await withClient(presenting: enrollment) { relay in
@@ -130,7 +128,7 @@ public final class GatewayAgent: Sendable {
     let hello = Portico_Relay_V1_GatewayMessage.with { message in
       let snapshot = served.withLock { $0 }
       message.hello = .with {
-        $0.identity = options.identity.message(locality: options.locality)
+        $0.identity = options.identity.message
         $0.generation = snapshot.generation
         $0.serving = snapshot.digests.sorted { $0.key < $1.key }.map { key, digest in
           .with {

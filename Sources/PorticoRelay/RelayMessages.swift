@@ -109,17 +109,18 @@ extension GatewayIdentity {
       name: message.name,
       namespace: message.namespace.isEmpty ? ObjectMeta.defaultNamespace : message.namespace,
       cluster: message.cluster.isEmpty ? GatewayIdentity.defaultCluster : message.cluster,
-      labels: message.labels, ports: message.ports.mapValues(Int.init))
+      labels: message.labels, ports: message.ports.mapValues(Int.init),
+      locality: StaticDestinationSpec.Locality(parsing: message.locality))
   }
 
-  public func message(locality: String?) -> Portico_Relay_V1_GatewayIdentity {
+  public var message: Portico_Relay_V1_GatewayIdentity {
     .with {
       $0.name = name
       $0.namespace = namespace
       $0.cluster = cluster
       $0.labels = labels
       $0.ports = ports.mapValues { Int32(clamping: $0) }
-      $0.locality = locality ?? ""
+      $0.locality = locality?.text ?? ""
     }
   }
 

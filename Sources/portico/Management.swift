@@ -89,9 +89,6 @@ struct ManagedGatewayFlags: ParsableArguments {
   @Option(
     name: .customLong("cache-dir"), help: "Where the gateway keeps its last snapshot and relay certificate.")
   var cacheDirectory: String?
-
-  @Option(help: "The gateway's locality, as REGION or REGION/ZONE.")
-  var locality: String?
 }
 
 /// Hands the plane's snapshots to the gateway's reload path.

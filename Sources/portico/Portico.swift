@@ -32,8 +32,19 @@ struct GatewayIdentityDetails: ParsableArguments {
   @Option(name: .customLong("port"), help: "A named listen port, as name=number. Repeatable.")
   var ports: [String] = []
 
+  @Option(help: "Where the gateway runs, as REGION or REGION/ZONE (VirtualDestinations prefer it).")
+  var locality: String?
+
   func identity(name: String) throws -> GatewayIdentity {
-    try makeIdentity(name: name, namespace: namespace, cluster: cluster, labels: labels, ports: ports)
+    var identity = try makeIdentity(
+      name: name, namespace: namespace, cluster: cluster, labels: labels, ports: ports)
+    if let locality {
+      guard let parsed = StaticDestinationSpec.Locality(parsing: locality) else {
+        throw ValidationError("--locality needs REGION or REGION/ZONE, got '\(locality)'")
+      }
+      identity.locality = parsed
+    }
+    return identity
   }
 }
 

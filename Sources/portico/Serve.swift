@@ -118,7 +118,7 @@ struct GatewayCommand: AsyncParsableCommand {
       options: .init(
         host: host, port: port, relayCA: try String(contentsOfFile: relayCA, encoding: .utf8),
         identity: identity,
-        locality: managed.locality, tokenFile: tokenFile, cache: cache),
+        tokenFile: tokenFile, cache: cache),
       applier: GatewaySnapshotApplier(gateway: gateway), logger: logger)
     try await runUntilSignalled(
       [GatewayService(gateway: gateway), GatewayAgentService(agent: agent, gateway: gateway)], logger: logger)

@@ -50,8 +50,9 @@ final class RelayTests: XCTestCase {
         host: "127.0.0.1", port: plane.relayPort,
         relayCA: try String(contentsOfFile: plane.data.relayCAFile, encoding: .utf8),
         identity: GatewayIdentity(
-          name: name, namespace: "edge", cluster: "east", labels: ["gateway": "edge"]),
-        locality: "eu/a", tokenFile: tokenFile,
+          name: name, namespace: "edge", cluster: "east", labels: ["gateway": "edge"],
+          locality: .init(region: "eu", zone: "a")),
+        tokenFile: tokenFile,
         cache: SnapshotCache(directory: try cache ?? temporaryDirectory("cache"))),
       applier: applier, logger: logger)
     return (agent, Task { await agent.run() })

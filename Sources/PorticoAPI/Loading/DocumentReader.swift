@@ -89,6 +89,12 @@ struct DocumentReader {
     case .staticDestination:
       let decoded = decodeSpec(StaticDestinationSpec.self, id, &snapshot)
       snapshot.staticDestinations += decoded
+    case .virtualDestination:
+      let decoded = decodeSpec(VirtualDestinationSpec.self, id, &snapshot)
+      snapshot.virtualDestinations += decoded
+    case .virtualMesh:
+      let decoded = decodeSpec(VirtualMeshSpec.self, id, &snapshot)
+      snapshot.virtualMeshes += decoded
     case .service:
       let decoded = decodeSpec(ServiceSpec.self, id, &snapshot)
       snapshot.services += decoded

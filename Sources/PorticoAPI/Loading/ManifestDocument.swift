@@ -61,6 +61,8 @@ extension ResourceSnapshot {
     apply(&routeTables)
     apply(&trafficPolicies)
     apply(&staticDestinations)
+    apply(&virtualDestinations)
+    apply(&virtualMeshes)
     apply(&services)
     apply(&endpoints)
     apply(&secrets)
@@ -69,6 +71,7 @@ extension ResourceSnapshot {
   /// Every resource's identity, whatever its kind.
   public var resourceIDs: [ResourceID] {
     virtualGateways.map(\.id) + virtualHosts.map(\.id) + routeTables.map(\.id) + trafficPolicies.map(\.id)
-      + staticDestinations.map(\.id) + services.map(\.id) + endpoints.map(\.id) + secrets.map(\.id)
+      + staticDestinations.map(\.id) + virtualDestinations.map(\.id) + virtualMeshes.map(\.id)
+      + services.map(\.id) + endpoints.map(\.id) + secrets.map(\.id)
   }
 }

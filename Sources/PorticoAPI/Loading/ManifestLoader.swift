@@ -114,6 +114,8 @@ extension ResourceSnapshot {
     duplicates += keepFirst(&routeTables)
     duplicates += keepFirst(&trafficPolicies)
     duplicates += keepFirst(&staticDestinations)
+    duplicates += keepFirst(&virtualDestinations)
+    duplicates += keepFirst(&virtualMeshes)
     duplicates += keepFirst(&services)
     duplicates += keepFirst(&endpoints)
     duplicates += keepFirst(&secrets)

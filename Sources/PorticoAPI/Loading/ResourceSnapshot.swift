@@ -8,6 +8,8 @@ public struct ResourceSnapshot: Sendable {
   public var routeTables: [Resource<RouteTableSpec>] = []
   public var trafficPolicies: [Resource<TrafficPolicySpec>] = []
   public var staticDestinations: [Resource<StaticDestinationSpec>] = []
+  public var virtualDestinations: [Resource<VirtualDestinationSpec>] = []
+  public var virtualMeshes: [Resource<VirtualMeshSpec>] = []
   public var services: [Resource<ServiceSpec>] = []
   public var endpoints: [Resource<[EndpointSubset]>] = []
   public var secrets: [Resource<SecretData>] = []
@@ -27,6 +29,8 @@ public struct ResourceSnapshot: Sendable {
     all += routeTables.flatMap(\.diagnostics)
     all += trafficPolicies.flatMap(\.diagnostics)
     all += staticDestinations.flatMap(\.diagnostics)
+    all += virtualDestinations.flatMap(\.diagnostics)
+    all += virtualMeshes.flatMap(\.diagnostics)
     all += services.flatMap(\.diagnostics)
     all += endpoints.flatMap(\.diagnostics)
     all += secrets.flatMap(\.diagnostics)
@@ -40,6 +44,8 @@ public struct ResourceSnapshot: Sendable {
     routeTables.sort { $0.id < $1.id }
     trafficPolicies.sort { $0.id < $1.id }
     staticDestinations.sort { $0.id < $1.id }
+    virtualDestinations.sort { $0.id < $1.id }
+    virtualMeshes.sort { $0.id < $1.id }
     services.sort { $0.id < $1.id }
     endpoints.sort { $0.id < $1.id }
     secrets.sort { $0.id < $1.id }

@@ -21,6 +21,21 @@ public struct StaticDestinationSpec: Codable, Hashable, Sendable {
   public struct Locality: Codable, Hashable, Sendable {
     public var region: String?
     public var zone: String?
+
+    public init(region: String? = nil, zone: String? = nil) {
+      self.region = region
+      self.zone = zone
+    }
+
+    /// `REGION` or `REGION/ZONE`.
+    public init?(parsing text: String) {
+      let parts = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+      guard (1...2).contains(parts.count), !parts[0].isEmpty else { return nil }
+      self.init(region: parts[0], zone: parts.count == 2 && !parts[1].isEmpty ? parts[1] : nil)
+    }
+
+    /// `REGION` or `REGION/ZONE`.
+    public var text: String { [region ?? "", zone].compactMap { $0 }.joined(separator: "/") }
   }
 
   public struct TLS: Codable, Hashable, Sendable {

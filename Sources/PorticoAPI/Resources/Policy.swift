@@ -91,6 +91,15 @@ public struct OutlierDetection: Codable, Hashable, Sendable {
   public var interval: ManifestDuration?
   public var baseEjectionTime: ManifestDuration?
   public var maxEjectionPercent: UInt32?
+
+  public init(
+    consecutiveErrors: UInt32? = nil, baseEjectionTime: ManifestDuration? = nil,
+    maxEjectionPercent: UInt32? = nil
+  ) {
+    self.consecutiveErrors = consecutiveErrors
+    self.baseEjectionTime = baseEjectionTime
+    self.maxEjectionPercent = maxEjectionPercent
+  }
 }
 
 public struct ConnectionPoolSettings: Codable, Hashable, Sendable {

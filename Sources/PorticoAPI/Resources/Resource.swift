@@ -5,6 +5,8 @@ public enum ResourceKind: String, Hashable, Sendable, Codable, CaseIterable, Com
   case routeTable = "RouteTable"
   case trafficPolicy = "TrafficPolicy"
   case staticDestination = "StaticDestination"
+  case virtualDestination = "VirtualDestination"
+  case virtualMesh = "VirtualMesh"
   case service = "Service"
   case endpoints = "Endpoints"
   case secret = "Secret"
@@ -22,6 +24,10 @@ public enum ResourceKind: String, Hashable, Sendable, Codable, CaseIterable, Com
       return [APIGroup.glooNetworking, APIGroup.portico]
     case .staticDestination:
       return [APIGroup.portico]
+    case .virtualDestination:
+      return [APIGroup.glooGateway, APIGroup.portico]
+    case .virtualMesh:
+      return [APIGroup.glooNetworking, APIGroup.portico]
     case .service, .endpoints, .secret:
       return [APIGroup.kubernetesCore]
     }
@@ -40,8 +46,6 @@ public enum APIGroup {
     "AuthConfig": ["enterprise.gloo.solo.io/v1", portico],
     "RateLimitServerConfig": [glooGateway, portico],
     "RateLimitClientConfig": [glooGateway, portico],
-    "VirtualDestination": [glooGateway, portico],
-    "VirtualMesh": [glooNetworking],
     "EndpointSlice": ["discovery.k8s.io/v1"],
   ]
 }

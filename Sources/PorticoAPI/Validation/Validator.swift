@@ -21,6 +21,8 @@ struct Validator {
     run(&snapshot.trafficPolicies) { $0.check(trafficPolicy: $1) }
     run(&snapshot.staticDestinations) { $0.check(staticDestination: $1) }
     run(&snapshot.services) { $0.check(service: $1) }
+    run(&snapshot.virtualDestinations) { $0.check(virtualDestination: $1) }
+    run(&snapshot.virtualMeshes) { $0.check(virtualMesh: $1) }
     snapshot.regexes = regexes
   }
 

@@ -319,7 +319,7 @@ struct APIRouter: Sendable {
               "connected": record.connected, "generation": record.generation,
               "upToDate": record.generation == revision,
             ]
-            if let locality = record.locality { entry["locality"] = locality }
+            if let locality = record.identity.locality { entry["locality"] = locality.text }
             if let error = record.lastError { entry["lastError"] = error }
             if let refused = record.refusedGeneration { entry["refusedGeneration"] = refused }
             return entry

@@ -7,6 +7,8 @@ public enum KindCatalog {
     case .routeTable: return "routetables"
     case .trafficPolicy: return "trafficpolicies"
     case .staticDestination: return "staticdestinations"
+    case .virtualDestination: return "virtualdestinations"
+    case .virtualMesh: return "virtualmeshes"
     case .service: return "services"
     case .endpoints: return "endpoints"
     case .secret: return "secrets"
@@ -16,7 +18,8 @@ public enum KindCatalog {
   /// Short names, as kubectl's.
   static let shortNames: [String: ResourceKind] = [
     "vg": .virtualGateway, "vh": .virtualHost, "rt": .routeTable, "tp": .trafficPolicy,
-    "sd": .staticDestination, "svc": .service, "ep": .endpoints,
+    "sd": .staticDestination, "vd": .virtualDestination, "vm": .virtualMesh, "svc": .service,
+    "ep": .endpoints,
   ]
 
   /// The kind a user means by a plural, a singular, a Kind or a short name, in any case.

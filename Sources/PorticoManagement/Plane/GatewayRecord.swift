@@ -3,7 +3,6 @@ import Foundation
 /// What the plane knows of one gateway: who it is, whether it is connected, and what it runs.
 public struct GatewayRecord: Sendable, Codable, Equatable {
   public var identity: GatewayIdentity
-  public var locality: String?
   public var connected: Bool
   /// The plane generation the gateway last acknowledged (0: none).
   public var generation: Int64
@@ -13,9 +12,8 @@ public struct GatewayRecord: Sendable, Codable, Equatable {
   public var lastError: String?
   public var refusedGeneration: Int64?
 
-  init(identity: GatewayIdentity, locality: String?) {
+  init(identity: GatewayIdentity) {
     self.identity = identity
-    self.locality = locality
     connected = false
     generation = 0
     running = [:]

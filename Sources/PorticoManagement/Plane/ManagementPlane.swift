@@ -185,16 +185,15 @@ public actor ManagementPlane {
   }
 
   /// Registers a connected gateway; the stream wakes its session whenever what it should run may have changed.
-  func connect(_ identity: GatewayIdentity, locality: String?) -> (session: UUID, wakes: AsyncStream<Void>) {
+  func connect(_ identity: GatewayIdentity) -> (session: UUID, wakes: AsyncStream<Void>) {
     let key = identity.displayName
     // A gateway that reconnects before its old stream is noticed gone replaces it.
     sessions[key]?.wake.finish()
     let (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     let session = UUID()
     sessions[key] = (session, continuation)
-    var record = gateways[key] ?? GatewayRecord(identity: identity, locality: locality)
+    var record = gateways[key] ?? GatewayRecord(identity: identity)
     record.identity = identity
-    record.locality = locality
     record.connected = true
     gateways[key] = record
     continuation.yield()

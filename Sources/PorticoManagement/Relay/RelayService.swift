@@ -80,8 +80,7 @@ struct RelayService: Portico_Relay_V1_Relay.SimpleServiceProtocol {
         code: .unauthenticated, message: "gateway \(identity.displayName)'s certificate is revoked or unknown"
       )
     }
-    let (session, wakes) = await plane.connect(
-      identity, locality: hello.identity.locality.isEmpty ? nil : hello.identity.locality)
+    let (session, wakes) = await plane.connect(identity)
     do {
       try await stream(to: identity, from: hello, inbound: &inbound, response: response, wakes: wakes)
     } catch {

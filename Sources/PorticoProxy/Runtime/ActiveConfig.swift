@@ -172,7 +172,7 @@ final class UpstreamRuntime: Sendable {
       table[upstream.id] = UpstreamRuntime(
         id: upstream.id, slot: slot, endpoints: upstream.endpoints,
         pool: pools[upstream.id] ?? PoolSettings(),
-        outlier: outliers[upstream.id],
+        outlier: outliers[upstream.id] ?? upstream.outlierDetection.map(OutlierSettings.init),
         balancing: upstream.loadBalancer == .leastRequest ? .leastRequest : .roundRobin, tls: tls,
         speaksHTTP2: speaksHTTP2)
     }

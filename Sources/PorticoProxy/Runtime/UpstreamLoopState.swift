@@ -57,18 +57,28 @@ final class UpstreamLoopState {
     if !avoiding.isEmpty, !endpoints.contains(where: usable) {
       return pickEndpoint(now: now, random: &random)
     }
+    // Failover: only the closest priority that has a usable endpoint takes traffic. Endpoints are sorted by
+    // priority, so the common case (one priority) looks at the first endpoint only.
+    var priority = endpoints[0].endpoint.priority
+    if endpoints[count - 1].endpoint.priority != priority {
+      guard let first = endpoints.first(where: usable) else { return nil }
+      priority = first.endpoint.priority
+    }
+    func usable(_ endpoint: EndpointState, at priority: Int) -> Bool {
+      endpoint.endpoint.priority == priority && usable(endpoint)
+    }
     switch runtime.balancing {
     case .roundRobin:
       for offset in 0..<count {
         let index = (nextRoundRobin + offset) % count
-        if usable(endpoints[index]) {
+        if usable(endpoints[index], at: priority) {
           nextRoundRobin = (index + 1) % count
           return endpoints[index]
         }
       }
       return nil
     case .leastRequest:
-      let candidates = endpoints.filter(usable)
+      let candidates = endpoints.filter { usable($0, at: priority) }
       guard candidates.count > 1 else { return candidates.first }
       // Two different endpoints at random; the one with fewer requests in flight wins.
       let firstIndex = random.next(below: candidates.count)

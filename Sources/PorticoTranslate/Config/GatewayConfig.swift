@@ -150,11 +150,17 @@ public struct Upstream: Sendable, Encodable {
   public var `protocol`: StaticDestinationSpec.UpstreamProtocol
   public var tls: StaticDestinationSpec.TLS?
   public var dnsRefresh: ManifestDuration?
+  /// Passive health of its own (a VirtualDestination's); a route's `outlierDetection` takes precedence.
+  public var outlierDetection: OutlierDetection? = nil
 
   public struct Endpoint: Sendable, Encodable, Hashable {
     public var address: String
     public var port: Int
     public var locality: StaticDestinationSpec.Locality?
     public var labels: [String: String]?
+    /// Failover order: traffic goes to the lowest priority with a healthy endpoint (0 first).
+    public var priority: Int = 0
+    /// The cluster the endpoint is in, when it was found in a cluster's registry.
+    public var cluster: String? = nil
   }
 }

@@ -8,18 +8,22 @@ public struct GatewayIdentity: Hashable, Sendable, Codable {
   public var labels: [String: String]
   /// Port name → port number. Empty means every port name a VirtualGateway asks for is accepted.
   public var ports: [String: Int]
+  /// Where the gateway runs; VirtualDestinations prefer endpoints in the same region and zone.
+  public var locality: StaticDestinationSpec.Locality?
 
   public static let defaultCluster = "local"
 
   public init(
     name: String, namespace: String = ObjectMeta.defaultNamespace, cluster: String = defaultCluster,
-    labels: [String: String] = [:], ports: [String: Int] = [:]
+    labels: [String: String] = [:], ports: [String: Int] = [:],
+    locality: StaticDestinationSpec.Locality? = nil
   ) {
     self.name = name
     self.namespace = namespace
     self.cluster = cluster
     self.labels = labels
     self.ports = ports
+    self.locality = locality
   }
 
   /// An identity that the first selector of `virtualGateway` selects: what a gateway deployed for it would be.

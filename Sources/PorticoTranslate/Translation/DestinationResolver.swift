@@ -3,7 +3,7 @@
 struct DestinationResolver {
   let index: ResourceIndex
   let gateway: GatewayIdentity
-  private(set) var upstreams: [String: Upstream] = [:]
+  var upstreams: [String: Upstream] = [:]
 
   init(index: ResourceIndex, gateway: GatewayIdentity) {
     self.index = index
@@ -31,11 +31,9 @@ struct DestinationResolver {
         upstream = resolveStatic(ref, namespace: namespace, at: at.appending("staticDestination"), &findings)
       } else if let service = destination.kubeService {
         upstream = resolveService(service, namespace: namespace, at: at.appending("kubeService"), &findings)
-      } else if destination.virtualDestination != nil {
-        findings.append(
-          Finding(
-            severity: .warning, path: at.appending("virtualDestination"),
-            message: "virtualDestination is not implemented by Portico yet; this share receives no traffic"))
+      } else if let ref = destination.virtualDestination {
+        upstream = resolveVirtual(
+          ref, namespace: namespace, at: at.appending("virtualDestination"), &findings)
       }
       guard let upstream else { continue }
       resolved.append(
@@ -78,7 +76,7 @@ struct DestinationResolver {
     return upstreamID
   }
 
-  private mutating func resolveService(
+  mutating func resolveService(
     _ ref: KubeServiceDestination, namespace: String, at path: FieldPath, _ findings: inout [Finding]
   ) -> String? {
     let cluster = ref.clusterName ?? gateway.cluster
@@ -113,15 +111,8 @@ struct DestinationResolver {
           message:
             "subset needs workload labels, which Endpoints manifests do not carry; every endpoint is used"))
     }
-    var endpoints: [Upstream.Endpoint] = []
-    if let subsets = lookup(index.endpoints, .endpoints, cluster, serviceNamespace, ref.name)?.spec {
-      for subset in subsets {
-        let subsetPorts = subset.ports ?? []
-        let target = subsetPorts.count == 1 ? subsetPorts.first : subsetPorts.first { $0.name == port.name }
-        guard let target else { continue }
-        endpoints += (subset.addresses ?? []).map { .init(address: $0.ip, port: Int(target.port)) }
-      }
-    }
+    let endpoints = registryEndpoints(
+      cluster: cluster, namespace: serviceNamespace, name: ref.name, port: port)
     if endpoints.isEmpty {
       findings.append(
         Finding(severity: .warning, path: path, message: "Service \(name) has no ready endpoints"))
@@ -142,8 +133,31 @@ struct DestinationResolver {
     return upstreamID
   }
 
+  /// The ready addresses of a Service's Endpoints for `port`, with the locality their
+  /// `topology.kubernetes.io/region` and `zone` labels give.
+  func registryEndpoints(cluster: String, namespace: String, name: String, port: ServiceSpec.Port)
+    -> [Upstream.Endpoint]
+  {
+    guard let resource = lookup(index.endpoints, .endpoints, cluster, namespace, name) else { return [] }
+    let labels = resource.labels
+    let region = labels["topology.kubernetes.io/region"]
+    let zone = labels["topology.kubernetes.io/zone"]
+    let locality =
+      region == nil && zone == nil ? nil : StaticDestinationSpec.Locality(region: region, zone: zone)
+    var endpoints: [Upstream.Endpoint] = []
+    for subset in resource.spec {
+      let subsetPorts = subset.ports ?? []
+      let target = subsetPorts.count == 1 ? subsetPorts.first : subsetPorts.first { $0.name == port.name }
+      guard let target else { continue }
+      endpoints += (subset.addresses ?? []).map {
+        .init(address: $0.ip, port: Int(target.port), locality: locality, cluster: cluster)
+      }
+    }
+    return endpoints
+  }
+
   /// A registry resource in `cluster`; one written without `metadata.clusterName` belongs to the gateway's.
-  private func lookup<Spec>(
+  func lookup<Spec>(
     _ table: [ResourceID: Resource<Spec>], _ kind: ResourceKind, _ cluster: String, _ namespace: String,
     _ name: String
   ) -> Resource<Spec>? {

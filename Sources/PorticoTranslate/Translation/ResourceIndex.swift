@@ -6,6 +6,8 @@ struct ResourceIndex {
   let brokenTables: [ResourceID: BrokenResource]
   let staticDestinations: [ResourceID: Resource<StaticDestinationSpec>]
   let services: [ResourceID: Resource<ServiceSpec>]
+  let virtualDestinations: [ResourceID: Resource<VirtualDestinationSpec>]
+  let virtualMeshes: [ResourceID: Resource<VirtualMeshSpec>]
   let endpoints: [ResourceID: Resource<[EndpointSubset]>]
 
   init(_ snapshot: ResourceSnapshot) {
@@ -18,6 +20,9 @@ struct ResourceIndex {
     staticDestinations = Dictionary(
       snapshot.staticDestinations.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
     services = Dictionary(snapshot.services.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+    virtualDestinations = Dictionary(
+      snapshot.virtualDestinations.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+    virtualMeshes = Dictionary(snapshot.virtualMeshes.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
     endpoints = Dictionary(snapshot.endpoints.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
   }
 

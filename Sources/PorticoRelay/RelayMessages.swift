@@ -29,7 +29,7 @@ public struct ShippedManifest: Sendable, Hashable, Codable {
 }
 
 extension ShippedManifest {
-  init(_ message: Portico_Relay_V1_Manifest) {
+  public init(_ message: Portico_Relay_V1_Manifest) {
     self.init(
       key: message.key,
       document: ManifestDocument(

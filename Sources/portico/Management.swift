@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import PorticoManagement
 import PorticoProxy
+import PorticoRelay
 import ServiceLifecycle
 
 struct Mgmt: AsyncParsableCommand {
@@ -114,4 +115,59 @@ struct GatewayAgentService: Service {
     }
     await cancelWhenGracefulShutdown { await agent.run() }
   }
+}
+
+struct AgentCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "agent",
+    abstract:
+      "Report a cluster's Services and Endpoints (a folder of their manifests) to the management plane.")
+
+  @Option(help: "The management plane's relay, as HOST:PORT.")
+  var mgmt: String
+
+  @Option(
+    name: .customLong("relay-ca"), help: "The plane's relay CA certificate (its data folder's relay-ca.pem).")
+  var relayCA: String
+
+  @Option(name: .customLong("token-file"), help: "The plane's bootstrap token, for the first contact.")
+  var tokenFile: String
+
+  @Option(help: "The cluster's name.")
+  var cluster: String
+
+  @Option(help: "The cluster's locality, as REGION or REGION/ZONE: endpoints without locality labels get it.")
+  var locality: String?
+
+  @Option(help: "The folder of Service and Endpoints manifests (watched for changes).")
+  var watch: String
+
+  @Option(name: .customLong("cache-dir"), help: "Where the agent keeps its relay certificate.")
+  var cacheDirectory = "portico-agent"
+
+  func run() async throws {
+    let (host, port) = try hostAndPort(mgmt, flag: "--mgmt")
+    var parsedLocality: StaticDestinationSpec.Locality?
+    if let locality {
+      guard let parsed = StaticDestinationSpec.Locality(parsing: locality) else {
+        throw ValidationError("--locality needs REGION or REGION/ZONE, got '\(locality)'")
+      }
+      parsedLocality = parsed
+    }
+    let link = RelayLink(
+      host: host, port: port, relayCA: try String(contentsOfFile: relayCA, encoding: .utf8),
+      identity: GatewayIdentity(name: "agent", namespace: "portico-system", cluster: cluster),
+      tokenFile: tokenFile,
+      cache: SnapshotCache(directory: cacheDirectory))
+    let agent = ClusterAgent(
+      options: .init(link: link, cluster: cluster, locality: parsedLocality, directory: watch),
+      logger: Logger(label: "portico.agent"))
+    try await runUntilSignalled([ClusterAgentService(agent: agent)], logger: Logger(label: "portico.agent"))
+  }
+}
+
+struct ClusterAgentService: Service {
+  let agent: ClusterAgent
+
+  func run() async throws { await cancelWhenGracefulShutdown { await agent.run() } }
 }

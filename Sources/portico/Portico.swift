@@ -9,7 +9,7 @@ struct Portico: AsyncParsableCommand {
     abstract: "A declarative API gateway.",
     subcommands: [
       Validate.self, Routes.self, Explain.self, GatewayCommand.self, Run.self, DemoUpstreamCommand.self,
-      Mgmt.self, Apply.self, Get.self, Delete.self, Status.self,
+      Mgmt.self, AgentCommand.self, Apply.self, Get.self, Delete.self, Status.self,
     ])
 }
 

@@ -116,9 +116,10 @@ struct GatewayCommand: AsyncParsableCommand {
     let gateway = try Gateway(options: options, logger: logger)
     let agent = GatewayAgent(
       options: .init(
-        host: host, port: port, relayCA: try String(contentsOfFile: relayCA, encoding: .utf8),
-        identity: identity,
-        tokenFile: tokenFile, cache: cache),
+        link: RelayLink(
+          host: host, port: port, relayCA: try String(contentsOfFile: relayCA, encoding: .utf8),
+          identity: identity,
+          tokenFile: tokenFile, cache: cache)),
       applier: GatewaySnapshotApplier(gateway: gateway), logger: logger)
     try await runUntilSignalled(
       [GatewayService(gateway: gateway), GatewayAgentService(agent: agent, gateway: gateway)], logger: logger)

@@ -47,13 +47,14 @@ final class RelayTests: XCTestCase {
     logger.logLevel = .critical
     let agent = GatewayAgent(
       options: .init(
-        host: "127.0.0.1", port: plane.relayPort,
-        relayCA: try String(contentsOfFile: plane.data.relayCAFile, encoding: .utf8),
-        identity: GatewayIdentity(
-          name: name, namespace: "edge", cluster: "east", labels: ["gateway": "edge"],
-          locality: .init(region: "eu", zone: "a")),
-        tokenFile: tokenFile,
-        cache: SnapshotCache(directory: try cache ?? temporaryDirectory("cache"))),
+        link: RelayLink(
+          host: "127.0.0.1", port: plane.relayPort,
+          relayCA: try String(contentsOfFile: plane.data.relayCAFile, encoding: .utf8),
+          identity: GatewayIdentity(
+            name: name, namespace: "edge", cluster: "east", labels: ["gateway": "edge"],
+            locality: .init(region: "eu", zone: "a")),
+          tokenFile: tokenFile,
+          cache: SnapshotCache(directory: try cache ?? temporaryDirectory("cache")))),
       applier: applier, logger: logger)
     return (agent, Task { await agent.run() })
   }

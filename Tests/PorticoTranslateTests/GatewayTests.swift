@@ -102,7 +102,8 @@ final class GatewayTests: XCTestCase {
     XCTAssertEqual(routes[1].upstreams, ["kube:west/apps/api:80", "kube:east/apps/api:80"])
     XCTAssertEqual(routes[2].directStatus, 500)
     let local = try XCTUnwrap(result.config.upstreams.first { $0.id == "kube:east/apps/api:80" })
-    XCTAssertEqual(local.endpoints, [.init(address: "10.1.0.1", port: 8080, locality: nil, labels: nil)])
+    XCTAssertEqual(
+      local.endpoints, [.init(address: "10.1.0.1", port: 8080, locality: nil, labels: nil, cluster: "east")])
     let west = try XCTUnwrap(result.config.upstreams.first { $0.id == "kube:west/apps/api:80" })
     XCTAssertEqual(west.endpoints.map(\.address), ["10.2.0.1", "10.2.0.2"])
     XCTAssertEqual(

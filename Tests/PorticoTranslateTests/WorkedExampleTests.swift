@@ -102,6 +102,16 @@ final class WorkedExampleTests: XCTestCase {
     subsets:
     - addresses: [{ip: 10.0.0.7}, {ip: 10.0.0.8}]
       ports: [{name: http, port: 8080}]
+    ---
+    apiVersion: networking.enterprise.mesh.gloo.solo.io/v1beta1
+    kind: VirtualDestination
+    metadata: {name: orders-global, namespace: gw-config}
+    spec:
+      hostname: orders.global
+      port: {number: 8080}
+      static:
+        destinations:
+        - kubeService: {name: orders, namespace: orders, clusterName: east}
     """
 
   let gateway = GatewayIdentity(
@@ -132,8 +142,10 @@ final class WorkedExampleTests: XCTestCase {
     let list = translation().routes(of: "store.example.net")[0]
     guard case .forward(let forward) = list.action else { return XCTFail("list forwards") }
     XCTAssertEqual(forward.pathRewrite, "/v3/orders")
-    XCTAssertEqual(forward.destinations.map(\.upstream), ["kube:east/orders/orders:8080"])
-    XCTAssertEqual(forward.destinations.map(\.weight), [9])
+    XCTAssertEqual(
+      forward.destinations.map(\.upstream),
+      ["kube:east/orders/orders:8080", "virtual:gw-config/orders-global"])
+    XCTAssertEqual(forward.destinations.map(\.weight), [9, 1])
     XCTAssertEqual(list.matchers[0].path.literalLength, "/orders/list".utf8.count)
     let upstream = try XCTUnwrap(
       translation().config.upstreams.first { $0.id == "kube:east/orders/orders:8080" })
@@ -165,7 +177,6 @@ final class WorkedExampleTests: XCTestCase {
     let core = try XCTUnwrap(result.status(.routeTable, "orders-team", "orders-core"))
     XCTAssertEqual(core.usage.selectedBy.map(\.name), ["store"])
     let warnings = core.warnings.map(\.message).joined(separator: "\n")
-    XCTAssertTrue(warnings.contains("virtualDestination is not implemented"), warnings)
     XCTAssertTrue(warnings.contains("subset"), warnings)
     let gatewayStatus = try XCTUnwrap(result.status(.virtualGateway, "gw-config", "edge"))
     XCTAssertEqual(gatewayStatus.usage.selectedVirtualHosts.map(\.name), ["store"])

@@ -8,6 +8,9 @@ public actor ManagementPlane {
   public let store: any ResourceStore
   let logger: Logger
   private(set) var objects: [ResourceID: StoredObject] = [:]
+  /// Services and Endpoints each cluster's agent reported, by cluster. Not in the store: an agent reports its
+  /// cluster again whenever it reconnects.
+  private var reported: [String: [ResourceID: StoredObject]] = [:]
   public private(set) var revision: Int64 = 0
   private var snapshot = ResourceSnapshot()
   private var statuses: [ResourceID: ResourceStatus] = [:]
@@ -64,9 +67,59 @@ public actor ManagementPlane {
 
   // MARK: - Resources
 
-  public var allObjects: [StoredObject] { objects.values.sorted { $0.id < $1.id } }
+  /// The store's resources and the registry the agents reported; the store's win a clash.
+  private var everything: [ResourceID: StoredObject] {
+    var all = objects
+    for (_, cluster) in reported {
+      for (id, object) in cluster where all[id] == nil { all[id] = object }
+    }
+    return all
+  }
 
-  public func object(_ id: ResourceID) -> StoredObject? { objects[id] }
+  public var allObjects: [StoredObject] { everything.values.sorted { $0.id < $1.id } }
+
+  public func object(_ id: ResourceID) -> StoredObject? { objects[id] ?? reported[id.cluster ?? ""]?[id] }
+
+  /// Replaces what `cluster`'s agent reported before; returns the reported manifests' diagnostics.
+  func report(cluster: String, manifests: [ShippedManifest]) -> [String] {
+    var next: [ResourceID: StoredObject] = [:]
+    var diagnostics: [Diagnostic] = []
+    let previous = reported[cluster] ?? [:]
+    for manifest in manifests {
+      let (id, found) = Self.identify(manifest.document)
+      diagnostics += found
+      guard let id, id.cluster == cluster, id.kind == .service || id.kind == .endpoints else { continue }
+      if let kept = previous[id], kept.document == manifest.document {
+        next[id] = kept
+        continue
+      }
+      next[id] = StoredObject(
+        id: id, document: manifest.document,
+        stamp: ObjectStamp(
+          generation: (previous[id]?.stamp.generation ?? 0) + 1, resourceVersion: String(revision + 1),
+          creationTimestamp: previous[id]?.stamp.creationTimestamp ?? Self.timestamp(),
+          uid: previous[id]?.stamp.uid ?? UUID().uuidString.lowercased()))
+    }
+    guard next != previous else { return diagnostics.map(\.description) }
+    var events: [WatchEvent] = []
+    for (id, object) in next where previous[id] != object {
+      events.append(WatchEvent(kind: previous[id] == nil ? .added : .modified, object: object))
+    }
+    for (id, object) in previous where next[id] == nil {
+      events.append(WatchEvent(kind: .deleted, object: object))
+    }
+    reported[cluster] = next
+    revision += 1
+    rebuild(announcing: events)
+    logger.info("registry reported", metadata: ["cluster": "\(cluster)", "resources": "\(next.count)"])
+    return diagnostics.map(\.description)
+  }
+
+  private static func timestamp() -> String {
+    let formatter = ISO8601DateFormatter()
+    formatter.formatOptions = [.withInternetDateTime]
+    return formatter.string(from: Date())
+  }
 
   /// The outcome of a write that decoding and validation refused: every error, with its place in the
   /// document.
@@ -130,7 +183,7 @@ public actor ManagementPlane {
   private func rebuild(announcing events: [WatchEvent]) {
     writtenAt[revision] = .now
     if writtenAt.count > 64 { writtenAt = writtenAt.filter { $0.key > revision - 64 } }
-    let ordered = objects.values.sorted { $0.id < $1.id }
+    let ordered = allObjects
     var loaded = ManifestLoader().load(documents: ordered.map(\.document))
     loaded.stamp(Dictionary(uniqueKeysWithValues: ordered.map { ($0.id, $0.stamp) }))
     snapshot = loaded
@@ -177,7 +230,7 @@ public actor ManagementPlane {
       }
     }
     var manifests: [String: ShippedManifest] = [:]
-    for object in objects.values where object.id.kind != .secret || secrets.contains(object.id) {
+    for object in everything.values where object.id.kind != .secret || secrets.contains(object.id) {
       let key = relayKey(object.id)
       manifests[key] = ShippedManifest(key: key, document: object.document, stamp: object.stamp)
     }

@@ -90,6 +90,27 @@ struct RelayService: Portico_Relay_V1_Relay.SimpleServiceProtocol {
     await plane.disconnect(identity, session: session)
   }
 
+  func report(request: Portico_Relay_V1_RegistryReport, context: ServerContext) async throws
+    -> Portico_Relay_V1_ReportAnswer
+  {
+    guard let presented = Self.peerCertificate(context), authority.issued(presented),
+      let named = GatewayCertificateName.gateway(in: presented),
+      book.admits(
+        gateway: "\(named.namespace)/\(named.name)@\(named.cluster)",
+        serial: presented.serialNumber.description)
+    else {
+      throw RPCError(code: .unauthenticated, message: "the relay needs a client certificate the plane issued")
+    }
+    guard named.cluster == request.cluster else {
+      throw RPCError(
+        code: .permissionDenied,
+        message: "the certificate is for cluster \(named.cluster), not \(request.cluster)")
+    }
+    let diagnostics = await plane.report(
+      cluster: request.cluster, manifests: request.manifests.map(ShippedManifest.init))
+    return .with { $0.diagnostics = diagnostics }
+  }
+
   /// Sends what the gateway should run whenever it may have changed, and waits for its answer before sending
   /// more: the gateway then always holds either the last acknowledged snapshot or the one in flight.
   private func stream(

@@ -49,10 +49,24 @@ public enum Portico_Relay_V1_Relay: Sendable {
                 type: .bidirectionalStreaming
             )
         }
+        /// Namespace for "Report" metadata.
+        public enum Report: Sendable {
+            /// Request type for "Report".
+            public typealias Input = Portico_Relay_V1_RegistryReport
+            /// Response type for "Report".
+            public typealias Output = Portico_Relay_V1_ReportAnswer
+            /// Descriptor for "Report".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "portico.relay.v1.Relay"),
+                method: "Report",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "portico.relay.v1.Relay" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             Enroll.descriptor,
-            Connect.descriptor
+            Connect.descriptor,
+            Report.descriptor
         ]
     }
 }
@@ -117,6 +131,25 @@ extension Portico_Relay_V1_Relay {
             request: GRPCCore.StreamingServerRequest<Portico_Relay_V1_GatewayMessage>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Portico_Relay_V1_PlaneMessage>
+
+        /// Handle the "Report" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A cluster's agent reports the Services and Endpoints of its cluster (all of them, each time), over mutual
+        /// > TLS with the certificate it enrolled for. The plane builds the registry of every cluster from these.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Portico_Relay_V1_RegistryReport` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Portico_Relay_V1_ReportAnswer` messages.
+        func report(
+            request: GRPCCore.StreamingServerRequest<Portico_Relay_V1_RegistryReport>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Portico_Relay_V1_ReportAnswer>
     }
 
     /// Service protocol for the "portico.relay.v1.Relay" service.
@@ -165,6 +198,25 @@ extension Portico_Relay_V1_Relay {
             request: GRPCCore.StreamingServerRequest<Portico_Relay_V1_GatewayMessage>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Portico_Relay_V1_PlaneMessage>
+
+        /// Handle the "Report" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A cluster's agent reports the Services and Endpoints of its cluster (all of them, each time), over mutual
+        /// > TLS with the certificate it enrolled for. The plane builds the registry of every cluster from these.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Portico_Relay_V1_RegistryReport` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Portico_Relay_V1_ReportAnswer` message.
+        func report(
+            request: GRPCCore.ServerRequest<Portico_Relay_V1_RegistryReport>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Portico_Relay_V1_ReportAnswer>
     }
 
     /// Simple service protocol for the "portico.relay.v1.Relay" service.
@@ -212,6 +264,25 @@ extension Portico_Relay_V1_Relay {
             response: GRPCCore.RPCWriter<Portico_Relay_V1_PlaneMessage>,
             context: GRPCCore.ServerContext
         ) async throws
+
+        /// Handle the "Report" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A cluster's agent reports the Services and Endpoints of its cluster (all of them, each time), over mutual
+        /// > TLS with the certificate it enrolled for. The plane builds the registry of every cluster from these.
+        ///
+        /// - Parameters:
+        ///   - request: A `Portico_Relay_V1_RegistryReport` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Portico_Relay_V1_ReportAnswer` to respond with.
+        func report(
+            request: Portico_Relay_V1_RegistryReport,
+            context: GRPCCore.ServerContext
+        ) async throws -> Portico_Relay_V1_ReportAnswer
     }
 }
 
@@ -241,6 +312,17 @@ extension Portico_Relay_V1_Relay.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Portico_Relay_V1_Relay.Method.Report.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Portico_Relay_V1_RegistryReport>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Portico_Relay_V1_ReportAnswer>(),
+            handler: { request, context in
+                try await self.report(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -252,6 +334,17 @@ extension Portico_Relay_V1_Relay.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Portico_Relay_V1_EnrollResponse> {
         let response = try await self.enroll(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func report(
+        request: GRPCCore.StreamingServerRequest<Portico_Relay_V1_RegistryReport>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Portico_Relay_V1_ReportAnswer> {
+        let response = try await self.report(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -289,6 +382,19 @@ extension Portico_Relay_V1_Relay.SimpleServiceProtocol {
                 )
                 return [:]
             }
+        )
+    }
+
+    public func report(
+        request: GRPCCore.ServerRequest<Portico_Relay_V1_RegistryReport>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Portico_Relay_V1_ReportAnswer> {
+        return GRPCCore.ServerResponse<Portico_Relay_V1_ReportAnswer>(
+            message: try await self.report(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
         )
     }
 }
@@ -349,6 +455,30 @@ extension Portico_Relay_V1_Relay {
             deserializer: some GRPCCore.MessageDeserializer<Portico_Relay_V1_PlaneMessage>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Portico_Relay_V1_PlaneMessage>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "Report" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A cluster's agent reports the Services and Endpoints of its cluster (all of them, each time), over mutual
+        /// > TLS with the certificate it enrolled for. The plane builds the registry of every cluster from these.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Portico_Relay_V1_RegistryReport` message.
+        ///   - serializer: A serializer for `Portico_Relay_V1_RegistryReport` messages.
+        ///   - deserializer: A deserializer for `Portico_Relay_V1_ReportAnswer` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func report<Result>(
+            request: GRPCCore.ClientRequest<Portico_Relay_V1_RegistryReport>,
+            serializer: some GRPCCore.MessageSerializer<Portico_Relay_V1_RegistryReport>,
+            deserializer: some GRPCCore.MessageDeserializer<Portico_Relay_V1_ReportAnswer>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Portico_Relay_V1_ReportAnswer>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -436,6 +566,41 @@ extension Portico_Relay_V1_Relay {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "Report" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A cluster's agent reports the Services and Endpoints of its cluster (all of them, each time), over mutual
+        /// > TLS with the certificate it enrolled for. The plane builds the registry of every cluster from these.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Portico_Relay_V1_RegistryReport` message.
+        ///   - serializer: A serializer for `Portico_Relay_V1_RegistryReport` messages.
+        ///   - deserializer: A deserializer for `Portico_Relay_V1_ReportAnswer` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func report<Result>(
+            request: GRPCCore.ClientRequest<Portico_Relay_V1_RegistryReport>,
+            serializer: some GRPCCore.MessageSerializer<Portico_Relay_V1_RegistryReport>,
+            deserializer: some GRPCCore.MessageDeserializer<Portico_Relay_V1_ReportAnswer>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Portico_Relay_V1_ReportAnswer>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Portico_Relay_V1_Relay.Method.Report.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -496,6 +661,36 @@ extension Portico_Relay_V1_Relay.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Portico_Relay_V1_GatewayMessage>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Portico_Relay_V1_PlaneMessage>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Report" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > A cluster's agent reports the Services and Endpoints of its cluster (all of them, each time), over mutual
+    /// > TLS with the certificate it enrolled for. The plane builds the registry of every cluster from these.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Portico_Relay_V1_RegistryReport` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func report<Result>(
+        request: GRPCCore.ClientRequest<Portico_Relay_V1_RegistryReport>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Portico_Relay_V1_ReportAnswer>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.report(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Portico_Relay_V1_RegistryReport>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Portico_Relay_V1_ReportAnswer>(),
             options: options,
             onResponse: handleResponse
         )
@@ -567,6 +762,40 @@ extension Portico_Relay_V1_Relay.ClientProtocol {
             producer: producer
         )
         return try await self.connect(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Report" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > A cluster's agent reports the Services and Endpoints of its cluster (all of them, each time), over mutual
+    /// > TLS with the certificate it enrolled for. The plane builds the registry of every cluster from these.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func report<Result>(
+        _ message: Portico_Relay_V1_RegistryReport,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Portico_Relay_V1_ReportAnswer>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Portico_Relay_V1_RegistryReport>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.report(
             request: request,
             options: options,
             onResponse: handleResponse

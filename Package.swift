@@ -153,8 +153,10 @@ let package = Package(
       name: "PorticoManagementTests",
       dependencies: [
         "PorticoManagement",
+        "PorticoProxy",
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "X509", package: "swift-certificates"),
+        .product(name: "NIOSSL", package: "swift-nio-ssl"),
       ]
     ),
     .testTarget(

@@ -12,11 +12,15 @@ public struct DataDirectory: Sendable {
   public var relayCAFile: String { file("relay-ca.pem") }
   var relayCAKeyFile: String { file("relay-ca-key.pem") }
   var enrollmentFile: String { file("gateways.json") }
+  public var meshCAFile: String { file("mesh-ca.pem") }
+  var meshCAKeyFile: String { file("mesh-ca-key.pem") }
 
   private func file(_ name: String) -> String { URL(fileURLWithPath: path).appendingPathComponent(name).path }
 
   /// Creates what is missing and reads it all.
-  func prepare() throws -> (adminToken: String, bootstrapToken: String, authority: RelayAuthority) {
+  func prepare() throws -> (
+    adminToken: String, bootstrapToken: String, authority: RelayAuthority, mesh: MeshAuthority
+  ) {
     try FileManager.default.createDirectory(
       atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
     let admin = try token(at: adminTokenFile)
@@ -31,7 +35,17 @@ public struct DataDirectory: Sendable {
       try write(authority.keyPEM, to: relayCAKeyFile, secret: true)
       try write(authority.certificatePEM, to: relayCAFile, secret: false)
     }
-    return (admin, bootstrap, authority)
+    let mesh: MeshAuthority
+    if let certificate = try? String(contentsOfFile: meshCAFile, encoding: .utf8),
+      let key = try? String(contentsOfFile: meshCAKeyFile, encoding: .utf8)
+    {
+      mesh = try MeshAuthority(certificatePEM: certificate, keyPEM: key)
+    } else {
+      mesh = try MeshAuthority.make()
+      try write(mesh.keyPEM, to: meshCAKeyFile, secret: true)
+      try write(mesh.certificatePEM, to: meshCAFile, secret: false)
+    }
+    return (admin, bootstrap, authority, mesh)
   }
 
   private func token(at file: String) throws -> String {

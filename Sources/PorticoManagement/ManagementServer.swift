@@ -43,8 +43,8 @@ public final class ManagementServer: Service, Sendable {
   public static func start(store: any ResourceStore, options: Options, logger: Logger) async throws
     -> ManagementServer
   {
-    let (adminToken, bootstrapToken, authority) = try options.dataDirectory.prepare()
-    let plane = ManagementPlane(store: store, logger: logger)
+    let (adminToken, bootstrapToken, authority, mesh) = try options.dataDirectory.prepare()
+    let plane = ManagementPlane(store: store, logger: logger, mesh: mesh)
     try await plane.start()
     let metrics = PlaneMetrics()
     await plane.use(metrics)

@@ -123,7 +123,4 @@ extension GatewayIdentity {
       $0.locality = locality?.text ?? ""
     }
   }
-
-  /// `NAMESPACE/NAME@CLUSTER`: how a gateway is named in logs and status.
-  public var displayName: String { "\(namespace)/\(name)@\(cluster)" }
 }

@@ -16,7 +16,8 @@ public struct Translator: Sendable {
   public init(limits: Limits = Limits()) { self.limits = limits }
 
   public func translate(_ snapshot: ResourceSnapshot, for gateway: GatewayIdentity) -> Translation {
-    var translator = GatewayTranslator(snapshot: snapshot, gateway: gateway, limits: limits)
+    var translator = GatewayTranslator(
+      snapshot: EastWestGateway.adding(to: snapshot, for: gateway), gateway: gateway, limits: limits)
     let config = translator.buildConfig()
     return Translation(config: config, statuses: translator.status.sorted())
   }

@@ -35,6 +35,13 @@ struct GatewayIdentityDetails: ParsableArguments {
   @Option(help: "Where the gateway runs, as REGION or REGION/ZONE (VirtualDestinations prefer it).")
   var locality: String?
 
+  @Option(
+    name: .customLong("east-west"),
+    help:
+      "Open the east-west listener on this port (15443, as Istio's): other clusters reach this one's services there."
+  )
+  var eastWest: Int?
+
   func identity(name: String) throws -> GatewayIdentity {
     var identity = try makeIdentity(
       name: name, namespace: namespace, cluster: cluster, labels: labels, ports: ports)
@@ -43,6 +50,11 @@ struct GatewayIdentityDetails: ParsableArguments {
         throw ValidationError("--locality needs REGION or REGION/ZONE, got '\(locality)'")
       }
       identity.locality = parsed
+    }
+    if let eastWest {
+      guard (0...65535).contains(eastWest) else { throw ValidationError("--east-west needs a port number") }
+      identity.eastWestPort = eastWest
+      identity.ports[EastWestGateway.portName] = eastWest
     }
     return identity
   }

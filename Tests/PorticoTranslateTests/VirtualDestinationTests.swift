@@ -91,7 +91,7 @@ final class VirtualDestinationTests: XCTestCase {
     XCTAssertEqual(priorities(translation), ["10.0.3.1": 0, "10.0.1.1": 1])
   }
 
-  func testOtherClustersNeedAFlatNetworkUntilEastWestGatewaysAreRouted() {
+  func testOtherClustersAreReachedThroughTheirEastWestGatewayWithTheMeshIdentity() {
     let mesh = """
       apiVersion: networking.mesh.gloo.solo.io/v1
       kind: VirtualMesh
@@ -108,8 +108,10 @@ final class VirtualDestinationTests: XCTestCase {
       """
     let routed = translate(configuration(failover, mesh: mesh), for: eastGateway)
     let errors = routed.status(.virtualHost, "apps", "shop")?.errors.map(\.message) ?? []
-    XCTAssertTrue(errors.contains { $0.contains("east-west gateway") }, "\(errors)")
-    XCTAssertEqual(routed.routes(of: "shop.test").first?.directStatus, 500, "fails closed")
+    XCTAssertTrue(
+      errors.contains { $0.contains("mesh identity Secret gateways/portico-mesh-identity") }, "\(errors)")
+    XCTAssertEqual(
+      routed.routes(of: "shop.test").first?.directStatus, 500, "fails closed: never in the clear")
     let flat = translate(
       configuration(
         failover, mesh: mesh.replacingOccurrences(of: "flatNetwork: false", with: "flatNetwork: true")),

@@ -22,9 +22,17 @@ public actor ManagementPlane {
   /// When each revision was written, for the push latency of the gateways that acknowledge it.
   private var writtenAt: [Int64: ContinuousClock.Instant] = [:]
 
-  public init(store: any ResourceStore, logger: Logger = Logger(label: "portico.mgmt")) {
+  /// The mesh CA the plane made; a VirtualMesh naming a root Secret of its own replaces it.
+  private let generatedMesh: MeshAuthority?
+  /// Each gateway's mesh identity, made once per CA.
+  private var meshIdentities: [String: (ca: String, manifest: ShippedManifest)] = [:]
+
+  public init(
+    store: any ResourceStore, logger: Logger = Logger(label: "portico.mgmt"), mesh: MeshAuthority? = nil
+  ) {
     self.store = store
     self.logger = logger
+    generatedMesh = mesh
   }
 
   /// Loads the store and follows changes made to it by other hands.
@@ -234,7 +242,46 @@ public actor ManagementPlane {
       let key = relayKey(object.id)
       manifests[key] = ShippedManifest(key: key, document: object.document, stamp: object.stamp)
     }
+    if let identity = meshIdentity(for: identity) { manifests[identity.key] = identity }
     return ShippedSnapshot(generation: revision, manifests: manifests)
+  }
+
+  /// The mesh CA: the Secret a VirtualMesh's `mtlsConfig.shared.rootCertificateAuthority.secret` names, or the
+  /// plane's own.
+  private var meshAuthority: MeshAuthority? {
+    for mesh in snapshot.virtualMeshes {
+      guard let ref = mesh.spec.mtlsConfig?.shared?.rootCertificateAuthority?.secret else { continue }
+      let id = ResourceID(.secret, namespace: ref.namespace ?? mesh.namespace, name: ref.name)
+      guard let secret = snapshot.secrets.first(where: { $0.id == id }),
+        let certificate = secret.spec.value(for: "tls.crt"), let key = secret.spec.value(for: "tls.key"),
+        let authority = try? MeshAuthority(
+          certificatePEM: String(decoding: certificate, as: UTF8.self),
+          keyPEM: String(decoding: key, as: UTF8.self))
+      else {
+        logger.error("the VirtualMesh's root CA Secret cannot be used", metadata: ["secret": "\(id)"])
+        return nil
+      }
+      return authority
+    }
+    return generatedMesh
+  }
+
+  /// A gateway's mesh identity Secret, made for it the first time it is asked for (and again when the CA
+  /// changes).
+  private func meshIdentity(for identity: GatewayIdentity) -> ShippedManifest? {
+    guard let authority = meshAuthority else { return nil }
+    let key = identity.displayName
+    let ca = authority.certificatePEM
+    if let made = meshIdentities[key], made.ca == ca { return made.manifest }
+    guard let text = try? authority.identityManifest(for: identity) else { return nil }
+    let manifest = ShippedManifest(
+      key: relayKey(EastWestGateway.identitySecret(for: identity)),
+      document: ManifestDocument(source: "<mesh identity of \(key)>", text: text),
+      stamp: ObjectStamp(
+        generation: 1, resourceVersion: String(revision), creationTimestamp: Self.timestamp(),
+        uid: UUID().uuidString.lowercased()))
+    meshIdentities[key] = (ca, manifest)
+    return manifest
   }
 
   /// Registers a connected gateway; the stream wakes its session whenever what it should run may have changed.

@@ -111,13 +111,16 @@ final class UpstreamRuntime: Sendable {
   let balancing: Balancing
   /// Set when the destination says `tls`.
   let tls: UpstreamTLS?
+  /// Other clusters' east-west gateways, by the SNI name each endpoint is reached with.
+  let meshTLS: [String: UpstreamTLS]
   /// The destination's `protocol` is HTTP2 or GRPC.
   let speaksHTTP2: Bool
 
   init(
     id: String, slot: Int, endpoints: [Upstream.Endpoint], pool: PoolSettings, outlier: OutlierSettings?,
-    balancing: Balancing, tls: UpstreamTLS?, speaksHTTP2: Bool
+    balancing: Balancing, tls: UpstreamTLS?, meshTLS: [String: UpstreamTLS] = [:], speaksHTTP2: Bool
   ) {
+    self.meshTLS = meshTLS
     self.id = id
     self.slot = slot
     self.endpoints = endpoints
@@ -126,6 +129,11 @@ final class UpstreamRuntime: Sendable {
     self.balancing = balancing
     self.tls = tls
     self.speaksHTTP2 = speaksHTTP2
+  }
+
+  /// How an endpoint is reached: with the mesh identity for an east-west gateway, else as the destination says.
+  func tls(for endpoint: Upstream.Endpoint) -> UpstreamTLS? {
+    endpoint.meshServerName.map { meshTLS[$0] } ?? tls
   }
 
   enum Balancing: Sendable {
@@ -169,12 +177,26 @@ final class UpstreamRuntime: Sendable {
           continue
         }
       }
+      var meshTLS: [String: UpstreamTLS] = [:]
+      var endpoints = upstream.endpoints
+      if let identity = upstream.meshIdentity {
+        for name in Set(endpoints.compactMap(\.meshServerName)) {
+          do {
+            meshTLS[name] = try UpstreamTLS(mesh: identity, serverName: name, speaksHTTP2: speaksHTTP2)
+          } catch {
+            diagnostics.append(
+              Diagnostic(.error, at: nil, path: [], "\(upstream.source): mesh identity: \(error)"))
+          }
+        }
+      }
+      // An east-west endpoint without a usable mesh identity is never dialled in the clear.
+      endpoints.removeAll { $0.meshServerName != nil && meshTLS[$0.meshServerName!] == nil }
       table[upstream.id] = UpstreamRuntime(
-        id: upstream.id, slot: slot, endpoints: upstream.endpoints,
+        id: upstream.id, slot: slot, endpoints: endpoints,
         pool: pools[upstream.id] ?? PoolSettings(),
         outlier: outliers[upstream.id] ?? upstream.outlierDetection.map(OutlierSettings.init),
         balancing: upstream.loadBalancer == .leastRequest ? .leastRequest : .roundRobin, tls: tls,
-        speaksHTTP2: speaksHTTP2)
+        meshTLS: meshTLS, speaksHTTP2: speaksHTTP2)
     }
     return table
   }

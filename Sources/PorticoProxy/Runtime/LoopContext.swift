@@ -116,7 +116,7 @@ final class LoopContext {
         endpoint: endpoint,
         pool: ConnectionPool(
           host: endpoint.address, port: endpoint.port, eventLoop: eventLoop, limits: services.limits,
-          settings: upstream.pool, tls: upstream.tls, speaksHTTP2: upstream.speaksHTTP2))
+          settings: upstream.pool, tls: upstream.tls(for: endpoint), speaksHTTP2: upstream.speaksHTTP2))
     }
   }
 

@@ -27,7 +27,7 @@ final class UpstreamLoopState {
         return make(endpoint)
       }
       state.pool.settings = runtime.pool
-      state.pool.tls = runtime.tls
+      state.pool.tls = runtime.tls(for: endpoint)
       return state
     }
     for state in kept.values { state.pool.retire() }
@@ -125,7 +125,9 @@ final class EndpointState {
 
   var key: String { Self.key(endpoint) }
 
-  static func key(_ endpoint: Upstream.Endpoint) -> String { "\(endpoint.address):\(endpoint.port)" }
+  static func key(_ endpoint: Upstream.Endpoint) -> String {
+    "\(endpoint.address):\(endpoint.port)" + (endpoint.meshServerName.map { "|\($0)" } ?? "")
+  }
 
   func isHealthy(now: NIODeadline) -> Bool { ejectedUntil <= now }
 }

@@ -37,4 +37,28 @@ final class UpstreamTLS: Sendable {
       throw TLSContextBuilder.Failure(description: "upstream TLS settings rejected: \(error)")
     }
   }
+
+  /// Mutual TLS to another cluster's east-west gateway: the mesh identity's certificate, and only the mesh
+  /// CA trusted. The gateway's certificate names the gateway, not each service, so its chain to the mesh CA
+  /// is what is checked; `serverName` goes by SNI and picks the service.
+  init(mesh identity: SecretData, serverName: String, speaksHTTP2: Bool) throws {
+    guard let chain = identity.value(for: "tls.crt"), let key = identity.value(for: "tls.key"),
+      let root = identity.value(for: "ca.crt")
+    else {
+      throw TLSContextBuilder.Failure(description: "the mesh identity needs tls.crt, tls.key and ca.crt")
+    }
+    var configuration = TLSConfiguration.makeClientConfiguration()
+    configuration.minimumTLSVersion = .tlsv12
+    configuration.applicationProtocols = speaksHTTP2 ? ["h2"] : ["http/1.1"]
+    configuration.certificateVerification = .noHostnameVerification
+    do {
+      configuration.certificateChain = try NIOSSLCertificate.fromPEMBytes(chain).map { .certificate($0) }
+      configuration.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: key, format: .pem))
+      configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(root))
+      context = try NIOSSLContext(configuration: configuration)
+    } catch {
+      throw TLSContextBuilder.Failure(description: "the mesh identity cannot be used: \(error)")
+    }
+    self.serverName = serverName
+  }
 }

@@ -100,4 +100,10 @@ final class TLSHandshakeWatcher: ChannelInboundHandler, RemovableChannelHandler 
     promise = nil
     context.fireErrorCaught(error)
   }
+
+  /// A connection that closes before it was ever active (refused, timed out) never says so above.
+  func handlerRemoved(context: ChannelHandlerContext) {
+    promise?.fail(ChannelError.ioOnClosedChannel)
+    promise = nil
+  }
 }

@@ -152,6 +152,8 @@ public struct Upstream: Sendable, Encodable {
   public var dnsRefresh: ManifestDuration?
   /// Passive health of its own (a VirtualDestination's); a route's `outlierDetection` takes precedence.
   public var outlierDetection: OutlierDetection? = nil
+  /// The mesh identity (certificate, key and mesh CA) endpoints with a `meshServerName` are reached with.
+  public var meshIdentity: SecretData? = nil
 
   public struct Endpoint: Sendable, Encodable, Hashable {
     public var address: String
@@ -162,5 +164,8 @@ public struct Upstream: Sendable, Encodable {
     public var priority: Int = 0
     /// The cluster the endpoint is in, when it was found in a cluster's registry.
     public var cluster: String? = nil
+    /// Set for another cluster's east-west gateway: reached over mutual TLS with the mesh identity, this
+    /// name sent by SNI says which of that cluster's services the connection is for.
+    public var meshServerName: String? = nil
   }
 }

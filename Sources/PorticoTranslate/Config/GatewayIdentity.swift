@@ -10,8 +10,14 @@ public struct GatewayIdentity: Hashable, Sendable, Codable {
   public var ports: [String: Int]
   /// Where the gateway runs; VirtualDestinations prefer endpoints in the same region and zone.
   public var locality: StaticDestinationSpec.Locality?
+  /// The port of the gateway's east-west listener, where other clusters' gateways reach this cluster's
+  /// services over mutual TLS with the mesh CA; nil when it has none.
+  public var eastWestPort: Int?
 
   public static let defaultCluster = "local"
+
+  /// `NAMESPACE/NAME@CLUSTER`: how a gateway is named in logs and status.
+  public var displayName: String { "\(namespace)/\(name)@\(cluster)" }
 
   public init(
     name: String, namespace: String = ObjectMeta.defaultNamespace, cluster: String = defaultCluster,

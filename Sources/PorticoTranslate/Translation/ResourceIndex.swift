@@ -9,6 +9,7 @@ struct ResourceIndex {
   let virtualDestinations: [ResourceID: Resource<VirtualDestinationSpec>]
   let virtualMeshes: [ResourceID: Resource<VirtualMeshSpec>]
   let endpoints: [ResourceID: Resource<[EndpointSubset]>]
+  let secrets: [ResourceID: Resource<SecretData>]
 
   init(_ snapshot: ResourceSnapshot) {
     self.snapshot = snapshot
@@ -22,6 +23,7 @@ struct ResourceIndex {
     services = Dictionary(snapshot.services.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
     virtualDestinations = Dictionary(
       snapshot.virtualDestinations.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+    secrets = Dictionary(snapshot.secrets.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
     virtualMeshes = Dictionary(snapshot.virtualMeshes.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
     endpoints = Dictionary(snapshot.endpoints.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
   }

@@ -53,6 +53,8 @@ extension DestinationResolver {
     }
     var endpoints: [Upstream.Endpoint] = []
     var servicePort: ServiceSpec.Port?
+    /// The Service port each cluster's members serve, for the SNI name their east-west gateway routes by.
+    var targets: [String: (service: ResourceID, port: Int)] = [:]
     for member in members {
       let ports = member.service.spec.ports ?? []
       let port: ServiceSpec.Port? =
@@ -68,6 +70,7 @@ extension DestinationResolver {
         continue
       }
       servicePort = servicePort ?? port
+      if targets[member.cluster] == nil { targets[member.cluster] = (member.service.id, Int(port.port)) }
       for var endpoint in registryEndpoints(
         cluster: member.cluster, namespace: member.service.namespace, name: member.service.name, port: port)
       {
@@ -90,15 +93,46 @@ extension DestinationResolver {
           message: "VirtualDestination \(id.qualifiedName) has no ready endpoints"))
     }
     let remote = Set(endpoints.compactMap(\.cluster)).subtracting([gateway.cluster])
-    if !remote.isEmpty, !isFlatNetwork(spec) {
-      findings.append(
-        Finding(
-          severity: .error, path: path,
-          message:
-            "VirtualDestination \(id.qualifiedName) has endpoints in \(remote.sorted().joined(separator: ", ")); "
-            + "reaching another cluster through its east-west gateway is not available yet: set the "
-            + "VirtualMesh's federation.flatNetwork: true where pods are reachable across clusters"))
-      return nil
+    var meshIdentity: SecretData?
+    let meshes = self.meshes(of: spec)
+    if !remote.isEmpty, !meshes.allSatisfy({ $0.spec.federation?.flatNetwork == true }) {
+      guard let identity = index.secrets[EastWestGateway.identitySecret(for: gateway)], !identity.hasErrors
+      else {
+        findings.append(
+          Finding(
+            severity: .error, path: path,
+            message:
+              "VirtualDestination \(id.qualifiedName) reaches other clusters through their east-west gateways, "
+              + "which needs the mesh identity Secret \(EastWestGateway.identitySecret(for: gateway).qualifiedName)"
+          ))
+        return nil
+      }
+      meshIdentity = identity.spec
+      var routed = endpoints.filter { $0.cluster == nil || $0.cluster == gateway.cluster }
+      for cluster in remote.sorted() {
+        let members = endpoints.filter { $0.cluster == cluster }
+        guard let target = targets[cluster] else { continue }
+        let gateways = eastWestEndpoints(in: cluster, meshes: meshes)
+        guard !gateways.isEmpty else {
+          findings.append(
+            Finding(
+              severity: .warning, path: path,
+              message:
+                "VirtualDestination \(id.qualifiedName): cluster \(cluster) has no east-west gateway the mesh's "
+                + "federation.ingressGatewaySelectors select; its endpoints are not used"))
+          continue
+        }
+        let serverName = EastWestGateway.serverName(
+          service: target.service.name, namespace: target.service.namespace, port: target.port,
+          cluster: cluster)
+        for var endpoint in gateways {
+          endpoint.priority = members.map(\.priority).min() ?? 0
+          endpoint.locality = members.first?.locality
+          endpoint.meshServerName = serverName
+          routed.append(endpoint)
+        }
+      }
+      endpoints = routed
     }
     let protocolName = (spec.port.protocol ?? servicePort?.appProtocol ?? "HTTP").lowercased()
     upstreams[upstreamID] = Upstream(
@@ -106,20 +140,43 @@ extension DestinationResolver {
       loadBalancer: .roundRobin,
       protocol: protocolName == "grpc" ? .grpc : protocolName == "http2" ? .http2 : .http, tls: nil,
       dnsRefresh: nil,
-      outlierDetection: outlierDetection(spec.localized?.outlierDetection, localized: spec.localized != nil))
+      outlierDetection: outlierDetection(spec.localized?.outlierDetection, localized: spec.localized != nil),
+      meshIdentity: meshIdentity)
     return upstreamID
   }
 
-  /// Whether the VirtualMesh a destination is exported through lets gateways reach pods in other clusters
-  /// directly. A destination in no mesh is reached directly.
-  private func isFlatNetwork(_ spec: VirtualDestinationSpec) -> Bool {
+  /// The VirtualMeshes a destination is exported through; with none, other clusters are reached directly.
+  private func meshes(of spec: VirtualDestinationSpec) -> [Resource<VirtualMeshSpec>] {
     let refs = (spec.virtualMesh.map { [$0] } ?? []) + (spec.meshList?.meshes ?? [])
-    let meshes = refs.compactMap { ref in
-      index.virtualMeshes.values.first {
+    return refs.compactMap { ref in
+      index.virtualMeshes.values.sorted { $0.id < $1.id }.first {
         $0.name == ref.name && (ref.namespace == nil || $0.namespace == ref.namespace)
       }
     }
-    return meshes.isEmpty || meshes.allSatisfy { $0.spec.federation?.flatNetwork == true }
+  }
+
+  /// The addresses of `cluster`'s east-west gateways: the Services the meshes' `ingressGatewaySelectors`
+  /// select there, on the port they name (`tls` unless given).
+  private func eastWestEndpoints(in cluster: String, meshes: [Resource<VirtualMeshSpec>]) -> [Upstream
+    .Endpoint]
+  {
+    var found: [Upstream.Endpoint] = []
+    for mesh in meshes {
+      for selector in mesh.spec.federation?.ingressGatewaySelectors ?? [] {
+        let portName = selector.portName ?? "tls"
+        for service in index.services.values.sorted(by: { $0.id < $1.id })
+        where (service.id.cluster ?? gateway.cluster) == cluster
+          && (selector.destinationSelectors ?? []).contains(where: {
+            selects($0, service, owner: mesh.namespace)
+          })
+        {
+          guard let port = (service.spec.ports ?? []).first(where: { $0.name == portName }) else { continue }
+          found += registryEndpoints(
+            cluster: cluster, namespace: service.namespace, name: service.name, port: port)
+        }
+      }
+    }
+    return found
   }
 
   /// 0 for the gateway's own zone (or region, when zones are not known), 1 for its region, then the order of

@@ -19,13 +19,19 @@ final class PorticoProcess: @unchecked Sendable {
   let process = Process()
   let logFile: URL
 
-  init(_ arguments: [String], directory: String, name: String) throws {
+  /// Runs `portico ARGUMENTS` in `directory`, inside the network namespace `namespace` when one is given.
+  init(_ arguments: [String], directory: String, name: String, namespace: String? = nil) throws {
     logFile = URL(fileURLWithPath: directory).appendingPathComponent(
       "\(name)-\(UUID().uuidString.prefix(6)).log")
     FileManager.default.createFile(atPath: logFile.path, contents: nil)
     let handle = try FileHandle(forWritingTo: logFile)
-    process.executableURL = URL(fileURLWithPath: Self.binary)
-    process.arguments = arguments
+    if let namespace {
+      process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+      process.arguments = ["netns", "exec", namespace, Self.binary] + arguments
+    } else {
+      process.executableURL = URL(fileURLWithPath: Self.binary)
+      process.arguments = arguments
+    }
     process.currentDirectoryURL = URL(fileURLWithPath: directory)
     process.standardOutput = handle
     process.standardError = handle

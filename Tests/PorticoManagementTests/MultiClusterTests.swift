@@ -1,0 +1,170 @@
+import AsyncHTTPClient
+import Foundation
+import XCTest
+
+/// Two clusters in network namespaces of their own, each with a gateway (and its east-west listener), a
+/// backend and an agent; the plane outside both. One VirtualGateway configures both gateways.
+final class MultiClusterTests: XCTestCase {
+  private var network: NetworkNamespaces?
+  private var processes: [PorticoProcess] = []
+  private var folder = ""
+
+  override func tearDown() async throws {
+    for process in processes { await process.kill() }
+    network?.remove()
+  }
+
+  private func start(_ arguments: [String], name: String, in host: NetworkNamespaces.Host? = nil) throws
+    -> PorticoProcess
+  {
+    let process = try PorticoProcess(arguments, directory: folder, name: name, namespace: host?.namespace)
+    processes.append(process)
+    return process
+  }
+
+  private func registry(eastWestAddress: String) -> String {
+    """
+    apiVersion: v1
+    kind: Service
+    metadata: {name: shop, namespace: apps, labels: {app: shop}}
+    spec: {ports: [{name: http, port: 8080}]}
+    ---
+    apiVersion: v1
+    kind: Endpoints
+    metadata: {name: shop, namespace: apps}
+    subsets: [{addresses: [{ip: 127.0.0.1}], ports: [{name: http, port: 9000}]}]
+    ---
+    apiVersion: v1
+    kind: Service
+    metadata: {name: east-west, namespace: portico-system, labels: {role: east-west}}
+    spec: {ports: [{name: tls, port: 15443}]}
+    ---
+    apiVersion: v1
+    kind: Endpoints
+    metadata: {name: east-west, namespace: portico-system}
+    subsets: [{addresses: [{ip: \(eastWestAddress)}], ports: [{name: tls, port: 15443}]}]
+
+    """
+  }
+
+  private let configuration = """
+    apiVersion: portico.dev/v1
+    kind: VirtualGateway
+    metadata: {name: edge, namespace: edge}
+    spec:
+      ingressGatewaySelectors: [{portName: http, destinationSelectors: [{kubeServiceMatcher: {labels: {gateway: edge}}}]}]
+      connectionHandlers: [{http: {routeConfig: [{virtualHostSelector: {namespaces: [apps]}}]}}]
+    ---
+    apiVersion: networking.mesh.gloo.solo.io/v1
+    kind: VirtualMesh
+    metadata: {name: mesh, namespace: portico-system}
+    spec:
+      federation:
+        ingressGatewaySelectors:
+        - portName: tls
+          destinationSelectors: [{kubeServiceMatcher: {labels: {role: east-west}}}]
+    ---
+    apiVersion: portico.dev/v1
+    kind: VirtualDestination
+    metadata: {name: shop, namespace: apps}
+    spec:
+      hostname: shop.global
+      port: {number: 8080}
+      virtualMesh: {name: mesh, namespace: portico-system}
+      localized:
+        destinationSelectors: [{kubeServiceMatcher: {labels: {app: shop}, clusters: [east, west]}}]
+        outlierDetection: {consecutiveGatewayErrors: 2, baseEjectionTime: 2s}
+    ---
+    apiVersion: portico.dev/v1
+    kind: VirtualHost
+    metadata: {name: shop, namespace: apps}
+    spec:
+      domains: ["*"]
+      routes:
+      - matchers: [{uri: {prefix: /}}]
+        options: {retries: {attempts: 2}, requestTimeout: 5s}
+        routeAction: {destinations: [{virtualDestination: {name: shop}}]}
+
+    """
+
+  /// The backend that answered `GET http://ADDRESS:8080/`, or `status N` / `error`.
+  private func server(at address: String) async -> String {
+    let request = HTTPClientRequest(url: "http://\(address):8080/")
+    guard let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(3)) else { return "error" }
+    guard let body = try? await response.body.collect(upTo: 1 << 20) else { return "error" }
+    guard response.status == .ok else { return "status \(response.status.code)" }
+    let json = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any]
+    return json?["server"] as? String ?? "?"
+  }
+
+  func testLocalBackendsServeAndTrafficFailsOverToTheOtherClusterAndBack() async throws {
+    let network: NetworkNamespaces
+    do {
+      network = try NetworkNamespaces()
+    } catch {
+      throw XCTSkip("network namespaces are refused here: \(error)")
+    }
+    self.network = network
+    let east = try network.add("e")
+    let west = try network.add("w")
+    folder = try temporaryDirectory("clusters")
+    let (apiPort, relayPort) = (try freePort(), try freePort())
+    let plane = try start(
+      [
+        "mgmt", "--store", "sqlite:plane.db", "--data-dir", "data", "--listen", "127.0.0.1:\(apiPort)", "--relay",
+        "\(network.bridgeAddress):\(relayPort)", "--advertise", network.bridgeAddress,
+      ], name: "mgmt")
+    try await plane.waitForLine(containing: "management plane ready")
+    try configuration.write(toFile: folder + "/config.yaml", atomically: true, encoding: .utf8)
+    let apply = try PorticoProcess(
+      ["apply", "-f", "config.yaml", "--server", "http://127.0.0.1:\(apiPort)", "--data-dir", "data"],
+      directory: folder, name: "apply")
+    let applied = await apply.wait()
+    XCTAssertEqual(applied, 0, apply.output)
+
+    var backends: [String: PorticoProcess] = [:]
+    for (name, host, region) in [("east", east, "eu"), ("west", west, "us")] {
+      try FileManager.default.createDirectory(atPath: folder + "/\(name)", withIntermediateDirectories: true)
+      try registry(eastWestAddress: host.address).write(
+        toFile: folder + "/\(name)/registry.yaml", atomically: true, encoding: .utf8)
+      let relay = "\(network.bridgeAddress):\(relayPort)"
+      _ = try start(
+        [
+          "agent", "--mgmt", relay, "--relay-ca", "data/relay-ca.pem", "--token-file", "data/bootstrap-token",
+          "--cluster", name, "--locality", region, "--watch", name, "--cache-dir", "agent-\(name)",
+        ], name: "agent-\(name)", in: host)
+      backends[name] = try start(["demo-upstream", "--port", "9000", "--name", name], name: "backend-\(name)", in: host)
+      _ = try start(
+        [
+          "gateway", "--mgmt", relay, "--relay-ca", "data/relay-ca.pem", "--token-file", "data/bootstrap-token",
+          "--cache-dir", "cache-\(name)", "--name", "edge", "--namespace", "edge", "--cluster", name, "--locality",
+          region, "--label", "gateway=edge", "--port", "http=8080", "--east-west", "15443", "--admin",
+          "127.0.0.1:9901", "--access-log", "off",
+        ], name: "gateway-\(name)", in: host)
+    }
+    try await eventually("each cluster's gateway serves its own backend", timeout: .seconds(30)) {
+      let (fromEast, fromWest) = (await self.server(at: east.address), await self.server(at: west.address))
+      return fromEast == "east" && fromWest == "west"
+    }
+
+    // The east backend dies: the east gateway's traffic goes to the west cluster, through its east-west
+    // listener, within a second, and no request fails but those in flight.
+    await backends["east"]!.kill()
+    let killed = ContinuousClock.now
+    var answers: [(Duration, String)] = []
+    while ContinuousClock.now - killed < .seconds(2) {
+      answers.append((ContinuousClock.now - killed, await server(at: east.address)))
+    }
+    let failed = answers.filter { $0.1 != "east" && $0.1 != "west" }
+    XCTAssertLessThanOrEqual(failed.count, 1, "only a request in flight may fail: \(failed)")
+    let firstWest = try XCTUnwrap(answers.first { $0.1 == "west" }?.0)
+    XCTAssertLessThan(firstWest, .seconds(1))
+    XCTAssertFalse(answers.contains { $0.0 > firstWest && $0.1 != "west" }, "it stays in the west")
+
+    // Back: once its ejection ends, the east takes its traffic back.
+    _ = try start(["demo-upstream", "--port", "9000", "--name", "east"], name: "backend-east-again", in: east)
+    try await eventually("traffic returns to the east", timeout: .seconds(15)) {
+      await self.server(at: east.address) == "east"
+    }
+  }
+}

@@ -12,6 +12,7 @@ public struct DataDirectory: Sendable {
   public var relayCAFile: String { file("relay-ca.pem") }
   var relayCAKeyFile: String { file("relay-ca-key.pem") }
   var enrollmentFile: String { file("gateways.json") }
+  var registryFile: String { file("registry.json") }
   public var meshCAFile: String { file("mesh-ca.pem") }
   var meshCAKeyFile: String { file("mesh-ca-key.pem") }
 

@@ -44,7 +44,8 @@ public final class ManagementServer: Service, Sendable {
     -> ManagementServer
   {
     let (adminToken, bootstrapToken, authority, mesh) = try options.dataDirectory.prepare()
-    let plane = ManagementPlane(store: store, logger: logger, mesh: mesh)
+    let plane = ManagementPlane(
+      store: store, logger: logger, mesh: mesh, registryFile: options.dataDirectory.registryFile)
     try await plane.start()
     let metrics = PlaneMetrics()
     await plane.use(metrics)
@@ -78,10 +79,11 @@ public final class ManagementServer: Service, Sendable {
         group.addTask { try await self.relay.serve() }
         group.addTask {
           var relayPort: Int?
-          while relayPort == nil {
+          for _ in 0..<1000 where relayPort == nil {
             try await Task.sleep(for: .milliseconds(10))
             relayPort = await self.relayPort
           }
+          guard relayPort != nil else { throw RelayTrustError("the relay did not start listening") }
           self.logger.info(
             "management plane ready", metadata: ["api": "\(self.apiPort ?? 0)", "relay": "\(relayPort ?? 0)"])
         }

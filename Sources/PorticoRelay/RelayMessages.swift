@@ -18,13 +18,30 @@ public struct ShippedManifest: Sendable, Hashable, Codable {
     self.key = key
     self.document = document
     self.stamp = stamp
+    let hash = SHA256.hash(data: Data("\(document.source)|\(document.firstLine)|\(document.text)".utf8))
+    digest =
+      "\(stamp.resourceVersion)|\(stamp.generation)|"
+      + hash.prefix(12).map { String(format: "%02x", $0) }.joined()
   }
 
-  /// Changes when anything the gateway would translate changes.
-  public var digest: String {
-    let hash = SHA256.hash(data: Data("\(document.source)|\(document.firstLine)|\(document.text)".utf8))
-    return "\(stamp.resourceVersion)|\(stamp.generation)|"
-      + hash.prefix(12).map { String(format: "%02x", $0) }.joined()
+  /// Changes when anything the gateway would translate changes; computed once.
+  public let digest: String
+
+  private enum CodingKeys: String, CodingKey { case key, document, stamp }
+
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    self.init(
+      key: try container.decode(String.self, forKey: .key),
+      document: try container.decode(ManifestDocument.self, forKey: .document),
+      stamp: try container.decode(ObjectStamp.self, forKey: .stamp))
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.container(keyedBy: CodingKeys.self)
+    try container.encode(key, forKey: .key)
+    try container.encode(document, forKey: .document)
+    try container.encode(stamp, forKey: .stamp)
   }
 }
 

@@ -39,6 +39,12 @@ struct Mgmt: AsyncParsableCommand {
     var options = ManagementServer.Options()
     (options.apiHost, options.apiPort) = try hostAndPort(listen, flag: "--listen")
     (options.relayHost, options.relayPort) = try hostAndPort(relay, flag: "--relay")
+    if options.relayHost == "localhost" { options.relayHost = "127.0.0.1" }
+    guard options.relayHost.split(separator: ".").count == 4,
+      options.relayHost.allSatisfy({ $0.isNumber || $0 == "." })
+    else {
+      throw ValidationError("--relay needs an IPv4 address (or localhost) and a port, got '\(relay)'")
+    }
     options.dataDirectory = DataDirectory(path: dataDirectory)
     options.advertise = advertise
     guard (tlsCertificate == nil) == (tlsKey == nil) else {

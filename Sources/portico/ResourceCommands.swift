@@ -75,6 +75,9 @@ struct Get: AsyncParsableCommand {
   @Option(name: .shortAndLong, help: "table, yaml or json.")
   var output: String = "table"
 
+  @Option(help: "The cluster of a Service or Endpoints (as its agent reported it).")
+  var cluster: String?
+
   @OptionGroup var plane: PlaneFlags
 
   func run() async throws {
@@ -143,6 +146,9 @@ struct Delete: AsyncParsableCommand {
   @Option(name: .shortAndLong, help: "The namespace.")
   var namespace: String = ObjectMeta.defaultNamespace
 
+  @Option(help: "The cluster of a Service or Endpoints.")
+  var cluster: String?
+
   @OptionGroup var plane: PlaneFlags
 
   func run() async throws {
@@ -150,7 +156,7 @@ struct Delete: AsyncParsableCommand {
       throw ValidationError("unknown kind '\(kind)'")
     }
     let answer = try await plane.client().send(
-      .DELETE, KindCatalog.path(ResourceID(resourceKind, namespace: namespace, name: name)))
+      .DELETE, KindCatalog.path(ResourceID(resourceKind, namespace: namespace, name: name, cluster: cluster)))
     guard answer.status == .ok else {
       printError(answer.message)
       throw ExitCode(1)

@@ -75,6 +75,24 @@ final class AgentTests: XCTestCase {
     await plane.stop()
   }
 
+  func testARestartedPlaneShipsTheRegistryBeforeAgentsReportAgain() async throws {
+    let data = try temporaryDirectory("data")
+    let plane = try await RunningPlane.start(dataDirectory: data)
+    let folder = try temporaryDirectory("cluster")
+    try registry.write(toFile: folder + "/registry.yaml", atomically: true, encoding: .utf8)
+    let (_, task) = try startAgent(plane, cluster: "east", folder: folder)
+    try await eventually("the report") {
+      try await plane.call(.GET, "/api/v1/namespaces/apps/services/shop?cluster=east").status == .ok
+    }
+    task.cancel()
+    _ = await task.value
+    await plane.stop()
+    let restarted = try await RunningPlane.start(dataDirectory: data)
+    let service = try await restarted.call(.GET, "/api/v1/namespaces/apps/services/shop?cluster=east")
+    XCTAssertEqual(service.status, .ok, "kept from the last report")
+    await restarted.stop()
+  }
+
   func testAnAgentCannotReportForAnotherCluster() async throws {
     let plane = try await RunningPlane.start()
     let folder = try temporaryDirectory("cluster")

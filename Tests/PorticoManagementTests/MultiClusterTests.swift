@@ -90,7 +90,9 @@ final class MultiClusterTests: XCTestCase {
   /// The backend that answered `GET http://ADDRESS:8080/`, or `status N` / `error`.
   private func server(at address: String) async -> String {
     let request = HTTPClientRequest(url: "http://\(address):8080/")
-    guard let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(3)) else { return "error" }
+    guard let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(3)) else {
+      return "error"
+    }
     guard let body = try? await response.body.collect(upTo: 1 << 20) else { return "error" }
     guard response.status == .ok else { return "status \(response.status.code)" }
     let json = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any]
@@ -111,7 +113,8 @@ final class MultiClusterTests: XCTestCase {
     let (apiPort, relayPort) = (try freePort(), try freePort())
     let plane = try start(
       [
-        "mgmt", "--store", "sqlite:plane.db", "--data-dir", "data", "--listen", "127.0.0.1:\(apiPort)", "--relay",
+        "mgmt", "--store", "sqlite:plane.db", "--data-dir", "data", "--listen", "127.0.0.1:\(apiPort)",
+        "--relay",
         "\(network.bridgeAddress):\(relayPort)", "--advertise", network.bridgeAddress,
       ], name: "mgmt")
     try await plane.waitForLine(containing: "management plane ready")
@@ -133,11 +136,14 @@ final class MultiClusterTests: XCTestCase {
           "agent", "--mgmt", relay, "--relay-ca", "data/relay-ca.pem", "--token-file", "data/bootstrap-token",
           "--cluster", name, "--locality", region, "--watch", name, "--cache-dir", "agent-\(name)",
         ], name: "agent-\(name)", in: host)
-      backends[name] = try start(["demo-upstream", "--port", "9000", "--name", name], name: "backend-\(name)", in: host)
+      backends[name] = try start(
+        ["demo-upstream", "--port", "9000", "--name", name], name: "backend-\(name)", in: host)
       _ = try start(
         [
-          "gateway", "--mgmt", relay, "--relay-ca", "data/relay-ca.pem", "--token-file", "data/bootstrap-token",
-          "--cache-dir", "cache-\(name)", "--name", "edge", "--namespace", "edge", "--cluster", name, "--locality",
+          "gateway", "--mgmt", relay, "--relay-ca", "data/relay-ca.pem", "--token-file",
+          "data/bootstrap-token",
+          "--cache-dir", "cache-\(name)", "--name", "edge", "--namespace", "edge", "--cluster", name,
+          "--locality",
           region, "--label", "gateway=edge", "--port", "http=8080", "--east-west", "15443", "--admin",
           "127.0.0.1:9901", "--access-log", "off",
         ], name: "gateway-\(name)", in: host)
@@ -162,7 +168,8 @@ final class MultiClusterTests: XCTestCase {
     XCTAssertFalse(answers.contains { $0.0 > firstWest && $0.1 != "west" }, "it stays in the west")
 
     // Back: once its ejection ends, the east takes its traffic back.
-    _ = try start(["demo-upstream", "--port", "9000", "--name", "east"], name: "backend-east-again", in: east)
+    _ = try start(
+      ["demo-upstream", "--port", "9000", "--name", "east"], name: "backend-east-again", in: east)
     try await eventually("traffic returns to the east", timeout: .seconds(15)) {
       await self.server(at: east.address) == "east"
     }

@@ -119,6 +119,19 @@ final class VirtualDestinationTests: XCTestCase {
     XCTAssertEqual(flat.status(.virtualHost, "apps", "shop")?.errors, [])
   }
 
+  func testAMeshThatDoesNotExistIsAnError() {
+    let translation = translate(
+      configuration(
+        """
+          virtualMesh: {name: nowhere}
+          static:
+            destinations:
+            - kubeService: {name: shop, namespace: apps, clusterName: west}
+        """), for: eastGateway)
+    let errors = translation.status(.virtualHost, "apps", "shop")?.errors.map(\.message) ?? []
+    XCTAssertTrue(errors.contains { $0.contains("names a VirtualMesh that does not exist") }, "\(errors)")
+  }
+
   func testAMissingVirtualDestinationIsAnError() {
     let translation = translate(
       host(
@@ -152,5 +165,9 @@ final class VirtualDestinationTests: XCTestCase {
     XCTAssertTrue(
       messages.contains { $0.hasPrefix("spec.localized.outlierDetection.interval") }, "\(messages)")
     XCTAssertTrue(messages.contains { $0.hasPrefix("spec.globalAccessPolicy") }, "\(messages)")
+    let checked = Translator().check(loaded).diagnostics.errors.map(\.message)
+    XCTAssertTrue(
+      checked.contains { $0.contains("access policies are not enforced") },
+      "validate reports them: \(checked)")
   }
 }

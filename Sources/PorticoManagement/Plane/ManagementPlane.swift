@@ -15,6 +15,7 @@ public actor ManagementPlane {
   private var snapshot = ResourceSnapshot()
   private var statuses: [ResourceID: ResourceStatus] = [:]
   private var gateways: [String: GatewayRecord] = [:]
+  private var shipments: [GatewayIdentity: ShippedSnapshot] = [:]
   private var sessions: [String: (id: UUID, wake: AsyncStream<Void>.Continuation)] = [:]
   private var watchers: [UUID: AsyncStream<WatchEvent>.Continuation] = [:]
   private var externalWatch: Task<Void, Never>?
@@ -27,16 +28,29 @@ public actor ManagementPlane {
   /// Each gateway's mesh identity, made once per CA.
   private var meshIdentities: [String: (ca: String, manifest: ShippedManifest)] = [:]
 
+  /// Where the agents' reports are kept, so that a plane that restarts ships the registry at once instead of
+  /// waiting for every agent to report again.
+  private let registryFile: URL?
+
   public init(
-    store: any ResourceStore, logger: Logger = Logger(label: "portico.mgmt"), mesh: MeshAuthority? = nil
+    store: any ResourceStore, logger: Logger = Logger(label: "portico.mgmt"), mesh: MeshAuthority? = nil,
+    registryFile: String? = nil
   ) {
     self.store = store
     self.logger = logger
     generatedMesh = mesh
+    self.registryFile = registryFile.map { URL(fileURLWithPath: $0) }
   }
 
   /// Loads the store and follows changes made to it by other hands.
   public func start() async throws {
+    if let registryFile, let data = try? Data(contentsOf: registryFile),
+      let saved = try? JSONDecoder().decode([String: [StoredObject]].self, from: data)
+    {
+      reported = saved.mapValues {
+        Dictionary($0.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+      }
+    }
     try await reload()
     let changes = store.externalChanges()
     externalWatch = Task { [weak self] in
@@ -69,7 +83,7 @@ public actor ManagementPlane {
       events.append(WatchEvent(kind: .deleted, object: object))
     }
     objects = next
-    self.revision = revision
+    self.revision = max(self.revision + 1, revision)
     rebuild(announcing: events)
   }
 
@@ -117,10 +131,21 @@ public actor ManagementPlane {
       events.append(WatchEvent(kind: .deleted, object: object))
     }
     reported[cluster] = next
+    saveRegistry()
     revision += 1
     rebuild(announcing: events)
     logger.info("registry reported", metadata: ["cluster": "\(cluster)", "resources": "\(next.count)"])
     return diagnostics.map(\.description)
+  }
+
+  private func saveRegistry() {
+    guard let registryFile else { return }
+    do {
+      let data = try JSONEncoder().encode(reported.mapValues { $0.values.sorted { $0.id < $1.id } })
+      try data.write(to: registryFile, options: .atomic)
+    } catch {
+      logger.warning("cannot keep the registry for the next start", metadata: ["error": "\(error)"])
+    }
   }
 
   private static func timestamp() -> String {
@@ -155,7 +180,8 @@ public actor ManagementPlane {
     guard objects[id] != stored else { return stored }
     let event = WatchEvent(kind: objects[id] == nil ? .added : .modified, object: stored)
     objects[id] = stored
-    revision = max(revision, Int64(stored.stamp.resourceVersion) ?? revision + 1)
+    // Every change moves the plane on, whatever the store counts (agents' reports are not in it).
+    revision = max(revision + 1, Int64(stored.stamp.resourceVersion) ?? 0)
     rebuild(announcing: [event])
     return stored
   }
@@ -228,22 +254,33 @@ public actor ManagementPlane {
 
   // MARK: - Gateways
 
-  /// What `identity` translates: every resource but the Secrets its own listeners do not name.
+  /// What `identity` translates: every resource but the Secrets its own listeners do not name, and its
+  /// mesh identity. Made once per revision and gateway.
   public func shipment(for identity: GatewayIdentity) -> ShippedSnapshot {
-    let config = Translator().translate(snapshot, for: identity).config
-    var secrets = Set<ResourceID>()
-    for listener in config.listeners {
-      for chain in listener.serverNameChains {
-        if case .secret(let id, _)? = chain.tls?.material { secrets.insert(id) }
-      }
-    }
+    if let cached = shipments[identity], cached.generation == revision { return cached }
+    let secrets = Self.secretsNamed(by: snapshot, for: identity)
     var manifests: [String: ShippedManifest] = [:]
     for object in everything.values where object.id.kind != .secret || secrets.contains(object.id) {
       let key = relayKey(object.id)
       manifests[key] = ShippedManifest(key: key, document: object.document, stamp: object.stamp)
     }
-    if let identity = meshIdentity(for: identity) { manifests[identity.key] = identity }
-    return ShippedSnapshot(generation: revision, manifests: manifests)
+    if let mesh = meshIdentity(for: identity) { manifests[mesh.key] = mesh }
+    let shipment = ShippedSnapshot(generation: revision, manifests: manifests)
+    if shipments.count > 10_000 { shipments = [:] }
+    shipments[identity] = shipment
+    return shipment
+  }
+
+  /// The TLS Secrets the VirtualGateways selecting `identity` name (looked up in the gateway's namespace),
+  /// found without translating the whole configuration.
+  static func secretsNamed(by snapshot: ResourceSnapshot, for identity: GatewayIdentity) -> Set<ResourceID> {
+    var names = Set<String>()
+    for gateway in snapshot.virtualGateways {
+      for handler in gateway.spec.connectionHandlers ?? [] {
+        if let name = handler.connectionOptions?.sslConfig?.secretName { names.insert(name) }
+      }
+    }
+    return Set(names.map { ResourceID(.secret, namespace: identity.namespace, name: $0) })
   }
 
   /// The mesh CA: the Secret a VirtualMesh's `mtlsConfig.shared.rootCertificateAuthority.secret` names, or the

@@ -34,6 +34,8 @@ struct GatewayTranslator {
     seed(snapshot.routeTables)
     seed(snapshot.trafficPolicies)
     seed(snapshot.staticDestinations)
+    seed(snapshot.virtualDestinations)
+    seed(snapshot.virtualMeshes)
     seed(snapshot.services)
     seed(snapshot.endpoints)
     seed(snapshot.secrets)

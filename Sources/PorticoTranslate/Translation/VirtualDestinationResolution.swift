@@ -95,6 +95,14 @@ extension DestinationResolver {
     let remote = Set(endpoints.compactMap(\.cluster)).subtracting([gateway.cluster])
     var meshIdentity: SecretData?
     let meshes = self.meshes(of: spec)
+    let named = (spec.virtualMesh.map { [$0] } ?? []) + (spec.meshList?.meshes ?? [])
+    if meshes.count < named.count {
+      findings.append(
+        Finding(
+          severity: .error, path: path,
+          message: "VirtualDestination \(id.qualifiedName) names a VirtualMesh that does not exist"))
+      return nil
+    }
     if !remote.isEmpty, !meshes.allSatisfy({ $0.spec.federation?.flatNetwork == true }) {
       guard let identity = index.secrets[EastWestGateway.identitySecret(for: gateway)], !identity.hasErrors
       else {

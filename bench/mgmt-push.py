@@ -3,7 +3,11 @@
 on loopback; each change is written through the API and timed until each gateway has acknowledged the
 generation that carries it (what `portico status` shows). Prints percentiles over every (change, gateway).
 
-  bench/mgmt-push.py [--gateways 50] [--changes 20] [--routes 10] [--portico PATH]
+  bench/mgmt-push.py [--gateways 50] [--changes 20] [--routes 10] [--tables 0] [--portico PATH]
+
+With --tables T, the routes are spread over T RouteTables the virtual host delegates to, and each change
+rewrites one of them (as an app team's change would); otherwise they are in the virtual host, which each
+change rewrites whole.
 """
 import argparse, json, os, shutil, signal, socket, subprocess, sys, tempfile, time, urllib.request
 
@@ -19,6 +23,31 @@ def call(api, token, method, path, body=None):
     request.add_header("authorization", "Bearer " + token)
     with urllib.request.urlopen(request, timeout=60) as response:
         return json.loads(response.read() or b"{}")
+
+
+def table_manifest(index, routes, version):
+    lines = [
+        "apiVersion: portico.dev/v1", "kind: RouteTable",
+        f"metadata: {{name: t{index}, namespace: bench, labels: {{bench: table}}}}", "spec:", "  routes:",
+    ]
+    for route in range(routes):
+        body = f"v{version}" if route == 0 else f"r{route}"
+        lines.append(
+            f"  - {{name: r{route}, matchers: [{{uri: {{exact: /t{index}/r{route}}}}}], "
+            f"directResponseAction: {{status: 200, body: {body}}}}}")
+    return "\n".join(lines) + "\n"
+
+
+DELEGATING_HOST = """apiVersion: portico.dev/v1
+kind: VirtualHost
+metadata: {name: bench, namespace: bench}
+spec:
+  domains: [bench.test]
+  routes:
+  - name: tables
+    matchers: [{uri: {prefix: /}}]
+    delegateAction: {selector: {namespaces: [bench], labels: {bench: table}}}
+"""
 
 
 def host_manifest(routes, version):
@@ -53,6 +82,7 @@ def main():
     parser.add_argument("--gateways", type=int, default=50)
     parser.add_argument("--changes", type=int, default=20)
     parser.add_argument("--routes", type=int, default=10)
+    parser.add_argument("--tables", type=int, default=0)
     parser.add_argument("--portico", default=".build/release/portico")
     arguments = parser.parse_args()
     portico = os.path.abspath(arguments.portico)
@@ -74,7 +104,15 @@ def main():
         token = open(os.path.join(work, "data", "admin-token")).read().strip()
         call(api, token, "PUT", "/apis/portico.dev/v1/namespaces/bench/virtualgateways/bench", GATEWAY)
         host_path = "/apis/portico.dev/v1/namespaces/bench/virtualhosts/bench"
-        call(api, token, "PUT", host_path, host_manifest(arguments.routes, 0))
+        tables = arguments.tables
+        per_table = arguments.routes // tables if tables else 0
+        if tables:
+            call(api, token, "PUT", host_path, DELEGATING_HOST)
+            for index in range(tables):
+                call(api, token, "PUT", f"/apis/portico.dev/v1/namespaces/bench/routetables/t{index}",
+                     table_manifest(index, per_table, 0))
+        else:
+            call(api, token, "PUT", host_path, host_manifest(arguments.routes, 0))
         for index in range(arguments.gateways):
             processes.append(subprocess.Popen(
                 [portico, "gateway", "--mgmt", f"127.0.0.1:{relay_port}", "--relay-ca", "data/relay-ca.pem",
@@ -98,7 +136,12 @@ def main():
         samples = []
         for change in range(1, arguments.changes + 1):
             started = time.perf_counter()
-            written = call(api, token, "PUT", host_path, host_manifest(arguments.routes, change))
+            if tables:
+                index = change % tables
+                written = call(api, token, "PUT", f"/apis/portico.dev/v1/namespaces/bench/routetables/t{index}",
+                               table_manifest(index, per_table, change))
+            else:
+                written = call(api, token, "PUT", host_path, host_manifest(arguments.routes, change))
             target = int(written["metadata"]["resourceVersion"])
             reached = {}
             while len(reached) < arguments.gateways and time.perf_counter() - started < 30:
@@ -112,7 +155,8 @@ def main():
             time.sleep(0.2)
         milliseconds = [s * 1000 for s in samples]
         print(json.dumps({
-            "gateways": arguments.gateways, "routes": arguments.routes, "changes": arguments.changes,
+            "gateways": arguments.gateways, "routes": arguments.routes, "tables": tables,
+            "changes": arguments.changes,
             "samples": len(milliseconds), "p50_ms": round(percentile(milliseconds, 50), 1),
             "p90_ms": round(percentile(milliseconds, 90), 1), "p99_ms": round(percentile(milliseconds, 99), 1),
             "max_ms": round(max(milliseconds), 1)}))

@@ -36,6 +36,8 @@ public final class GatewayAgent: Sendable {
   private let logger: Logger
   private let served: Mutex<ShippedSnapshot>
   private let stateBox = Mutex(State())
+  /// What the last snapshot's documents parsed to, so that a change re-reads only what changed.
+  private let documents = DocumentCache()
 
   public init(options: Options, applier: any SnapshotApplier, logger: Logger) {
     self.options = options

@@ -81,10 +81,11 @@ public struct ShippedSnapshot: Sendable, Codable, Equatable {
   }
 
   /// The snapshot as resources, loaded as a folder would be, with the store's metadata set.
-  public func load() -> ResourceSnapshot {
+  public func load(cache: DocumentCache? = nil) -> ResourceSnapshot {
     let ordered = manifests.values.sorted { $0.key < $1.key }
     var stamps: [ResourceID: ObjectStamp] = [:]
-    var snapshot = ManifestLoader().load(documents: ordered.map(\.document))
+    var snapshot = ManifestLoader().load(documents: ordered.map(\.document), cache: cache)
+    cache?.trim()
     let byKey = Dictionary(uniqueKeysWithValues: ordered.map { ($0.key, $0.stamp) })
     for id in snapshot.resourceIDs { stamps[id] = byKey[relayKey(id)] }
     snapshot.stamp(stamps)

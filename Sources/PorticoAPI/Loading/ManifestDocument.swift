@@ -1,3 +1,5 @@
+import Foundation
+
 /// One manifest as a store keeps it: its text, and where it was written, so that diagnostics name the
 /// user's file and line even though the document travelled on its own (through an API or a relay).
 public struct ManifestDocument: Sendable, Hashable, Codable {
@@ -33,12 +35,78 @@ public struct ObjectStamp: Sendable, Hashable, Codable {
 }
 
 extension ManifestLoader {
-  /// Loads documents kept apart (by a store or a relay) as one folder.
-  public func load(documents: [ManifestDocument], stamps: [ResourceID: ObjectStamp] = [:]) -> ResourceSnapshot
-  {
-    var snapshot = load(files: documents.map { ($0.source, $0.positionedText) })
+  /// Loads documents kept apart (by a store or a relay) as one folder. With a cache, a document read before
+  /// is not parsed or validated again: a change to one document of many costs that document.
+  public func load(
+    documents: [ManifestDocument], stamps: [ResourceID: ObjectStamp] = [:], cache: DocumentCache? = nil
+  ) -> ResourceSnapshot {
+    var snapshot: ResourceSnapshot
+    if let cache {
+      snapshot = ResourceSnapshot()
+      for document in documents { snapshot.absorb(cache.read(document) { read($0) }) }
+      snapshot.rejectDuplicates()
+      snapshot.sortResources()
+    } else {
+      snapshot = load(files: documents.map { ($0.source, $0.positionedText) })
+    }
     if !stamps.isEmpty { snapshot.stamp(stamps) }
     return snapshot
+  }
+
+  /// One document, parsed and validated on its own (validation looks at one resource at a time).
+  private func read(_ document: ManifestDocument) -> ResourceSnapshot {
+    var snapshot = ResourceSnapshot()
+    add(document.positionedText, file: document.source, to: &snapshot)
+    Validator.validate(&snapshot)
+    return snapshot
+  }
+}
+
+/// Documents already read, by their text and place, kept between loads of a snapshot that changes a
+/// document at a time. Documents not used since the last trim are dropped by it. Thread-safe.
+public final class DocumentCache: @unchecked Sendable {
+  private let lock = NSLock()
+  private var entries: [ManifestDocument: ResourceSnapshot] = [:]
+  private var used: Set<ManifestDocument> = []
+
+  public init() {}
+
+  func read(_ document: ManifestDocument, _ make: (ManifestDocument) -> ResourceSnapshot) -> ResourceSnapshot {
+    let found = lock.withLock { () -> ResourceSnapshot? in
+      used.insert(document)
+      return entries[document]
+    }
+    if let found { return found }
+    let made = make(document)
+    lock.withLock { entries[document] = made }
+    return made
+  }
+
+  /// Forgets the documents not read since the last call.
+  public func trim() {
+    lock.withLock {
+      entries = entries.filter { used.contains($0.key) }
+      used = []
+    }
+  }
+}
+
+extension ResourceSnapshot {
+  /// Adds another snapshot's resources, diagnostics and regexes.
+  mutating func absorb(_ other: ResourceSnapshot) {
+    virtualGateways += other.virtualGateways
+    virtualHosts += other.virtualHosts
+    routeTables += other.routeTables
+    trafficPolicies += other.trafficPolicies
+    staticDestinations += other.staticDestinations
+    virtualDestinations += other.virtualDestinations
+    virtualMeshes += other.virtualMeshes
+    services += other.services
+    endpoints += other.endpoints
+    secrets += other.secrets
+    broken += other.broken
+    diagnostics += other.diagnostics
+    regexes.absorb(other.regexes)
   }
 }
 

@@ -73,7 +73,7 @@ public struct ManifestLoader {
     return files.sorted()
   }
 
-  private func add(_ text: String, file: String, to snapshot: inout ResourceSnapshot) {
+  func add(_ text: String, file: String, to snapshot: inout ResourceSnapshot) {
     let (documents, failure) = YAMLComposer(file: file).read(text)
     if let failure { snapshot.diagnostics.append(Diagnostic(.error, at: failure.location, failure.message)) }
     for document in documents {

@@ -95,6 +95,11 @@ public struct RegexTable: Sendable {
     return regex
   }
 
+  /// This table with `other`'s regexes added.
+  mutating func absorb(_ other: RegexTable) {
+    compiled.merge(other.compiled) { mine, _ in mine }
+  }
+
   /// The regex if it was compiled at load time.
   public func lookup(_ pattern: String, ignoringCase: Bool = false) -> RE2Regex? {
     compiled[Key(pattern: pattern, ignoresCase: ignoringCase)]

@@ -13,7 +13,11 @@ public actor ManagementPlane {
   private var reported: [String: [ResourceID: StoredObject]] = [:]
   public private(set) var revision: Int64 = 0
   private var snapshot = ResourceSnapshot()
-  private var statuses: [ResourceID: ResourceStatus] = [:]
+  /// The translator's verdict on every resource, made when first asked for after a change (it translates
+  /// everything, which a push does not need).
+  private var statuses: (revision: Int64, byID: [ResourceID: ResourceStatus])?
+  /// Documents parsed and validated already: a change to one document does not parse the others again.
+  private let documents = DocumentCache()
   private var gateways: [String: GatewayRecord] = [:]
   private var shipments: [GatewayIdentity: ShippedSnapshot] = [:]
   private var sessions: [String: (id: UUID, wake: AsyncStream<Void>.Continuation)] = [:]
@@ -165,7 +169,7 @@ public actor ManagementPlane {
   public func write(_ document: ManifestDocument, expectedVersion: String?, expecting target: ResourceID?)
     async throws -> StoredObject
   {
-    let (id, diagnostics) = Self.identify(document)
+    let (id, diagnostics) = Self.identify(document, cache: documents)
     guard let id, !diagnostics.hasErrors else {
       throw Refusal(diagnostics: diagnostics.filter(\.isError))
     }
@@ -195,8 +199,8 @@ public actor ManagementPlane {
   }
 
   /// The single resource a document holds, and the diagnostics of reading it.
-  static func identify(_ document: ManifestDocument) -> (ResourceID?, [Diagnostic]) {
-    let snapshot = ManifestLoader().load(documents: [document])
+  static func identify(_ document: ManifestDocument, cache: DocumentCache? = nil) -> (ResourceID?, [Diagnostic]) {
+    let snapshot = ManifestLoader().load(documents: [document], cache: cache)
     let ids = snapshot.resourceIDs
     var diagnostics = snapshot.allDiagnostics
     if ids.count > 1 {
@@ -218,11 +222,10 @@ public actor ManagementPlane {
     writtenAt[revision] = .now
     if writtenAt.count > 64 { writtenAt = writtenAt.filter { $0.key > revision - 64 } }
     let ordered = allObjects
-    var loaded = ManifestLoader().load(documents: ordered.map(\.document))
+    var loaded = ManifestLoader().load(documents: ordered.map(\.document), cache: documents)
+    documents.trim()
     loaded.stamp(Dictionary(uniqueKeysWithValues: ordered.map { ($0.id, $0.stamp) }))
     snapshot = loaded
-    statuses = Dictionary(
-      Translator().check(loaded).statuses.map { ($0.resource, $0) }, uniquingKeysWith: { first, _ in first })
     for event in events {
       for (_, watcher) in watchers { watcher.yield(event) }
     }
@@ -246,7 +249,13 @@ public actor ManagementPlane {
   // MARK: - Status
 
   /// The translator's verdict on a resource (nil when it has none, as for a Secret).
-  public func acceptance(of id: ResourceID) -> ResourceStatus? { statuses[id] }
+  public func acceptance(of id: ResourceID) -> ResourceStatus? {
+    if statuses?.revision != revision {
+      let checked = Translator().check(snapshot).statuses
+      statuses = (revision, Dictionary(checked.map { ($0.resource, $0) }, uniquingKeysWith: { first, _ in first }))
+    }
+    return statuses?.byID[id]
+  }
 
   public var gatewayRecords: [GatewayRecord] {
     gateways.values.sorted { $0.identity.displayName < $1.identity.displayName }

@@ -6,12 +6,18 @@ set -euo pipefail
 packages=()
 pkg-config --exists re2 2>/dev/null || packages+=(libre2-dev)
 pkg-config --exists yaml-0.1 2>/dev/null || packages+=(libyaml-dev)
+pkg-config --exists sqlite3 2>/dev/null || packages+=(libsqlite3-dev)
 command -v pkg-config >/dev/null 2>&1 || packages+=(pkg-config)
 # Clients the tests drive the gateway with: curl (HTTP/1.1, HTTP/2, TLS), openssl (certificates, handshakes),
 # h2load (many HTTP/2 streams at once).
 command -v curl >/dev/null 2>&1 || packages+=(curl)
 command -v openssl >/dev/null 2>&1 || packages+=(openssl)
 command -v h2load >/dev/null 2>&1 || packages+=(nghttp2-client)
+# The management plane's replicated store (a three-member cluster on loopback), and network namespaces for
+# the multi-cluster tests.
+command -v etcd >/dev/null 2>&1 || packages+=(etcd-server)
+command -v etcdctl >/dev/null 2>&1 || packages+=(etcd-client)
+command -v ip >/dev/null 2>&1 || packages+=(iproute2)
 
 if [ ${#packages[@]} -eq 0 ]; then
   exit 0

@@ -49,7 +49,16 @@ public final class ManagementServer: Service, Sendable {
     try await plane.start()
     let metrics = PlaneMetrics()
     await plane.use(metrics)
-    let book = EnrollmentBook(file: options.dataDirectory.enrollmentFile)
+    let book: EnrollmentBook
+    if let etcd = store as? EtcdStore {
+      // Replicas share the enrolled gateways, and each shows every replica's gateways.
+      book = EnrollmentBook(etcd: etcd.client)
+      let records = SharedGatewayRecords(client: etcd.client)
+      records.start()
+      await plane.share(through: records)
+    } else {
+      book = EnrollmentBook(file: options.dataDirectory.enrollmentFile)
+    }
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     var tls: NIOSSLContext?
     if let certificate = options.tlsCertificate, let key = options.tlsKey {

@@ -69,8 +69,16 @@ public final class GatewayAgent: Sendable {
       } catch {
         record(error: "\(error)")
       }
-      // A stream that got as far as a snapshot starts the back-off over.
+      // A stream that got as far as a snapshot starts the back-off over; a plane that failed is left for
+      // the next replica at once.
       if stateBox.withLock({ $0.connected }) { backoff.reset() }
+      if options.link.planes.count > 1 {
+        options.link.rotate()
+        if stateBox.withLock({ $0.connected }) {
+          stateBox.withLock { $0.connected = false }
+          continue
+        }
+      }
       stateBox.withLock { $0.connected = false }
       await backoff.wait()
     }
@@ -78,7 +86,7 @@ public final class GatewayAgent: Sendable {
 
   private func record(error: String) {
     stateBox.withLock { $0.lastError = error }
-    logger.warning("relay: \(error)", metadata: ["plane": "\(options.link.host):\(options.link.port)"])
+    logger.warning("relay: \(error)", metadata: ["plane": "\(options.link.address)"])
   }
 
   // MARK: - The stream

@@ -2,26 +2,37 @@ import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2Posix
 import Logging
+import Synchronization
 
 /// How one party (a gateway, a cluster's agent) reaches the plane's relay: it enrols with the bootstrap
 /// token when it holds no client certificate yet, and then talks over mutual TLS.
-public struct RelayLink: Sendable {
-  public var host: String
-  public var port: Int
+public final class RelayLink: Sendable {
+  /// The plane's relay addresses (its replicas); the link uses one at a time and moves to the next when
+  /// told the current one failed.
+  public let planes: [(host: String, port: Int)]
+  private let current = Mutex(0)
   /// PEM of the relay CA the plane's certificate must chain to.
-  public var relayCA: String
-  public var identity: GatewayIdentity
+  public let relayCA: String
+  public let identity: GatewayIdentity
   /// Where the bootstrap token is read from, at each enrolment (so that a rotated token is picked up).
-  public var tokenFile: String
+  public let tokenFile: String
   /// Where the client certificate is kept.
-  public var cache: SnapshotCache
+  public let cache: SnapshotCache
 
-  public init(
+  public convenience init(
     host: String, port: Int, relayCA: String, identity: GatewayIdentity, tokenFile: String,
     cache: SnapshotCache
   ) {
-    self.host = host
-    self.port = port
+    self.init(
+      planes: [(host, port)], relayCA: relayCA, identity: identity, tokenFile: tokenFile, cache: cache)
+  }
+
+  public init(
+    planes: [(host: String, port: Int)], relayCA: String, identity: GatewayIdentity, tokenFile: String,
+    cache: SnapshotCache
+  ) {
+    precondition(!planes.isEmpty, "a relay link needs a plane address")
+    self.planes = planes
     self.relayCA = relayCA
     self.identity = identity
     self.tokenFile = tokenFile
@@ -49,6 +60,15 @@ public struct RelayLink: Sendable {
     return issued
   }
 
+  /// The address in use, as HOST:PORT.
+  public var address: String {
+    let plane = planes[current.withLock { $0 } % planes.count]
+    return "\(plane.host):\(plane.port)"
+  }
+
+  /// Moves to the next replica's address.
+  func rotate() { current.withLock { $0 = ($0 + 1) % planes.count } }
+
   /// Drops the client certificate (the plane refused it), so that the next attempt enrols afresh.
   func forgetCredentials() { cache.forgetCredentials() }
 
@@ -62,6 +82,7 @@ public struct RelayLink: Sendable {
     presenting credentials: RelayCredentials,
     _ body: @Sendable (Portico_Relay_V1_Relay.Client<HTTP2ClientTransport.Posix>) async throws -> Result
   ) async throws -> Result {
+    let (host, port) = planes[current.withLock { $0 } % planes.count]
     let target: any ResolvableTarget =
       IPv4Address(host) != nil ? .ipv4(address: host, port: port) : .dns(host: host, port: port)
     let transport = try HTTP2ClientTransport.Posix(

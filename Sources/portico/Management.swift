@@ -59,9 +59,7 @@ struct Mgmt: AsyncParsableCommand {
 
   private func makeStore() throws -> any ResourceStore {
     if store.hasPrefix("sqlite:") { return try SQLiteStore(path: String(store.dropFirst("sqlite:".count))) }
-    if store.hasPrefix("etcd://") {
-      throw ValidationError("the etcd store is not available in this version; use sqlite:PATH or a folder")
-    }
+    if store.hasPrefix("etcd://") { return try EtcdStore(url: store) }
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: store, isDirectory: &isDirectory), isDirectory.boolValue
     else {
@@ -70,6 +68,11 @@ struct Mgmt: AsyncParsableCommand {
     }
     return FolderStore(directory: store)
   }
+}
+
+/// `HOST:PORT[,HOST:PORT...]`: the plane's replicas.
+func planeAddresses(_ text: String) throws -> [(host: String, port: Int)] {
+  try text.split(separator: ",").map { try hostAndPort(String($0), flag: "--mgmt") }
 }
 
 func hostAndPort(_ text: String, flag: String) throws -> (String, Int) {
@@ -83,7 +86,7 @@ func hostAndPort(_ text: String, flag: String) throws -> (String, Int) {
 
 /// Flags of a gateway configured by a management plane instead of a folder.
 struct ManagedGatewayFlags: ParsableArguments {
-  @Option(help: "The management plane's relay, as HOST:PORT (instead of --config).")
+  @Option(help: "The management plane's relay, as HOST:PORT[,HOST:PORT...] (instead of --config).")
   var mgmt: String?
 
   @Option(
@@ -129,7 +132,7 @@ struct AgentCommand: AsyncParsableCommand {
     abstract:
       "Report a cluster's Services and Endpoints (a folder of their manifests) to the management plane.")
 
-  @Option(help: "The management plane's relay, as HOST:PORT.")
+  @Option(help: "The management plane's relay, as HOST:PORT (its replicas: HOST:PORT,HOST:PORT...).")
   var mgmt: String
 
   @Option(
@@ -152,7 +155,7 @@ struct AgentCommand: AsyncParsableCommand {
   var cacheDirectory = "portico-agent"
 
   func run() async throws {
-    let (host, port) = try hostAndPort(mgmt, flag: "--mgmt")
+    let planes = try planeAddresses(mgmt)
     var parsedLocality: StaticDestinationSpec.Locality?
     if let locality {
       guard let parsed = StaticDestinationSpec.Locality(parsing: locality) else {
@@ -161,7 +164,7 @@ struct AgentCommand: AsyncParsableCommand {
       parsedLocality = parsed
     }
     let link = RelayLink(
-      host: host, port: port, relayCA: try String(contentsOfFile: relayCA, encoding: .utf8),
+      planes: planes, relayCA: try String(contentsOfFile: relayCA, encoding: .utf8),
       identity: GatewayIdentity(name: "agent", namespace: "portico-system", cluster: cluster),
       tokenFile: tokenFile,
       cache: SnapshotCache(directory: cacheDirectory))

@@ -105,7 +105,7 @@ struct GatewayCommand: AsyncParsableCommand {
     else {
       throw ValidationError("a managed gateway needs --relay-ca, --token-file and --cache-dir")
     }
-    let (host, port) = try hostAndPort(relay, flag: "--mgmt")
+    let planes = try planeAddresses(relay)
     let cache = SnapshotCache(directory: cacheDirectory)
     try FileManager.default.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)
     // Until the plane answers, the gateway serves what it last applied.
@@ -117,7 +117,7 @@ struct GatewayCommand: AsyncParsableCommand {
     let agent = GatewayAgent(
       options: .init(
         link: RelayLink(
-          host: host, port: port, relayCA: try String(contentsOfFile: relayCA, encoding: .utf8),
+          planes: planes, relayCA: try String(contentsOfFile: relayCA, encoding: .utf8),
           identity: identity,
           tokenFile: tokenFile, cache: cache)),
       applier: GatewaySnapshotApplier(gateway: gateway), logger: logger)

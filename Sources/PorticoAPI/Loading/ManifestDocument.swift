@@ -71,7 +71,8 @@ public final class DocumentCache: @unchecked Sendable {
 
   public init() {}
 
-  func read(_ document: ManifestDocument, _ make: (ManifestDocument) -> ResourceSnapshot) -> ResourceSnapshot {
+  func read(_ document: ManifestDocument, _ make: (ManifestDocument) -> ResourceSnapshot) -> ResourceSnapshot
+  {
     let found = lock.withLock { () -> ResourceSnapshot? in
       used.insert(document)
       return entries[document]

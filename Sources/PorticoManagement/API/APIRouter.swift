@@ -280,7 +280,7 @@ struct APIRouter: Sendable {
   private func status(of stored: StoredObject) async -> [String: Any] {
     let acceptance = await plane.acceptance(of: stored.id)
     let key = relayKey(stored.id)
-    let gateways: [[String: Any]] = await plane.gatewayRecords.map { record in
+    let gateways: [[String: Any]] = await plane.allGatewayRecords().map { record in
       var entry: [String: Any] = [
         "gateway": record.identity.displayName, "cluster": record.identity.cluster,
         "connected": record.connected,
@@ -307,7 +307,7 @@ struct APIRouter: Sendable {
     let revision = await plane.revision
     switch (request.method, parts) {
     case (.GET, ["v1", "gateways"]):
-      let records = await plane.gatewayRecords
+      let records = await plane.allGatewayRecords()
       return .json(
         .ok,
         [
@@ -332,7 +332,7 @@ struct APIRouter: Sendable {
       let identity = GatewayIdentity(
         name: name, namespace: namespace, cluster: request.query["cluster"] ?? GatewayIdentity.defaultCluster)
       do {
-        guard try book.revoke(gateway: identity.displayName) else {
+        guard try await book.revoke(gateway: identity.displayName) else {
           return .failure(
             .notFound, reason: "NotFound", "no certificate was issued to \(identity.displayName)")
         }

@@ -32,6 +32,9 @@ public actor ManagementPlane {
   /// Each gateway's mesh identity, made once per CA.
   private var meshIdentities: [String: (ca: String, manifest: ShippedManifest)] = [:]
 
+  /// The other replicas' gateways (with an etcd store).
+  private var shared: SharedGatewayRecords?
+
   /// Where the agents' reports are kept, so that a plane that restarts ships the registry at once instead of
   /// waiting for every agent to report again.
   private let registryFile: URL?
@@ -65,6 +68,26 @@ public actor ManagementPlane {
   }
 
   func use(_ metrics: PlaneMetrics) { self.metrics = metrics }
+
+  func share(through records: SharedGatewayRecords) { shared = records }
+
+  /// This replica's gateways and, with replicas, the others': a gateway connected somewhere shows as such.
+  public func allGatewayRecords() async -> [GatewayRecord] {
+    var records = gateways
+    for record in await shared?.all() ?? [] {
+      let key = record.identity.displayName
+      if records[key] == nil || (records[key]?.connected == false && record.connected) {
+        records[key] = record
+      }
+    }
+    return records.values.sorted { $0.identity.displayName < $1.identity.displayName }
+  }
+
+  /// Tells the other replicas what changed about a gateway.
+  private func announce(_ key: String) {
+    guard let shared, let record = gateways[key] else { return }
+    Task { await shared.publish(record) }
+  }
 
   public func stop() {
     externalWatch?.cancel()
@@ -199,7 +222,9 @@ public actor ManagementPlane {
   }
 
   /// The single resource a document holds, and the diagnostics of reading it.
-  static func identify(_ document: ManifestDocument, cache: DocumentCache? = nil) -> (ResourceID?, [Diagnostic]) {
+  static func identify(_ document: ManifestDocument, cache: DocumentCache? = nil) -> (
+    ResourceID?, [Diagnostic]
+  ) {
     let snapshot = ManifestLoader().load(documents: [document], cache: cache)
     let ids = snapshot.resourceIDs
     var diagnostics = snapshot.allDiagnostics
@@ -252,7 +277,9 @@ public actor ManagementPlane {
   public func acceptance(of id: ResourceID) -> ResourceStatus? {
     if statuses?.revision != revision {
       let checked = Translator().check(snapshot).statuses
-      statuses = (revision, Dictionary(checked.map { ($0.resource, $0) }, uniquingKeysWith: { first, _ in first }))
+      statuses = (
+        revision, Dictionary(checked.map { ($0.resource, $0) }, uniquingKeysWith: { first, _ in first })
+      )
     }
     return statuses?.byID[id]
   }
@@ -342,6 +369,7 @@ public actor ManagementPlane {
     record.identity = identity
     record.connected = true
     gateways[key] = record
+    announce(key)
     continuation.yield()
     logger.info("gateway connected", metadata: ["gateway": "\(key)"])
     return (session, stream)
@@ -352,6 +380,7 @@ public actor ManagementPlane {
     guard sessions[key]?.id == session else { return }
     gateways[key]?.connected = false
     sessions[key] = nil
+    announce(key)
     logger.info("gateway disconnected", metadata: ["gateway": "\(key)"])
   }
 
@@ -376,6 +405,7 @@ public actor ManagementPlane {
     gateways[key]?.running = shipment.manifests.mapValues(\.stamp.generation)
     gateways[key]?.lastError = nil
     gateways[key]?.refusedGeneration = nil
+    announce(key)
   }
 
   func refused(_ identity: GatewayIdentity, generation: Int64, errors: [String]) {
@@ -383,6 +413,7 @@ public actor ManagementPlane {
     gateways[key]?.lastError = errors.joined(separator: "\n")
     gateways[key]?.refusedGeneration = generation
     metrics.snapshotRefusals.increment()
+    announce(key)
     logger.warning(
       "gateway refused a snapshot", metadata: ["gateway": "\(key)", "generation": "\(generation)"])
   }

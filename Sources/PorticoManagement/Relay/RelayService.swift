@@ -26,7 +26,7 @@ struct RelayService: Portico_Relay_V1_Relay.SimpleServiceProtocol {
     guard !identity.name.isEmpty else {
       throw RPCError(code: .invalidArgument, message: "the gateway identity has no name")
     }
-    guard !book.isRevoked(gateway: identity.displayName) else {
+    guard await !book.isRevoked(gateway: identity.displayName) else {
       throw RPCError(code: .permissionDenied, message: "gateway \(identity.displayName) is revoked")
     }
     let signingRequest: CertificateSigningRequest
@@ -46,7 +46,7 @@ struct RelayService: Portico_Relay_V1_Relay.SimpleServiceProtocol {
     } catch {
       throw RPCError(code: .invalidArgument, message: "\(error)")
     }
-    try book.record(gateway: identity.displayName, serial: certificate.serialNumber.description)
+    try await book.record(gateway: identity.displayName, serial: certificate.serialNumber.description)
     var serializer = DER.Serializer()
     try serializer.serialize(certificate)
     return .with { $0.certificateDer = Data(serializer.serializedBytes) }
@@ -75,7 +75,7 @@ struct RelayService: Portico_Relay_V1_Relay.SimpleServiceProtocol {
           "the certificate is for \(named.namespace)/\(named.name)@\(named.cluster), not \(identity.displayName)"
       )
     }
-    guard book.admits(gateway: identity.displayName, serial: presented.serialNumber.description) else {
+    guard await book.admits(gateway: identity.displayName, serial: presented.serialNumber.description) else {
       throw RPCError(
         code: .unauthenticated, message: "gateway \(identity.displayName)'s certificate is revoked or unknown"
       )
@@ -95,7 +95,7 @@ struct RelayService: Portico_Relay_V1_Relay.SimpleServiceProtocol {
   {
     guard let presented = Self.peerCertificate(context), authority.issued(presented),
       let named = GatewayCertificateName.gateway(in: presented),
-      book.admits(
+      await book.admits(
         gateway: "\(named.namespace)/\(named.name)@\(named.cluster)",
         serial: presented.serialNumber.description)
     else {

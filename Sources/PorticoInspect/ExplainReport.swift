@@ -6,6 +6,8 @@ public struct ExplainReport: Sendable {
   public let url: String
   public let listener: String?
   public let explanation: RouteExplanation?
+  /// When no VirtualGateway selects the gateway: what each one selects, and the flags that would name it.
+  public var selectionHints: [String] = []
 
   /// Explains `request` against the first listener and server-name chain of `config` that serves its host.
   public init(config: GatewayConfig, method: String, url: String, request: PlainRequest) {
@@ -33,6 +35,7 @@ public struct ExplainReport: Sendable {
     var out = ["request: \(method) \(url)"]
     guard let explanation, let host = explanation.host?.config else {
       out.append("host:    none serves '\(request.authority)' → 404 (no virtual host)")
+      out += selectionHints.map { "note:    \($0)" }
       return out.joined(separator: "\n") + "\n"
     }
     out.append(
@@ -77,6 +80,7 @@ public struct ExplainReport: Sendable {
     let routeIndex: Int?
     let matchedMatcher: Int?
     let status: Int?
+    var notes: [String]? = nil
   }
 
   public var json: String {
@@ -88,6 +92,52 @@ public struct ExplainReport: Sendable {
           .init(index: $0.route.position, route: $0.route.config.name, reasons: $0.reasons)
         },
         route: match?.route.config, routeIndex: match?.route.position, matchedMatcher: match?.matcherIndex,
-        status: match == nil ? Self.notFoundStatus : nil))
+        status: match == nil ? Self.notFoundStatus : nil, notes: selectionHints.isEmpty ? nil : selectionHints
+      ))
+  }
+}
+
+extension ExplainReport {
+  /// Why a gateway has no listener at all, when that is the case: no VirtualGateway selects `identity`. Says
+  /// what each VirtualGateway selects, and the flags of an identity it would select.
+  public static func selectionHints(
+    for identity: GatewayIdentity, config: GatewayConfig, snapshot: ResourceSnapshot
+  ) -> [String] {
+    guard config.listeners.isEmpty else { return [] }
+    let labels = identity.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+    var hints = [
+      "no VirtualGateway selects gateway \(identity.name) (namespace \(identity.namespace), cluster "
+        + "\(identity.cluster), labels \(labels.isEmpty ? "none" : labels.joined(separator: ", ")))"
+    ]
+    for virtualGateway in snapshot.virtualGateways {
+      for selector in virtualGateway.spec.ingressGatewaySelectors ?? [] {
+        for destination in selector.destinationSelectors ?? [] {
+          var parts: [String] = []
+          if let refs = destination.kubeServiceRefs?.services {
+            parts += refs.map {
+              "gateway \($0.name) in namespace \($0.namespace ?? virtualGateway.namespace)"
+                + ($0.clusterName.map { ", cluster \($0)" } ?? "")
+            }
+          }
+          if let matcher = destination.kubeServiceMatcher {
+            let wanted = (matcher.labels ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+            parts.append(
+              "gateways labelled \(wanted.isEmpty ? "anything" : wanted.joined(separator: ", ")) in namespaces "
+                + (matcher.namespaces ?? [virtualGateway.namespace]).joined(separator: ", ")
+                + (matcher.clusters.map { ", clusters \($0.joined(separator: ", "))" } ?? ""))
+          }
+          hints.append(
+            "VirtualGateway \(virtualGateway.id.qualifiedName) selects \(parts.joined(separator: "; ")) on port "
+              + "\(selector.portName ?? "http")")
+        }
+      }
+      let implied = GatewayIdentity.implied(by: virtualGateway)
+      var flags = ["--gateway \(implied.name)", "--namespace \(implied.namespace)"]
+      if implied.cluster != GatewayIdentity.defaultCluster { flags.append("--cluster \(implied.cluster)") }
+      flags += implied.labels.sorted { $0.key < $1.key }.map { "--label \($0.key)=\($0.value)" }
+      hints.append("try: \(flags.joined(separator: " "))")
+    }
+    if snapshot.virtualGateways.isEmpty { hints.append("the configuration has no VirtualGateway") }
+    return hints
   }
 }

@@ -181,8 +181,11 @@ struct Explain: ParsableCommand {
     guard let request = PlainRequest(method: method, url: url, headers: parsedHeaders) else {
       throw ValidationError("'\(url)' is not an absolute http(s) URL")
     }
-    let translation = Translator().translate(loadFolder(directory), for: identity)
-    let report = ExplainReport(config: translation.config, method: method, url: url, request: request)
+    let snapshot = loadFolder(directory)
+    let translation = Translator().translate(snapshot, for: identity)
+    var report = ExplainReport(config: translation.config, method: method, url: url, request: request)
+    report.selectionHints = ExplainReport.selectionHints(
+      for: identity, config: translation.config, snapshot: snapshot)
     print(output == .json ? report.json : report.text, terminator: "")
   }
 }

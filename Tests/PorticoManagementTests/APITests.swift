@@ -19,6 +19,21 @@ final class APITests: XCTestCase {
     await plane.stop()
   }
 
+  func testThePageListsGatewaysAndResourcesBehindTheTokenAsABasicPassword() async throws {
+    let plane = try await RunningPlane.start()
+    _ = try await plane.call(.PUT, Manifests.hostPath, body: Manifests.host(body: "<one>"))
+    let anonymous = try await plane.call(.GET, "/", token: "")
+    XCTAssertEqual(anonymous.status, .unauthorized)
+    let basic = Data("admin:\(plane.adminToken)".utf8).base64EncodedString()
+    var request = HTTPClientRequest(url: "http://127.0.0.1:\(plane.apiPort)/")
+    request.headers.add(name: "authorization", value: "Basic \(basic)")
+    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+    XCTAssertEqual(response.status, .ok)
+    let page = String(buffer: try await response.body.collect(upTo: 1 << 20))
+    XCTAssertTrue(page.contains("edge/hello") && page.contains("<h2>Gateways</h2>"), page)
+    await plane.stop()
+  }
+
   func testFirstStartWritesTokensAndRelayCAAndLaterStartsReuseThem() async throws {
     let data = try temporaryDirectory("data")
     let first = try await RunningPlane.start(dataDirectory: data)

@@ -17,6 +17,7 @@ struct APIResponse: Sendable {
   var contentType = "application/json"
   var body: Data = Data()
   var stream: AsyncStream<Data>?
+  var extraHeaders: [(String, String)] = []
 
   static func json(_ status: HTTPResponseStatus, _ value: Any) -> APIResponse {
     APIResponse(status: status, body: ManifestJSON.encode(value) + Data("\n".utf8))
@@ -51,11 +52,21 @@ struct APIRouter: Sendable {
     if parts == ["healthz"] {
       return APIResponse(status: .ok, contentType: "text/plain", body: Data("ok\n".utf8))
     }
+    let isPage = parts.isEmpty || parts == ["ui"]
     guard authorized(request.headers) else {
+      if isPage {
+        // A browser asks for a user name and password: any name, and the admin token as the password.
+        var answer = APIResponse(
+          status: .unauthorized, contentType: "text/plain",
+          body: Data("the admin token is the password\n".utf8))
+        answer.extraHeaders = [("www-authenticate", "Basic realm=\"portico\"")]
+        return answer
+      }
       return .failure(
         .unauthorized, reason: "Unauthorized",
         "the API needs the admin token as 'Authorization: Bearer TOKEN'")
     }
+    if isPage { return await page() }
     switch parts.first {
     case "apis", "api": return await resources(request, parts)
     case "relay": return await relay(request, Array(parts.dropFirst()))
@@ -67,11 +78,26 @@ struct APIRouter: Sendable {
     }
   }
 
+  private func page() async -> APIResponse {
+    var resources: [(StoredObject, ResourceStatus?)] = []
+    for object in await plane.allObjects { resources.append((object, await plane.acceptance(of: object.id))) }
+    let html = StatusPage.html(
+      generation: await plane.revision, gateways: await plane.allGatewayRecords(), resources: resources)
+    return APIResponse(status: .ok, contentType: "text/html; charset=utf-8", body: Data(html.utf8))
+  }
+
+  /// The admin token as a bearer token, or as the password of HTTP Basic authentication (for browsers).
   private func authorized(_ headers: HTTPHeaders) -> Bool {
-    guard let value = headers.first(name: "authorization"), value.lowercased().hasPrefix("bearer ") else {
-      return false
+    guard let value = headers.first(name: "authorization") else { return false }
+    let lowered = value.lowercased()
+    if lowered.hasPrefix("bearer ") {
+      return Secrets.equal(String(value.dropFirst(7)).trimmingCharacters(in: .whitespaces), adminToken)
     }
-    return Secrets.equal(String(value.dropFirst(7)).trimmingCharacters(in: .whitespaces), adminToken)
+    guard lowered.hasPrefix("basic "),
+      let decoded = Data(base64Encoded: String(value.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
+      let credentials = String(data: decoded, encoding: .utf8), let colon = credentials.firstIndex(of: ":")
+    else { return false }
+    return Secrets.equal(String(credentials[credentials.index(after: colon)...]), adminToken)
   }
 
   // MARK: - Resources

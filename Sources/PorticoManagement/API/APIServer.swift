@@ -104,6 +104,7 @@ final class APIServer: Sendable {
     var headers = HTTPHeaders()
     headers.add(name: "content-type", value: response.contentType)
     headers.add(name: "cache-control", value: "no-store")
+    for (name, value) in response.extraHeaders { headers.add(name: name, value: value) }
     if let stream = response.stream {
       headers.add(name: "transfer-encoding", value: "chunked")
       try await outbound.write(

@@ -1,0 +1,62 @@
+import Foundation
+
+/// The plane's read-only page: every gateway (cluster, connection, the generation it runs, its last error)
+/// and every resource with its verdict. Plain HTML, no script.
+enum StatusPage {
+  static func html(generation: Int64, gateways: [GatewayRecord], resources: [(StoredObject, ResourceStatus?)])
+    -> String
+  {
+    var rows = ""
+    for record in gateways {
+      rows += "<tr><td>\(escape(record.identity.displayName))</td><td>\(escape(record.identity.cluster))</td>"
+      rows += "<td>\(escape(record.identity.locality?.text ?? ""))</td>"
+      rows +=
+        "<td class=\"\(record.connected ? "ok" : "bad")\">\(record.connected ? "connected" : "disconnected")</td>"
+      rows += "<td class=\"\(record.generation == generation ? "ok" : "warn")\">\(record.generation)</td>"
+      rows += "<td><pre>\(escape(record.lastError ?? ""))</pre></td></tr>\n"
+    }
+    var resourceRows = ""
+    for (object, status) in resources {
+      let errors = (status?.errors ?? []).map(\.description).joined(separator: "\n")
+      let state = status?.state.rawValue ?? "Accepted"
+      resourceRows +=
+        "<tr><td>\(escape(object.id.kind.rawValue))</td><td>\(escape(object.id.cluster ?? ""))</td>"
+      resourceRows += "<td>\(escape(object.id.qualifiedName))</td><td>\(object.stamp.generation)</td>"
+      resourceRows += "<td class=\"\(state == "Accepted" ? "ok" : "bad")\">\(state)</td>"
+      resourceRows += "<td><pre>\(escape(errors))</pre></td></tr>\n"
+    }
+    return """
+      <!doctype html>
+      <html lang="en"><head><meta charset="utf-8"><title>Portico management plane</title>
+      <style>
+      body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin-bottom:2em}
+      th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}th{background:#f4f4f4}
+      .ok{color:#176f2c}.bad{color:#a4161a}.warn{color:#8a5a00}pre{margin:0;white-space:pre-wrap}
+      </style></head><body>
+      <h1>Portico management plane</h1>
+      <p>Plane generation <strong>\(generation)</strong>.</p>
+      <h2>Gateways</h2>
+      <table><tr><th>Gateway</th><th>Cluster</th><th>Locality</th><th>Relay</th><th>Generation</th><th>Last error</th></tr>
+      \(rows)</table>
+      <h2>Resources</h2>
+      <table><tr><th>Kind</th><th>Cluster</th><th>Name</th><th>Generation</th><th>State</th><th>Errors</th></tr>
+      \(resourceRows)</table>
+      </body></html>
+
+      """
+  }
+
+  static func escape(_ text: String) -> String {
+    var escaped = ""
+    for character in text {
+      switch character {
+      case "<": escaped += "&lt;"
+      case ">": escaped += "&gt;"
+      case "&": escaped += "&amp;"
+      case "\"": escaped += "&quot;"
+      default: escaped.append(character)
+      }
+    }
+    return escaped
+  }
+}

@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import PorticoManagement
 
 /// Flags that say which management plane a command talks to.
 struct PlaneFlags: ParsableArguments {
@@ -16,13 +17,41 @@ struct PlaneFlags: ParsableArguments {
   var dataDirectory = "portico-mgmt"
 
   func client() throws -> PlaneClient {
-    let file = tokenFile ?? URL(fileURLWithPath: dataDirectory).appendingPathComponent("admin-token").path
-    guard let token = try? String(contentsOfFile: file, encoding: .utf8) else {
-      throw ValidationError("cannot read the admin token from \(file); give --token-file or --data-dir")
+    try PlaneClient(server: server, tokenFile: tokenFile, dataDirectory: dataDirectory)
+  }
+}
+
+/// Flags that make `routes` and `explain` use what a connected gateway runs, as the plane sent it.
+struct RunningGatewayFlags: ParsableArguments {
+  @Option(help: "A management plane's API: use what the connected gateway --gateway runs, with its identity.")
+  var server: String?
+
+  @Option(name: .customLong("token-file"), help: "The admin token (default: the data folder's admin-token).")
+  var tokenFile: String?
+
+  @Option(name: .customLong("data-dir"), help: "The plane's data folder, where its admin token is.")
+  var dataDirectory = "portico-mgmt"
+
+  /// The gateway's identity and what it runs, or nil without `--server`.
+  func runningGateway(_ gateway: GatewayIdentityFlags) async throws
+    -> (identity: GatewayIdentity, snapshot: ResourceSnapshot)?
+  {
+    guard let server else { return nil }
+    guard let name = gateway.name else { throw ValidationError("--server needs --gateway NAME") }
+    let client = try PlaneClient(server: server, tokenFile: tokenFile, dataDirectory: dataDirectory)
+    let namespace = gateway.details.namespace
+    let cluster = gateway.details.cluster
+    let answer = try await client.send(
+      .GET, "/relay/v1/gateways/\(namespace)/\(name)/config?cluster=\(cluster)")
+    guard answer.status == .ok,
+      let running = try? JSONDecoder().decode(RunningConfiguration.self, from: answer.body)
+    else {
+      throw ValidationError("\(answer.message)")
     }
-    return PlaneClient(
-      server: server.hasSuffix("/") ? String(server.dropLast()) : server,
-      token: token.trimmingCharacters(in: .whitespacesAndNewlines))
+    printError(
+      "gateway \(running.identity.displayName): plane generation \(running.snapshot.generation), as it runs it"
+    )
+    return (running.identity, running.snapshot.load())
   }
 }
 
@@ -30,6 +59,22 @@ struct PlaneFlags: ParsableArguments {
 struct PlaneClient {
   let server: String
   let token: String
+
+  init(server: String, token: String) {
+    self.server = server
+    self.token = token
+  }
+
+  /// A client with the admin token from `tokenFile`, or from the data folder's `admin-token`.
+  init(server: String, tokenFile: String?, dataDirectory: String) throws {
+    let file = tokenFile ?? URL(fileURLWithPath: dataDirectory).appendingPathComponent("admin-token").path
+    guard let token = try? String(contentsOfFile: file, encoding: .utf8) else {
+      throw ValidationError("cannot read the admin token from \(file); give --token-file or --data-dir")
+    }
+    self.init(
+      server: server.hasSuffix("/") ? String(server.dropLast()) : server,
+      token: token.trimmingCharacters(in: .whitespacesAndNewlines))
+  }
 
   struct Answer {
     var status: HTTPResponseStatus

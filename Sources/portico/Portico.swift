@@ -119,45 +119,53 @@ struct Validate: ParsableCommand {
   }
 }
 
-struct Routes: ParsableCommand {
+struct Routes: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Print each host's flattened routes: matchers, actions, effective options and their origin.")
 
-  @Argument(help: "The configuration folder.")
-  var directory: String
+  @Argument(help: "The configuration folder (not with --server).")
+  var directory: String?
 
   @OptionGroup var gateway: GatewayIdentityFlags
+
+  @OptionGroup var plane: RunningGatewayFlags
 
   @Option(name: .shortAndLong, help: "text or json.")
   var output: OutputFormat = .text
 
-  func run() throws {
-    let snapshot = loadFolder(directory)
+  func run() async throws {
     let translations: [Translation]
-    if let identity = try gateway.identity() {
-      translations = [Translator().translate(snapshot, for: identity)]
+    if let running = try await plane.runningGateway(gateway) {
+      translations = [Translator().translate(running.snapshot, for: running.identity)]
     } else {
-      translations = Translator().check(snapshot).translations
+      guard let directory else {
+        throw ValidationError("give a configuration folder, or --server URL --gateway NAME")
+      }
+      let snapshot = loadFolder(directory)
+      if let identity = try gateway.identity() {
+        translations = [Translator().translate(snapshot, for: identity)]
+      } else {
+        translations = Translator().check(snapshot).translations
+      }
     }
     let report = RoutesReport(translations: translations)
     print(output == .json ? report.json : report.text, terminator: "")
   }
 }
 
-struct Explain: ParsableCommand {
+struct Explain: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Show which route a request matches on a gateway, and why.")
 
-  @Argument(help: "The configuration folder.")
-  var directory: String
+  @Argument(
+    help: ArgumentHelp(
+      "DIR METHOD URL: the configuration folder, the request method (GET) and URL (http://shop.local/items); "
+        + "METHOD URL with --server.", valueName: "DIR METHOD URL"))
+  var words: [String]
 
   @OptionGroup var gateway: GatewayIdentityFlags
 
-  @Argument(help: "The request method, such as GET.")
-  var method: String
-
-  @Argument(help: "The request URL, such as http://shop.local/api/items?page=2.")
-  var url: String
+  @OptionGroup var plane: RunningGatewayFlags
 
   @Option(name: .customShort("H"), help: "A request header, as 'Name: value'. Repeatable.")
   var headers: [String] = []
@@ -165,8 +173,14 @@ struct Explain: ParsableCommand {
   @Option(name: .shortAndLong, help: "text or json.")
   var output: OutputFormat = .text
 
-  func run() throws {
-    guard let identity = try gateway.identity() else {
+  func run() async throws {
+    let running = try await plane.runningGateway(gateway)
+    guard words.count == (running == nil ? 3 : 2) else {
+      throw ValidationError(
+        running == nil ? "explain needs DIR METHOD URL" : "with --server, explain needs METHOD URL")
+    }
+    let (method, url) = (words[words.count - 2], words[words.count - 1])
+    guard let identity = try running?.identity ?? gateway.identity() else {
       throw ValidationError(
         "explain needs --gateway NAME (and the gateway's --namespace, --cluster, --label)")
     }
@@ -181,7 +195,7 @@ struct Explain: ParsableCommand {
     guard let request = PlainRequest(method: method, url: url, headers: parsedHeaders) else {
       throw ValidationError("'\(url)' is not an absolute http(s) URL")
     }
-    let snapshot = loadFolder(directory)
+    let snapshot = running?.snapshot ?? loadFolder(words[0])
     let translation = Translator().translate(snapshot, for: identity)
     var report = ExplainReport(config: translation.config, method: method, url: url, request: request)
     report.selectionHints = ExplainReport.selectionHints(

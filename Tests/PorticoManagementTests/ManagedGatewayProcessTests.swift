@@ -87,6 +87,17 @@ final class ManagedGatewayProcessTests: XCTestCase {
       let gateways = (object?["status"] as? [String: Any])?["gateways"] as? [[String: Any]] ?? []
       return gateways.count == 2 && gateways.allSatisfy { $0["programmed"] as? Bool == true }
     }
+    // What a connected gateway runs, explained with its own identity.
+    let (explained, explanation) = try await cli([
+      "explain", "--gateway", "edge-2", "--namespace", "edge", "--cluster", "east", "GET",
+      "http://shop.test/hello",
+    ])
+    XCTAssertEqual(explained, 0, explanation)
+    XCTAssertTrue(explanation.contains("route:   0. hello") && explanation.contains("\"two\""), explanation)
+    let (_, routes) = try await cli([
+      "routes", "--gateway", "edge-1", "--namespace", "edge", "--cluster", "east",
+    ])
+    XCTAssertTrue(routes.contains("hello"), routes)
     let (_, status) = try await cli(["status"])
     XCTAssertTrue(status.contains("edge/edge-1@east") && status.contains("edge/edge-2@east"), status)
     XCTAssertFalse(status.contains("behind"), status)

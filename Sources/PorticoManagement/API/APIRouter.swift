@@ -351,6 +351,16 @@ struct APIRouter: Sendable {
             return entry
           },
         ] as [String: Any])
+    case (.GET, _)
+    where parts.count == 5 && parts[0] == "v1" && parts[1] == "gateways" && parts[4] == "config":
+      // What a gateway connected to this replica runs, for `portico routes` and `explain --server`.
+      let name = "\(parts[2])/\(parts[3])@\(request.query["cluster"] ?? GatewayIdentity.defaultCluster)"
+      guard let (identity, snapshot) = await plane.runningConfiguration(of: name) else {
+        return .failure(.notFound, reason: "NotFound", "gateway \(name) runs nothing this replica sent it")
+      }
+      let data =
+        (try? JSONEncoder().encode(RunningConfiguration(identity: identity, snapshot: snapshot))) ?? Data()
+      return APIResponse(status: .ok, body: data)
     case (.POST, _)
     where parts.count == 5 && parts[0] == "v1" && parts[1] == "gateways" && parts[4] == "revoke":
       let namespace = parts[2]
@@ -372,4 +382,10 @@ struct APIRouter: Sendable {
       return .failure(.notFound, reason: "NotFound", "no such path: \(request.path)")
     }
   }
+}
+
+/// What `GET /relay/v1/gateways/NS/NAME/config` answers: the gateway's identity and the snapshot it runs.
+public struct RunningConfiguration: Codable, Sendable {
+  public var identity: GatewayIdentity
+  public var snapshot: ShippedSnapshot
 }

@@ -20,6 +20,8 @@ public actor ManagementPlane {
   private let documents = DocumentCache()
   private var gateways: [String: GatewayRecord] = [:]
   private var shipments: [GatewayIdentity: ShippedSnapshot] = [:]
+  /// What each gateway acknowledged last, by gateway: what it runs.
+  private var running: [String: ShippedSnapshot] = [:]
   private var sessions: [String: (id: UUID, wake: AsyncStream<Void>.Continuation)] = [:]
   private var watchers: [UUID: AsyncStream<WatchEvent>.Continuation] = [:]
   private var externalWatch: Task<Void, Never>?
@@ -81,6 +83,14 @@ public actor ManagementPlane {
       }
     }
     return records.values.sorted { $0.identity.displayName < $1.identity.displayName }
+  }
+
+  /// What a gateway connected to this replica runs: its identity and the snapshot it acknowledged last.
+  public func runningConfiguration(of gateway: String) -> (
+    identity: GatewayIdentity, snapshot: ShippedSnapshot
+  )? {
+    guard let record = gateways[gateway], let snapshot = running[gateway] else { return nil }
+    return (record.identity, snapshot)
   }
 
   /// Tells the other replicas what changed about a gateway.
@@ -403,6 +413,7 @@ public actor ManagementPlane {
     }
     gateways[key]?.generation = shipment.generation
     gateways[key]?.running = shipment.manifests.mapValues(\.stamp.generation)
+    running[key] = shipment
     gateways[key]?.lastError = nil
     gateways[key]?.refusedGeneration = nil
     announce(key)

@@ -119,6 +119,27 @@ final class VirtualDestinationTests: XCTestCase {
     XCTAssertEqual(flat.status(.virtualHost, "apps", "shop")?.errors, [])
   }
 
+  func testAMeshListingItsClustersExportsFromThoseOnly() {
+    let mesh = """
+      apiVersion: networking.mesh.gloo.solo.io/v1
+      kind: VirtualMesh
+      metadata: {name: mesh, namespace: apps}
+      spec:
+        meshes: [{name: east}, {name: west}]
+        federation: {flatNetwork: true}
+      ---
+
+      """
+    let translation = translate(
+      configuration(
+        """
+          virtualMesh: {name: mesh}
+          localized:
+            destinationSelectors: [{kubeServiceMatcher: {labels: {app: shop}, clusters: [east, east-b, west, south]}}]
+        """, mesh: mesh), for: eastGateway)
+    XCTAssertEqual(Set(priorities(translation).keys), ["10.0.1.1", "10.0.3.1"], "east and west only")
+  }
+
   func testAMeshThatDoesNotExistIsAnError() {
     let translation = translate(
       configuration(

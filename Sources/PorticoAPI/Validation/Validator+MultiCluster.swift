@@ -60,5 +60,17 @@ extension Validator {
     if spec.federation?.tlsEnforcementSettings != nil {
       error(federation.appending("tlsEnforcementSettings"), "not enforced by Portico yet")
     }
+    // Global hostnames (`SERVICE.NAMESPACE.svc.CLUSTER.global`) are not served: what would choose them is
+    // refused rather than read and ignored. VirtualDestinations are how a service is reached across clusters.
+    if spec.federation?.selectors != nil {
+      error(
+        federation.appending("selectors"),
+        "federated global hostnames are not served by Portico yet; reach services across clusters with VirtualDestinations")
+    }
+    if spec.federation?.hostnameSuffix != nil {
+      error(
+        federation.appending("hostnameSuffix"),
+        "federated global hostnames are not served by Portico yet; reach services across clusters with VirtualDestinations")
+    }
   }
 }

@@ -51,6 +51,9 @@ extension DestinationResolver {
         members.append((service, service.id.cluster ?? gateway.cluster, nil))
       }
     }
+    // A mesh that lists its meshes (Portico: clusters) exports the destination from those clusters only.
+    let listed = Set(meshes(of: spec).flatMap { ($0.spec.meshes ?? []).map(\.name) })
+    if !listed.isEmpty { members.removeAll { !listed.contains($0.cluster) } }
     var endpoints: [Upstream.Endpoint] = []
     var servicePort: ServiceSpec.Port?
     /// The Service port each cluster's members serve, for the SNI name their east-west gateway routes by.

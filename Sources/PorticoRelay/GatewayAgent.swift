@@ -130,7 +130,7 @@ public final class GatewayAgent: Sendable {
     let current = served.withLock { $0 }
     let next = current.applying(change)
     let refusal = await applier.apply(
-      next.load(), first: current.generation == 0 && current.manifests.isEmpty)
+      next.load(cache: documents), first: current.generation == 0 && current.manifests.isEmpty)
     if let refusal {
       logger.error(
         "relay: refused generation \(change.generation)",

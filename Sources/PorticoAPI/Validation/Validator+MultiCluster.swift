@@ -65,12 +65,14 @@ extension Validator {
     if spec.federation?.selectors != nil {
       error(
         federation.appending("selectors"),
-        "federated global hostnames are not served by Portico yet; reach services across clusters with VirtualDestinations")
+        "federated global hostnames are not served by Portico yet; reach services across clusters with VirtualDestinations"
+      )
     }
     if spec.federation?.hostnameSuffix != nil {
       error(
         federation.appending("hostnameSuffix"),
-        "federated global hostnames are not served by Portico yet; reach services across clusters with VirtualDestinations")
+        "federated global hostnames are not served by Portico yet; reach services across clusters with VirtualDestinations"
+      )
     }
   }
 }

@@ -7,8 +7,7 @@ public final class FolderStore: ResourceStore {
   public let directory: String
   private let interval: Duration
   /// What was last read, so that a document keeps its stamp until its text changes.
-  private let known = Mutex<(objects: [ResourceID: StoredObject], revision: Int64, fingerprint: [String])>(
-    ([:], 0, []))
+  private let known = Mutex<(objects: [ResourceID: StoredObject], revision: Int64)>(([:], 0))
 
   public init(directory: String, interval: Duration = .milliseconds(500)) {
     self.directory = directory

@@ -150,6 +150,26 @@ final class RelayTests: XCTestCase {
     await plane.stop()
   }
 
+  func testAMeshCertificateOpensNoRelay() async throws {
+    let plane = try await RunningPlane.start()
+    _ = try await plane.call(.PUT, Manifests.hostPath, body: Manifests.host(body: "one"))
+    // The gateway's own mesh identity, from the mesh CA: good on east-west listeners, not here.
+    let identity = GatewayIdentity(name: "edge-1", namespace: "edge", cluster: "east")
+    let mesh = try MeshAuthority.make().identity(for: identity)
+    let cache = try temporaryDirectory("cache")
+    try mesh.certificatePEM.write(toFile: cache + "/relay-client.pem", atomically: true, encoding: .utf8)
+    try mesh.keyPEM.write(toFile: cache + "/relay-client-key.pem", atomically: true, encoding: .utf8)
+    let applier = RecordingApplier()
+    let (agent, task) = try agent(plane, cache: cache, token: "wrong", applier: applier)
+    try await eventually("a failed attempt") { agent.state.lastError != nil }
+    try await Task.sleep(for: .milliseconds(300))
+    XCTAssertTrue(applier.snapshots.isEmpty)
+    let records = try await gateways(plane)
+    XCTAssertFalse(records.contains { $0["connected"] as? Bool == true })
+    task.cancel()
+    await plane.stop()
+  }
+
   func testARevokedGatewayIsCutOffAndCannotEnrolAgain() async throws {
     let plane = try await RunningPlane.start()
     _ = try await plane.call(.PUT, Manifests.hostPath, body: Manifests.host(body: "one"))

@@ -84,16 +84,23 @@ def main():
     parser.add_argument("--routes", type=int, default=10)
     parser.add_argument("--tables", type=int, default=0)
     parser.add_argument("--portico", default=".build/release/portico")
+    parser.add_argument("--logs", help="keep the plane's and the gateways' logs in this folder")
     arguments = parser.parse_args()
     portico = os.path.abspath(arguments.portico)
     work = tempfile.mkdtemp(prefix="portico-push-")
     api_port, relay_port = free_port(), free_port()
     processes = []
     devnull = subprocess.DEVNULL
+    if arguments.logs:
+        os.makedirs(arguments.logs, exist_ok=True)
+
+    def output(name):
+        return open(os.path.join(arguments.logs, name + ".log"), "w") if arguments.logs else devnull
     try:
         processes.append(subprocess.Popen(
             [portico, "mgmt", "--store", "sqlite:plane.db", "--data-dir", "data", "--listen",
-             f"127.0.0.1:{api_port}", "--relay", f"127.0.0.1:{relay_port}"], cwd=work, stdout=devnull, stderr=devnull))
+             f"127.0.0.1:{api_port}", "--relay", f"127.0.0.1:{relay_port}"], cwd=work, stdout=output("mgmt"),
+            stderr=subprocess.STDOUT))
         api = f"http://127.0.0.1:{api_port}"
         for _ in range(200):
             try:
@@ -118,7 +125,8 @@ def main():
                 [portico, "gateway", "--mgmt", f"127.0.0.1:{relay_port}", "--relay-ca", "data/relay-ca.pem",
                  "--token-file", "data/bootstrap-token", "--cache-dir", f"cache-{index}", "--name", f"g{index}",
                  "--namespace", "bench", "--label", "bench=yes", "--port", "http=0", "--admin", "127.0.0.1:0",
-                 "--threads", "1", "--access-log", "off"], cwd=work, stdout=devnull, stderr=devnull))
+                 "--threads", "1", "--access-log", "off"], cwd=work, stdout=output(f"g{index}"),
+                stderr=subprocess.STDOUT))
 
         def generations():
             answer = call(api, token, "GET", "/relay/v1/gateways")
@@ -143,7 +151,9 @@ def main():
                                table_manifest(index, per_table, change))
             else:
                 written = call(api, token, "PUT", host_path, host_manifest(arguments.routes, change))
-            target = int(written["metadata"]["resourceVersion"])
+            # The plane's generation right after the write carries it (a resourceVersion is the store's count,
+            # which the plane's generation can run ahead of).
+            target = call(api, token, "GET", "/relay/v1/gateways")["generation"]
             reached = {}
             while len(reached) < arguments.gateways and time.perf_counter() - started < 30:
                 now = time.perf_counter()

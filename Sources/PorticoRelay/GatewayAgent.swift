@@ -127,10 +127,13 @@ public final class GatewayAgent: Sendable {
   }
 
   private func apply(_ change: Portico_Relay_V1_Snapshot) async -> Portico_Relay_V1_GatewayMessage {
+    let started = ContinuousClock.now
     let current = served.withLock { $0 }
     let next = current.applying(change)
-    let refusal = await applier.apply(
-      next.load(cache: documents), first: current.generation == 0 && current.manifests.isEmpty)
+    let loaded = next.load(cache: documents)
+    let parsed = ContinuousClock.now
+    let refusal = await applier.apply(loaded, first: current.generation == 0 && current.manifests.isEmpty)
+    let applied = ContinuousClock.now
     if let refusal {
       logger.error(
         "relay: refused generation \(change.generation)",
@@ -150,7 +153,19 @@ public final class GatewayAgent: Sendable {
       logger.warning("relay: cannot write the snapshot cache: \(error)")
     }
     logger.info(
-      "relay: applied generation \(next.generation)", metadata: ["manifests": "\(next.manifests.count)"])
+      "relay: applied generation \(next.generation)",
+      metadata: [
+        "manifests": "\(next.manifests.count)", "changed": "\(change.upserts.count + change.removals.count)",
+        "load_ms": "\(Self.milliseconds(parsed - started))",
+        "apply_ms": "\(Self.milliseconds(applied - parsed))",
+        "cache_ms": "\(Self.milliseconds(ContinuousClock.now - applied))",
+      ])
     return .with { $0.ack = .with { $0.generation = change.generation } }
+  }
+
+  private static func milliseconds(_ duration: Duration) -> String {
+    String(
+      format: "%.1f",
+      Double(duration.components.attoseconds) / 1e15 + Double(duration.components.seconds) * 1000)
   }
 }

@@ -66,3 +66,41 @@ public struct DataDirectory: Sendable {
     if secret { try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file) }
   }
 }
+
+extension DataDirectory {
+  /// The files replicas must agree on: the tokens and both CAs.
+  var sharedFiles: [String] {
+    [adminTokenFile, bootstrapTokenFile, relayCAFile, relayCAKeyFile, meshCAFile, meshCAKeyFile]
+  }
+
+  /// With replicas on etcd: the first replica to start writes its tokens and CAs to etcd (create-only), and
+  /// every other replica takes them from there, so that they trust and are trusted alike without copying
+  /// the folder. Whoever can read etcd can read these: keep etcd to the plane.
+  func share(through client: EtcdClient) async throws {
+    let prefix = "/portico/plane/"
+    var missing: [String] = []
+    for file in sharedFiles {
+      let name = URL(fileURLWithPath: file).lastPathComponent
+      if let stored = try await client.get(prefix + name) {
+        try stored.value.write(to: URL(fileURLWithPath: file), options: .atomic)
+        if name.hasSuffix("key.pem") || name.hasSuffix("token") {
+          try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
+        }
+      } else {
+        missing.append(file)
+      }
+    }
+    guard !missing.isEmpty else { return }
+    _ = try prepare()
+    for file in missing {
+      let name = URL(fileURLWithPath: file).lastPathComponent
+      let data = try Data(contentsOf: URL(fileURLWithPath: file))
+      // Create-only: a replica that lost the race takes the winner's on its next start (and now).
+      if try await client.put(prefix + name, data, ifModifiedAt: 0) == nil,
+        let winner = try await client.get(prefix + name)
+      {
+        try winner.value.write(to: URL(fileURLWithPath: file), options: .atomic)
+      }
+    }
+  }
+}

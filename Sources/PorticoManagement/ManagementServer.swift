@@ -43,6 +43,12 @@ public final class ManagementServer: Service, Sendable {
   public static func start(store: any ResourceStore, options: Options, logger: Logger) async throws
     -> ManagementServer
   {
+    if let etcd = store as? EtcdStore {
+      try FileManager.default.createDirectory(
+        atPath: options.dataDirectory.path, withIntermediateDirectories: true,
+        attributes: [.posixPermissions: 0o700])
+      try await options.dataDirectory.share(through: etcd.client)
+    }
     let (adminToken, bootstrapToken, authority, mesh) = try options.dataDirectory.prepare()
     let plane = ManagementPlane(
       store: store, logger: logger, mesh: mesh, registryFile: options.dataDirectory.registryFile)

@@ -43,10 +43,14 @@ final class HighAvailabilityTests: XCTestCase {
     }
     let first = try replica(0, data: "data-a")
     try await first.waitForLine(containing: "management plane ready")
-    // Replicas share the data folder's tokens and CAs: the second gets a copy of the first's.
-    try FileManager.default.copyItem(atPath: folder + "/data-a", toPath: folder + "/data-b")
+    // The second replica takes the first's tokens and CAs from etcd: nothing is copied by hand.
     let second = try replica(1, data: "data-b")
     try await second.waitForLine(containing: "management plane ready")
+    for file in ["admin-token", "bootstrap-token", "relay-ca.pem", "mesh-ca.pem"] {
+      XCTAssertEqual(
+        try String(contentsOfFile: folder + "/data-b/" + file, encoding: .utf8),
+        try String(contentsOfFile: folder + "/data-a/" + file, encoding: .utf8), file)
+    }
 
     try (Manifests.gateway + "---\n" + Manifests.host(body: "one")).write(
       toFile: folder + "/config.yaml", atomically: true, encoding: .utf8)

@@ -11,21 +11,7 @@ public struct RelayAuthority: Sendable {
 
   /// A new authority, valid for ten years.
   public static func make() throws -> RelayAuthority {
-    let key = P256.Signing.PrivateKey()
-    let name = try DistinguishedName {
-      OrganizationName("Portico")
-      CommonName("Portico relay CA")
-    }
-    let now = Date()
-    let certificate = try Certificate(
-      version: .v3, serialNumber: .init(), publicKey: .init(key.publicKey),
-      notValidBefore: now.addingTimeInterval(-300), notValidAfter: now.addingTimeInterval(10 * 365 * 86_400),
-      issuer: name, subject: name, signatureAlgorithm: .ecdsaWithSHA256,
-      extensions: try Certificate.Extensions {
-        Critical(BasicConstraints.isCertificateAuthority(maxPathLength: 0))
-        Critical(KeyUsage(keyCertSign: true, cRLSign: true))
-      },
-      issuerPrivateKey: .init(key))
+    let (certificate, key) = try RootCertificate.make(commonName: "Portico relay CA")
     return RelayAuthority(certificate: certificate, key: key)
   }
 

@@ -1,5 +1,7 @@
 import AsyncHTTPClient
 import Foundation
+import NIOCore
+import NIOPosix
 import XCTest
 
 /// Two clusters in network namespaces of their own, each with a gateway (and its east-west listener), a
@@ -87,6 +89,16 @@ final class MultiClusterTests: XCTestCase {
 
     """
 
+  /// GETs a plane API path with the admin token.
+  private func call(_ apiPort: Int, _ path: String) async throws -> String {
+    var request = HTTPClientRequest(url: "http://127.0.0.1:\(apiPort)\(path)")
+    let token = try String(contentsOfFile: folder + "/data/admin-token", encoding: .utf8)
+    request.headers.add(
+      name: "authorization", value: "Bearer \(token.trimmingCharacters(in: .whitespacesAndNewlines))")
+    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
+    return String(buffer: try await response.body.collect(upTo: 16 << 20))
+  }
+
   /// The backend that answered `GET http://ADDRESS:8080/`, or `status N` / `error`.
   private func server(at address: String) async -> String {
     let request = HTTPClientRequest(url: "http://\(address):8080/")
@@ -151,6 +163,17 @@ final class MultiClusterTests: XCTestCase {
     try await eventually("each cluster's gateway serves its own backend", timeout: .seconds(30)) {
       let (fromEast, fromWest) = (await self.server(at: east.address), await self.server(at: west.address))
       return fromEast == "east" && fromWest == "west"
+    }
+    // Ready to fail over: the east gateway runs the west cluster's registry (its east-west gateway among
+    // it), and the west gateway's east-west listener is up.
+    try await eventually("the east gateway knows the west's east-west gateway", timeout: .seconds(30)) {
+      let answer = try await self.call(apiPort, "/relay/v1/gateways/edge/edge/config?cluster=east")
+      let keys = answer.replacingOccurrences(of: "\\/", with: "/")
+      guard keys.contains("Endpoints/west/portico-system/east-west") else { return false }
+      let listener = try? await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        .connectTimeout(.seconds(1)).connect(host: west.address, port: 15443).get()
+      try? await listener?.close()
+      return listener != nil
     }
 
     // The east backend dies: the east gateway's traffic goes to the west cluster, through its east-west

@@ -126,48 +126,42 @@ final class RelayTests: XCTestCase {
     await plane.stop()
   }
 
-  func testACertificateFromAnotherAuthorityIsRefused() async throws {
+  /// A gateway whose cache holds `certificate` (and no token that works) gets nothing from the plane.
+  private func assertRefused(
+    certificate: String, key: String, file: StaticString = #filePath, line: UInt = #line
+  )
+    async throws
+  {
     let plane = try await RunningPlane.start()
     _ = try await plane.call(.PUT, Manifests.hostPath, body: Manifests.host(body: "one"))
-    // A certificate for the right identity, issued by an authority the plane does not know.
     let cache = try temporaryDirectory("cache")
-    let identity = GatewayIdentity(name: "edge-1", namespace: "edge", cluster: "east")
-    let stranger = try RelayAuthority.make()
-    let enrollment = try RelayCredentials.enrollment(for: identity)
-    let forged = try stranger.issueClientCertificate(
-      for: identity, requestDER: try enrollment.signingRequestDER(for: identity))
-    try forged.serializeAsPEM().pemString.write(
-      toFile: cache + "/relay-client.pem", atomically: true, encoding: .utf8)
-    try enrollment.keyPEM.write(toFile: cache + "/relay-client-key.pem", atomically: true, encoding: .utf8)
+    try certificate.write(toFile: cache + "/relay-client.pem", atomically: true, encoding: .utf8)
+    try key.write(toFile: cache + "/relay-client-key.pem", atomically: true, encoding: .utf8)
     let applier = RecordingApplier()
     let (agent, task) = try agent(plane, cache: cache, token: "wrong", applier: applier)
-    try await eventually("a failed attempt") { agent.state.lastError != nil }
+    try await eventually("a failed attempt", file: file, line: line) { agent.state.lastError != nil }
     try await Task.sleep(for: .milliseconds(300))
-    XCTAssertTrue(applier.snapshots.isEmpty)
+    XCTAssertTrue(applier.snapshots.isEmpty, file: file, line: line)
     let records = try await gateways(plane)
-    XCTAssertFalse(records.contains { $0["connected"] as? Bool == true })
+    XCTAssertFalse(records.contains { $0["connected"] as? Bool == true }, file: file, line: line)
     task.cancel()
     await plane.stop()
   }
 
-  func testAMeshCertificateOpensNoRelay() async throws {
-    let plane = try await RunningPlane.start()
-    _ = try await plane.call(.PUT, Manifests.hostPath, body: Manifests.host(body: "one"))
-    // The gateway's own mesh identity, from the mesh CA: good on east-west listeners, not here.
+  func testACertificateFromAnotherAuthorityIsRefused() async throws {
+    // A certificate for the right identity, issued by an authority the plane does not know.
     let identity = GatewayIdentity(name: "edge-1", namespace: "edge", cluster: "east")
-    let mesh = try MeshAuthority.make().identity(for: identity)
-    let cache = try temporaryDirectory("cache")
-    try mesh.certificatePEM.write(toFile: cache + "/relay-client.pem", atomically: true, encoding: .utf8)
-    try mesh.keyPEM.write(toFile: cache + "/relay-client-key.pem", atomically: true, encoding: .utf8)
-    let applier = RecordingApplier()
-    let (agent, task) = try agent(plane, cache: cache, token: "wrong", applier: applier)
-    try await eventually("a failed attempt") { agent.state.lastError != nil }
-    try await Task.sleep(for: .milliseconds(300))
-    XCTAssertTrue(applier.snapshots.isEmpty)
-    let records = try await gateways(plane)
-    XCTAssertFalse(records.contains { $0["connected"] as? Bool == true })
-    task.cancel()
-    await plane.stop()
+    let enrollment = try RelayCredentials.enrollment(for: identity)
+    let forged = try RelayAuthority.make().issueClientCertificate(
+      for: identity, requestDER: try enrollment.signingRequestDER(for: identity))
+    try await assertRefused(certificate: try forged.serializeAsPEM().pemString, key: enrollment.keyPEM)
+  }
+
+  func testAMeshCertificateOpensNoRelay() async throws {
+    // The gateway's own mesh identity, from the mesh CA: good on east-west listeners, not here.
+    let mesh = try MeshAuthority.make().identity(
+      for: GatewayIdentity(name: "edge-1", namespace: "edge", cluster: "east"))
+    try await assertRefused(certificate: mesh.certificatePEM, key: mesh.keyPEM)
   }
 
   func testARevokedGatewayIsCutOffAndCannotEnrolAgain() async throws {

@@ -132,10 +132,13 @@ def main():
             answer = call(api, token, "GET", "/relay/v1/gateways")
             return {g["gateway"]: g["generation"] for g in answer["gateways"] if g["connected"]}
 
+        # Ready when every gateway has acknowledged the plane's current generation (connected is not enough:
+        # a gateway may still be applying its first snapshot).
         deadline = time.time() + 120
         while time.time() < deadline:
             current = generations()
-            if len(current) == arguments.gateways and len(set(current.values())) == 1:
+            latest = call(api, token, "GET", "/relay/v1/gateways")["generation"]
+            if len(current) == arguments.gateways and set(current.values()) == {latest}:
                 break
             time.sleep(0.1)
         else:

@@ -17,33 +17,10 @@ final class EastWestTests: XCTestCase {
   private let mesh = try! MeshAuthority.make()
 
   private func manifests(eastShop: Int, westShop: Int, westEastWest: Int, eastEastWest: Int) -> String {
-    func registry(_ cluster: String, region: String, _ port: Int, eastWest: Int) -> String {
-      """
-      apiVersion: v1
-      kind: Service
-      metadata: {name: shop, namespace: apps, clusterName: \(cluster), labels: {app: shop}}
-      spec: {ports: [{name: http, port: 8080}]}
-      ---
-      apiVersion: v1
-      kind: Endpoints
-      metadata: {name: shop, namespace: apps, clusterName: \(cluster), labels: {topology.kubernetes.io/region: \(region)}}
-      subsets: [{addresses: [{ip: 127.0.0.1}], ports: [{name: http, port: \(port)}]}]
-      ---
-      apiVersion: v1
-      kind: Service
-      metadata: {name: east-west, namespace: portico-system, clusterName: \(cluster), labels: {role: east-west}}
-      spec: {ports: [{name: tls, port: 15443}]}
-      ---
-      apiVersion: v1
-      kind: Endpoints
-      metadata: {name: east-west, namespace: portico-system, clusterName: \(cluster)}
-      subsets: [{addresses: [{ip: 127.0.0.1}], ports: [{name: tls, port: \(eastWest)}]}]
-      ---
-
-      """
-    }
-    return registry("east", region: "eu", eastShop, eastWest: eastEastWest)
-      + registry("west", region: "us", westShop, eastWest: westEastWest)
+    return clusterRegistry(
+      shop: ("127.0.0.1", eastShop), eastWest: ("127.0.0.1", eastEastWest), cluster: "east", region: "eu")
+      + clusterRegistry(
+        shop: ("127.0.0.1", westShop), eastWest: ("127.0.0.1", westEastWest), cluster: "west", region: "us")
         + """
         apiVersion: portico.dev/v1
         kind: VirtualGateway

@@ -24,31 +24,6 @@ final class MultiClusterTests: XCTestCase {
     return process
   }
 
-  private func registry(eastWestAddress: String) -> String {
-    """
-    apiVersion: v1
-    kind: Service
-    metadata: {name: shop, namespace: apps, labels: {app: shop}}
-    spec: {ports: [{name: http, port: 8080}]}
-    ---
-    apiVersion: v1
-    kind: Endpoints
-    metadata: {name: shop, namespace: apps}
-    subsets: [{addresses: [{ip: 127.0.0.1}], ports: [{name: http, port: 9000}]}]
-    ---
-    apiVersion: v1
-    kind: Service
-    metadata: {name: east-west, namespace: portico-system, labels: {role: east-west}}
-    spec: {ports: [{name: tls, port: 15443}]}
-    ---
-    apiVersion: v1
-    kind: Endpoints
-    metadata: {name: east-west, namespace: portico-system}
-    subsets: [{addresses: [{ip: \(eastWestAddress)}], ports: [{name: tls, port: 15443}]}]
-
-    """
-  }
-
   private let configuration = """
     apiVersion: portico.dev/v1
     kind: VirtualGateway
@@ -140,7 +115,7 @@ final class MultiClusterTests: XCTestCase {
     var backends: [String: PorticoProcess] = [:]
     for (name, host, region) in [("east", east, "eu"), ("west", west, "us")] {
       try FileManager.default.createDirectory(atPath: folder + "/\(name)", withIntermediateDirectories: true)
-      try registry(eastWestAddress: host.address).write(
+      try clusterRegistry(shop: ("127.0.0.1", 9000), eastWest: (host.address, 15443)).write(
         toFile: folder + "/\(name)/registry.yaml", atomically: true, encoding: .utf8)
       let relay = "\(network.bridgeAddress):\(relayPort)"
       _ = try start(

@@ -137,6 +137,14 @@ extension ResourceSnapshot {
     apply(&secrets)
   }
 
+  /// The metadata of the resource `id`, whatever its kind.
+  public func metadata(of id: ResourceID) -> ObjectMeta? {
+    func find<Spec>(_ list: [Resource<Spec>]) -> ObjectMeta? { list.first { $0.id == id }?.metadata }
+    return find(virtualGateways) ?? find(virtualHosts) ?? find(routeTables) ?? find(trafficPolicies)
+      ?? find(staticDestinations) ?? find(virtualDestinations) ?? find(virtualMeshes) ?? find(services)
+      ?? find(endpoints) ?? find(secrets)
+  }
+
   /// Every resource's identity, whatever its kind.
   public var resourceIDs: [ResourceID] {
     virtualGateways.map(\.id) + virtualHosts.map(\.id) + routeTables.map(\.id) + trafficPolicies.map(\.id)

@@ -175,7 +175,7 @@ struct APIRouter: Sendable {
           ? await watch(target.kind, namespace: target.namespace, since: request.query["resourceVersion"])
           : await list(target.kind, namespace: target.namespace)
       case .POST:
-        return await write(request, target: nil, kind: target.kind, namespace: target.namespace, create: true)
+        return await write(request, .create(target.kind, namespace: target.namespace))
       default:
         return .failure(.methodNotAllowed, reason: "MethodNotAllowed", "\(request.method) on a collection")
       }
@@ -191,7 +191,7 @@ struct APIRouter: Sendable {
       guard let stored = await plane.object(id) else { return notFound(id) }
       return .json(.ok, await status(of: stored))
     case (.PUT, nil):
-      return await write(request, target: id, kind: target.kind, namespace: namespace, create: false)
+      return await write(request, .replace(id))
     case (.DELETE, nil):
       do {
         let deleted = try await plane.delete(id, expectedVersion: request.query["resourceVersion"])
@@ -248,11 +248,7 @@ struct APIRouter: Sendable {
     return APIResponse(status: .ok, stream: stream)
   }
 
-  private func write(
-    _ request: APIRequest, target: ResourceID?, kind: ResourceKind, namespace: String?, create: Bool
-  )
-    async -> APIResponse
-  {
+  private func write(_ request: APIRequest, _ intent: ManagementPlane.WriteIntent) async -> APIResponse {
     if let reason = plane.store.readOnlyReason {
       return .failure(.methodNotAllowed, reason: "MethodNotAllowed", reason)
     }
@@ -260,20 +256,13 @@ struct APIRouter: Sendable {
     let source = request.headers.first(name: "x-portico-source") ?? "<request>"
     let firstLine = request.headers.first(name: "x-portico-line").flatMap(Int.init) ?? 1
     let document = ManifestDocument(source: source, firstLine: firstLine, text: text)
-    let written = YAMLComposer(file: source).read(document.text).documents.first
-    var expected = written?["metadata"]?["resourceVersion"]?.scalar
-    if create { expected = "0" }
-    if target == nil, let id = ManagementPlane.identify(document).0,
-      kind != id.kind || (namespace != nil && namespace != id.namespace)
-    {
-      return .failure(
-        .badRequest, reason: "BadRequest", "the manifest is \(id); post it to its own collection")
-    }
     do {
       var existed = false
-      if let target { existed = await plane.object(target) != nil }
-      let stored = try await plane.write(document, expectedVersion: expected, expecting: target)
+      if case .replace(let target) = intent { existed = await plane.object(target) != nil }
+      let stored = try await plane.write(document, intent: intent)
       return .json(existed ? .ok : .created, ManifestJSON.object(stored))
+    } catch let misplaced as ManagementPlane.WrongCollection {
+      return .failure(.badRequest, reason: "BadRequest", misplaced.description)
     } catch let refusal as ManagementPlane.Refusal {
       let causes: [[String: Any]] = refusal.diagnostics.map { diagnostic in
         var cause: [String: Any] = ["message": diagnostic.message, "field": "\(diagnostic.path)"]

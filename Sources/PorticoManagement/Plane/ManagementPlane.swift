@@ -119,6 +119,8 @@ public actor ManagementPlane {
     for (id, object) in objects where next[id] == nil {
       events.append(WatchEvent(kind: .deleted, object: object))
     }
+    // A periodic resync that finds nothing new changes nothing: no new generation, no push.
+    guard !events.isEmpty || self.revision == 0 else { return }
     objects = next
     self.revision = max(self.revision + 1, revision)
     rebuild(announcing: events)
@@ -145,7 +147,7 @@ public actor ManagementPlane {
     var diagnostics: [Diagnostic] = []
     let previous = reported[cluster] ?? [:]
     for manifest in manifests {
-      let (id, found) = Self.identify(manifest.document)
+      let (id, found, _) = Self.identify(manifest.document, cache: documents)
       diagnostics += found
       guard let id, id.cluster == cluster, id.kind == .service || id.kind == .endpoints else { continue }
       if let kept = previous[id], kept.document == manifest.document {
@@ -154,10 +156,7 @@ public actor ManagementPlane {
       }
       next[id] = StoredObject(
         id: id, document: manifest.document,
-        stamp: ObjectStamp(
-          generation: (previous[id]?.stamp.generation ?? 0) + 1, resourceVersion: String(revision + 1),
-          creationTimestamp: previous[id]?.stamp.creationTimestamp ?? Self.timestamp(),
-          uid: previous[id]?.stamp.uid ?? UUID().uuidString.lowercased()))
+        stamp: nextStamp(previous: previous[id], document: manifest.document, revision: revision + 1))
     }
     guard next != previous else { return diagnostics.map(\.description) }
     var events: [WatchEvent] = []
@@ -185,12 +184,6 @@ public actor ManagementPlane {
     }
   }
 
-  private static func timestamp() -> String {
-    let formatter = ISO8601DateFormatter()
-    formatter.formatOptions = [.withInternetDateTime]
-    return formatter.string(from: Date())
-  }
-
   /// The outcome of a write that decoding and validation refused: every error, with its place in the
   /// document.
   public struct Refusal: Error, Sendable {
@@ -199,19 +192,41 @@ public actor ManagementPlane {
 
   /// Decodes and validates a manifest as `portico validate` does, and stores it when it has no errors.
   /// Translation-level problems (a destination not registered yet) do not refuse it: they show in status.
-  public func write(_ document: ManifestDocument, expectedVersion: String?, expecting target: ResourceID?)
-    async throws -> StoredObject
-  {
-    let (id, diagnostics) = Self.identify(document, cache: documents)
+  /// What a write is for: replacing the resource a path names (with optimistic concurrency when the
+  /// manifest gives its `metadata.resourceVersion`), or creating one in a collection.
+  public enum WriteIntent: Sendable {
+    case replace(ResourceID)
+    case create(ResourceKind, namespace: String?)
+  }
+
+  /// A manifest posted to a collection it does not belong to.
+  public struct WrongCollection: Error, Sendable, CustomStringConvertible {
+    public var description: String
+  }
+
+  public func write(_ document: ManifestDocument, intent: WriteIntent) async throws -> StoredObject {
+    let (id, diagnostics, metadata) = Self.identify(document, cache: documents)
+    if case .create(let kind, let namespace) = intent, let id,
+      kind != id.kind || (namespace != nil && namespace != id.namespace)
+    {
+      throw WrongCollection(description: "the manifest is \(id); post it to its own collection")
+    }
     guard let id, !diagnostics.hasErrors else {
       throw Refusal(diagnostics: diagnostics.filter(\.isError))
     }
-    if let target, target != id {
-      throw Refusal(diagnostics: [
-        Diagnostic(
-          .error, at: SourceLocation(file: document.source, line: document.firstLine, column: 1),
-          "the manifest is \(id), but the request names \(target)")
-      ])
+    let expectedVersion: String?
+    switch intent {
+    case .create:
+      expectedVersion = "0"
+    case .replace(let target):
+      guard target == id else {
+        throw Refusal(diagnostics: [
+          Diagnostic(
+            .error, at: SourceLocation(file: document.source, line: document.firstLine, column: 1),
+            "the manifest is \(id), but the request names \(target)")
+        ])
+      }
+      expectedVersion = metadata?.resourceVersion
     }
     let stored = try await store.put(id, document: document, expectedVersion: expectedVersion)
     guard objects[id] != stored else { return stored }
@@ -233,7 +248,7 @@ public actor ManagementPlane {
 
   /// The single resource a document holds, and the diagnostics of reading it.
   static func identify(_ document: ManifestDocument, cache: DocumentCache? = nil) -> (
-    ResourceID?, [Diagnostic]
+    ResourceID?, [Diagnostic], ObjectMeta?
   ) {
     let snapshot = ManifestLoader().load(documents: [document], cache: cache)
     let ids = snapshot.resourceIDs
@@ -250,7 +265,7 @@ public actor ManagementPlane {
           .error, at: SourceLocation(file: document.source, line: document.firstLine, column: 1),
           "the request holds no manifest Portico serves"))
     }
-    return (ids.first, diagnostics)
+    return (ids.first, diagnostics, ids.first.flatMap(snapshot.metadata(of:)))
   }
 
   private func rebuild(announcing events: [WatchEvent]) {
@@ -361,7 +376,7 @@ public actor ManagementPlane {
       key: relayKey(EastWestGateway.identitySecret(for: identity)),
       document: ManifestDocument(source: "<mesh identity of \(key)>", text: text),
       stamp: ObjectStamp(
-        generation: 1, resourceVersion: String(revision), creationTimestamp: Self.timestamp(),
+        generation: 1, resourceVersion: String(revision), creationTimestamp: timestamp(),
         uid: UUID().uuidString.lowercased()))
     meshIdentities[key] = (ca, manifest)
     return manifest

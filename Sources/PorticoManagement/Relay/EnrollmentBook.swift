@@ -51,7 +51,7 @@ public final class EnrollmentBook: Sendable {
 
   func record(gateway: String, serial: String) async throws {
     let entry = Entry(
-      gateway: gateway, serial: serial, enrolledAt: ISO8601DateFormatter().string(from: Date()),
+      gateway: gateway, serial: serial, enrolledAt: timestamp(),
       revoked: false)
     switch backing {
     case .file(let file):

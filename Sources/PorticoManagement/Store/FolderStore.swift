@@ -6,6 +6,8 @@ import Synchronization
 public final class FolderStore: ResourceStore {
   public let directory: String
   private let interval: Duration
+  /// Documents read before: a change to one file does not parse the others again.
+  private let documents = DocumentCache()
   /// What was last read, so that a document keeps its stamp until its text changes.
   private let known = Mutex<(objects: [ResourceID: StoredObject], revision: Int64)>(([:], 0))
 
@@ -28,12 +30,15 @@ public final class FolderStore: ResourceStore {
         continue
       }
       for document in DocumentSplitter.split(text, source: shownRoot + "/" + relative) {
-        guard let id = ManifestLoader().load(documents: [document]).resourceIDs.first, read[id] == nil else {
+        guard let id = ManifestLoader().load(documents: [document], cache: documents).resourceIDs.first,
+          read[id] == nil
+        else {
           continue
         }
         read[id] = document
       }
     }
+    documents.trim()
     return known.withLock { known in
       let changed =
         read.count != known.objects.count || read.contains { known.objects[$0.key]?.document != $0.value }
@@ -44,7 +49,7 @@ public final class FolderStore: ResourceStore {
         let stamp =
           previous?.document == document
           ? previous!.stamp
-          : Self.stamp(for: id, previous: previous, document: document, revision: known.revision)
+          : nextStamp(previous: previous, document: document, revision: known.revision)
         objects[id] = StoredObject(id: id, document: document, stamp: stamp)
       }
       known.objects = objects

@@ -56,24 +56,6 @@ public protocol ResourceStore: Sendable {
 }
 
 extension ResourceStore {
-  /// The stamp of a new or changed resource.
-  static func stamp(for id: ResourceID, previous: StoredObject?, document: ManifestDocument, revision: Int64)
-    -> ObjectStamp
-  {
-    let unchanged = previous?.document.text == document.text
-    return ObjectStamp(
-      generation: unchanged ? previous!.stamp.generation : (previous?.stamp.generation ?? 0) + 1,
-      resourceVersion: String(revision),
-      creationTimestamp: previous?.stamp.creationTimestamp ?? Self.now(),
-      uid: previous?.stamp.uid ?? UUID().uuidString.lowercased())
-  }
-
-  static func now() -> String {
-    let formatter = ISO8601DateFormatter()
-    formatter.formatOptions = [.withInternetDateTime]
-    return formatter.string(from: Date())
-  }
-
   /// Refuses a write whose expected resourceVersion is not the stored one.
   static func check(_ id: ResourceID, expected: String?, against stored: StoredObject?) throws {
     guard let expected else { return }
@@ -87,4 +69,22 @@ extension ResourceStore {
       throw StoreError.conflict(id, current: current)
     }
   }
+}
+
+/// The stamp of a new or changed resource: the generation grows when the text changes; creation time and uid
+/// are kept from the previous stamp.
+func nextStamp(previous: StoredObject?, document: ManifestDocument, revision: Int64) -> ObjectStamp {
+  let unchanged = previous?.document.text == document.text
+  return ObjectStamp(
+    generation: unchanged ? previous!.stamp.generation : (previous?.stamp.generation ?? 0) + 1,
+    resourceVersion: String(revision),
+    creationTimestamp: previous?.stamp.creationTimestamp ?? timestamp(),
+    uid: previous?.stamp.uid ?? UUID().uuidString.lowercased())
+}
+
+/// RFC 3339, as Kubernetes writes `creationTimestamp`.
+func timestamp(_ date: Date = Date()) -> String {
+  let formatter = ISO8601DateFormatter()
+  formatter.formatOptions = [.withInternetDateTime]
+  return formatter.string(from: date)
 }

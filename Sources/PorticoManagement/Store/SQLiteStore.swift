@@ -42,7 +42,7 @@ public final class SQLiteStore: ResourceStore {
       try Self.check(id, expected: expectedVersion, against: previous)
       if let previous, previous.document == document { return previous }
       let revision = try Self.nextRevision(db)
-      let stamp = Self.stamp(for: id, previous: previous, document: document, revision: revision)
+      let stamp = nextStamp(previous: previous, document: document, revision: revision)
       try db.execute(
         sql: """
           INSERT OR REPLACE INTO objects

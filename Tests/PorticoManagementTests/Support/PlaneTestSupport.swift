@@ -84,19 +84,6 @@ final class RunningPlane: Sendable {
     let bytes = try await response.body.collect(upTo: 16 << 20)
     return APIAnswer(status: response.status, text: String(buffer: bytes))
   }
-
-  /// Polls until `condition` holds, or fails the test after `timeout`.
-  func eventually(
-    _ what: String, timeout: Duration = .seconds(10), file: StaticString = #filePath, line: UInt = #line,
-    _ condition: () async throws -> Bool
-  ) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-      if try await condition() { return }
-      try await Task.sleep(for: .milliseconds(25))
-    }
-    XCTFail("timed out waiting for \(what)", file: file, line: line)
-  }
 }
 
 struct APIAnswer {

@@ -25,14 +25,17 @@ final class TrafficShiftTests: XCTestCase {
           routes: "  - routeAction: {destinations: [{staticDestination: {name: old}}]}")
     }
     addTeardownBlock { await gateway.stop() }
+    // 2,000 requests: the ±0.05 band is then five standard deviations wide (with 500 it was 2.6, and a
+    // correct split failed about one run in a hundred).
+    let requests = 2_000
     var counts: [String: Int] = [:]
-    for _ in 0..<500 {
+    for _ in 0..<requests {
       let response = try await send(.GET, gateway.base + "/", host: "shift.test")
       counts[response.headers["x-upstream"].first ?? "?", default: 0] += 1
     }
     XCTAssertNil(counts["old"], "the route's own destination is shifted away entirely")
-    XCTAssertEqual(Double(counts["blue"] ?? 0) / 500, 0.75, accuracy: 0.05, "\(counts)")
-    XCTAssertEqual(Double(counts["green"] ?? 0) / 500, 0.25, accuracy: 0.05, "\(counts)")
+    XCTAssertEqual(Double(counts["blue"] ?? 0) / Double(requests), 0.75, accuracy: 0.05, "\(counts)")
+    XCTAssertEqual(Double(counts["green"] ?? 0) / Double(requests), 0.25, accuracy: 0.05, "\(counts)")
   }
 
   /// Weights multiply: large ones saturate instead of overflowing.

@@ -34,7 +34,7 @@ public final class EtcdStore: ResourceStore {
       if let current { previous?.stamp.resourceVersion = String(current.modRevision) }
       try Self.check(id, expected: expectedVersion, against: previous)
       if let previous, previous.document == document { return previous }
-      var stamp = Self.stamp(for: id, previous: previous, document: document, revision: 0)
+      var stamp = nextStamp(previous: previous, document: document, revision: 0)
       let value = try JSONEncoder().encode(StoredObject(id: id, document: document, stamp: stamp))
       if let revision = try await client.put(key, value, ifModifiedAt: current?.modRevision ?? 0) {
         stamp.resourceVersion = String(revision)

@@ -11,7 +11,7 @@ public struct DataDirectory: Sendable {
   public var bootstrapTokenFile: String { file("bootstrap-token") }
   public var relayCAFile: String { file("relay-ca.pem") }
   var relayCAKeyFile: String { file("relay-ca-key.pem") }
-  var enrollmentFile: String { file("gateways.json") }
+  public var enrollmentFile: String { file("gateways.json") }
   var registryFile: String { file("registry.json") }
   public var meshCAFile: String { file("mesh-ca.pem") }
   var meshCAKeyFile: String { file("mesh-ca-key.pem") }

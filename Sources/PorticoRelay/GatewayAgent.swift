@@ -120,13 +120,19 @@ public final class GatewayAgent: Sendable {
               $0.connected = true
               $0.lastError = nil
             }
-            answer.yield(await self.apply(change))
+            let (reply, applied) = await self.apply(change)
+            answer.yield(reply)
+            // Acknowledged first: the gateway serves the generation once applied; the cache is for restarts.
+            if let applied { self.cache(applied) }
           }
         })
     }
   }
 
-  private func apply(_ change: Portico_Relay_V1_Snapshot) async -> Portico_Relay_V1_GatewayMessage {
+  /// Applies a change; the reply for the plane, and the snapshot now served when it was applied.
+  private func apply(
+    _ change: Portico_Relay_V1_Snapshot
+  ) async -> (Portico_Relay_V1_GatewayMessage, ShippedSnapshot?) {
     let started = ContinuousClock.now
     let current = served.withLock { $0 }
     let next = current.applying(change)
@@ -138,29 +144,32 @@ public final class GatewayAgent: Sendable {
       logger.error(
         "relay: refused generation \(change.generation)",
         metadata: ["errors": "\(refusal.joined(separator: "; "))"])
-      return .with {
+      let nack = Portico_Relay_V1_GatewayMessage.with {
         $0.nack = .with {
           $0.generation = change.generation
           $0.errors = refusal
         }
       }
+      return (nack, nil)
     }
     served.withLock { $0 = next }
     stateBox.withLock { $0.generation = next.generation }
-    do {
-      try options.link.cache.save(next)
-    } catch {
-      logger.warning("relay: cannot write the snapshot cache: \(error)")
-    }
     logger.info(
       "relay: applied generation \(next.generation)",
       metadata: [
         "manifests": "\(next.manifests.count)", "changed": "\(change.upserts.count + change.removals.count)",
         "load_ms": "\(Self.milliseconds(parsed - started))",
         "apply_ms": "\(Self.milliseconds(applied - parsed))",
-        "cache_ms": "\(Self.milliseconds(ContinuousClock.now - applied))",
       ])
-    return .with { $0.ack = .with { $0.generation = change.generation } }
+    return (.with { $0.ack = .with { $0.generation = change.generation } }, next)
+  }
+
+  private func cache(_ snapshot: ShippedSnapshot) {
+    do {
+      try options.link.cache.save(snapshot)
+    } catch {
+      logger.warning("relay: cannot write the snapshot cache: \(error)")
+    }
   }
 
   private static func milliseconds(_ duration: Duration) -> String {

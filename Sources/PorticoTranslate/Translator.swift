@@ -91,7 +91,8 @@ extension ResourceStatus.Usage {
     var routes = gatewayRoutes
     for host in other.gatewayRoutes.keys.sorted() {
       let existing = routes[host] ?? []
-      routes[host] = existing + other.gatewayRoutes[host]!.filter { !existing.contains($0) }
+      let known = Set(existing)
+      routes[host] = existing + other.gatewayRoutes[host]!.filter { !known.contains($0) }
     }
     gatewayRoutes = routes
   }

@@ -154,6 +154,13 @@ struct AgentCommand: AsyncParsableCommand {
   @Option(name: .customLong("cache-dir"), help: "Where the agent keeps its relay certificate.")
   var cacheDirectory = "portico-agent"
 
+  @Option(
+    name: .customLong("gateway-admin"),
+    help:
+      "The cluster's gateway's admin listener, as HOST:PORT: the agent reports endpoint health as it sees it."
+  )
+  var gatewayAdmin: String?
+
   func run() async throws {
     let planes = try planeAddresses(mgmt)
     var parsedLocality: StaticDestinationSpec.Locality?
@@ -168,9 +175,10 @@ struct AgentCommand: AsyncParsableCommand {
       identity: GatewayIdentity(name: "agent", namespace: "portico-system", cluster: cluster),
       tokenFile: tokenFile,
       cache: SnapshotCache(directory: cacheDirectory))
-    let agent = ClusterAgent(
-      options: .init(link: link, cluster: cluster, locality: parsedLocality, directory: watch),
-      logger: Logger(label: "portico.agent"))
+    var options = ClusterAgent.Options(
+      link: link, cluster: cluster, locality: parsedLocality, directory: watch)
+    options.gatewayAdmin = gatewayAdmin
+    let agent = ClusterAgent(options: options, logger: Logger(label: "portico.agent"))
     try await runUntilSignalled([ClusterAgentService(agent: agent)], logger: Logger(label: "portico.agent"))
   }
 }

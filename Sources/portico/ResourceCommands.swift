@@ -167,7 +167,9 @@ struct Delete: AsyncParsableCommand {
 
 struct Status: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Show each gateway the plane knows: its cluster, whether it is connected, what it runs.")
+    abstract:
+      "Show each gateway the plane knows (its cluster, whether it is connected, what it runs) and each cluster's agent (its last report and the health of its endpoints)."
+  )
 
   @Option(name: .shortAndLong, help: "text or json.")
   var output: OutputFormat = .text
@@ -175,12 +177,17 @@ struct Status: AsyncParsableCommand {
   @OptionGroup var plane: PlaneFlags
 
   func run() async throws {
-    let answer = try await plane.client().send(.GET, "/relay/v1/gateways")
-    guard answer.status == .ok, let json = answer.json as? [String: Any] else {
-      printError(answer.message)
+    let client = try plane.client()
+    let answer = try await client.send(.GET, "/relay/v1/gateways")
+    let clusters = try await client.send(.GET, "/relay/v1/clusters")
+    guard answer.status == .ok, var json = answer.json as? [String: Any],
+      let agents = (clusters.json as? [String: Any])?["clusters"] as? [[String: Any]]
+    else {
+      printError(answer.status == .ok ? clusters.message : answer.message)
       throw ExitCode(1)
     }
     if output == .json {
+      json["clusters"] = agents
       let data = try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
       print(String(decoding: data, as: UTF8.self))
       return
@@ -194,6 +201,20 @@ struct Status: AsyncParsableCommand {
         "\(gateway["gateway"] ?? "")  cluster=\(gateway["cluster"] ?? "")  \(connected)  generation=\(generation)"
       if generation != latest { line += " (behind)" }
       if let error = gateway["lastError"] as? String { line += "\n  last error: \(error)" }
+      print(line)
+    }
+    for agent in agents {
+      let silent = agent["silent"] as? Bool == true
+      var line =
+        "cluster \(agent["cluster"] ?? "")  agent \(silent ? "SILENT" : "reporting")"
+        + "  last report \(agent["secondsSinceReport"] ?? 0) s ago"
+        + "  endpoints healthy=\(agent["healthy"] ?? 0) ejected=\(agent["ejected"] ?? 0)"
+        + " unknown=\(agent["unknown"] ?? 0)"
+      for endpoint in agent["endpoints"] as? [[String: Any]] ?? []
+      where endpoint["state"] as? String == "ejected" {
+        line +=
+          "\n  ejected: \(endpoint["namespace"] ?? "")/\(endpoint["name"] ?? "") \(endpoint["address"] ?? ""):\(endpoint["port"] ?? "")"
+      }
       print(line)
     }
   }

@@ -5,9 +5,10 @@ import PorticoRelay
 import XCTest
 
 final class AgentTests: XCTestCase {
-  private func startAgent(_ plane: RunningPlane, cluster: String, folder: String) throws -> (
-    ClusterAgent, Task<Void, Never>
-  ) {
+  private func startAgent(
+    _ plane: RunningPlane, cluster: String, folder: String, gatewayAdmin: String? = nil,
+    refresh: Duration = .seconds(10)
+  ) throws -> (ClusterAgent, Task<Void, Never>) {
     var logger = Logger(label: "test.agent")
     logger.logLevel = .critical
     let link = RelayLink(
@@ -19,6 +20,8 @@ final class AgentTests: XCTestCase {
     var options = ClusterAgent.Options(
       link: link, cluster: cluster, locality: .init(region: "eu", zone: "a"), directory: folder)
     options.interval = .milliseconds(50)
+    options.gatewayAdmin = gatewayAdmin
+    options.refresh = refresh
     let agent = ClusterAgent(options: options, logger: logger)
     return (agent, Task { await agent.run() })
   }
@@ -72,6 +75,38 @@ final class AgentTests: XCTestCase {
     }
     XCTAssertNil(agent.progress.lastError)
     task.cancel()
+    await plane.stop()
+  }
+
+  func testTheClustersListShowsEachAgentsEndpointsAndWhenItFallsSilent() async throws {
+    let plane = try await RunningPlane.start()
+    let folder = try temporaryDirectory("cluster")
+    try registry.write(toFile: folder + "/registry.yaml", atomically: true, encoding: .utf8)
+    // A gateway admin listener that is not there: every endpoint's health is unknown, none is made up.
+    let (_, task) = try startAgent(
+      plane, cluster: "east", folder: folder, gatewayAdmin: "127.0.0.1:\(try freePort())",
+      refresh: .seconds(1))
+    func east() async throws -> [String: Any]? {
+      let clusters = try await plane.call(.GET, "/relay/v1/clusters").json["clusters"] as? [[String: Any]]
+      return clusters?.first { $0["cluster"] as? String == "east" }
+    }
+    try await eventually("the agent's report") { try await east()?["unknown"] as? Int == 2 }
+    let reported = try await east()
+    XCTAssertEqual(reported?["silent"] as? Bool, false)
+    let addresses = (reported?["endpoints"] as? [[String: Any]])?.map {
+      "\($0["namespace"]!)/\($0["name"]!) \($0["address"]!):\($0["port"]!) \($0["state"]!)"
+    }
+    XCTAssertEqual(
+      addresses?.sorted(), ["apps/pinned 10.0.0.2:80 unknown", "apps/shop 10.0.0.1:8080 unknown"])
+
+    task.cancel()
+    _ = await task.value
+    try await eventually("silent after three refresh intervals", timeout: .seconds(10)) {
+      try await east()?["silent"] as? Bool == true
+    }
+    let metrics = try await plane.call(.GET, "/metrics").text
+    XCTAssertTrue(metrics.contains("portico_mgmt_agents_silent 1"), metrics)
+    XCTAssertTrue(metrics.contains(#"portico_mgmt_endpoints{cluster="east",state="unknown"} 2"#), metrics)
     await plane.stop()
   }
 

@@ -35,6 +35,7 @@ final class EastWestTests: XCTestCase {
         metadata: {name: mesh, namespace: portico-system}
         spec:
           federation:
+            selectors: [{destinationSelectors: [{kubeServiceMatcher: {labels: {app: shop}}}]}]
             ingressGatewaySelectors:
             - portName: tls
               destinationSelectors: [{kubeServiceMatcher: {labels: {role: east-west}}}]
@@ -59,6 +60,14 @@ final class EastWestTests: XCTestCase {
           - matchers: [{uri: {prefix: /}}]
             options: {retries: {attempts: 2}}
             routeAction: {destinations: [{virtualDestination: {name: shop}}]}
+        ---
+        apiVersion: portico.dev/v1
+        kind: VirtualHost
+        metadata: {name: west-shop, namespace: apps}
+        spec:
+          domains: [west.shop.test]
+          routes:
+          - routeAction: {destinations: [{kubeService: {name: shop, namespace: apps, clusterName: west}}]}
 
         """
   }
@@ -92,9 +101,9 @@ final class EastWestTests: XCTestCase {
     return gateway
   }
 
-  private func server(_ gateway: Gateway) async throws -> String? {
+  private func server(_ gateway: Gateway, host: String = "shop.test") async throws -> String? {
     var request = HTTPClientRequest(url: "http://127.0.0.1:\(gateway.boundPorts["http"] ?? 0)/")
-    request.headers.add(name: "host", value: "shop.test")
+    request.headers.add(name: "host", value: host)
     let response = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
     let body = try await response.body.collect(upTo: 1 << 20)
     guard response.status == .ok else { return "status \(response.status.code)" }
@@ -135,6 +144,30 @@ final class EastWestTests: XCTestCase {
       "the west gateway's east-west listener served them: \(westServed)")
     await east.shutdown()
     await west.shutdown()
+    try await westShop.close()
+  }
+
+  func testAFederatedServiceOfTheOtherClusterIsServedThroughItsEastWestListener() async throws {
+    let eastShop = try await DemoUpstream.start(name: "east", port: 0)
+    let westShop = try await DemoUpstream.start(name: "west", port: 0)
+    let (eastEastWest, westEastWest) = (try freePort(), try freePort())
+    let manifests = manifests(
+      eastShop: eastShop.localAddress!.port!, westShop: westShop.localAddress!.port!,
+      westEastWest: westEastWest, eastEastWest: eastEastWest)
+    let east = try await gateway("east", region: "eu", eastWest: eastEastWest, manifests: manifests)
+    let west = try await gateway("west", region: "us", eastWest: westEastWest, manifests: manifests)
+
+    let upstream = east.activeConfig?.config.upstreams.first { $0.id == "kube:west/apps/shop:8080" }
+    XCTAssertEqual(
+      upstream?.endpoints.map { "\($0.address):\($0.port) \($0.meshServerName ?? "direct")" },
+      ["127.0.0.1:\(westEastWest) 8080.shop.apps.svc.west.global"])
+    for _ in 0..<3 {
+      let answer = try await server(east, host: "west.shop.test")
+      XCTAssertEqual(answer, "west")
+    }
+    await east.shutdown()
+    await west.shutdown()
+    try await eastShop.close()
     try await westShop.close()
   }
 

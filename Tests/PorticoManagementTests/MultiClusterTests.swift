@@ -122,6 +122,7 @@ final class MultiClusterTests: XCTestCase {
         [
           "agent", "--mgmt", relay, "--relay-ca", "data/relay-ca.pem", "--token-file", "data/bootstrap-token",
           "--cluster", name, "--locality", region, "--watch", name, "--cache-dir", "agent-\(name)",
+          "--gateway-admin", "127.0.0.1:9901",
         ], name: "agent-\(name)", in: host)
       backends[name] = try start(
         ["demo-upstream", "--port", "9000", "--name", name], name: "backend-\(name)", in: host)
@@ -151,6 +152,10 @@ final class MultiClusterTests: XCTestCase {
       return listener != nil
     }
 
+    try await eventually("the east agent reports its backend healthy, as its gateway sees it") {
+      try await self.shopHealth(apiPort, cluster: "east") == "healthy"
+    }
+
     // The east backend dies: the east gateway's traffic goes to the west cluster, through its east-west
     // listener, within a second, and no request fails but those in flight.
     await backends["east"]!.kill()
@@ -164,6 +169,9 @@ final class MultiClusterTests: XCTestCase {
     let firstWest = try XCTUnwrap(answers.first { $0.1 == "west" }?.0)
     XCTAssertLessThan(firstWest, .seconds(1))
     XCTAssertFalse(answers.contains { $0.0 > firstWest && $0.1 != "west" }, "it stays in the west")
+    try await eventually("the east agent reports its backend ejected") {
+      try await self.shopHealth(apiPort, cluster: "east") == "ejected"
+    }
 
     // Back: once its ejection ends, the east takes its traffic back.
     _ = try start(
@@ -171,5 +179,19 @@ final class MultiClusterTests: XCTestCase {
     try await eventually("traffic returns to the east", timeout: .seconds(15)) {
       await self.server(at: east.address) == "east"
     }
+    try await eventually("and reports it healthy again") {
+      try await self.shopHealth(apiPort, cluster: "east") == "healthy"
+    }
+  }
+
+  /// The state the plane has for the shop backend of `cluster`, as that cluster's agent reported it.
+  private func shopHealth(_ apiPort: Int, cluster: String) async throws -> String? {
+    let answer = try await call(apiPort, "/relay/v1/clusters")
+    let json = try JSONSerialization.jsonObject(with: Data(answer.utf8)) as? [String: Any]
+    let agent = (json?["clusters"] as? [[String: Any]])?.first { $0["cluster"] as? String == cluster }
+    let shop = (agent?["endpoints"] as? [[String: Any]])?.first {
+      $0["namespace"] as? String == "apps" && $0["name"] as? String == "shop"
+    }
+    return shop?["state"] as? String
   }
 }

@@ -164,7 +164,7 @@ final class RelayTests: XCTestCase {
     try await assertRefused(certificate: mesh.certificatePEM, key: mesh.keyPEM)
   }
 
-  func testARevokedGatewayIsCutOffAndCannotEnrolAgain() async throws {
+  func testARevokedGatewayIsCutOffAndEnrolsAgainOnlyOnceReinstated() async throws {
     let plane = try await RunningPlane.start()
     _ = try await plane.call(.PUT, Manifests.hostPath, body: Manifests.host(body: "one"))
     let applier = RecordingApplier()
@@ -177,6 +177,18 @@ final class RelayTests: XCTestCase {
     _ = try await plane.call(.PUT, Manifests.hostPath, body: Manifests.host(body: "two"))
     try await Task.sleep(for: .milliseconds(500))
     XCTAssertNotEqual(applier.lastBody, "two")
+
+    // Reinstated: the identity enrols again with the bootstrap token and catches up.
+    let notRevoked = try await plane.call(.POST, "/relay/v1/gateways/edge/edge-2/reinstate?cluster=east")
+    XCTAssertEqual(notRevoked.status, .notFound, notRevoked.text)
+    let reinstated = try await plane.call(.POST, "/relay/v1/gateways/edge/edge-1/reinstate?cluster=east")
+    XCTAssertEqual(reinstated.status, .ok, reinstated.text)
+    try await eventually("enrolled again and caught up") { applier.lastBody == "two" }
+    let serials = try await EnrollmentBook(file: plane.data.enrollmentFile).all().filter {
+      $0.gateway == "edge/edge-1@east"
+    }
+    XCTAssertEqual(serials.count, 2, "a new certificate")
+    XCTAssertEqual(serials.filter { $0.revoked }.count, 1, "the revoked one stays revoked")
     task.cancel()
     await plane.stop()
   }

@@ -98,6 +98,7 @@ func nanosecondsPerMatch(_ router: CompiledRouter, _ requests: [PlainRequest], e
 let scenarios = [
   Scenario(name: "10 routes", hosts: 1, routesPerHost: 10),
   Scenario(name: "10,000 routes", hosts: 1_000, routesPerHost: 10),
+  Scenario(name: "10,000 routes, one host", hosts: 1, routesPerHost: 10_000),
 ]
 let gateway = GatewayIdentity(name: "bench", namespace: "bench", labels: ["app": "bench"])
 var lines = [

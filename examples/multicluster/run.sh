@@ -71,11 +71,13 @@ echo "management plane: API on $api, relay on $relay"
 #    locality.
 start east-upstream "$portico" demo-upstream --port 9201 --name east
 start west-upstream "$portico" demo-upstream --port 9202 --name west
-for cluster in east:eu/a west:us/b; do
-  name="${cluster%%:*}"
+#    Each reads its cluster's gateway's admin listener (started below) to report
+#    the health of its endpoints as that gateway sees them.
+for cluster in east:eu/a:9911 west:us/b:9912; do
+  IFS=: read -r name locality admin <<<"$cluster"
   start "$name-agent" "$portico" agent --mgmt "$relay" --relay-ca data/relay-ca.pem \
-    --token-file data/bootstrap-token --cluster "$name" --locality "${cluster#*:}" \
-    --watch "$example/clusters/$name" --cache-dir "agent-$name"
+    --token-file data/bootstrap-token --cluster "$name" --locality "$locality" \
+    --watch "$example/clusters/$name" --cache-dir "agent-$name" --gateway-admin "127.0.0.1:$admin"
 done
 plane=(--server "http://$api" --data-dir "$work/data")
 # Both clusters' Endpoints shop/shop are on the plane.
@@ -100,6 +102,9 @@ done
 answers_from() { curl -sf "localhost:$1/" | grep -q "\"server\":\"$2\""; }
 wait_for "the east gateway" answers_from 8081 east
 wait_for "the west gateway" answers_from 8082 west
+# The west cluster's shop by name, from the east gateway: a federated Service.
+west_by_name() { curl -sf -H 'host: west.shop.local' localhost:8081/ | grep -q '"server":"west"'; }
+wait_for "the west shop by name, from the east gateway" west_by_name
 
 echo
 "$portico" status "${plane[@]}"
@@ -114,6 +119,13 @@ Stop the east upstream, and the east gateway fails over to the west cluster:
 
   kill \$(cat $work/east-upstream.pid)
   curl -s localhost:8081/ | grep -o '"server":"[a-z]*"'    # now "server":"west"
+
+  $portico status --data-dir $work/data                   # cluster east: ejected: shop/shop 127.0.0.1:9201
+
+The west cluster's shop by name, from the east gateway, through the west's east-west
+gateway (a federated Service):
+
+  curl -s -H 'host: west.shop.local' localhost:8081/ | grep -o '"server":"[a-z]*"'   # "server":"west"
 
 Start it again, and the east gateway takes its traffic back once the endpoint's
 ejection has ended (5s the first time, 10s the second):

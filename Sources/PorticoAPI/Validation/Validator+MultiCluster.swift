@@ -60,19 +60,22 @@ extension Validator {
     if spec.federation?.tlsEnforcementSettings != nil {
       error(federation.appending("tlsEnforcementSettings"), "not enforced by Portico yet")
     }
-    // Global hostnames (`SERVICE.NAMESPACE.svc.CLUSTER.global`) are not served: what would choose them is
-    // refused rather than read and ignored. VirtualDestinations are how a service is reached across clusters.
-    if spec.federation?.selectors != nil {
-      error(
-        federation.appending("selectors"),
-        "federated global hostnames are not served by Portico yet; reach services across clusters with VirtualDestinations"
-      )
-    }
-    if spec.federation?.hostnameSuffix != nil {
+    if let suffix = spec.federation?.hostnameSuffix, !Self.isHostnameSuffix(suffix) {
       error(
         federation.appending("hostnameSuffix"),
-        "federated global hostnames are not served by Portico yet; reach services across clusters with VirtualDestinations"
-      )
+        "'\(suffix)' is not a DNS suffix: lowercase letters, digits and '-', in labels joined by '.'")
     }
+  }
+}
+
+extension Validator {
+  /// Lowercase DNS labels joined by dots, as the last part of a federated name (`global`, `mesh.internal`).
+  static func isHostnameSuffix(_ text: String) -> Bool {
+    let labels = text.split(separator: ".", omittingEmptySubsequences: false)
+    return !text.isEmpty && text.count <= 200
+      && labels.allSatisfy { label in
+        !label.isEmpty && label.count <= 63 && label.first != "-" && label.last != "-"
+          && label.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
+      }
   }
 }

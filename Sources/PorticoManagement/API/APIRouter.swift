@@ -82,7 +82,8 @@ struct APIRouter: Sendable {
     var resources: [(StoredObject, ResourceStatus?)] = []
     for object in await plane.allObjects { resources.append((object, await plane.acceptance(of: object.id))) }
     let html = StatusPage.html(
-      generation: await plane.revision, gateways: await plane.allGatewayRecords(), resources: resources)
+      generation: await plane.revision, gateways: await plane.allGatewayRecords(),
+      agents: await plane.agentRecords, resources: resources)
     return APIResponse(status: .ok, contentType: "text/html; charset=utf-8", body: Data(html.utf8))
   }
 
@@ -340,6 +341,29 @@ struct APIRouter: Sendable {
             return entry
           },
         ] as [String: Any])
+    case (.GET, ["v1", "clusters"]):
+      let now = Date()
+      let agents = await plane.agentRecords
+      return .json(
+        .ok,
+        [
+          "clusters": agents.map { agent -> [String: Any] in
+            let counts = agent.counts
+            return [
+              "cluster": agent.cluster, "lastReport": timestamp(agent.lastReport),
+              "secondsSinceReport": Int(now.timeIntervalSince(agent.lastReport)),
+              "refreshSeconds": agent.refreshSeconds, "silent": agent.isSilent(at: now),
+              "healthy": counts[.healthy] ?? 0, "ejected": counts[.ejected] ?? 0,
+              "unknown": counts[.unknown] ?? 0,
+              "endpoints": agent.endpoints.map { endpoint -> [String: Any] in
+                [
+                  "namespace": endpoint.namespace, "name": endpoint.name, "address": endpoint.address,
+                  "port": endpoint.port, "state": endpoint.state.rawValue, "ejections": endpoint.ejections,
+                ]
+              },
+            ]
+          }
+        ] as [String: Any])
     case (.GET, _)
     where parts.count == 5 && parts[0] == "v1" && parts[1] == "gateways" && parts[4] == "config":
       // What a gateway connected to this replica runs, for `portico routes` and `explain --server`.
@@ -367,6 +391,20 @@ struct APIRouter: Sendable {
       }
       await plane.evict(identity)
       return .json(.ok, ["revoked": identity.displayName])
+    case (.POST, _)
+    where parts.count == 5 && parts[0] == "v1" && parts[1] == "gateways" && parts[4] == "reinstate":
+      let identity = GatewayIdentity(
+        name: parts[3], namespace: parts[2],
+        cluster: request.query["cluster"] ?? GatewayIdentity.defaultCluster)
+      do {
+        guard try await book.reinstate(gateway: identity.displayName) else {
+          return .failure(.notFound, reason: "NotFound", "\(identity.displayName) is not revoked")
+        }
+      } catch {
+        return .failure(
+          .internalServerError, reason: "InternalError", "cannot record the reinstatement: \(error)")
+      }
+      return .json(.ok, ["reinstated": identity.displayName])
     default:
       return .failure(.notFound, reason: "NotFound", "no such path: \(request.path)")
     }

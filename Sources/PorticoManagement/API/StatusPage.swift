@@ -1,11 +1,13 @@
 import Foundation
 
-/// The plane's read-only page: every gateway (cluster, connection, the generation it runs, its last error)
-/// and every resource with its verdict. Plain HTML, no script.
+/// The plane's read-only page: every gateway (cluster, connection, the generation it runs, its last error),
+/// every cluster's agent (its last report, its endpoints' health) and every resource with its verdict. Plain
+/// HTML, no script.
 enum StatusPage {
-  static func html(generation: Int64, gateways: [GatewayRecord], resources: [(StoredObject, ResourceStatus?)])
-    -> String
-  {
+  static func html(
+    generation: Int64, gateways: [GatewayRecord], agents: [AgentRecord],
+    resources: [(StoredObject, ResourceStatus?)], now: Date = Date()
+  ) -> String {
     var rows = ""
     for record in gateways {
       rows += "<tr><td>\(escape(record.identity.displayName))</td><td>\(escape(record.identity.cluster))</td>"
@@ -14,6 +16,21 @@ enum StatusPage {
         "<td class=\"\(record.connected ? "ok" : "bad")\">\(record.connected ? "connected" : "disconnected")</td>"
       rows += "<td class=\"\(record.generation == generation ? "ok" : "warn")\">\(record.generation)</td>"
       rows += "<td><pre>\(escape(record.lastError ?? ""))</pre></td></tr>\n"
+    }
+    var agentRows = ""
+    for agent in agents {
+      let silent = agent.isSilent(at: now)
+      let counts = agent.counts
+      let ejected = agent.endpoints.filter { $0.state == .ejected }.map {
+        "\($0.namespace)/\($0.name) \($0.address):\($0.port)"
+      }
+      agentRows += "<tr><td>\(escape(agent.cluster))</td>"
+      agentRows +=
+        "<td class=\"\(silent ? "bad" : "ok")\">\(silent ? "silent" : "reporting"), \(Int(now.timeIntervalSince(agent.lastReport))) s ago</td>"
+      agentRows += "<td>\(counts[.healthy] ?? 0)</td>"
+      agentRows += "<td class=\"\(ejected.isEmpty ? "ok" : "bad")\">\(counts[.ejected] ?? 0)</td>"
+      agentRows += "<td>\(counts[.unknown] ?? 0)</td>"
+      agentRows += "<td><pre>\(escape(ejected.joined(separator: "\n")))</pre></td></tr>\n"
     }
     var resourceRows = ""
     for (object, status) in resources {
@@ -38,6 +55,9 @@ enum StatusPage {
       <h2>Gateways</h2>
       <table><tr><th>Gateway</th><th>Cluster</th><th>Locality</th><th>Relay</th><th>Generation</th><th>Last error</th></tr>
       \(rows)</table>
+      <h2>Clusters</h2>
+      <table><tr><th>Cluster</th><th>Agent</th><th>Healthy</th><th>Ejected</th><th>Unknown</th><th>Ejected endpoints</th></tr>
+      \(agentRows)</table>
       <h2>Resources</h2>
       <table><tr><th>Kind</th><th>Cluster</th><th>Name</th><th>Generation</th><th>State</th><th>Errors</th></tr>
       \(resourceRows)</table>

@@ -11,6 +11,8 @@ public actor ManagementPlane {
   /// Services and Endpoints each cluster's agent reported, by cluster. Not in the store: an agent reports its
   /// cluster again whenever it reconnects.
   private var reported: [String: [ResourceID: StoredObject]] = [:]
+  /// Each cluster's agent, by cluster: when it last reported and the health it reported.
+  private var agents: [String: AgentRecord] = [:]
   public private(set) var revision: Int64 = 0
   private var snapshot = ResourceSnapshot()
   /// The translator's verdict on every resource, made when first asked for after a change (it translates
@@ -141,8 +143,16 @@ public actor ManagementPlane {
 
   public func object(_ id: ResourceID) -> StoredObject? { objects[id] ?? reported[id.cluster ?? ""]?[id] }
 
+  /// Every cluster's agent that reported to this replica, by cluster name.
+  public var agentRecords: [AgentRecord] { agents.values.sorted { $0.cluster < $1.cluster } }
+
   /// Replaces what `cluster`'s agent reported before; returns the reported manifests' diagnostics.
-  func report(cluster: String, manifests: [ShippedManifest]) -> [String] {
+  func report(
+    cluster: String, manifests: [ShippedManifest], health: [AgentRecord.Endpoint] = [],
+    refreshSeconds: Int = 10
+  ) -> [String] {
+    agents[cluster] = AgentRecord(
+      cluster: cluster, lastReport: Date(), refreshSeconds: refreshSeconds, endpoints: health)
     var next: [ResourceID: StoredObject] = [:]
     var diagnostics: [Diagnostic] = []
     let previous = reported[cluster] ?? [:]

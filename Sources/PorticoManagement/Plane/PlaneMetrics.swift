@@ -1,8 +1,8 @@
 import Foundation
 import Prometheus
 
-/// The plane's metrics: gateways connected, what it ships, how long a change takes to be acknowledged, and
-/// how often gateways refuse one.
+/// The plane's metrics: gateways connected, what it ships, how long a change takes to be acknowledged, how
+/// often gateways refuse one, and the endpoints each cluster's agent reports healthy or ejected.
 public final class PlaneMetrics: Sendable {
   let registry = PrometheusCollectorRegistry()
   let snapshotsSent: Counter
@@ -14,6 +14,7 @@ public final class PlaneMetrics: Sendable {
   private let connected: Gauge
   private let known: Gauge
   private let resources: Gauge
+  private let silentAgents: Gauge
 
   public init() {
     snapshotsSent = registry.makeCounter(name: "portico_mgmt_snapshots_sent_total")
@@ -29,6 +30,7 @@ public final class PlaneMetrics: Sendable {
     connected = registry.makeGauge(name: "portico_mgmt_gateways_connected")
     known = registry.makeGauge(name: "portico_mgmt_gateways_known")
     resources = registry.makeGauge(name: "portico_mgmt_resources")
+    silentAgents = registry.makeGauge(name: "portico_mgmt_agents_silent")
   }
 
   /// The text exposition, with the gauges read from the plane now.
@@ -37,6 +39,15 @@ public final class PlaneMetrics: Sendable {
     connected.set(Double(records.filter(\.connected).count))
     known.set(Double(records.count))
     resources.set(Double(await plane.allObjects.count))
+    let agents = await plane.agentRecords
+    silentAgents.set(Double(agents.filter { $0.isSilent() }.count))
+    for agent in agents {
+      for (state, count) in agent.counts {
+        registry.makeGauge(
+          name: "portico_mgmt_endpoints", labels: [("cluster", agent.cluster), ("state", state.rawValue)]
+        ).set(Double(count))
+      }
+    }
     var buffer: [UInt8] = []
     registry.emit(into: &buffer)
     return String(decoding: buffer, as: UTF8.self)

@@ -9,6 +9,9 @@ public final class EnrollmentBook: Sendable {
     public var serial: String
     public var enrolledAt: String
     public var revoked: Bool
+    /// Set when the gateway was reinstated after this certificate was revoked: the certificate stays
+    /// refused, but the identity may enrol again.
+    public var reinstated: Bool? = nil
   }
 
   private final class FileEntries: Sendable {
@@ -70,26 +73,48 @@ public final class EnrollmentBook: Sendable {
     return entries.contains { $0.gateway == gateway && $0.serial == serial && !$0.revoked }
   }
 
+  /// Whether `gateway` may not enrol: one of its certificates is revoked and it was not reinstated since.
   func isRevoked(gateway: String) async -> Bool {
     guard let entries = try? await all() else { return true }
-    return entries.contains { $0.gateway == gateway && $0.revoked }
+    return entries.contains { $0.gateway == gateway && $0.revoked && $0.reinstated != true }
+  }
+
+  /// Lets a revoked gateway enrol again with the bootstrap token; the certificates revoked stay refused.
+  /// False when `gateway` has no revoked certificate.
+  public func reinstate(gateway: String) async throws -> Bool {
+    try await update(gateway: gateway, where: { $0.revoked && $0.reinstated != true }) {
+      $0.reinstated = true
+    }
   }
 
   /// Revokes every certificate of `gateway` and refuses its enrolment from now on; false when none was issued.
   public func revoke(gateway: String) async throws -> Bool {
+    try await update(gateway: gateway, where: { _ in true }) {
+      $0.revoked = true
+      $0.reinstated = nil
+    }
+  }
+
+  /// Changes the entries of `gateway` that `matching` picks; false when there were none.
+  private func update(
+    gateway: String, where matching: (Entry) -> Bool, _ change: (inout Entry) -> Void
+  ) async throws -> Bool {
     switch backing {
     case .file(let file):
       return try file.entries.withLock { entries in
-        guard entries.contains(where: { $0.gateway == gateway }) else { return false }
-        for index in entries.indices where entries[index].gateway == gateway { entries[index].revoked = true }
-        try Self.save(entries, to: file.url)
-        return true
+        var found = false
+        for index in entries.indices where entries[index].gateway == gateway && matching(entries[index]) {
+          found = true
+          change(&entries[index])
+        }
+        if found { try Self.save(entries, to: file.url) }
+        return found
       }
     case .etcd(let client):
       var found = false
-      for var entry in try await all() where entry.gateway == gateway {
+      for var entry in try await all() where entry.gateway == gateway && matching(entry) {
         found = true
-        entry.revoked = true
+        change(&entry)
         _ = try await client.put(
           Self.prefix + entry.serial, try JSONEncoder().encode(entry), ifModifiedAt: nil)
       }

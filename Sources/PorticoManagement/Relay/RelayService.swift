@@ -107,7 +107,9 @@ struct RelayService: Portico_Relay_V1_Relay.SimpleServiceProtocol {
         message: "the certificate is for cluster \(named.cluster), not \(request.cluster)")
     }
     let diagnostics = await plane.report(
-      cluster: request.cluster, manifests: request.manifests.map(ShippedManifest.init))
+      cluster: request.cluster, manifests: request.manifests.map(ShippedManifest.init),
+      health: request.health.map(AgentRecord.Endpoint.init),
+      refreshSeconds: request.refreshSeconds > 0 ? Int(request.refreshSeconds) : 10)
     return .with { $0.diagnostics = diagnostics }
   }
 

@@ -3,7 +3,8 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// The admin listener: readiness, liveness, the running configuration, routes, statuses and metrics.
+/// The admin listener: readiness, liveness, the running configuration, routes, statuses, endpoint health and
+/// metrics.
 enum AdminServer {
   static func bind(gateway: Gateway, host: String, port: Int, group: EventLoopGroup) async throws -> Channel {
     try await ServerBootstrap(group: group)
@@ -52,7 +53,10 @@ enum AdminServer {
     case "/stats/prometheus":
       return (.ok, "text/plain; version=0.0.4", gateway.metrics.exposition())
     default:
-      return (.notFound, text, "endpoints: /ready /healthz /config_dump /routes /status /stats/prometheus\n")
+      return (
+        .notFound, text,
+        "endpoints: /ready /healthz /config_dump /routes /status /endpoints /stats/prometheus\n"
+      )
     }
   }
 }
@@ -89,23 +93,39 @@ final class AdminHandler: ChannelInboundHandler {
     case .end:
       guard let head = request else { return }
       request = nil
+      if head.method == .GET, head.uri.split(separator: "?").first == "/endpoints" {
+        // Gathered from every event loop, so answered when they all have.
+        let promise = context.eventLoop.makePromise(of: String.self)
+        promise.completeWithTask { [gateway] in Formatting.json(await gateway.endpointHealth()) }
+        promise.futureResult.assumeIsolated().whenSuccess { body in
+          self.send(.ok, "application/json", body, for: head, context: context)
+        }
+        return
+      }
       let (status, contentType, body) = AdminServer.respond(to: head.method, uri: head.uri, gateway: gateway)
-      var headers = HTTPHeaders()
-      headers.add(name: "content-type", value: contentType)
-      headers.add(name: "content-length", value: String(body.utf8.count))
-      if !head.isKeepAlive { headers.add(name: "connection", value: "close") }
-      context.write(
-        wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))),
-        promise: nil)
-      if head.method != .HEAD {
-        context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil)
-      }
-      let done = context.eventLoop.makePromise(of: Void.self)
-      context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: done)
-      if !head.isKeepAlive {
-        let channel = context.channel
-        done.futureResult.whenComplete { _ in channel.close(promise: nil) }
-      }
+      send(status, contentType, body, for: head, context: context)
+    }
+  }
+
+  private func send(
+    _ status: HTTPResponseStatus, _ contentType: String, _ body: String, for head: HTTPRequestHead,
+    context: ChannelHandlerContext
+  ) {
+    var headers = HTTPHeaders()
+    headers.add(name: "content-type", value: contentType)
+    headers.add(name: "content-length", value: String(body.utf8.count))
+    if !head.isKeepAlive { headers.add(name: "connection", value: "close") }
+    context.write(
+      wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))),
+      promise: nil)
+    if head.method != .HEAD {
+      context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil)
+    }
+    let done = context.eventLoop.makePromise(of: Void.self)
+    context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: done)
+    if !head.isKeepAlive {
+      let channel = context.channel
+      done.futureResult.whenComplete { _ in channel.close(promise: nil) }
     }
   }
 }

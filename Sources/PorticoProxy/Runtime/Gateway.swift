@@ -253,6 +253,9 @@ public final class Gateway: Sendable {
     }
   }
 
+  /// Every event loop's context.
+  var loopContexts: [NIOLoopBound<LoopContext>] { state.withLockedValue { Array($0.contexts.values) } }
+
   /// Hands every loop's access log lines to the log, and waits until they are written. Each loop first
   /// finishes the work it had queued, so requests answered so far are in the log.
   func flushAccessLog() async {

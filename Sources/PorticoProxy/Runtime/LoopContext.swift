@@ -96,6 +96,9 @@ final class LoopContext {
     }
   }
 
+  /// The upstreams this loop has sent traffic to, by id.
+  var upstreamStateList: [String: UpstreamLoopState] { upstreamStates }
+
   /// This loop's state for `upstream`, made on first use.
   func state(of upstream: UpstreamRuntime) -> UpstreamLoopState {
     let slot = upstream.slot

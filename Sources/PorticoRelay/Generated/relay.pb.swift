@@ -37,7 +37,80 @@ public nonisolated struct Portico_Relay_V1_RegistryReport: Sendable {
 
   public var manifests: [Portico_Relay_V1_Manifest] = []
 
+  /// Each reported endpoint's health as the cluster's gateway sees it (its outlier detection); empty when the
+  /// agent is not told where its gateway's admin listener is.
+  public var health: [Portico_Relay_V1_EndpointHealth] = []
+
+  /// How often the agent reports when nothing changes; the plane calls an agent silent after three of these.
+  public var refreshSeconds: Int32 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Portico_Relay_V1_EndpointHealth: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The Endpoints object the address belongs to.
+  public var namespace: String = String()
+
+  public var name: String = String()
+
+  public var address: String = String()
+
+  public var port: Int32 = 0
+
+  public var state: Portico_Relay_V1_EndpointHealth.State = .unknown
+
+  /// Ejections so far, over every event loop.
+  public var ejections: Int32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum State: SwiftProtobuf.Enum, Swift.CaseIterable {
+    public typealias RawValue = Int
+
+    /// the gateway sends this endpoint no traffic (no route reaches it)
+    case unknown // = 0
+    case healthy // = 1
+
+    /// ejected by outlier detection on at least one of the gateway's event loops
+    case ejected // = 2
+    case UNRECOGNIZED(Int)
+
+    public init() {
+      self = .unknown
+    }
+
+    public init?(rawValue: Int) {
+      switch rawValue {
+      case 0: self = .unknown
+      case 1: self = .healthy
+      case 2: self = .ejected
+      default: self = .UNRECOGNIZED(rawValue)
+      }
+    }
+
+    public var rawValue: Int {
+      switch self {
+      case .unknown: return 0
+      case .healthy: return 1
+      case .ejected: return 2
+      case .UNRECOGNIZED(let i): return i
+      }
+    }
+
+    // The compiler won't synthesize support with the UNRECOGNIZED case.
+    public static let allCases: [Portico_Relay_V1_EndpointHealth.State] = [
+      .unknown,
+      .healthy,
+      .ejected,
+    ]
+
+  }
 
   public init() {}
 }
@@ -307,7 +380,7 @@ fileprivate nonisolated let _protobuf_package = "portico.relay.v1"
 
 nonisolated extension Portico_Relay_V1_RegistryReport: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RegistryReport"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}cluster\0\u{1}manifests\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}cluster\0\u{1}manifests\0\u{1}health\0\u{3}refresh_seconds\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -317,6 +390,8 @@ nonisolated extension Portico_Relay_V1_RegistryReport: SwiftProtobuf.Message, Sw
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.cluster) }()
       case 2: try { try decoder.decodeRepeatedMessageField(value: &self.manifests) }()
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.health) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self.refreshSeconds) }()
       default: break
       }
     }
@@ -329,15 +404,82 @@ nonisolated extension Portico_Relay_V1_RegistryReport: SwiftProtobuf.Message, Sw
     if !self.manifests.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.manifests, fieldNumber: 2)
     }
+    if !self.health.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.health, fieldNumber: 3)
+    }
+    if self.refreshSeconds != 0 {
+      try visitor.visitSingularInt32Field(value: self.refreshSeconds, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Portico_Relay_V1_RegistryReport, rhs: Portico_Relay_V1_RegistryReport) -> Bool {
     if lhs.cluster != rhs.cluster {return false}
     if lhs.manifests != rhs.manifests {return false}
+    if lhs.health != rhs.health {return false}
+    if lhs.refreshSeconds != rhs.refreshSeconds {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
+}
+
+nonisolated extension Portico_Relay_V1_EndpointHealth: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".EndpointHealth"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0\u{1}name\0\u{1}address\0\u{1}port\0\u{1}state\0\u{1}ejections\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.namespace) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.address) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self.port) }()
+      case 5: try { try decoder.decodeSingularEnumField(value: &self.state) }()
+      case 6: try { try decoder.decodeSingularInt32Field(value: &self.ejections) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.namespace.isEmpty {
+      try visitor.visitSingularStringField(value: self.namespace, fieldNumber: 1)
+    }
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 2)
+    }
+    if !self.address.isEmpty {
+      try visitor.visitSingularStringField(value: self.address, fieldNumber: 3)
+    }
+    if self.port != 0 {
+      try visitor.visitSingularInt32Field(value: self.port, fieldNumber: 4)
+    }
+    if self.state != .unknown {
+      try visitor.visitSingularEnumField(value: self.state, fieldNumber: 5)
+    }
+    if self.ejections != 0 {
+      try visitor.visitSingularInt32Field(value: self.ejections, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Portico_Relay_V1_EndpointHealth, rhs: Portico_Relay_V1_EndpointHealth) -> Bool {
+    if lhs.namespace != rhs.namespace {return false}
+    if lhs.name != rhs.name {return false}
+    if lhs.address != rhs.address {return false}
+    if lhs.port != rhs.port {return false}
+    if lhs.state != rhs.state {return false}
+    if lhs.ejections != rhs.ejections {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Portico_Relay_V1_EndpointHealth.State: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0STATE_UNKNOWN\0\u{1}STATE_HEALTHY\0\u{1}STATE_EJECTED\0")
 }
 
 nonisolated extension Portico_Relay_V1_ReportAnswer: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {

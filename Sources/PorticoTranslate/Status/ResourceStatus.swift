@@ -55,6 +55,15 @@ public struct ResourceStatus: Sendable, Encodable {
 /// Collects statuses while translating; diagnostics are deduplicated, usage lists kept sorted and unique.
 struct StatusBook {
   private(set) var statuses: [ResourceID: ResourceStatus] = [:]
+  /// What the lists already hold, so that a translation with many findings stays linear.
+  private var noted: Set<Note> = []
+
+  private enum Note: Hashable {
+    case diagnostic(ResourceID, Diagnostic)
+    case delegated(ResourceID, Diagnostic)
+    case route(ResourceID, host: String, route: String)
+    case usage(ResourceID, AnyKeyPath, ResourceID)
+  }
 
   mutating func touch(_ id: ResourceID, at location: SourceLocation?) {
     if statuses[id] == nil { statuses[id] = ResourceStatus(resource: id, location: location) }
@@ -62,18 +71,24 @@ struct StatusBook {
 
   mutating func add(_ diagnostic: Diagnostic, to id: ResourceID) {
     touch(id, at: nil)
+    guard noted.insert(.diagnostic(id, diagnostic)).inserted else { return }
     if diagnostic.isError {
-      if !statuses[id]!.errors.contains(diagnostic) { statuses[id]!.errors.append(diagnostic) }
-    } else if !statuses[id]!.warnings.contains(diagnostic) {
+      statuses[id]!.errors.append(diagnostic)
+    } else {
       statuses[id]!.warnings.append(diagnostic)
     }
   }
 
   mutating func echo(_ diagnostic: Diagnostic, to id: ResourceID) {
     touch(id, at: nil)
-    if !statuses[id]!.delegatedErrors.contains(diagnostic) {
-      statuses[id]!.delegatedErrors.append(diagnostic)
-    }
+    guard noted.insert(.delegated(id, diagnostic)).inserted else { return }
+    statuses[id]!.delegatedErrors.append(diagnostic)
+  }
+
+  /// Records that the TrafficPolicy `id` applies to `route` of `host`, once.
+  mutating func recordRoute(_ route: String, of host: String, appliedBy id: ResourceID) {
+    guard noted.insert(.route(id, host: host, route: route)).inserted else { return }
+    use(id) { usage in usage.gatewayRoutes[host, default: []].append(route) }
   }
 
   mutating func add(_ diagnostics: [Diagnostic], to id: ResourceID) {
@@ -89,9 +104,8 @@ struct StatusBook {
   mutating func record(
     _ value: ResourceID, in keyPath: WritableKeyPath<ResourceStatus.Usage, [ResourceID]>, of id: ResourceID
   ) {
-    use(id) { usage in
-      if !usage[keyPath: keyPath].contains(value) { usage[keyPath: keyPath].append(value) }
-    }
+    guard noted.insert(.usage(id, keyPath, value)).inserted else { return }
+    use(id) { usage in usage[keyPath: keyPath].append(value) }
   }
 
   /// Merges a status from another translation of the same resources.

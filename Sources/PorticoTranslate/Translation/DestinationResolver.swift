@@ -111,11 +111,43 @@ struct DestinationResolver {
           message:
             "subset needs workload labels, which Endpoints manifests do not carry; every endpoint is used"))
     }
-    let endpoints = registryEndpoints(
+    var endpoints = registryEndpoints(
       cluster: cluster, namespace: serviceNamespace, name: ref.name, port: port)
     if endpoints.isEmpty {
       findings.append(
         Finding(severity: .warning, path: path, message: "Service \(name) has no ready endpoints"))
+    }
+    var identity: SecretData?
+    if cluster != gateway.cluster {
+      switch remoteAccess(to: service, in: cluster) {
+      case .direct:
+        break
+      case .notFederated(let meshes):
+        findings.append(
+          Finding(
+            severity: .error, path: path,
+            message:
+              "Service \(name) is in cluster \(cluster), which \(Self.names(of: meshes)) joins with this gateway's, but no "
+              + "federation.selectors federates it; federate it or reach it through a VirtualDestination"))
+        return nil
+      case .eastWest(let mesh):
+        guard let meshIdentity else {
+          findings.append(
+            Finding(
+              severity: .error, path: path,
+              message:
+                "Service \(name) is reached through cluster \(cluster)'s east-west gateway, which needs the mesh "
+                + "identity Secret \(EastWestGateway.identitySecret(for: gateway).qualifiedName)"))
+          return nil
+        }
+        guard
+          let entries = eastWestRoute(
+            to: service, port: Int(port.port), in: cluster, through: [mesh], members: endpoints, at: path,
+            &findings)
+        else { return nil }
+        endpoints = entries
+        identity = meshIdentity
+      }
     }
     let upstreamID = "kube:\(name):\(port.port)"
     if upstreams[upstreamID] == nil {
@@ -128,7 +160,7 @@ struct DestinationResolver {
       upstreams[upstreamID] = Upstream(
         id: upstreamID, source: service.id, endpoints: endpoints, loadBalancer: .roundRobin,
         protocol: upstreamProtocol, tls: nil,
-        dnsRefresh: nil)
+        dnsRefresh: nil, meshIdentity: identity)
     }
     return upstreamID
   }

@@ -3,8 +3,21 @@
 extension GatewayTranslator {
   private struct ChainDraft {
     var chain: ServerNameChain
-    var hosts: [HostSource] = []
+    private(set) var hosts: [HostSource] = []
+    /// The VirtualHosts among `hosts`, so that a host selected twice is added once without a scan.
+    private var selected: Set<ResourceID> = []
     var gatewayOptions: OptionLayer?
+
+    init(chain: ServerNameChain, gatewayOptions: OptionLayer?) {
+      self.chain = chain
+      self.gatewayOptions = gatewayOptions
+    }
+
+    mutating func add(_ host: Resource<VirtualHostSpec>) {
+      if selected.insert(host.id).inserted { hosts.append(HostSource(host)) }
+    }
+
+    mutating func add(inline host: HostSource) { hosts.append(host) }
   }
 
   private struct ListenerDraft {
@@ -101,7 +114,7 @@ extension GatewayTranslator {
         httpsRedirect: false, routeOptions: nil, virtualHosts: [],
         passthrough: TCPForward(
           destinations: destinations, maxConnectAttempts: max(1, Int(settings?.maxConnectAttempts ?? 1)),
-          idleTimeout: settings?.idleTimeout)))
+          idleTimeout: settings?.idleTimeout)), gatewayOptions: nil)
   }
 
   /// `http` without TLS, `https` with it.
@@ -169,9 +182,7 @@ extension GatewayTranslator {
           {
             status.record(host.id, in: \.selectedVirtualHosts, of: virtualGateway.id)
             status.record(virtualGateway.id, in: \.attachedVirtualGateways, of: host.id)
-            if !draft.chains[key]!.hosts.contains(where: { $0.owner == host.id }) {
-              draft.chains[key]!.hosts.append(HostSource(host))
-            }
+            draft.chains[key]!.add(host)
           }
           for broken in index.snapshot.broken
           where broken.id.kind == .virtualHost
@@ -186,7 +197,7 @@ extension GatewayTranslator {
             "spec", "connectionHandlers", .index(handlerIndex), "http", "routeConfig", .index(configIndex),
             "virtualHost",
           ]
-          draft.chains[key]!.hosts.append(HostSource(inline: inline, in: virtualGateway, at: path))
+          draft.chains[key]!.add(inline: HostSource(inline: inline, in: virtualGateway, at: path))
         }
       }
     }
@@ -239,7 +250,8 @@ extension GatewayTranslator {
       id: host.owner, source: host.source, namespace: host.namespace,
       routesPath: host.specPath.appending("routes"),
       diagnostics: host.diagnostics, table: nil)
-    let routes = expand(host.spec.routes ?? [], of: owner, in: scope, host: &state)
+    var routes: [BuiltRoute] = []
+    expand(host.spec.routes ?? [], of: owner, in: scope, host: &state, into: &routes)
     if state.rejected {
       report(
         .error, on: host.owner, host.source,

@@ -17,6 +17,7 @@ struct OverlapDetector {
   /// Findings for `routes`, in order.
   static func findings(in routes: [BuiltRoute]) -> [Finding] {
     var detector = OverlapDetector()
+    detector.claims.reserveCapacity(routes.count)
     var findings: [Finding] = []
     for (position, route) in routes.enumerated() {
       if route.config.replacement == nil {

@@ -1,21 +1,23 @@
 /// Flattens a host's routes: delegation expanded in place, matchers joined, options inherited, invalid
 /// routes handled by the host's invalid-route policy (spec §3, §11.3, §11.4).
 extension GatewayTranslator {
+  /// Appends the routes' expansion to `built`: one accumulator for the whole host, so a route is copied
+  /// once however deep the delegation that reaches it.
   mutating func expand(
-    _ routes: [Route], of owner: RouteOwner, in scope: DelegationScope, host: inout HostState
-  ) -> [BuiltRoute] {
-    var built: [BuiltRoute] = []
+    _ routes: [Route], of owner: RouteOwner, in scope: DelegationScope, host: inout HostState,
+    into built: inout [BuiltRoute]
+  ) {
     for (position, route) in routes.enumerated() {
-      built += expand(route, at: position, of: owner, in: scope, host: &host)
+      expand(route, at: position, of: owner, in: scope, host: &host, into: &built)
     }
-    return built
   }
 
   private mutating func expand(
-    _ route: Route, at position: Int, of owner: RouteOwner, in scope: DelegationScope, host: inout HostState
-  ) -> [BuiltRoute] {
+    _ route: Route, at position: Int, of owner: RouteOwner, in scope: DelegationScope, host: inout HostState,
+    into built: inout [BuiltRoute]
+  ) {
     let path = owner.routesPath.appending(position)
-    guard spendRouteBudget(host: host) else { return [] }
+    guard spendRouteBudget(host: host) else { return }
     let name = route.name ?? "\(owner.id.name)-\(position)"
     let layer = OptionLayer(
       policy: route.options,
@@ -37,18 +39,20 @@ extension GatewayTranslator {
         !route.failedToDecode && !errors.contains { $0.path.hasPrefix(path.appending("matchers")) }
       let matchers =
         matchersUsable ? combinedMatchers(route, of: owner, at: path, in: scope) : scope.replacementScope
-      return invalidRoute(
-        matchers: matchers, errors: errors, owner: owner, path: path, scope: inner, host: &host)
+      invalidRoute(
+        matchers: matchers, errors: errors, owner: owner, path: path, scope: inner, host: &host, into: &built)
+      return
     }
 
     let matchers = combinedMatchers(route, of: owner, at: path, in: scope)
-    guard !matchers.isEmpty else { return [] }
+    guard !matchers.isEmpty else { return }
 
     if let delegate = route.delegateAction {
       inner.parentMatchers = matchers
       inner.layers.append(layer)
       inner.passFullPath = delegate.passFullPath ?? false
-      return expand(delegate, at: path, of: owner, matchers: matchers, in: inner, host: &host)
+      expand(delegate, at: path, of: owner, matchers: matchers, in: inner, host: &host, into: &built)
+      return
     }
 
     let action: RouteActionConfig
@@ -63,8 +67,10 @@ extension GatewayTranslator {
         if diagnostic.isError { routeErrors.append(diagnostic) }
       }
       if !routeErrors.isEmpty {
-        return invalidRoute(
-          matchers: matchers, errors: routeErrors, owner: owner, path: path, scope: inner, host: &host)
+        invalidRoute(
+          matchers: matchers, errors: routeErrors, owner: owner, path: path, scope: inner, host: &host,
+          into: &built)
+        return
       }
       action = .forward(.init(destinations: outcome.destinations, pathRewrite: forward.pathRewrite))
     } else if let redirect = route.redirectAction {
@@ -72,10 +78,11 @@ extension GatewayTranslator {
     } else if let response = route.directResponseAction {
       action = .directResponse(status: Int(response.status), body: response.body)
     } else {
-      return []
+      return
     }
     inner.layers.append(layer)
-    return finish(matchers: matchers, action: action, owner: owner, path: path, scope: inner, host: &host)
+    finish(
+      matchers: matchers, action: action, owner: owner, path: path, scope: inner, host: &host, into: &built)
   }
 
   /// Counts expanded routes so that hostile delegation (tables reaching one another many times over) cannot
@@ -124,8 +131,8 @@ extension GatewayTranslator {
 
   private mutating func expand(
     _ delegate: DelegateAction, at path: FieldPath, of owner: RouteOwner, matchers: [RouteMatcher],
-    in scope: DelegationScope, host: inout HostState
-  ) -> [BuiltRoute] {
+    in scope: DelegationScope, host: inout HostState, into built: inout [BuiltRoute]
+  ) {
     let actionPath = path.appending("delegateAction")
     var tables: [ResourceIndex.Table] = []
     for (position, ref) in (delegate.refs ?? []).enumerated() {
@@ -153,7 +160,7 @@ extension GatewayTranslator {
 
     var inner = scope
     inner.forcedSort = scope.forcedSort ?? delegate.sortMethod
-    var built: [BuiltRoute] = []
+    let subtreeStart = built.count
     for table in tables {
       status.record(table.id, in: \.selectedRouteTables, of: owner.id)
       status.record(owner.id, in: \.selectedBy, of: table.id)
@@ -165,8 +172,9 @@ extension GatewayTranslator {
           "delegation cycle: " + chain.map { "[\($0.namespace).\($0.name)]" }.joined(separator: " -> ")
         let error = owner.source.diagnostic(.error, actionPath, message)
         status.add(error, to: owner.id)
-        built += invalidRoute(
-          matchers: matchers, errors: [error], owner: owner, path: path, scope: scope, host: &host)
+        invalidRoute(
+          matchers: matchers, errors: [error], owner: owner, path: path, scope: scope, host: &host,
+          into: &built)
         continue
       }
       if branch.count >= limits.maximumDelegationDepth {
@@ -175,22 +183,24 @@ extension GatewayTranslator {
           "delegation nests deeper than \(limits.maximumDelegationDepth) route tables (from [\(branch[0].namespace).\(branch[0].name)])"
         )
         status.add(error, to: owner.id)
-        built += invalidRoute(
-          matchers: matchers, errors: [error], owner: owner, path: path, scope: scope, host: &host)
+        invalidRoute(
+          matchers: matchers, errors: [error], owner: owner, path: path, scope: scope, host: &host,
+          into: &built)
         continue
       }
       switch table {
       case .broken(let broken):
-        built += invalidRoute(
+        invalidRoute(
           matchers: matchers, errors: broken.diagnostics.errors, owner: owner, path: path, scope: scope,
-          host: &host)
+          host: &host, into: &built)
       case .decoded(let resource):
         let tableErrors = resource.diagnostics.filter {
           $0.isError && !$0.path.hasPrefix(["spec", "routes"])
         }
         if !tableErrors.isEmpty {
-          built += invalidRoute(
-            matchers: matchers, errors: tableErrors, owner: owner, path: path, scope: scope, host: &host)
+          invalidRoute(
+            matchers: matchers, errors: tableErrors, owner: owner, path: path, scope: scope, host: &host,
+            into: &built)
           continue
         }
         var tableScope = inner
@@ -199,48 +209,45 @@ extension GatewayTranslator {
           id: resource.id, source: resource.source, namespace: resource.namespace,
           routesPath: ["spec", "routes"],
           diagnostics: resource.diagnostics, table: resource)
-        built += expand(resource.spec.routes ?? [], of: tableOwner, in: tableScope, host: &host)
+        expand(resource.spec.routes ?? [], of: tableOwner, in: tableScope, host: &host, into: &built)
       }
     }
     // The delegateAction that chose ROUTE_SPECIFICITY sorts its whole subtree; nested choices defer to it.
     if scope.forcedSort == nil, delegate.sortMethod == .routeSpecificity {
-      built = built.enumerated().sorted { lhs, rhs in
-        let l = lhs.element.config.specificity
-        let r = rhs.element.config.specificity
-        return l != r ? l < r : lhs.offset < rhs.offset
-      }.map(\.element)
+      let subtree = built[subtreeStart...].enumerated().map { ($0.offset, $0.element.config.specificity) }
+      let order = subtree.sorted { lhs, rhs in lhs.1 != rhs.1 ? lhs.1 < rhs.1 : lhs.0 < rhs.0 }
+      let sorted = order.map { built[subtreeStart + $0.0] }
+      built.replaceSubrange(subtreeStart..., with: sorted)
     }
-    return built
   }
 
   /// A route that cannot be built: replaced in place (default), dropped, answered with the host's direct
   /// response, or rejecting the whole host, as its `invalidRoutePolicy` says.
   private mutating func invalidRoute(
     matchers: [RouteMatcher], errors: [Diagnostic], owner: RouteOwner, path: FieldPath,
-    scope: DelegationScope,
-    host: inout HostState
-  ) -> [BuiltRoute] {
+    scope: DelegationScope, host: inout HostState, into built: inout [BuiltRoute]
+  ) {
     if owner.id != host.source.owner {
       for error in errors { status.echo(error, to: host.source.owner) }
     }
     let action: RouteActionConfig
     switch host.invalidRoutePolicy {
     case let policy? where policy.drop != nil:
-      return []
+      return
     case let policy? where policy.rejectVirtualHost != nil:
       host.rejected = true
-      return []
+      return
     case let policy? where policy.directResponse != nil:
       action = .directResponse(status: Int(policy.directResponse!.status), body: policy.directResponse!.body)
     default:
       action = .directResponse(
         status: RouteActionConfig.invalidRouteStatus, body: RouteActionConfig.invalidRouteBody)
     }
-    var built = finish(
+    let start = built.count
+    finish(
       matchers: matchers, action: action, owner: owner, path: path, scope: scope, host: &host,
-      enforcing: false)[0]
-    built.config.replacement = .init(errors: errors)
-    return [built]
+      enforcing: false, into: &built)
+    built[start].config.replacement = .init(errors: errors)
   }
 
   /// The route with its options resolved: gateway defaults, then TrafficPolicies (older wins), then the
@@ -249,8 +256,8 @@ extension GatewayTranslator {
   /// (`enforcing`; a replacement itself is not checked again).
   private mutating func finish(
     matchers: [RouteMatcher], action: RouteActionConfig, owner: RouteOwner, path: FieldPath,
-    scope: DelegationScope, host: inout HostState, enforcing: Bool = true
-  ) -> [BuiltRoute] {
+    scope: DelegationScope, host: inout HostState, enforcing: Bool = true, into built: inout [BuiltRoute]
+  ) {
     let name = scope.names.joined(separator: ".")
     let place = TrafficPolicySet.RoutePlace(
       virtualHost: host.source.resource, tables: scope.tables, labels: scope.labels)
@@ -263,11 +270,7 @@ extension GatewayTranslator {
             level: .trafficPolicy, resource: policy.id, route: nil,
             location: policy.source.location(of: ["spec", "policy"])),
           source: policy.source, path: ["spec", "policy"]))
-      status.use(policy.id) { usage in
-        if !(usage.gatewayRoutes[host.source.name]?.contains(name) ?? false) {
-          usage.gatewayRoutes[host.source.name, default: []].append(name)
-        }
-      }
+      status.recordRoute(name, of: host.source.name, appliedBy: policy.id)
       status.record(policy.id, in: \.appliedTrafficPolicies, of: owner.id)
     }
     layers += scope.layers
@@ -286,8 +289,10 @@ extension GatewayTranslator {
         errors.append(error)
       }
       if !errors.isEmpty {
-        return invalidRoute(
-          matchers: matchers, errors: errors, owner: owner, path: path, scope: scope, host: &host)
+        invalidRoute(
+          matchers: matchers, errors: errors, owner: owner, path: path, scope: scope, host: &host,
+          into: &built)
+        return
       }
     }
     var options = EffectiveOptions()
@@ -309,7 +314,7 @@ extension GatewayTranslator {
       config.action = .forward(forward)
     }
     config.mirror = mirrorTarget(options)
-    return [BuiltRoute(config: config, owner: owner.id, source: owner.source, path: path)]
+    built.append(BuiltRoute(config: config, owner: owner.id, source: owner.source, path: path))
   }
 
   /// The destinations of the effective `trafficShift`, resolved; problems go on the resource that set it.

@@ -57,7 +57,7 @@ extension DestinationResolver {
     var endpoints: [Upstream.Endpoint] = []
     var servicePort: ServiceSpec.Port?
     /// The Service port each cluster's members serve, for the SNI name their east-west gateway routes by.
-    var targets: [String: (service: ResourceID, port: Int)] = [:]
+    var targets: [String: (service: Resource<ServiceSpec>, port: Int)] = [:]
     for member in members {
       let ports = member.service.spec.ports ?? []
       let port: ServiceSpec.Port? =
@@ -73,7 +73,7 @@ extension DestinationResolver {
         continue
       }
       servicePort = servicePort ?? port
-      if targets[member.cluster] == nil { targets[member.cluster] = (member.service.id, Int(port.port)) }
+      if targets[member.cluster] == nil { targets[member.cluster] = (member.service, Int(port.port)) }
       for var endpoint in registryEndpoints(
         cluster: member.cluster, namespace: member.service.namespace, name: member.service.name, port: port)
       {
@@ -96,7 +96,7 @@ extension DestinationResolver {
           message: "VirtualDestination \(id.qualifiedName) has no ready endpoints"))
     }
     let remote = Set(endpoints.compactMap(\.cluster)).subtracting([gateway.cluster])
-    var meshIdentity: SecretData?
+    var identity: SecretData?
     let meshes = self.meshes(of: spec)
     let named = (spec.virtualMesh.map { [$0] } ?? []) + (spec.meshList?.meshes ?? [])
     if meshes.count < named.count {
@@ -107,8 +107,7 @@ extension DestinationResolver {
       return nil
     }
     if !remote.isEmpty, !meshes.allSatisfy({ $0.spec.federation?.flatNetwork == true }) {
-      guard let identity = index.secrets[EastWestGateway.identitySecret(for: gateway)], !identity.hasErrors
-      else {
+      guard let meshIdentity else {
         findings.append(
           Finding(
             severity: .error, path: path,
@@ -118,13 +117,16 @@ extension DestinationResolver {
           ))
         return nil
       }
-      meshIdentity = identity.spec
+      identity = meshIdentity
       var routed = endpoints.filter { $0.cluster == nil || $0.cluster == gateway.cluster }
       for cluster in remote.sorted() {
-        let members = endpoints.filter { $0.cluster == cluster }
         guard let target = targets[cluster] else { continue }
-        let gateways = eastWestEndpoints(in: cluster, meshes: meshes)
-        guard !gateways.isEmpty else {
+        var problems: [Finding] = []
+        guard
+          let entries = eastWestRoute(
+            to: target.service, port: target.port, in: cluster, through: meshes,
+            members: endpoints.filter { $0.cluster == cluster }, at: path, &problems)
+        else {
           findings.append(
             Finding(
               severity: .warning, path: path,
@@ -133,15 +135,7 @@ extension DestinationResolver {
                 + "federation.ingressGatewaySelectors select; its endpoints are not used"))
           continue
         }
-        let serverName = EastWestGateway.serverName(
-          service: target.service.name, namespace: target.service.namespace, port: target.port,
-          cluster: cluster)
-        for var endpoint in gateways {
-          endpoint.priority = members.map(\.priority).min() ?? 0
-          endpoint.locality = members.first?.locality
-          endpoint.meshServerName = serverName
-          routed.append(endpoint)
-        }
+        routed += entries
       }
       endpoints = routed
     }
@@ -152,7 +146,7 @@ extension DestinationResolver {
       protocol: protocolName == "grpc" ? .grpc : protocolName == "http2" ? .http2 : .http, tls: nil,
       dnsRefresh: nil,
       outlierDetection: outlierDetection(spec.localized?.outlierDetection, localized: spec.localized != nil),
-      meshIdentity: meshIdentity)
+      meshIdentity: identity)
     return upstreamID
   }
 
@@ -168,7 +162,7 @@ extension DestinationResolver {
 
   /// The addresses of `cluster`'s east-west gateways: the Services the meshes' `ingressGatewaySelectors`
   /// select there, on the port they name (`tls` unless given).
-  private func eastWestEndpoints(in cluster: String, meshes: [Resource<VirtualMeshSpec>]) -> [Upstream
+  func eastWestEndpoints(in cluster: String, meshes: [Resource<VirtualMeshSpec>]) -> [Upstream
     .Endpoint]
   {
     var found: [Upstream.Endpoint] = []
@@ -211,19 +205,20 @@ extension DestinationResolver {
     return 2 + (position ?? targets.count)
   }
 
-  /// Whether a destination selector picks `service` (omitted namespaces: the VirtualDestination's own).
-  private func selects(_ selector: DestinationSelector, _ service: Resource<ServiceSpec>, owner: String)
+  /// Whether a destination selector picks `service`. Omitted namespaces are `owner`'s (a
+  /// VirtualDestination's own), or any namespace when there is no owner (a mesh's federation).
+  func selects(_ selector: DestinationSelector, _ service: Resource<ServiceSpec>, owner: String?)
     -> Bool
   {
     let cluster = service.id.cluster ?? gateway.cluster
     if let refs = selector.kubeServiceRefs {
       return (refs.services ?? []).contains { ref in
-        ref.name == service.name && (ref.namespace ?? owner) == service.namespace
+        ref.name == service.name && (ref.namespace ?? owner ?? service.namespace) == service.namespace
           && (ref.clusterName ?? gateway.cluster) == cluster
       }
     }
     guard let matcher = selector.kubeServiceMatcher else { return false }
-    let namespaces = matcher.namespaces ?? [owner]
+    let namespaces = matcher.namespaces ?? [owner ?? "*"]
     let clusters = matcher.clusters ?? []
     return (namespaces.contains("*") || namespaces.contains(service.namespace))
       && (clusters.isEmpty || clusters.contains(cluster))

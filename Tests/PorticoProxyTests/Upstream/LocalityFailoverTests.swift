@@ -1,5 +1,7 @@
+import Foundation
 import NIOCore
 import NIOPosix
+import PorticoTranslate
 import XCTest
 
 @testable import PorticoProxy
@@ -87,6 +89,15 @@ final class LocalityFailoverTests: XCTestCase {
     let during = try await servers(gateway, count: 20)
     XCTAssertEqual(Set(during), ["west"], "every request is served, by the other cluster")
     XCTAssertLessThan(ContinuousClock.now - started, .seconds(1))
+    // The admin listener says what the gateway sees: the local endpoint ejected, the other one healthy.
+    let health = try await send(.GET, "http://127.0.0.1:\(gateway.adminPort)/endpoints", host: "admin")
+    let endpoints = try JSONDecoder().decode([EndpointHealth].self, from: Data(health.body.utf8))
+    let byCluster = Dictionary(
+      endpoints.map { ($0.cluster ?? "", $0) }, uniquingKeysWith: { first, _ in first })
+    XCTAssertEqual(byCluster["east"]?.ejected, true, health.body)
+    XCTAssertEqual(byCluster["east"]?.port, eastPort, health.body)
+    XCTAssertGreaterThanOrEqual(byCluster["east"]?.ejections ?? 0, 1, health.body)
+    XCTAssertEqual(byCluster["west"]?.ejected, false, health.body)
 
     let back = try await DemoUpstream.start(name: "east", port: eastPort)
     addTeardownBlock { try? await back.close() }

@@ -48,12 +48,15 @@ let package = Package(
     .target(name: "PorticoCore", dependencies: ["CRE2"]),
     .target(name: "PorticoAPI", dependencies: ["PorticoCore", "CYAML"]),
     .target(name: "PorticoTranslate", dependencies: ["PorticoAPI"]),
+    // Rate limiting's semantics (descriptors, rules, counting), apart from the data plane that calls it.
+    .target(name: "PorticoRateLimit", dependencies: ["PorticoAPI"]),
     .target(name: "PorticoRouting", dependencies: ["PorticoTranslate"]),
-    .target(name: "PorticoInspect", dependencies: ["PorticoRouting"]),
+    .target(name: "PorticoInspect", dependencies: ["PorticoRouting", "PorticoRateLimit"]),
     .target(
       name: "PorticoProxy",
       dependencies: [
         "PorticoInspect",
+        "PorticoRateLimit",
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -140,6 +143,7 @@ let package = Package(
     .testTarget(name: "PorticoAPITests", dependencies: ["PorticoAPI"]),
     .testTarget(name: "PorticoTranslateTests", dependencies: ["PorticoTranslate"]),
     .testTarget(name: "PorticoRoutingTests", dependencies: ["PorticoRouting"]),
+    .testTarget(name: "PorticoRateLimitTests", dependencies: ["PorticoRateLimit"], exclude: ["Fixtures"]),
     .testTarget(
       name: "PorticoProxyTests",
       dependencies: [

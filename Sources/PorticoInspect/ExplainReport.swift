@@ -61,6 +61,7 @@ public struct ExplainReport: Sendable {
     for option in Formatting.options(route.options) {
       out.append("option:  \(option.field) = \(option.value)  [\(option.origin)]")
     }
+    for line in RateLimitExplanation.lines(for: route, request: request) { out.append("ratelimit: \(line)") }
     return out.joined(separator: "\n") + "\n"
   }
 
@@ -81,6 +82,7 @@ public struct ExplainReport: Sendable {
     let matchedMatcher: Int?
     let status: Int?
     var notes: [String]? = nil
+    var rateLimit: [String]? = nil
   }
 
   public var json: String {
@@ -92,8 +94,10 @@ public struct ExplainReport: Sendable {
           .init(index: $0.route.position, route: $0.route.config.name, reasons: $0.reasons)
         },
         route: match?.route.config, routeIndex: match?.route.position, matchedMatcher: match?.matcherIndex,
-        status: match == nil ? Self.notFoundStatus : nil, notes: selectionHints.isEmpty ? nil : selectionHints
-      ))
+        status: match == nil ? Self.notFoundStatus : nil,
+        notes: selectionHints.isEmpty ? nil : selectionHints,
+        rateLimit: match.map { RateLimitExplanation.lines(for: $0.route.config, request: request) }
+          .flatMap { $0.isEmpty ? nil : $0 }))
   }
 }
 

@@ -283,7 +283,8 @@ final class APIGroupTests: XCTestCase {
       snapshot.errors.map(\.description),
       [
         "gateway.yaml:2:1: kind: unknown kind 'Gateway'; expected one of VirtualGateway, VirtualHost, "
-          + "RouteTable, TrafficPolicy, StaticDestination, VirtualDestination, VirtualMesh, Service, Endpoints, Secret"
+          + "RouteTable, TrafficPolicy, StaticDestination, VirtualDestination, VirtualMesh, "
+          + "RateLimitServerConfig, RateLimitClientConfig, Service, Endpoints, Secret"
       ])
     XCTAssertTrue(snapshot.warnings.isEmpty)
   }

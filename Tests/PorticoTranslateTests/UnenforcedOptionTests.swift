@@ -56,16 +56,6 @@ final class UnenforcedOptionTests: XCTestCase {
     try assertFailsClosed("{extauthSettings: {failureModeAllow: true}}", field: "extauthSettings")
   }
 
-  func testRateLimit() throws {
-    try assertFailsClosed(
-      "{rateLimit: {raw: {rateLimits: [{actions: [{genericKey: {descriptorValue: a}}]}]}}}",
-      field: "rateLimit")
-  }
-
-  func testRateLimitSettings() throws {
-    try assertFailsClosed("{rateLimitSettings: {denyOnFail: true}}", field: "rateLimitSettings")
-  }
-
   func testTransformations() throws {
     try assertFailsClosed("{transformations: {request: [{matchers: []}]}}", field: "transformations")
   }
@@ -142,7 +132,7 @@ final class UnenforcedOptionTests: XCTestCase {
       routes: """
           - name: team
             matchers: [{uri: {prefix: /team}}]
-            options: {rateLimit: {ratelimitServerConfigSelector: {}}}
+            options: {transformations: {request: [{matchers: []}]}}
             delegateAction: {refs: [{name: team}]}
         """)
     let child = table("team", routes: forward("a", "{uri: {prefix: /a}}"))
@@ -151,7 +141,7 @@ final class UnenforcedOptionTests: XCTestCase {
     XCTAssertEqual(routes.map(\.summaries), [["prefix /team/a"]])
     XCTAssertEqual(routes[0].directStatus, 500)
     let status = try XCTUnwrap(result.status(.virtualHost, "apps", "shop"))
-    XCTAssertEqual(status.errors.map(\.path.description), ["spec.routes[0].options.rateLimit"])
+    XCTAssertEqual(status.errors.map(\.path.description), ["spec.routes[0].options.transformations"])
   }
 
   /// A VirtualGateway's `routeOptions.extauth` configures a server no route can use yet.

@@ -95,6 +95,12 @@ struct DocumentReader {
     case .virtualMesh:
       let decoded = decodeSpec(VirtualMeshSpec.self, id, &snapshot)
       snapshot.virtualMeshes += decoded
+    case .rateLimitServerConfig:
+      let decoded = decodeSpec(RateLimitServerConfigSpec.self, id, &snapshot)
+      snapshot.rateLimitServerConfigs += decoded
+    case .rateLimitClientConfig:
+      let decoded = decodeSpec(RateLimitClientConfigSpec.self, id, &snapshot)
+      snapshot.rateLimitClientConfigs += decoded
     case .service:
       let decoded = decodeSpec(ServiceSpec.self, id, &snapshot)
       snapshot.services += decoded

@@ -102,6 +102,8 @@ extension ResourceSnapshot {
     staticDestinations += other.staticDestinations
     virtualDestinations += other.virtualDestinations
     virtualMeshes += other.virtualMeshes
+    rateLimitServerConfigs += other.rateLimitServerConfigs
+    rateLimitClientConfigs += other.rateLimitClientConfigs
     services += other.services
     endpoints += other.endpoints
     secrets += other.secrets
@@ -132,6 +134,8 @@ extension ResourceSnapshot {
     apply(&staticDestinations)
     apply(&virtualDestinations)
     apply(&virtualMeshes)
+    apply(&rateLimitServerConfigs)
+    apply(&rateLimitClientConfigs)
     apply(&services)
     apply(&endpoints)
     apply(&secrets)
@@ -140,15 +144,25 @@ extension ResourceSnapshot {
   /// The metadata of the resource `id`, whatever its kind.
   public func metadata(of id: ResourceID) -> ObjectMeta? {
     func find<Spec>(_ list: [Resource<Spec>]) -> ObjectMeta? { list.first { $0.id == id }?.metadata }
-    return find(virtualGateways) ?? find(virtualHosts) ?? find(routeTables) ?? find(trafficPolicies)
-      ?? find(staticDestinations) ?? find(virtualDestinations) ?? find(virtualMeshes) ?? find(services)
-      ?? find(endpoints) ?? find(secrets)
+    let finders: [() -> ObjectMeta?] = [
+      { find(virtualGateways) }, { find(virtualHosts) }, { find(routeTables) }, { find(trafficPolicies) },
+      { find(staticDestinations) }, { find(virtualDestinations) }, { find(virtualMeshes) },
+      { find(rateLimitServerConfigs) }, { find(rateLimitClientConfigs) }, { find(services) },
+      { find(endpoints) }, { find(secrets) },
+    ]
+    for finder in finders {
+      if let found = finder() { return found }
+    }
+    return nil
   }
 
   /// Every resource's identity, whatever its kind.
   public var resourceIDs: [ResourceID] {
-    virtualGateways.map(\.id) + virtualHosts.map(\.id) + routeTables.map(\.id) + trafficPolicies.map(\.id)
-      + staticDestinations.map(\.id) + virtualDestinations.map(\.id) + virtualMeshes.map(\.id)
-      + services.map(\.id) + endpoints.map(\.id) + secrets.map(\.id)
+    var ids: [ResourceID] = virtualGateways.map(\.id) + virtualHosts.map(\.id) + routeTables.map(\.id)
+    ids += trafficPolicies.map(\.id) + staticDestinations.map(\.id) + virtualDestinations.map(\.id)
+    ids += virtualMeshes.map(\.id) + rateLimitServerConfigs.map(\.id) + rateLimitClientConfigs.map(\.id)
+    ids += services.map(\.id) + endpoints.map(\.id) + secrets.map(\.id)
+    return ids
   }
+
 }

@@ -10,6 +10,8 @@ public struct ResourceSnapshot: Sendable {
   public var staticDestinations: [Resource<StaticDestinationSpec>] = []
   public var virtualDestinations: [Resource<VirtualDestinationSpec>] = []
   public var virtualMeshes: [Resource<VirtualMeshSpec>] = []
+  public var rateLimitServerConfigs: [Resource<RateLimitServerConfigSpec>] = []
+  public var rateLimitClientConfigs: [Resource<RateLimitClientConfigSpec>] = []
   public var services: [Resource<ServiceSpec>] = []
   public var endpoints: [Resource<[EndpointSubset]>] = []
   public var secrets: [Resource<SecretData>] = []
@@ -31,6 +33,8 @@ public struct ResourceSnapshot: Sendable {
     all += staticDestinations.flatMap(\.diagnostics)
     all += virtualDestinations.flatMap(\.diagnostics)
     all += virtualMeshes.flatMap(\.diagnostics)
+    all += rateLimitServerConfigs.flatMap(\.diagnostics)
+    all += rateLimitClientConfigs.flatMap(\.diagnostics)
     all += services.flatMap(\.diagnostics)
     all += endpoints.flatMap(\.diagnostics)
     all += secrets.flatMap(\.diagnostics)
@@ -46,6 +50,8 @@ public struct ResourceSnapshot: Sendable {
     staticDestinations.sort { $0.id < $1.id }
     virtualDestinations.sort { $0.id < $1.id }
     virtualMeshes.sort { $0.id < $1.id }
+    rateLimitServerConfigs.sort { $0.id < $1.id }
+    rateLimitClientConfigs.sort { $0.id < $1.id }
     services.sort { $0.id < $1.id }
     endpoints.sort { $0.id < $1.id }
     secrets.sort { $0.id < $1.id }

@@ -140,8 +140,8 @@ public struct CsrfPolicy: Codable, Hashable, Sendable {
 /// Which rate-limit server rules apply to a route and how descriptors are built.
 public struct RouteRateLimit: Codable, Hashable, Sendable {
   public var ratelimitServerConfigSelector: ObjectSelector?
-  /// Rate-limit actions as written; typed and checked by the rate-limiting feature.
-  public var raw: OpaqueValue?
+  /// The actions inline.
+  public var raw: RawActions?
   public var ratelimitClientConfigRef: ObjectRef?
 }
 

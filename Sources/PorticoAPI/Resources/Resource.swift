@@ -7,6 +7,8 @@ public enum ResourceKind: String, Hashable, Sendable, Codable, CaseIterable, Com
   case staticDestination = "StaticDestination"
   case virtualDestination = "VirtualDestination"
   case virtualMesh = "VirtualMesh"
+  case rateLimitServerConfig = "RateLimitServerConfig"
+  case rateLimitClientConfig = "RateLimitClientConfig"
   case service = "Service"
   case endpoints = "Endpoints"
   case secret = "Secret"
@@ -28,6 +30,8 @@ public enum ResourceKind: String, Hashable, Sendable, Codable, CaseIterable, Com
       return [APIGroup.glooGateway, APIGroup.portico]
     case .virtualMesh:
       return [APIGroup.glooNetworking, APIGroup.portico]
+    case .rateLimitServerConfig, .rateLimitClientConfig:
+      return [APIGroup.glooGateway, APIGroup.portico]
     case .service, .endpoints, .secret:
       return [APIGroup.kubernetesCore]
     }
@@ -44,8 +48,6 @@ public enum APIGroup {
   /// Upstream kinds that load with a warning until Portico implements them.
   public static let notYetImplemented: [String: [String]] = [
     "AuthConfig": ["enterprise.gloo.solo.io/v1", portico],
-    "RateLimitServerConfig": [glooGateway, portico],
-    "RateLimitClientConfig": [glooGateway, portico],
     "EndpointSlice": ["discovery.k8s.io/v1"],
   ]
 }

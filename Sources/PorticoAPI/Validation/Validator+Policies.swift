@@ -65,6 +65,7 @@ extension Validator {
       check(pool.http?.idleTimeout, at: at.appending("http").appending("idleTimeout"))
     }
     if let csrf = policy.csrf { check(csrf: csrf, at: path.appending("csrf")) }
+    if let limit = policy.rateLimit { check(routeRateLimit: limit, at: path.appending("rateLimit")) }
     check(
       policy.rateLimitSettings?.requestTimeout,
       at: path.appending("rateLimitSettings").appending("requestTimeout"))

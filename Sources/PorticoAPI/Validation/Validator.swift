@@ -23,6 +23,8 @@ struct Validator {
     run(&snapshot.services) { $0.check(service: $1) }
     run(&snapshot.virtualDestinations) { $0.check(virtualDestination: $1) }
     run(&snapshot.virtualMeshes) { $0.check(virtualMesh: $1) }
+    run(&snapshot.rateLimitServerConfigs) { $0.check(rateLimitServerConfig: $1) }
+    run(&snapshot.rateLimitClientConfigs) { $0.check(rateLimitClientConfig: $1) }
     snapshot.regexes = regexes
   }
 

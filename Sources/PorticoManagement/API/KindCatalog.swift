@@ -9,6 +9,8 @@ public enum KindCatalog {
     case .staticDestination: return "staticdestinations"
     case .virtualDestination: return "virtualdestinations"
     case .virtualMesh: return "virtualmeshes"
+    case .rateLimitServerConfig: return "ratelimitserverconfigs"
+    case .rateLimitClientConfig: return "ratelimitclientconfigs"
     case .service: return "services"
     case .endpoints: return "endpoints"
     case .secret: return "secrets"

@@ -120,6 +120,10 @@ enum ResponseFlag: String, Sendable {
   case delayInjected = "DI"
   /// `faultInjection` answered instead of the upstream.
   case faultInjected = "FI"
+  /// A rate limit refused the request.
+  case rateLimited = "RL"
+  /// The rate-limit counter store could not answer, and `denyOnFail` refused the request.
+  case rateLimitServiceError = "RLSE"
   /// The request was retried as often as its route allows, or the retry budget was spent.
   case retryLimitExceeded = "URX"
   /// The client's request broke HTTP/1.1's rules and was refused.

@@ -25,6 +25,8 @@ public final class GatewayMetrics: Sendable {
   let accessLogLinesDropped: CoreMetrics.Counter
   /// Requests answered 500 because a filter failed (threw) on them.
   let filterErrors: CoreMetrics.Counter
+  /// Requests the rate-limit counter store could not count.
+  let rateLimitStoreErrors: CoreMetrics.Counter
 
   public init() {
     factory = PrometheusMetricsFactory(registry: registry)
@@ -52,6 +54,8 @@ public final class GatewayMetrics: Sendable {
     accessLogLinesDropped = CoreMetrics.Counter(
       label: "portico_access_log_lines_dropped_total", factory: factory)
     filterErrors = CoreMetrics.Counter(label: "portico_filter_errors_total", factory: factory)
+    rateLimitStoreErrors = CoreMetrics.Counter(
+      label: "portico_ratelimit_store_errors_total", factory: factory)
   }
 
   /// The Prometheus text exposition of every series.

@@ -1,3 +1,4 @@
+import PorticoRateLimit
 import Synchronization
 
 /// What every event loop shares: metrics, the access log, protocol limits and the connection count. All
@@ -7,6 +8,8 @@ final class GatewayServices: Sendable {
   let accessLog: AccessLog
   let limits: HTTP1Limits
   let maxConnections: Int
+  /// Rate-limit counters, shared by every event loop.
+  let rateLimitCounters: any RateLimitCounterStore
   /// Client connections open across every event loop.
   private let connections = Atomic<Int>(0)
 
@@ -15,6 +18,7 @@ final class GatewayServices: Sendable {
     self.accessLog = accessLog
     self.limits = limits
     self.maxConnections = maxConnections
+    rateLimitCounters = LocalCounterStore()
   }
 
   /// Counts a new client connection; false (and not counted) when the gateway is at its limit.

@@ -82,6 +82,8 @@ public struct RouteConfig: Sendable, Encodable {
   public var replacement: Replacement?
   /// Where `mirror` sends copies, resolved.
   public var mirror: MirrorTarget?
+  /// `rateLimit`, resolved.
+  public var rateLimit: RateLimitConfig?
 
   public struct MirrorTarget: Sendable, Encodable {
     /// The `Upstream.id` copies go to.

@@ -36,6 +36,8 @@ struct GatewayTranslator {
     seed(snapshot.staticDestinations)
     seed(snapshot.virtualDestinations)
     seed(snapshot.virtualMeshes)
+    seed(snapshot.rateLimitServerConfigs)
+    seed(snapshot.rateLimitClientConfigs)
     seed(snapshot.services)
     seed(snapshot.endpoints)
     seed(snapshot.secrets)

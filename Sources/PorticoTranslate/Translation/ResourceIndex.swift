@@ -10,6 +10,7 @@ struct ResourceIndex {
   let virtualMeshes: [ResourceID: Resource<VirtualMeshSpec>]
   let endpoints: [ResourceID: Resource<[EndpointSubset]>]
   let secrets: [ResourceID: Resource<SecretData>]
+  let rateLimitClientConfigs: [ResourceID: Resource<RateLimitClientConfigSpec>]
 
   init(_ snapshot: ResourceSnapshot) {
     self.snapshot = snapshot
@@ -26,6 +27,8 @@ struct ResourceIndex {
     secrets = Dictionary(snapshot.secrets.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
     virtualMeshes = Dictionary(snapshot.virtualMeshes.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
     endpoints = Dictionary(snapshot.endpoints.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+    rateLimitClientConfigs = Dictionary(
+      snapshot.rateLimitClientConfigs.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
   }
 
   /// A table reached by delegation: decoded, or broken (its routes will be replaced).

@@ -297,6 +297,18 @@ extension GatewayTranslator {
     }
     var options = EffectiveOptions()
     for layer in layers { options.layer(layer.policy, from: layer.origin) }
+    var rateLimit: RateLimitConfig?
+    if enforcing {
+      switch resolveRateLimit(options, action: action) {
+      case .success(let resolved):
+        rateLimit = resolved
+      case .failure(let problems):
+        invalidRoute(
+          matchers: matchers, errors: problems.errors, owner: owner, path: path, scope: scope, host: &host,
+          into: &built)
+        return
+      }
+    }
     var config = RouteConfig(
       name: name, matchers: matchers, action: action, options: options, labels: scope.labels,
       chain: scope.chain,
@@ -314,6 +326,7 @@ extension GatewayTranslator {
       config.action = .forward(forward)
     }
     config.mirror = mirrorTarget(options)
+    config.rateLimit = rateLimit
     built.append(BuiltRoute(config: config, owner: owner.id, source: owner.source, path: path))
   }
 

@@ -30,8 +30,6 @@ enum UnenforcedOptions {
     // `disable: true` asks for no authentication, which is what the data plane does.
     Field(["extauth"], "external auth (extauth)", \.extauth) { $0.disable != true },
     Field(["extauthSettings"], "external auth server settings (extauthSettings)", \.extauthSettings),
-    Field(["rateLimit"], "rate limiting (rateLimit)", \.rateLimit),
-    Field(["rateLimitSettings"], "rate limit server settings (rateLimitSettings)", \.rateLimitSettings),
     Field(["transformations"], "transformations", \.transformations),
     Field(["mtls"], "upstream mutual TLS (mtls)", \.mtls),
     Field(

@@ -108,6 +108,34 @@ final class ExampleTests: XCTestCase {
     XCTAssertEqual(echo?["path"] as? String, "/through")
   }
 
+  func testRateLimitingExample() async throws {
+    let upstream = try await DemoUpstream.start(name: "catalog", port: 9501)
+    defer { Task { try? await upstream.close() } }
+    let gateway = try await exampleGateway(
+      "examples/rate-limiting", name: "limits", labels: ["gateway": "limits"], ports: ["http"])
+    defer { Task { await gateway.shutdown() } }
+    let base = "http://127.0.0.1:\(try XCTUnwrap(gateway.boundPorts["http"]))"
+    // The rules count per minute: start early in one, so that every request falls in it.
+    let second = Int(Date().timeIntervalSince1970) % 60
+    if second > 45 { try await Task.sleep(for: .seconds(61 - second)) }
+
+    func get(_ path: String, _ headers: [(String, String)]) async throws -> Int {
+      try await send(.GET, base + path, host: "api.shop.local", headers: headers).status
+    }
+    var perKey: [Int] = []
+    for _ in 0..<6 { perKey.append(try await get("/items", [("x-api-key", "k1")])) }
+    XCTAssertEqual(perKey, [200, 200, 200, 200, 200, 429], "5 a minute per key")
+    var gold: [Int] = []
+    for _ in 0..<5 { gold.append(try await get("/items", [("x-api-key", "k2"), ("x-plan", "gold")])) }
+    XCTAssertEqual(
+      gold, [200, 200, 200, 200, 429],
+      "the gold rule outweighs the per-key one; the address (10) still counts")
+    let search = try await get("/search", [("x-api-key", "k1")])
+    XCTAssertEqual(search, 200, "/search has its own limit, a global cap")
+    let metrics = gateway.metrics.exposition()
+    XCTAssertTrue(metrics.contains(#"config="shop/trial",rule="api-key",outcome="shadowed"}"#), metrics)
+  }
+
   func testPoliciesExample() async throws {
     var upstreams: [Channel] = []
     for (name, port) in [("orders", 9401), ("orders", 9402), ("orders-next", 9403), ("audit", 9404)] {

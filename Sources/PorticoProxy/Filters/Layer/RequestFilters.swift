@@ -33,6 +33,7 @@ enum FilterRegistry {
     BodyLimitFilter.self,
     CSRFFilter.self,
     FaultFilter.self,
+    RateLimitFilter.self,
   ]
 }
 

@@ -1,0 +1,26 @@
+import PorticoAPI
+
+/// A counter in its window: fixed windows aligned to the unit (a MINUTE window starts on the minute), as
+/// Envoy's rate-limit service counts.
+public struct WindowedCounter: Hashable, Sendable {
+  public let counter: String
+  public let unit: RateLimit.Unit
+
+  public init(counter: String, unit: RateLimit.Unit) {
+    self.counter = counter
+    self.unit = unit
+  }
+
+  /// The window `now` (seconds since 1970) falls in.
+  public func window(at now: Int64) -> Int64 { now / Int64(unit.seconds) }
+
+  /// Seconds from `now` until the window ends.
+  public func secondsLeft(at now: Int64) -> Int64 { Int64(unit.seconds) - now % Int64(unit.seconds) }
+}
+
+/// Where counts are kept: in the gateway, or shared by every gateway.
+public protocol RateLimitCounterStore: Sendable {
+  /// Adds one to each counter in its current window and returns each count after; nil when the store
+  /// cannot answer (the caller fails open or closed as configured).
+  func increment(_ counters: [WindowedCounter], at now: Int64) -> [UInt32]?
+}

@@ -1,0 +1,101 @@
+import PorticoAPI
+import Synchronization
+
+/// Counters in the gateway's memory, exact for the whole process whatever the number of event loops: an
+/// open-addressing table of slots, each one double-word atomic holding a counter's fingerprint and its
+/// window, unit and count, so that a request adds to its counters with compare-and-swap and no lock. A slot
+/// whose window has passed is taken over by the next counter that needs it; when none of a counter's
+/// probe slots is free or stale (the table holds `capacity` counters of the current windows), the store
+/// answers nil and the caller fails open.
+public final class LocalCounterStore: RateLimitCounterStore, @unchecked Sendable {
+  // @unchecked: the slots are only ever touched through their atomics.
+  private let slots: UnsafeMutablePointer<Atomic<WordPair>>
+  private let mask: Int
+  private static let probes = 32
+
+  /// Room for about `capacity` live counters (rounded up to a power of two).
+  public init(capacity: Int = 1 << 16) {
+    var size = 1
+    while size < max(capacity, 64) { size <<= 1 }
+    mask = size - 1
+    slots = .allocate(capacity: size)
+    for index in 0..<size { (slots + index).initialize(to: Atomic(WordPair(first: 0, second: 0))) }
+  }
+
+  deinit {
+    slots.deinitialize(count: mask + 1)
+    slots.deallocate()
+  }
+
+  public func increment(_ counters: [WindowedCounter], at now: Int64) -> [UInt32]? {
+    var counts: [UInt32] = []
+    counts.reserveCapacity(counters.count)
+    for counter in counters {
+      guard let count = increment(counter, at: now) else { return nil }
+      counts.append(count)
+    }
+    return counts
+  }
+
+  private func increment(_ counter: WindowedCounter, at now: Int64) -> UInt32? {
+    let fingerprint = Self.fingerprint(counter)
+    let window = Self.window(of: counter.unit, at: now)
+    var index = Int(fingerprint & UInt(mask))
+    for _ in 0..<Self.probes {
+      var current = slots[index].load(ordering: .relaxed)
+      while true {
+        let state = SlotState(current.second)
+        let claimable = current.first == 0 || state.window != Self.window(of: state.unit, at: now)
+        guard current.first == fingerprint || claimable else { break }
+        let count: UInt32 =
+          current.first == fingerprint && state.window == window ? min(state.count, SlotState.maximum) + 1 : 1
+        let desired = WordPair(
+          first: fingerprint, second: SlotState(window: window, unit: counter.unit, count: count).packed)
+        let (exchanged, original) = slots[index].compareExchange(
+          expected: current, desired: desired, ordering: .relaxed)
+        if exchanged { return count }
+        current = original
+      }
+      index = (index + 1) & mask
+    }
+    return nil
+  }
+
+  /// The window's number, in the 32 bits a slot keeps (seconds since 1970 fit until 2106).
+  private static func window(of unit: RateLimit.Unit, at now: Int64) -> UInt {
+    UInt(truncatingIfNeeded: now / Int64(unit.seconds)) & 0xFFFF_FFFF
+  }
+
+  /// A non-zero 64-bit fingerprint of the counter and its unit (zero marks a free slot).
+  private static func fingerprint(_ counter: WindowedCounter) -> UInt {
+    var hasher = Hasher()
+    hasher.combine(counter.counter)
+    hasher.combine(counter.unit)
+    let value = UInt(bitPattern: hasher.finalize())
+    return value == 0 ? 1 : value
+  }
+}
+
+/// A slot's second word: the window (32 bits), the unit (2 bits), the count (30 bits).
+private struct SlotState {
+  static let maximum: UInt32 = (1 << 30) - 1
+  let window: UInt
+  let unit: RateLimit.Unit
+  let count: UInt32
+
+  init(window: UInt, unit: RateLimit.Unit, count: UInt32) {
+    self.window = window & 0xFFFF_FFFF
+    self.unit = unit
+    self.count = min(count, Self.maximum)
+  }
+
+  init(_ packed: UInt) {
+    window = packed >> 32
+    unit = RateLimit.Unit.allCases[Int((packed >> 30) & 0b11)]
+    count = UInt32(packed & UInt(Self.maximum))
+  }
+
+  var packed: UInt {
+    (window << 32) | (UInt(RateLimit.Unit.allCases.firstIndex(of: unit)!) << 30) | UInt(count)
+  }
+}

@@ -1,0 +1,71 @@
+import PorticoAPI
+
+/// A route's rate limiting, compiled: its actions and the rules of the configs it selects.
+public struct RateLimiter: Sendable {
+  public let builder: DescriptorBuilder
+  public let rules: RateLimitRuleSet
+
+  public init(builder: DescriptorBuilder, rules: RateLimitRuleSet) {
+    self.builder = builder
+    self.rules = rules
+  }
+
+  /// The rules a request hits, without counting it (what `explain` shows).
+  public func hits(for request: some RateLimitRequest, on route: RateLimitRoute) -> (
+    descriptors: RequestDescriptors, hits: [RuleHit]
+  ) {
+    let descriptors = builder.descriptors(for: request, on: route)
+    return (descriptors, rules.hits(for: descriptors))
+  }
+
+  /// Counts the request against every rule it hits, refused or not (Envoy's default), and decides.
+  public func decide(
+    _ request: some RateLimitRequest, on route: RateLimitRoute, store: some RateLimitCounterStore,
+    at now: Int64
+  ) -> RateLimitDecision {
+    let hits = rules.hits(for: builder.descriptors(for: request, on: route))
+    guard !hits.isEmpty else { return RateLimitDecision(counted: [], storeFailed: false, now: now) }
+    let counters = hits.map { WindowedCounter(counter: $0.counter, unit: $0.limit.unit) }
+    guard let counts = store.increment(counters, at: now) else {
+      return RateLimitDecision(counted: [], storeFailed: true, now: now)
+    }
+    return RateLimitDecision(
+      counted: zip(hits, counts).map { RateLimitDecision.Counted(hit: $0, count: $1) }, storeFailed: false,
+      now: now)
+  }
+}
+
+/// What counting a request found.
+public struct RateLimitDecision: Sendable {
+  public struct Counted: Sendable {
+    public let hit: RuleHit
+    /// The counter after this request.
+    public let count: UInt32
+
+    public var isOver: Bool { count > hit.limit.requestsPerUnit }
+    public var remaining: UInt32 { hit.limit.requestsPerUnit > count ? hit.limit.requestsPerUnit - count : 0 }
+  }
+
+  public let counted: [Counted]
+  /// The store did not answer: the route's `denyOnFail` decides.
+  public let storeFailed: Bool
+  let now: Int64
+
+  /// Rules over their limit that refuse (shadow rules only report).
+  public var refusing: [Counted] { counted.filter { $0.isOver && !$0.hit.shadow } }
+
+  /// Shadow rules over their limit.
+  public var shadowed: [Counted] { counted.filter { $0.isOver && $0.hit.shadow } }
+
+  /// The enforced rule with the fewest requests left, for the `x-ratelimit-*` headers.
+  public var tightest: Counted? {
+    counted.filter { !$0.hit.shadow }.min { lhs, rhs in
+      (lhs.remaining, lhs.hit.limit.requestsPerUnit) < (rhs.remaining, rhs.hit.limit.requestsPerUnit)
+    }
+  }
+
+  /// Seconds until `counted`'s window ends.
+  public func secondsLeft(for counted: Counted) -> Int64 {
+    WindowedCounter(counter: counted.hit.counter, unit: counted.hit.limit.unit).secondsLeft(at: now)
+  }
+}

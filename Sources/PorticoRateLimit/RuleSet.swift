@@ -1,0 +1,177 @@
+import PorticoAPI
+
+/// A rule a request matched: the counter it adds to, and the limit on it.
+public struct RuleHit: Hashable, Sendable {
+  /// The RateLimitServerConfig, `namespace/name`.
+  public let config: String
+  /// The rule, as users read it: `generic_key=per-second.user`, or `set[0]`.
+  public let rule: String
+  /// The counter: the config, the rule and the request's values (so that keys without a value count each
+  /// value apart). Rules of different configs never share one.
+  public let counter: String
+  public let limit: RateLimit
+  /// Counted and reported, never refused.
+  public let shadow: Bool
+}
+
+/// The rules of one or more RateLimitServerConfigs, compiled into trees, and the rules a request's
+/// descriptors match, as Envoy's rate-limit service and Gloo decide them.
+public struct RateLimitRuleSet: Sendable {
+  public struct Config: Sendable {
+    public let id: String
+    public let rules: RateLimitRules
+
+    public init(id: String, rules: RateLimitRules) {
+      self.id = id
+      self.rules = rules
+    }
+  }
+
+  private let configs: [CompiledConfig]
+
+  public init(_ configs: [Config]) {
+    self.configs = configs.map(CompiledConfig.init)
+  }
+
+  /// Every rule the descriptors hit: per config, for descriptors the most specific rule each reaches (only
+  /// those of the highest weight among them, allow-listed ones included, and every `alwaysApply` one); for
+  /// sets the first rule in list
+  /// order whose pairs the set holds, and every `alwaysApply` one.
+  public func hits(for descriptors: RequestDescriptors) -> [RuleHit] {
+    var hits: [RuleHit] = []
+    for config in configs {
+      var candidates: [(node: DescriptorNode, entries: [DescriptorEntry])] = []
+      for list in descriptors.lists {
+        if let node = config.root.matchingNode(for: list) { candidates.append((node, list)) }
+      }
+      let heaviest = candidates.map(\.node.weight).max() ?? 0
+      for (node, entries) in candidates where node.weight == heaviest || node.alwaysApply {
+        guard let limit = node.limit else { continue }
+        let counter = config.id + "\u{1}" + entries.map(\.description).joined(separator: "\u{1}")
+        let hit = RuleHit(
+          config: config.id, rule: node.name, counter: counter, limit: limit, shadow: node.shadow)
+        if !hits.contains(hit) { hits.append(hit) }
+      }
+      for set in descriptors.sets {
+        for hit in config.setHits(for: set) where !hits.contains(hit) { hits.append(hit) }
+      }
+    }
+    return hits
+  }
+}
+
+/// One config's descriptor tree and set-style rules.
+private struct CompiledConfig: Sendable {
+  let id: String
+  let root: DescriptorNode
+  let setRules: [SetRule]
+
+  init(_ config: RateLimitRuleSet.Config) {
+    id = config.id
+    root = DescriptorNode(children: config.rules.descriptors ?? [], name: "")
+    setRules = (config.rules.setDescriptors ?? []).enumerated().compactMap { index, rule in
+      guard let limit = rule.rateLimit else { return nil }
+      return SetRule(
+        index: index, pairs: (rule.simpleDescriptors ?? []).map { ($0.key, $0.value) }, limit: limit,
+        alwaysApply: rule.alwaysApply ?? false, shadow: rule.shadowMode ?? false)
+    }
+  }
+
+  func setHits(for set: [DescriptorEntry]) -> [RuleHit] {
+    var values: [String: String] = [:]
+    for entry in set where values[entry.key] == nil { values[entry.key] = entry.value }
+    var hits: [RuleHit] = []
+    var chosen = false
+    for rule in setRules {
+      guard let counted = rule.values(in: values) else { continue }
+      if !rule.alwaysApply {
+        guard !chosen else { continue }
+        chosen = true
+      }
+      let counter =
+        id + "\u{1}set\(rule.index)\u{1}"
+        + zip(rule.pairs, counted).map { "\($0.0)=\($1)" }.joined(separator: "\u{1}")
+      hits.append(
+        RuleHit(
+          config: id, rule: "set[\(rule.index)]", counter: counter, limit: rule.limit, shadow: rule.shadow))
+    }
+    return hits
+  }
+}
+
+/// A set-style rule: its pairs (a value may be left out: any value), its limit.
+private struct SetRule: Sendable {
+  let index: Int
+  let pairs: [(key: String, value: String?)]
+  let limit: RateLimit
+  let alwaysApply: Bool
+  let shadow: Bool
+
+  /// The request's values of this rule's keys, when the set holds every pair; nil otherwise.
+  func values(in set: [String: String]) -> [String]? {
+    var found: [String] = []
+    for pair in pairs {
+      guard let value = set[pair.key], pair.value == nil || pair.value == value else { return nil }
+      found.append(value)
+    }
+    return found
+  }
+}
+
+/// A level of a descriptor tree.
+final class DescriptorNode: Sendable {
+  struct Key: Hashable, Sendable {
+    let key: String
+    let value: String?
+  }
+
+  let name: String
+  let limit: RateLimit?
+  let weight: UInt32
+  let alwaysApply: Bool
+  let shadow: Bool
+  let children: [Key: DescriptorNode]
+
+  /// The root: no limit of its own.
+  convenience init(children: [RateLimitDescriptor], name: String) {
+    self.init(name: name, limit: nil, weight: 0, alwaysApply: false, shadow: false, children: children)
+  }
+
+  private init(
+    name: String, limit: RateLimit?, weight: UInt32, alwaysApply: Bool, shadow: Bool,
+    children: [RateLimitDescriptor]
+  ) {
+    self.name = name
+    self.limit = limit
+    self.weight = weight
+    self.alwaysApply = alwaysApply
+    self.shadow = shadow
+    var built: [Key: DescriptorNode] = [:]
+    for child in children {
+      let key = Key(key: child.key, value: child.value)
+      guard built[key] == nil else { continue }  // validation reports the duplicate; the first wins
+      let label = child.value.map { "\(child.key)=\($0)" } ?? child.key
+      built[key] = DescriptorNode(
+        name: name.isEmpty ? label : name + "." + label, limit: child.rateLimit, weight: child.weight ?? 0,
+        alwaysApply: child.alwaysApply ?? false, shadow: child.shadowMode ?? false,
+        children: child.descriptors ?? [])
+    }
+    self.children = built
+  }
+
+  /// Envoy's lookup: each entry in turn picks the child for its key and value, or else for its key alone;
+  /// the rule is the node the last entry reaches. A descriptor that runs past the tree matches none; the
+  /// node reached may have no limit (allow-listed), which still takes part in weighing.
+  func matchingNode(for entries: [DescriptorEntry]) -> DescriptorNode? {
+    var level = self
+    for (position, entry) in entries.enumerated() {
+      guard
+        let next = level.children[Key(key: entry.key, value: entry.value)]
+          ?? level.children[Key(key: entry.key, value: nil)]
+      else { return nil }
+      if position == entries.count - 1 { return next }
+      level = next
+    }
+    return nil
+  }
+}

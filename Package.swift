@@ -50,6 +50,14 @@ let package = Package(
     .target(name: "PorticoTranslate", dependencies: ["PorticoAPI"]),
     // Rate limiting's semantics (descriptors, rules, counting), apart from the data plane that calls it.
     .target(name: "PorticoRateLimit", dependencies: ["PorticoAPI"]),
+    // A small Redis client on SwiftNIO (RESP2, pipelining, Redis Cluster slots): global rate-limit counters.
+    .target(
+      name: "PorticoRedis",
+      dependencies: [
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+      ]
+    ),
     .target(name: "PorticoRouting", dependencies: ["PorticoTranslate"]),
     .target(name: "PorticoInspect", dependencies: ["PorticoRouting", "PorticoRateLimit"]),
     .target(
@@ -57,6 +65,7 @@ let package = Package(
       dependencies: [
         "PorticoInspect",
         "PorticoRateLimit",
+        "PorticoRedis",
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -113,6 +122,7 @@ let package = Package(
       name: "portico",
       dependencies: [
         "PorticoProxy",
+        "PorticoRedis",
         "PorticoRelay",
         "PorticoManagement",
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -160,6 +170,7 @@ let package = Package(
       dependencies: [
         "PorticoManagement",
         "PorticoProxy",
+        "PorticoRedis",
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "X509", package: "swift-certificates"),
         .product(name: "NIOSSL", package: "swift-nio-ssl"),

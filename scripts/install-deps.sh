@@ -18,6 +18,9 @@ command -v h2load >/dev/null 2>&1 || packages+=(nghttp2-client)
 command -v etcd >/dev/null 2>&1 || packages+=(etcd-server)
 command -v etcdctl >/dev/null 2>&1 || packages+=(etcd-client)
 command -v ip >/dev/null 2>&1 || packages+=(iproute2)
+# Global rate limits: a Redis server, and a Redis Cluster the tests make from three of them.
+command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
+command -v redis-cli >/dev/null 2>&1 || packages+=(redis-tools)
 
 if [ ${#packages[@]} -eq 0 ]; then
   exit 0

@@ -24,14 +24,9 @@ public struct RateLimiter: Sendable {
     at now: Int64
   ) -> RateLimitDecision {
     let hits = rules.hits(for: builder.descriptors(for: request, on: route))
-    guard !hits.isEmpty else { return RateLimitDecision(counted: [], storeFailed: false, now: now) }
+    guard !hits.isEmpty else { return RateLimitDecision(hits: [], counts: [], now: now) }
     let counters = hits.map { WindowedCounter(counter: $0.counter, unit: $0.limit.unit) }
-    guard let counts = store.increment(counters, at: now) else {
-      return RateLimitDecision(counted: [], storeFailed: true, now: now)
-    }
-    return RateLimitDecision(
-      counted: zip(hits, counts).map { RateLimitDecision.Counted(hit: $0, count: $1) }, storeFailed: false,
-      now: now)
+    return RateLimitDecision(hits: hits, counts: store.increment(counters, at: now), now: now)
   }
 }
 
@@ -50,6 +45,13 @@ public struct RateLimitDecision: Sendable {
   /// The store did not answer: the route's `denyOnFail` decides.
   public let storeFailed: Bool
   let now: Int64
+
+  /// What `hits` come to with the store's `counts` (nil: the store failed).
+  public init(hits: [RuleHit], counts: [UInt32]?, now: Int64) {
+    counted = counts.map { zip(hits, $0).map { Counted(hit: $0, count: $1) } } ?? []
+    storeFailed = counts == nil && !hits.isEmpty
+    self.now = now
+  }
 
   /// Rules over their limit that refuse (shadow rules only report).
   public var refusing: [Counted] { counted.filter { $0.isOver && !$0.hit.shadow } }

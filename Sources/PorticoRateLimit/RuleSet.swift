@@ -12,6 +12,9 @@ public struct RuleHit: Hashable, Sendable {
   public let limit: RateLimit
   /// Counted and reported, never refused.
   public let shadow: Bool
+  /// The rule's number in its rule set, 0 to `RateLimitRuleSet.ruleCount - 1`: what per-rule state (metrics)
+  /// is kept by, without hashing names.
+  public let index: Int
 }
 
 /// The rules of one or more RateLimitServerConfigs, compiled into trees, and the rules a request's
@@ -28,9 +31,13 @@ public struct RateLimitRuleSet: Sendable {
   }
 
   private let configs: [CompiledConfig]
+  /// How many rules (descriptor tree nodes and set-style rules) the set has.
+  public let ruleCount: Int
 
   public init(_ configs: [Config]) {
-    self.configs = configs.map(CompiledConfig.init)
+    let numbering = Numbering()
+    self.configs = configs.map { CompiledConfig($0, numbering: numbering) }
+    ruleCount = numbering.next
   }
 
   /// Every rule the descriptors hit: per config, for descriptors the most specific rule each reaches (only
@@ -47,9 +54,9 @@ public struct RateLimitRuleSet: Sendable {
       let heaviest = candidates.map(\.node.weight).max() ?? 0
       for (node, entries) in candidates where node.weight == heaviest || node.alwaysApply {
         guard let limit = node.limit else { continue }
-        let counter = config.id + "\u{1}" + entries.map(\.description).joined(separator: "\u{1}")
         let hit = RuleHit(
-          config: config.id, rule: node.name, counter: counter, limit: limit, shadow: node.shadow)
+          config: config.id, rule: node.name, counter: counterKey(config.id, entries), limit: limit,
+          shadow: node.shadow, index: node.index)
         if !hits.contains(hit) { hits.append(hit) }
       }
       for set in descriptors.sets {
@@ -66,13 +73,14 @@ private struct CompiledConfig: Sendable {
   let root: DescriptorNode
   let setRules: [SetRule]
 
-  init(_ config: RateLimitRuleSet.Config) {
+  init(_ config: RateLimitRuleSet.Config, numbering: Numbering) {
     id = config.id
-    root = DescriptorNode(children: config.rules.descriptors ?? [], name: "")
+    root = DescriptorNode(children: config.rules.descriptors ?? [], numbering: numbering)
     setRules = (config.rules.setDescriptors ?? []).enumerated().compactMap { index, rule in
       guard let limit = rule.rateLimit else { return nil }
       return SetRule(
-        index: index, pairs: (rule.simpleDescriptors ?? []).map { ($0.key, $0.value) }, limit: limit,
+        index: index, number: numbering.take(),
+        pairs: (rule.simpleDescriptors ?? []).map { ($0.key, $0.value) }, limit: limit,
         alwaysApply: rule.alwaysApply ?? false, shadow: rule.shadowMode ?? false)
     }
   }
@@ -88,12 +96,12 @@ private struct CompiledConfig: Sendable {
         guard !chosen else { continue }
         chosen = true
       }
-      let counter =
-        id + "\u{1}set\(rule.index)\u{1}"
-        + zip(rule.pairs, counted).map { "\($0.0)=\($1)" }.joined(separator: "\u{1}")
+      let entries = zip(rule.pairs, counted).map { DescriptorEntry(key: $0.key, value: $1) }
       hits.append(
         RuleHit(
-          config: id, rule: "set[\(rule.index)]", counter: counter, limit: rule.limit, shadow: rule.shadow))
+          config: id, rule: rule.name, counter: counterKey(id + "\u{1}" + rule.name, entries),
+          limit: rule.limit,
+          shadow: rule.shadow, index: rule.number))
     }
     return hits
   }
@@ -102,10 +110,14 @@ private struct CompiledConfig: Sendable {
 /// A set-style rule: its pairs (a value may be left out: any value), its limit.
 private struct SetRule: Sendable {
   let index: Int
+  /// Its number in the rule set.
+  let number: Int
   let pairs: [(key: String, value: String?)]
   let limit: RateLimit
   let alwaysApply: Bool
   let shadow: Bool
+
+  var name: String { "set[\(index)]" }
 
   /// The request's values of this rule's keys, when the set holds every pair; nil otherwise.
   func values(in set: [String: String]) -> [String]? {
@@ -126,6 +138,8 @@ final class DescriptorNode: Sendable {
   }
 
   let name: String
+  /// Its number in the rule set.
+  let index: Int
   let limit: RateLimit?
   let weight: UInt32
   let alwaysApply: Bool
@@ -133,15 +147,18 @@ final class DescriptorNode: Sendable {
   let children: [Key: DescriptorNode]
 
   /// The root: no limit of its own.
-  convenience init(children: [RateLimitDescriptor], name: String) {
-    self.init(name: name, limit: nil, weight: 0, alwaysApply: false, shadow: false, children: children)
+  convenience init(children: [RateLimitDescriptor], numbering: Numbering) {
+    self.init(
+      name: "", limit: nil, weight: 0, alwaysApply: false, shadow: false, children: children,
+      numbering: numbering)
   }
 
   private init(
     name: String, limit: RateLimit?, weight: UInt32, alwaysApply: Bool, shadow: Bool,
-    children: [RateLimitDescriptor]
+    children: [RateLimitDescriptor], numbering: Numbering
   ) {
     self.name = name
+    index = numbering.take()
     self.limit = limit
     self.weight = weight
     self.alwaysApply = alwaysApply
@@ -154,7 +171,7 @@ final class DescriptorNode: Sendable {
       built[key] = DescriptorNode(
         name: name.isEmpty ? label : name + "." + label, limit: child.rateLimit, weight: child.weight ?? 0,
         alwaysApply: child.alwaysApply ?? false, shadow: child.shadowMode ?? false,
-        children: child.descriptors ?? [])
+        children: child.descriptors ?? [], numbering: numbering)
     }
     self.children = built
   }
@@ -174,4 +191,29 @@ final class DescriptorNode: Sendable {
     }
     return nil
   }
+}
+
+/// Hands out rule numbers while a rule set is compiled.
+final class Numbering {
+  private(set) var next = 0
+
+  func take() -> Int {
+    defer { next += 1 }
+    return next
+  }
+}
+
+/// A counter's name: its scope, then each entry as `key=value`, built in one string (this runs per
+/// request).
+private func counterKey(_ scope: String, _ entries: [DescriptorEntry]) -> String {
+  var key = scope
+  key.reserveCapacity(
+    scope.utf8.count + entries.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count + 2 })
+  for entry in entries {
+    key.append("\u{1}")
+    key.append(entry.key)
+    key.append("=")
+    key.append(entry.value)
+  }
+  return key
 }

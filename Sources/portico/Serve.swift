@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import PorticoProxy
+import PorticoRedis
 import PorticoRelay
 import ServiceLifecycle
 
@@ -36,6 +37,13 @@ struct ServingOptions: ParsableArguments {
     name: .customLong("idle-timeout"), help: "Seconds a client connection may stay open with no request.")
   var idleTimeout: Double = 60
 
+  @Option(
+    name: .customLong("rate-limit-store"),
+    help:
+      "Where rate-limit counters are kept: 'local' (this gateway), redis://HOST:PORT or redis-cluster://HOST:PORT,... (shared by every gateway)."
+  )
+  var rateLimitStore: String = "local"
+
   func apply(to options: inout GatewayOptions) throws {
     guard let colon = admin.lastIndex(of: ":"), let port = Int(admin[admin.index(after: colon)...]) else {
       throw ValidationError("--admin needs ADDRESS:PORT, got '\(admin)'")
@@ -50,6 +58,15 @@ struct ServingOptions: ParsableArguments {
     options.maxConnections = maxConnections
     options.http1Limits.headerTimeout = .nanoseconds(Int64(headerTimeout * 1e9))
     options.http1Limits.idleTimeout = .nanoseconds(Int64(idleTimeout * 1e9))
+    if rateLimitStore != "local" {
+      do {
+        options.rateLimitStore = try RedisStoreConfiguration(url: rateLimitStore)
+      } catch {
+        throw ValidationError(
+          "--rate-limit-store needs local, redis://HOST:PORT or redis-cluster://HOST:PORT,..., got '\(rateLimitStore)'"
+        )
+      }
+    }
     switch accessLog {
     case "-": options.accessLog = .standardOutput
     case "off": options.accessLog = .disabled

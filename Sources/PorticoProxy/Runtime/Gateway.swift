@@ -32,7 +32,7 @@ public final class Gateway: Sendable {
       metrics: metrics,
       accessLog: try AccessLog(options.accessLog, droppedLines: metrics.accessLogLinesDropped),
       limits: options.http1Limits,
-      maxConnections: options.maxConnections)
+      maxConnections: options.maxConnections, rateLimitStore: options.rateLimitStore)
     group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.threads))
   }
 

@@ -1,4 +1,5 @@
 import NIOCore
+import PorticoRedis
 
 /// How a gateway process runs.
 public struct GatewayOptions: Sendable {
@@ -23,6 +24,9 @@ public struct GatewayOptions: Sendable {
   public var http1Limits = HTTP1Limits()
   /// Client connections open at once, across every event loop; more are closed as soon as accepted.
   public var maxConnections = 100_000
+  /// Where rate-limit counters are kept: nil for the gateway's own memory, or a Redis (Cluster) every
+  /// gateway shares.
+  public var rateLimitStore: RedisStoreConfiguration?
   /// The filter families routes are built with (tests add their own).
   var filterFamilies: [any ConfiguredFilter.Type] = FilterRegistry.families
 

@@ -1,4 +1,5 @@
 import PorticoRateLimit
+import PorticoRedis
 import Synchronization
 
 /// What every event loop shares: metrics, the access log, protocol limits and the connection count. All
@@ -8,17 +9,24 @@ final class GatewayServices: Sendable {
   let accessLog: AccessLog
   let limits: HTTP1Limits
   let maxConnections: Int
-  /// Rate-limit counters, shared by every event loop.
-  let rateLimitCounters: any RateLimitCounterStore
+  /// Rate-limit counters in the gateway, shared by every event loop.
+  let rateLimitCounters: LocalCounterStore
+  /// Set when the counters are in Redis instead, shared by every gateway.
+  let rateLimitStore: RedisStoreConfiguration?
   /// Client connections open across every event loop.
   private let connections = Atomic<Int>(0)
 
-  init(metrics: GatewayMetrics, accessLog: AccessLog, limits: HTTP1Limits, maxConnections: Int) {
+  init(
+    metrics: GatewayMetrics, accessLog: AccessLog, limits: HTTP1Limits, maxConnections: Int,
+    rateLimitStore: RedisStoreConfiguration? = nil
+  ) {
     self.metrics = metrics
     self.accessLog = accessLog
     self.limits = limits
     self.maxConnections = maxConnections
-    rateLimitCounters = LocalCounterStore()
+    self.rateLimitStore = rateLimitStore
+    // The in-gateway table is made only when it is the store (1 MiB).
+    rateLimitCounters = LocalCounterStore(capacity: rateLimitStore == nil ? 1 << 16 : 64)
   }
 
   /// Counts a new client connection; false (and not counted) when the gateway is at its limit.

@@ -184,6 +184,10 @@ final class FilterRun: FilterCall {
   override func resumed(with verdict: FilterVerdict) {
     guard !ended, let step = pending else { return }
     pending = nil
+    // Resumed from a callback, nothing else holds the exchange: the answer can end it, and free it, before
+    // this returns. Kept alive until then.
+    let exchange = host
+    defer { withExtendedLifetime(exchange) {} }
     host.holdClientReads(false)
     switch verdict {
     case .answer(let answer): return answered(answer)

@@ -1,18 +1,25 @@
 import CoreMetrics
 import Foundation
+import NIOCore
 import PorticoAPI
 import PorticoRateLimit
+import PorticoRedis
 import PorticoTranslate
 
 /// `rateLimit`: builds the request's descriptors, counts it against every rule they hit (refused or not, as
 /// Envoy does), and answers 429 when an enforced rule is over its limit. Counts are kept in the gateway's
-/// store; when it cannot answer, the request goes through unless `denyOnFail` says otherwise.
+/// memory, or in the Redis every gateway shares (the request waits, suspended, for one round trip per
+/// node, at most `requestTimeout`); when the store cannot answer, the request goes through unless
+/// `denyOnFail` says otherwise.
 final class RateLimitFilter: ConfiguredFilter {
   let phases: FilterPhases = [.requestHead]
   private let config: RateLimitConfig
   /// Nil when the actions do not compile (validation reports it first): every request is refused.
   private let limiter: RateLimiter?
   private let route: RateLimitRoute
+  private let ruleCount: Int
+  /// Where this filter's metric counters are kept on each loop.
+  private let metricsKey: String
 
   static func settings(for route: RouteConfig) -> RateLimitConfig? { route.rateLimit }
 
@@ -24,6 +31,8 @@ final class RateLimitFilter: ConfiguredFilter {
         rules: RateLimitRuleSet(config.serverConfigs.map { .init(id: $0.id, rules: $0.rules) }))
     }
     route = RateLimitRoute(sourceCluster: config.sourceCluster, destinationCluster: config.destinationCluster)
+    ruleCount = limiter?.rules.ruleCount ?? 0
+    metricsKey = "ratelimit.metrics." + UUID().uuidString
   }
 
   func requestHead(_ call: FilterCall) -> FilterVerdict {
@@ -32,17 +41,63 @@ final class RateLimitFilter: ConfiguredFilter {
     }
     let services = call.loop.services
     let now = Int64(Date().timeIntervalSince1970)
-    let decision = limiter.decide(
-      FilterCallRequest(call: call), on: route, store: services.rateLimitCounters, at: now)
+    let request = FilterCallRequest(call: call)
+    guard let shared = services.rateLimitStore else {
+      return verdict(limiter.decide(request, on: route, store: services.rateLimitCounters, at: now), call)
+    }
+    let hits = limiter.hits(for: request, on: route).hits
+    guard !hits.isEmpty else { return .proceed }
+    // Every gateway adds to the same keys: the counter, and its window's number.
+    let keys = hits.map { hit in
+      let unit = Int64(hit.limit.unit.seconds)
+      return (key: "portico:rl:\(hit.counter):\(unit):\(now / unit)", ttl: Int(unit))
+    }
+    let client = call.loopState("ratelimit.redis") {
+      RedisLoopClient(configuration: shared, eventLoop: call.loop.eventLoop)
+    }
+    let timeout = TimeAmount.nanoseconds(config.requestTimeout?.nanoseconds ?? 100_000_000)
+    // A store in back-off answers at once, before this returns: then there is nothing to wait for.
+    let waiting = Waiting()
+    client.increment(keys, timeout: timeout).assumeIsolated().whenComplete { result in
+      let counts = try? result.get().map { UInt32(clamping: $0) }
+      let verdict = self.verdict(RateLimitDecision(hits: hits, counts: counts, now: now), call)
+      guard let resume = waiting.resume else {
+        waiting.verdict = verdict
+        return
+      }
+      switch verdict {
+      case .answer(let answer): resume.answer(answer)
+      default: resume.proceed()
+      }
+    }
+    if let verdict = waiting.verdict { return verdict }
+    waiting.resume = call.suspend()
+    return .suspend
+  }
+
+  /// How a store's answer reaches the request: directly when it came before `requestHead` returned, through
+  /// the suspension handle after.
+  private final class Waiting {
+    var verdict: FilterVerdict?
+    var resume: FilterResume?
+  }
+
+  /// What a decision comes to: metrics per rule, and 429 when an enforced rule is over its limit (or the
+  /// store failed and `denyOnFail` is set).
+  private func verdict(_ decision: RateLimitDecision, _ call: FilterCall) -> FilterVerdict {
+    let services = call.loop.services
     if decision.storeFailed {
       services.metrics.rateLimitStoreErrors.increment()
       guard config.denyOnFail else { return .proceed }
       return .answer(LocalAnswer(status: 429, body: "rate limited\n", flag: .rateLimitServiceError))
     }
-    let metrics = call.loopState("ratelimit.metrics") { RateLimitSeries(factory: services.metrics.factory) }
+    let metrics = call.loopState(metricsKey) {
+      RateLimitSeries(factory: services.metrics.factory, rules: ruleCount)
+    }
     for counted in decision.counted {
-      let outcome = !counted.isOver ? "allowed" : counted.hit.shadow ? "shadowed" : "refused"
-      metrics.counter(config: counted.hit.config, rule: counted.hit.rule, outcome: outcome).increment()
+      let outcome: RateLimitSeries.Outcome =
+        !counted.isOver ? .allowed : counted.hit.shadow ? .shadowed : .refused
+      metrics.counter(for: counted.hit, outcome).increment()
     }
     guard let refusing = decision.refusing.first else { return .proceed }
     let reset = String(decision.secondsLeft(for: refusing))
@@ -71,21 +126,28 @@ private struct FilterCallRequest: RateLimitRequest {
   var remoteAddress: String { call.clientAddress }
 }
 
-/// `portico_ratelimit_requests_total{config,rule,outcome}`, one counter per series, kept per event loop so
-/// that finding one takes no lock.
+/// `portico_ratelimit_requests_total{config,rule,outcome}`, one counter per rule and outcome, found by the
+/// rule's number: kept per filter and event loop, so that counting takes no lock and hashes nothing.
 final class RateLimitSeries {
+  enum Outcome: Int, CaseIterable {
+    case allowed, refused, shadowed
+  }
+
   private let factory: any MetricsFactory
-  private var counters: [String: CoreMetrics.Counter] = [:]
+  private var counters: [CoreMetrics.Counter?]
 
-  init(factory: any MetricsFactory) { self.factory = factory }
+  init(factory: any MetricsFactory, rules: Int) {
+    self.factory = factory
+    counters = Array(repeating: nil, count: rules * Outcome.allCases.count)
+  }
 
-  func counter(config: String, rule: String, outcome: String) -> CoreMetrics.Counter {
-    let key = config + "\u{1}" + rule + "\u{1}" + outcome
-    if let counter = counters[key] { return counter }
+  func counter(for hit: RuleHit, _ outcome: Outcome) -> CoreMetrics.Counter {
+    let slot = hit.index * Outcome.allCases.count + outcome.rawValue
+    if let counter = counters[slot] { return counter }
     let counter = CoreMetrics.Counter(
       label: "portico_ratelimit_requests_total",
-      dimensions: [("config", config), ("rule", rule), ("outcome", outcome)], factory: factory)
-    counters[key] = counter
+      dimensions: [("config", hit.config), ("rule", hit.rule), ("outcome", "\(outcome)")], factory: factory)
+    counters[slot] = counter
     return counter
   }
 }

@@ -24,6 +24,9 @@ final class FaultInjectionTests: XCTestCase {
               - matchers: [{uri: {prefix: /both}}]
                 options: {faultInjection: {fixedDelay: 100ms, abort: {httpStatus: 418}}}
                 directResponseAction: {status: 200, body: never}
+              - matchers: [{uri: {prefix: /paused-answer}}]
+                options: {faultInjection: {fixedDelay: 20ms}}
+                directResponseAction: {status: 200, body: answered}
               - matchers: [{uri: {prefix: /calm}}]
                 options: {faultInjection: {abort: {httpStatus: 500}, percentage: 0}}
                 routeAction: {destinations: [{staticDestination: {name: echo}}]}
@@ -51,6 +54,16 @@ final class FaultInjectionTests: XCTestCase {
     XCTAssertGreaterThanOrEqual(ContinuousClock.now - started, .milliseconds(150))
     let flags = await gateway.accessLog().map { $0["flags"] as? String }
     XCTAssertEqual(flags, ["DI"])
+  }
+
+  /// A request resumed after a delay and answered by the gateway itself ends (and frees) its exchange
+  /// while the resumption is still running: the gateway must not touch it afterwards.
+  func testDelayThenTheGatewaysOwnAnswer() async throws {
+    for _ in 0..<3 {
+      let response = try await send(.GET, gateway.base + "/paused-answer", host: "faults.test")
+      XCTAssertEqual(response.status, 200)
+      XCTAssertEqual(response.body, "answered")
+    }
   }
 
   func testDelayThenAbort() async throws {

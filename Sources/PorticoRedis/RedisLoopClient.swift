@@ -11,6 +11,12 @@ public final class RedisLoopClient {
   /// Cluster only: the node of each slot, once known.
   private var slots: [String?] = []
   private var slotsLoading: EventLoopFuture<Void>?
+  /// Counts asked for and not answered yet, with when they time out: one sweep every 10 ms fails those past
+  /// their time, instead of a timer per request (arming and cancelling one each time costs more than the
+  /// count itself).
+  private var waiting: [(deadline: NIODeadline, outcome: Outcome, promise: EventLoopPromise<[Int64]>)] = []
+  private var sweep: Scheduled<Void>?
+  private static let sweepInterval = TimeAmount.milliseconds(10)
 
   private enum Node {
     case connecting(EventLoopFuture<RedisConnection>)
@@ -29,23 +35,35 @@ public final class RedisLoopClient {
   public func increment(_ keys: [(key: String, ttl: Int)], timeout: TimeAmount) -> EventLoopFuture<[Int64]> {
     let promise = eventLoop.makePromise(of: [Int64].self)
     let outcome = Outcome()
-    let timer = eventLoop.scheduleTask(in: timeout) {
-      if outcome.settle() { promise.fail(RedisError.timedOut) }
-    }
+    waiting.append((.now() + timeout, outcome, promise))
+    if sweep == nil { scheduleSweep() }
     run(keys).whenComplete { result in
-      timer.cancel()
       if outcome.settle() { promise.completeWith(result) }
     }
     return promise.futureResult
   }
 
+  private func scheduleSweep() {
+    sweep = eventLoop.scheduleTask(in: Self.sweepInterval) { [self] in
+      sweep = nil
+      let now = NIODeadline.now()
+      waiting.removeAll { entry in
+        if entry.outcome.isSettled { return true }
+        guard entry.deadline <= now else { return false }
+        if entry.outcome.settle() { entry.promise.fail(RedisError.timedOut) }
+        return true
+      }
+      if !waiting.isEmpty { scheduleSweep() }
+    }
+  }
+
   /// Whether the answer was given already (a timeout, or the reply).
   private final class Outcome {
-    private var settled = false
+    private(set) var isSettled = false
 
     func settle() -> Bool {
-      guard !settled else { return false }
-      settled = true
+      guard !isSettled else { return false }
+      isSettled = true
       return true
     }
   }
@@ -212,6 +230,7 @@ public final class RedisLoopClient {
 
   /// Closes every connection (the gateway is stopping, or the store changed).
   public func close() {
+    sweep?.cancel()
     for case .connected(let connection) in nodes.values { connection.close() }
     nodes = [:]
   }

@@ -83,7 +83,7 @@ extension Exchange {
     stopRetrying()
     status = response.status
     upstreamKeepAlive = response.keepAlive && framing != .untilClose
-    if let filterRun, response.status != 101 {
+    if let filterRun, filterRun.filters.seesResponses, response.status != 101 {
       // The response filters see the head first; they say when it is written.
       heldResponse = (response, framing)
       return filterRun.responseHead(ResponseView(response))
@@ -150,14 +150,17 @@ extension Exchange {
     let plan = destination?.responsePlan ?? .none
     HeadWriter.downstreamResponse(
       response, framing: downstreamFraming, keepAlive: keepAlive, clientIsHTTP10: request.isHTTP10,
-      plan: plan, edits: filterRun?.responseHeaders ?? FieldEdits(), variables: variables(for: plan),
+      // Only response hooks edit a response's fields (the layer starts them afresh for each response).
+      plan: plan,
+      edits: filterRun.flatMap { $0.filters.seesResponses ? $0.responseHeaders : nil } ?? FieldEdits(),
+      variables: variables(for: plan),
       into: &head)
     toClient = OutgoingMessage(head: head, chunked: chunked, reusable: loop.outgoingBuffer)
   }
 
   func upstreamResponseBody(_ buffer: ByteBuffer) {
     guard !finished else { return }
-    if let filterRun, !isTunnel { return filterRun.responseBody(buffer) }
+    if let filterRun, filterRun.filters.seesResponses, !isTunnel { return filterRun.responseBody(buffer) }
     sendResponseBody(buffer)
   }
 
@@ -188,7 +191,7 @@ extension Exchange {
     // the client's remaining body unread: both connections close.
     if !requestComplete { keepAlive = false }
     releaseConnection(reusable: upstreamRequestComplete && upstreamKeepAlive)
-    if let filterRun, !isTunnel { return filterRun.responseEnd(trailers) }
+    if let filterRun, filterRun.filters.seesResponses, !isTunnel { return filterRun.responseEnd(trailers) }
     finishResponse(trailers: trailers)
   }
 

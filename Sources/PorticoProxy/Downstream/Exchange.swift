@@ -171,7 +171,9 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
 
   func requestBody(_ buffer: ByteBuffer) {
     bytesIn += buffer.readableBytes
-    if let filterRun, !isTunnel, !discarding, !finished { return filterRun.requestBody(buffer) }
+    if let filterRun, !isTunnel, !discarding, !finished, !filterRun.passesRequestBody {
+      return filterRun.requestBody(buffer)
+    }
     passRequestBody(buffer)
   }
 
@@ -198,7 +200,9 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
 
   func requestEnd(_ trailers: ByteBuffer?) {
     requestComplete = true
-    if let filterRun, !discarding, !finished { return filterRun.requestEnd(trailers) }
+    if let filterRun, !discarding, !finished, !filterRun.passesRequestBody {
+      return filterRun.requestEnd(trailers)
+    }
     passRequestEnd(trailers)
   }
 

@@ -80,6 +80,10 @@ final class FilterRun: FilterCall {
 
   func start() { run(.requestHead(from: 0)) }
 
+  /// The head has passed every filter and none reads bodies: the rest of the request needs the layer no
+  /// more (the exchange sends it on itself).
+  var passesRequestBody: Bool { requestHeadPassed && !filters.seesRequestBody && !ended }
+
   func requestBody(_ piece: ByteBuffer) { requestPiece(piece, end: false) }
 
   func requestEnd(_ trailers: ByteBuffer?) {
@@ -94,6 +98,7 @@ final class FilterRun: FilterCall {
     guard !ended else { return }
     if !requestHeadPassed {
       // Kept within the bound when a filter waits for the whole body; otherwise held reads bound it.
+      if pending != nil { host.holdClientReads(true) }
       guard early.add(piece, end: end, bound: filters.bodyBound) || !requestWaitsForBody else {
         return tooLarge()
       }
@@ -102,6 +107,7 @@ final class FilterRun: FilterCall {
     }
     if pending != nil {
       queuedRequest.append((piece, end))
+      host.holdClientReads(true)
       return
     }
     run(.requestBody(piece, end: end, from: 0))
@@ -321,9 +327,10 @@ final class FilterRun: FilterCall {
     }
   }
 
+  /// Client reads are held only once a piece arrives while the filter waits (a request without a body,
+  /// the common case, changes nothing on its connection).
   private func suspended(at step: Step) {
     pending = step
-    host.holdClientReads(true)
   }
 
   private func answered(_ answer: LocalAnswer) {

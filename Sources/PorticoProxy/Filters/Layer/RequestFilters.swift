@@ -13,6 +13,11 @@ final class RequestFilters: Sendable {
   let rewritesRequestBody: Bool
   /// Some filter may change the response body's length.
   let rewritesResponseBody: Bool
+  /// Some filter has a response hook. Without one, responses go straight to the client.
+  let seesResponses: Bool
+  /// Some filter has a request body hook. Without one, the body goes straight upstream once the head has
+  /// passed.
+  let seesRequestBody: Bool
 
   init(_ filters: [any HTTPFilter], bodyBound: BodyBound) {
     self.filters = filters
@@ -20,6 +25,10 @@ final class RequestFilters: Sendable {
     log = filters.filter { $0.phases.contains(.log) }
     rewritesRequestBody = filters.contains { $0.phases.contains(.rewritesRequestBody) }
     rewritesResponseBody = filters.contains { $0.phases.contains(.rewritesResponseBody) }
+    seesResponses = filters.contains {
+      !$0.phases.isDisjoint(with: [.responseHead, .responseBody, .rewritesResponseBody])
+    }
+    seesRequestBody = filters.contains { !$0.phases.isDisjoint(with: [.requestBody, .rewritesRequestBody]) }
   }
 
   var count: Int { filters.count }

@@ -44,6 +44,13 @@ struct ServingOptions: ParsableArguments {
   )
   var rateLimitStore: String = "local"
 
+  @Option(
+    name: .customLong("xff-trusted-hops"),
+    help:
+      "Proxies in front of the gateway whose X-Forwarded-For entries are trusted: the client is the entry this many from the right (0: the TCP peer)."
+  )
+  var trustedProxyHops: Int = 0
+
   func apply(to options: inout GatewayOptions) throws {
     guard let colon = admin.lastIndex(of: ":"), let port = Int(admin[admin.index(after: colon)...]) else {
       throw ValidationError("--admin needs ADDRESS:PORT, got '\(admin)'")
@@ -58,6 +65,8 @@ struct ServingOptions: ParsableArguments {
     options.maxConnections = maxConnections
     options.http1Limits.headerTimeout = .nanoseconds(Int64(headerTimeout * 1e9))
     options.http1Limits.idleTimeout = .nanoseconds(Int64(idleTimeout * 1e9))
+    guard trustedProxyHops >= 0 else { throw ValidationError("--xff-trusted-hops must not be negative") }
+    options.trustedProxyHops = trustedProxyHops
     if rateLimitStore != "local" {
       do {
         options.rateLimitStore = try RedisStoreConfiguration(url: rateLimitStore)

@@ -32,7 +32,8 @@ public final class Gateway: Sendable {
       metrics: metrics,
       accessLog: try AccessLog(options.accessLog, droppedLines: metrics.accessLogLinesDropped),
       limits: options.http1Limits,
-      maxConnections: options.maxConnections, rateLimitStore: options.rateLimitStore)
+      maxConnections: options.maxConnections, rateLimitStore: options.rateLimitStore,
+      trustedProxyHops: options.trustedProxyHops)
     group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.threads))
   }
 

@@ -27,6 +27,10 @@ public struct GatewayOptions: Sendable {
   /// Where rate-limit counters are kept: nil for the gateway's own memory, or a Redis (Cluster) every
   /// gateway shares.
   public var rateLimitStore: RedisStoreConfiguration?
+  /// Proxies in front of the gateway whose `X-Forwarded-For` entries are trusted: with N, the client's
+  /// address (what `remoteAddress` rate-limit actions read) is the Nth entry from the right; with 0, the
+  /// TCP peer, whatever the header says.
+  public var trustedProxyHops = 0
   /// The filter families routes are built with (tests add their own).
   var filterFamilies: [any ConfiguredFilter.Type] = FilterRegistry.families
 

@@ -13,13 +13,16 @@ final class GatewayServices: Sendable {
   let rateLimitCounters: LocalCounterStore
   /// Set when the counters are in Redis instead, shared by every gateway.
   let rateLimitStore: RedisStoreConfiguration?
+  /// `X-Forwarded-For` entries to trust, from the right (0: the TCP peer is the client).
+  let trustedProxyHops: Int
   /// Client connections open across every event loop.
   private let connections = Atomic<Int>(0)
 
   init(
     metrics: GatewayMetrics, accessLog: AccessLog, limits: HTTP1Limits, maxConnections: Int,
-    rateLimitStore: RedisStoreConfiguration? = nil
+    rateLimitStore: RedisStoreConfiguration? = nil, trustedProxyHops: Int = 0
   ) {
+    self.trustedProxyHops = trustedProxyHops
     self.metrics = metrics
     self.accessLog = accessLog
     self.limits = limits

@@ -123,7 +123,18 @@ private struct FilterCallRequest: RateLimitRequest {
       ?? request.head.firstValue(named: name).map(String.init)
   }
 
-  var remoteAddress: String { call.clientAddress }
+  /// The TCP peer, unless the gateway trusts proxy hops in front of it: then the entry of
+  /// `X-Forwarded-For` that many hops from the right (Envoy's `xff_num_trusted_hops`). A header with fewer
+  /// entries leaves the peer.
+  var remoteAddress: String {
+    let hops = call.loop.services.trustedProxyHops
+    guard hops > 0, let header = call.request.head.firstValue(named: "x-forwarded-for") else {
+      return call.clientAddress
+    }
+    let entries = header.split(separator: ",")
+    guard entries.count >= hops else { return call.clientAddress }
+    return entries[entries.count - hops].trimmingCharacters(in: .whitespaces)
+  }
 }
 
 /// `portico_ratelimit_requests_total{config,rule,outcome}`, one counter per rule and outcome, found by the

@@ -12,47 +12,59 @@ final class RateLimitTests: XCTestCase {
 
   override func setUp() async throws {
     gateway = try await TestGateway(upstreams: ["echo"]) { gateway in
-      gatewayManifest() + staticDestination("echo", ports: [gateway.port("echo")])
-        + """
-        apiVersion: portico.dev/v1
-        kind: RateLimitServerConfig
-        metadata: {name: limits, namespace: apps}
-        spec:
-          raw:
-            descriptors:
-            - key: user
-              rateLimit: {unit: DAY, requestsPerUnit: 2}
-            - key: burst
-              rateLimit: {unit: DAY, requestsPerUnit: 15}
-            - key: watched
-              shadowMode: true
-              rateLimit: {unit: DAY, requestsPerUnit: 1}
-        ---
-
-        """
-        + virtualHost(
-          "limits.test",
-          routes: """
-              - matchers: [{uri: {prefix: /user}}]
-                options:
-                  rateLimit:
-                    ratelimitServerConfigSelector: {}
-                    raw: {rateLimits: [{actions: [{requestHeaders: {headerName: x-user, descriptorKey: user}}]}]}
-                routeAction: {destinations: [{staticDestination: {name: echo}}]}
-              - matchers: [{uri: {prefix: /burst}}]
-                options:
-                  rateLimit:
-                    ratelimitServerConfigSelector: {}
-                    raw: {rateLimits: [{actions: [{genericKey: {descriptorKey: burst, descriptorValue: all}}]}]}
-                routeAction: {destinations: [{staticDestination: {name: echo}}]}
-              - matchers: [{uri: {prefix: /watched}}]
-                options:
-                  rateLimit:
-                    ratelimitServerConfigSelector: {}
-                    raw: {rateLimits: [{actions: [{genericKey: {descriptorKey: watched, descriptorValue: all}}]}]}
-                routeAction: {destinations: [{staticDestination: {name: echo}}]}
-            """)
+      self.manifests(echo: gateway.port("echo"))
     }
+  }
+
+  private func manifests(echo: Int) -> String {
+    gatewayManifest() + staticDestination("echo", ports: [echo])
+      + """
+      apiVersion: portico.dev/v1
+      kind: RateLimitServerConfig
+      metadata: {name: limits, namespace: apps}
+      spec:
+        raw:
+          descriptors:
+          - key: user
+            rateLimit: {unit: DAY, requestsPerUnit: 2}
+          - key: burst
+            rateLimit: {unit: DAY, requestsPerUnit: 15}
+          - key: watched
+            shadowMode: true
+            rateLimit: {unit: DAY, requestsPerUnit: 1}
+          - key: remote_address
+            rateLimit: {unit: DAY, requestsPerUnit: 2}
+      ---
+
+      """
+      + virtualHost(
+        "limits.test",
+        routes: """
+            - matchers: [{uri: {prefix: /user}}]
+              options:
+                rateLimit:
+                  ratelimitServerConfigSelector: {}
+                  raw: {rateLimits: [{actions: [{requestHeaders: {headerName: x-user, descriptorKey: user}}]}]}
+              routeAction: {destinations: [{staticDestination: {name: echo}}]}
+            - matchers: [{uri: {prefix: /burst}}]
+              options:
+                rateLimit:
+                  ratelimitServerConfigSelector: {}
+                  raw: {rateLimits: [{actions: [{genericKey: {descriptorKey: burst, descriptorValue: all}}]}]}
+              routeAction: {destinations: [{staticDestination: {name: echo}}]}
+            - matchers: [{uri: {prefix: /watched}}]
+              options:
+                rateLimit:
+                  ratelimitServerConfigSelector: {}
+                  raw: {rateLimits: [{actions: [{genericKey: {descriptorKey: watched, descriptorValue: all}}]}]}
+              routeAction: {destinations: [{staticDestination: {name: echo}}]}
+            - matchers: [{uri: {prefix: /address}}]
+              options:
+                rateLimit:
+                  ratelimitServerConfigSelector: {}
+                  raw: {rateLimits: [{actions: [{remoteAddress: {}}]}]}
+              routeAction: {destinations: [{staticDestination: {name: echo}}]}
+          """)
   }
 
   override func tearDown() async throws { await gateway.stop() }
@@ -96,6 +108,34 @@ final class RateLimitTests: XCTestCase {
     let statuses = try await sendConcurrently(count: 40, host: "limits.test") { _ in url }
     XCTAssertEqual(statuses.filter { $0 == 200 }.count, 15, "\(statuses)")
     XCTAssertEqual(statuses.filter { $0 == 429 }.count, 25)
+  }
+
+  /// `remoteAddress` is the TCP peer: a client's `X-Forwarded-For` does not give it a counter of its own.
+  /// Told to trust one proxy hop, the gateway takes the header's last entry instead.
+  func testRemoteAddressTrustsForwardedForOnlyWhenTold() async throws {
+    func statuses(_ gateway: TestGateway, forwardedFor: [String]) async throws -> [Int] {
+      var statuses: [Int] = []
+      for address in forwardedFor {
+        statuses.append(
+          try await send(
+            .GET, gateway.base + "/address", host: "limits.test",
+            headers: [("x-forwarded-for", "198.51.100.1, \(address)")]
+          ).status)
+      }
+      return statuses
+    }
+    let untrusting = try await statuses(gateway, forwardedFor: ["192.0.2.1", "192.0.2.2", "192.0.2.3"])
+    XCTAssertEqual(untrusting, [200, 200, 429], "one peer, one counter, whatever the header says")
+
+    let trusting = try await TestGateway(upstreams: ["echo"]) { gateway in
+      self.manifests(echo: gateway.port("echo"))
+    } configure: { options in
+      options.trustedProxyHops = 1
+    }
+    defer { Task { await trusting.stop() } }
+    let counted = try await statuses(
+      trusting, forwardedFor: ["192.0.2.1", "192.0.2.2", "192.0.2.1", "192.0.2.1"])
+    XCTAssertEqual(counted, [200, 200, 200, 429], "the last entry, one counter each")
   }
 
   func testAShadowRuleCountsButNeverRefuses() async throws {

@@ -49,7 +49,7 @@ let package = Package(
     .target(name: "PorticoAPI", dependencies: ["PorticoCore", "CYAML"]),
     .target(name: "PorticoTranslate", dependencies: ["PorticoAPI"]),
     // Rate limiting's semantics (descriptors, rules, counting), apart from the data plane that calls it.
-    .target(name: "PorticoRateLimit", dependencies: ["PorticoAPI"]),
+    .target(name: "PorticoRateLimit", dependencies: ["PorticoTranslate"]),
     // A small Redis client on SwiftNIO (RESP2, pipelining, Redis Cluster slots): global rate-limit counters.
     .target(
       name: "PorticoRedis",

@@ -7,15 +7,11 @@ import PorticoTranslate
 enum RateLimitExplanation {
   static func lines(for route: RouteConfig, request: PlainRequest) -> [String] {
     guard let config = route.rateLimit else { return [] }
-    guard let builder = try? DescriptorBuilder(config.actions) else {
+    guard let limiter = try? RateLimiter(config) else {
       return ["the actions do not compile; every request is refused"]
     }
-    let limiter = RateLimiter(
-      builder: builder,
-      rules: RateLimitRuleSet(config.serverConfigs.map { .init(id: $0.id, rules: $0.rules) }))
     let (descriptors, hits) = limiter.hits(
-      for: ExplainedRequest(request: request),
-      on: RateLimitRoute(sourceCluster: config.sourceCluster, destinationCluster: config.destinationCluster))
+      for: ExplainedRequest(request: request), on: RateLimitRoute(config))
     var lines: [String] = []
     for list in descriptors.lists {
       lines.append("descriptor [" + list.map(\.description).joined(separator: ", ") + "]")

@@ -11,11 +11,18 @@ public struct WindowedCounter: Hashable, Sendable {
     self.unit = unit
   }
 
-  /// The window `now` (seconds since 1970) falls in.
-  public func window(at now: Int64) -> Int64 { now / Int64(unit.seconds) }
+  /// The key every gateway adds to in a shared store: the counter, its unit and its window's number.
+  public func sharedKey(at now: Int64) -> String {
+    "portico:rl:\(counter):\(unit.seconds):\(unit.window(at: now))"
+  }
+}
 
-  /// Seconds from `now` until the window ends.
-  public func secondsLeft(at now: Int64) -> Int64 { Int64(unit.seconds) - now % Int64(unit.seconds) }
+extension RateLimit.Unit {
+  /// The number of the window `now` (seconds since 1970) falls in.
+  public func window(at now: Int64) -> Int64 { now / Int64(seconds) }
+
+  /// Seconds from `now` until its window ends.
+  public func secondsLeft(at now: Int64) -> Int64 { Int64(seconds) - now % Int64(seconds) }
 }
 
 /// Where counts are kept: in the gateway, or shared by every gateway.

@@ -63,7 +63,7 @@ public final class LocalCounterStore: RateLimitCounterStore, @unchecked Sendable
 
   /// The window's number, in the 32 bits a slot keeps (seconds since 1970 fit until 2106).
   private static func window(of unit: RateLimit.Unit, at now: Int64) -> UInt {
-    UInt(truncatingIfNeeded: now / Int64(unit.seconds)) & 0xFFFF_FFFF
+    UInt(truncatingIfNeeded: unit.window(at: now)) & 0xFFFF_FFFF
   }
 
   /// A non-zero 64-bit fingerprint of the counter and its unit (zero marks a free slot).

@@ -1,4 +1,5 @@
 import PorticoAPI
+import PorticoTranslate
 
 /// What rate-limit actions read from a request. The data plane's request types conform; tests use their own.
 public protocol RateLimitRequest {
@@ -41,6 +42,13 @@ public struct RateLimitRoute: Hashable, Sendable {
     self.sourceCluster = sourceCluster
     self.destinationCluster = destinationCluster
     self.routeMetadata = routeMetadata
+  }
+}
+
+extension RateLimitRoute {
+  /// What a route's resolved `rateLimit` says of the gateway and the route.
+  public init(_ config: RateLimitConfig) {
+    self.init(sourceCluster: config.sourceCluster, destinationCluster: config.destinationCluster)
   }
 }
 

@@ -1,4 +1,5 @@
 import PorticoAPI
+import PorticoTranslate
 
 /// A route's rate limiting, compiled: its actions and the rules of the configs it selects.
 public struct RateLimiter: Sendable {
@@ -8,6 +9,13 @@ public struct RateLimiter: Sendable {
   public init(builder: DescriptorBuilder, rules: RateLimitRuleSet) {
     self.builder = builder
     self.rules = rules
+  }
+
+  /// A route's resolved `rateLimit`, compiled; throws when an action's regex does not compile.
+  public init(_ config: RateLimitConfig) throws(RE2Regex.CompileError) {
+    self.init(
+      builder: try DescriptorBuilder(config.actions),
+      rules: RateLimitRuleSet(config.serverConfigs.map { .init(id: $0.id, rules: $0.rules) }))
   }
 
   /// The rules a request hits, without counting it (what `explain` shows).
@@ -67,7 +75,5 @@ public struct RateLimitDecision: Sendable {
   }
 
   /// Seconds until `counted`'s window ends.
-  public func secondsLeft(for counted: Counted) -> Int64 {
-    WindowedCounter(counter: counted.hit.counter, unit: counted.hit.limit.unit).secondsLeft(at: now)
-  }
+  public func secondsLeft(for counted: Counted) -> Int64 { counted.hit.limit.unit.secondsLeft(at: now) }
 }

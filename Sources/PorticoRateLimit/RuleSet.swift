@@ -42,8 +42,7 @@ public struct RateLimitRuleSet: Sendable {
 
   /// Every rule the descriptors hit: per config, for descriptors the most specific rule each reaches (only
   /// those of the highest weight among them, allow-listed ones included, and every `alwaysApply` one); for
-  /// sets the first rule in list
-  /// order whose pairs the set holds, and every `alwaysApply` one.
+  /// sets the first rule in list order whose pairs the set holds, and every `alwaysApply` one.
   public func hits(for descriptors: RequestDescriptors) -> [RuleHit] {
     var hits: [RuleHit] = []
     for config in configs {

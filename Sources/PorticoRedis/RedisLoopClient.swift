@@ -71,7 +71,7 @@ public final class RedisLoopClient {
   private func run(_ keys: [(key: String, ttl: Int)]) -> EventLoopFuture<[Int64]> {
     switch configuration.mode {
     case .single:
-      return increment(keys, at: configuration.seeds[0], asking: false)
+      return increment(keys, at: configuration.seeds[0])
     case .cluster:
       return knownSlots().flatMap { self.incrementInCluster(keys) }
     }
@@ -86,7 +86,7 @@ public final class RedisLoopClient {
       byNode[node, default: []].append(index)
     }
     let parts = byNode.map { node, indices in
-      self.increment(indices.map { keys[$0] }, at: node, asking: false).map { (indices, $0) }
+      self.increment(indices.map { keys[$0] }, at: node).map { (indices, $0) }
     }
     return EventLoopFuture.whenAllSucceed(parts, on: eventLoop).map { answers in
       var counts = [Int64](repeating: 0, count: keys.count)
@@ -98,7 +98,9 @@ public final class RedisLoopClient {
   }
 
   /// One pipelined batch to `address`; redirected keys (MOVED, ASK) are sent once more where Redis says.
-  private func increment(_ keys: [(key: String, ttl: Int)], at address: String, asking: Bool)
+  private func increment(
+    _ keys: [(key: String, ttl: Int)], at address: String, asking: Bool = false, mayRedirect: Bool = true
+  )
     -> EventLoopFuture<
       [Int64]
     >
@@ -125,20 +127,20 @@ public final class RedisLoopClient {
             let expire = ["EXPIRE", keys[index].key, String(keys[index].ttl)]
             _ = connection.send(asking ? [["ASKING"], expire] : [expire])
           }
-        case .error(let message) where !asking:
+        case .error(let message):
           guard let redirect = self.redirect(message) else {
             return self.eventLoop.makeFailedFuture(RedisError.reply(message))
           }
+          // One redirect per key: a node that sends it on again means the cluster is changing under us.
+          guard mayRedirect else { return self.eventLoop.makeFailedFuture(RedisError.tooManyRedirects) }
           redirected.append((index, redirect.address, redirect.asking))
-        case .error(let message):
-          return self.eventLoop.makeFailedFuture(RedisError.reply(message))
         default:
           return self.eventLoop.makeFailedFuture(RedisError.reply("unexpected reply to INCRBY"))
         }
       }
       guard !redirected.isEmpty else { return self.eventLoop.makeSucceededFuture(counts.map { $0! }) }
       let retries = redirected.map { entry in
-        self.increment([keys[entry.index]], at: entry.address, asking: entry.asking).map {
+        self.increment([keys[entry.index]], at: entry.address, asking: entry.asking, mayRedirect: false).map {
           (entry.index, $0[0])
         }
       }

@@ -32,26 +32,7 @@ final class MultiClusterTests: XCTestCase {
       ingressGatewaySelectors: [{portName: http, destinationSelectors: [{kubeServiceMatcher: {labels: {gateway: edge}}}]}]
       connectionHandlers: [{http: {routeConfig: [{virtualHostSelector: {namespaces: [apps]}}]}}]
     ---
-    apiVersion: networking.mesh.gloo.solo.io/v1
-    kind: VirtualMesh
-    metadata: {name: mesh, namespace: portico-system}
-    spec:
-      federation:
-        ingressGatewaySelectors:
-        - portName: tls
-          destinationSelectors: [{kubeServiceMatcher: {labels: {role: east-west}}}]
-    ---
-    apiVersion: portico.dev/v1
-    kind: VirtualDestination
-    metadata: {name: shop, namespace: apps}
-    spec:
-      hostname: shop.global
-      port: {number: 8080}
-      virtualMesh: {name: mesh, namespace: portico-system}
-      localized:
-        destinationSelectors: [{kubeServiceMatcher: {labels: {app: shop}, clusters: [east, west]}}]
-        outlierDetection: {consecutiveGatewayErrors: 2, baseEjectionTime: 2s}
-    ---
+    \(meshAndDestination(baseEjectionTime: "2s"))
     apiVersion: portico.dev/v1
     kind: VirtualHost
     metadata: {name: shop, namespace: apps}

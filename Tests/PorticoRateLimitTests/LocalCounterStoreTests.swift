@@ -26,7 +26,7 @@ final class LocalCounterStoreTests: XCTestCase {
     XCTAssertEqual(store.increment([minute], at: start + 10), [1])
     XCTAssertEqual(store.increment([minute], at: start + 59), [2], "the same minute")
     XCTAssertEqual(store.increment([minute], at: start + 60), [1], "the next minute starts at zero")
-    XCTAssertEqual(minute.secondsLeft(at: start + 10), 50)
+    XCTAssertEqual(minute.unit.secondsLeft(at: start + 10), 50)
   }
 
   func testAFullTableAnswersNilAndStaleSlotsAreReused() {

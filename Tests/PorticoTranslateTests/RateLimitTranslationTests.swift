@@ -111,6 +111,18 @@ final class RateLimitTranslationTests: XCTestCase {
       })
   }
 
+  /// No filter sets request metadata yet: a `metadata` action is not enforced, so its routes fail closed.
+  func testAMetadataActionFailsClosed() throws {
+    let result = translation(
+      options:
+        "{rateLimit: {ratelimitServerConfigSelector: {}, raw: {rateLimits: [{actions: [{metadata: {descriptorKey: tier, metadataKey: {key: envoy.filters.http.ext_authz, path: [{key: tier}]}, defaultValue: free}}]}]}}}"
+    )
+    XCTAssertEqual(result.routes(of: "shop.test").first?.directStatus, 500)
+    let error = try XCTUnwrap(result.status(.virtualHost, "apps", "shop")?.errors.first)
+    XCTAssertEqual(error.path.description, "rateLimit.raw.rateLimits[0].actions[0].metadata")
+    XCTAssertTrue(error.message.contains("not enforced"), error.message)
+  }
+
   func testAServerRefIsAWarningPorticoCountsItself() throws {
     let result = translation(
       options: """

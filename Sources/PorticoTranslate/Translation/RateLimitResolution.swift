@@ -52,6 +52,22 @@ extension GatewayTranslator {
         fail(["ratelimitClientConfigRef"], "RateLimitClientConfig \(id.qualifiedName) \(state)")
       }
     }
+    // No filter sets request metadata yet (external auth will): a `metadata` action would only ever yield its
+    // default, or nothing and drop its limit. Not enforced, so it fails closed.
+    for (index, list) in actions.enumerated() {
+      for (kind, entries) in [("actions", list.actions ?? []), ("setActions", list.setActions ?? [])] {
+        for (position, entry) in entries.enumerated() where entry.metadata != nil {
+          let path: FieldPath =
+            limit.raw != nil
+            ? ["raw", "rateLimits", .index(index), .key(kind), .index(position), "metadata"]
+            : ["ratelimitClientConfigRef"]
+          fail(
+            path,
+            "metadata actions are not enforced by Portico yet (no filter sets request metadata); the routes they apply to answer as invalid routes"
+          )
+        }
+      }
+    }
     guard errors.isEmpty else { return .failure(RateLimitProblems(errors: errors)) }
     let settings = options.values.rateLimitSettings
     if settings?.ratelimitServerRef != nil, let settingsOrigin = options.origins["rateLimitSettings"] {

@@ -32,3 +32,33 @@ func clusterRegistry(
 
     """
 }
+
+/// The VirtualMesh `portico-system/mesh` (east-west gateways: the Services labelled `role: east-west`, port
+/// `tls`; `app: shop` federated) and the VirtualDestination `apps/shop` over both clusters' `shop`, with
+/// localized failover ejecting an endpoint after two errors for `baseEjectionTime`.
+func meshAndDestination(baseEjectionTime: String) -> String {
+  """
+  apiVersion: networking.mesh.gloo.solo.io/v1
+  kind: VirtualMesh
+  metadata: {name: mesh, namespace: portico-system}
+  spec:
+    federation:
+      selectors: [{destinationSelectors: [{kubeServiceMatcher: {labels: {app: shop}}}]}]
+      ingressGatewaySelectors:
+      - portName: tls
+        destinationSelectors: [{kubeServiceMatcher: {labels: {role: east-west}}}]
+  ---
+  apiVersion: portico.dev/v1
+  kind: VirtualDestination
+  metadata: {name: shop, namespace: apps}
+  spec:
+    hostname: shop.global
+    port: {number: 8080}
+    virtualMesh: {name: mesh, namespace: portico-system}
+    localized:
+      destinationSelectors: [{kubeServiceMatcher: {labels: {app: shop}, clusters: [east, west]}}]
+      outlierDetection: {consecutiveGatewayErrors: 2, baseEjectionTime: \(baseEjectionTime)}
+  ---
+
+  """
+}

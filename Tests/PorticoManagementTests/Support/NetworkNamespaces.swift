@@ -56,18 +56,6 @@ final class NetworkNamespaces: @unchecked Sendable {
 
   deinit { remove() }
 
-  private static func run(_ arguments: [String]) throws {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-    process.arguments = arguments
-    let errors = Pipe()
-    process.standardError = errors
-    process.standardOutput = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-      let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-      throw ProcessTestError("ip \(arguments.joined(separator: " ")): \(message)")
-    }
-  }
+  private static func run(_ arguments: [String]) throws { try runTool("/usr/sbin/ip", arguments) }
+
 }

@@ -84,6 +84,26 @@ struct ProcessTestError: Error, CustomStringConvertible {
   init(_ description: String) { self.description = description }
 }
 
+/// Runs a tool to its end; its output (standard output and error together, trimmed), or an error with it
+/// when the tool fails.
+@discardableResult
+func runTool(_ executable: String, _ arguments: [String]) throws -> String {
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: executable)
+  process.arguments = arguments
+  let output = Pipe()
+  process.standardOutput = output
+  process.standardError = output
+  try process.run()
+  let data = output.fileHandleForReading.readDataToEndOfFile()
+  process.waitUntilExit()
+  let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+  guard process.terminationStatus == 0 else {
+    throw ProcessTestError("\(executable) \(arguments.joined(separator: " ")): \(text)")
+  }
+  return text
+}
+
 /// A loopback port nothing listens on right now.
 func freePort() throws -> Int {
   let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

@@ -64,21 +64,9 @@ final class RedisServer: @unchecked Sendable {
   /// `redis-cli -p PORT ARGS...`, its output without the trailing newline.
   @discardableResult
   func cli(_ arguments: String...) throws -> String {
-    try Self.run("/usr/bin/redis-cli", ["-p", String(port)] + arguments)
+    try runTool("/usr/bin/redis-cli", ["-p", String(port)] + arguments)
   }
 
-  static func run(_ executable: String, _ arguments: [String]) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = output
-    try process.run()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-  }
 }
 
 /// Three masters, every slot assigned, `cluster_state:ok` on each.
@@ -87,7 +75,7 @@ final class RedisClusterServers: @unchecked Sendable {
 
   init() throws {
     nodes = try (0..<3).map { _ in try RedisServer(cluster: true) }
-    let created = try RedisServer.run(
+    let created = try runTool(
       "/usr/bin/redis-cli",
       ["--cluster", "create"] + nodes.map(\.address) + ["--cluster-replicas", "0", "--cluster-yes"])
     for _ in 0..<400 {

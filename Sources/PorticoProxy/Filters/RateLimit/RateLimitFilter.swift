@@ -25,12 +25,8 @@ final class RateLimitFilter: ConfiguredFilter {
 
   init(_ config: RateLimitConfig) {
     self.config = config
-    limiter = (try? DescriptorBuilder(config.actions)).map { builder in
-      RateLimiter(
-        builder: builder,
-        rules: RateLimitRuleSet(config.serverConfigs.map { .init(id: $0.id, rules: $0.rules) }))
-    }
-    route = RateLimitRoute(sourceCluster: config.sourceCluster, destinationCluster: config.destinationCluster)
+    limiter = try? RateLimiter(config)
+    route = RateLimitRoute(config)
     ruleCount = limiter?.rules.ruleCount ?? 0
     metricsKey = "ratelimit.metrics." + UUID().uuidString
   }
@@ -47,10 +43,11 @@ final class RateLimitFilter: ConfiguredFilter {
     }
     let hits = limiter.hits(for: request, on: route).hits
     guard !hits.isEmpty else { return .proceed }
-    // Every gateway adds to the same keys: the counter, and its window's number.
     let keys = hits.map { hit in
-      let unit = Int64(hit.limit.unit.seconds)
-      return (key: "portico:rl:\(hit.counter):\(unit):\(now / unit)", ttl: Int(unit))
+      (
+        key: WindowedCounter(counter: hit.counter, unit: hit.limit.unit).sharedKey(at: now),
+        ttl: hit.limit.unit.seconds
+      )
     }
     let client = call.loopState("ratelimit.redis") {
       RedisLoopClient(configuration: shared, eventLoop: call.loop.eventLoop)

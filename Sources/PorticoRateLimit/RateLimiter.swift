@@ -46,6 +46,7 @@ public struct RateLimitDecision: Sendable {
     public let count: UInt32
 
     public var isOver: Bool { count > hit.limit.requestsPerUnit }
+    public var refuses: Bool { isOver && !hit.shadow }
     public var remaining: UInt32 { hit.limit.requestsPerUnit > count ? hit.limit.requestsPerUnit - count : 0 }
   }
 
@@ -62,17 +63,10 @@ public struct RateLimitDecision: Sendable {
   }
 
   /// Rules over their limit that refuse (shadow rules only report).
-  public var refusing: [Counted] { counted.filter { $0.isOver && !$0.hit.shadow } }
+  public var refusing: [Counted] { counted.filter(\.refuses) }
 
-  /// Shadow rules over their limit.
-  public var shadowed: [Counted] { counted.filter { $0.isOver && $0.hit.shadow } }
-
-  /// The enforced rule with the fewest requests left, for the `x-ratelimit-*` headers.
-  public var tightest: Counted? {
-    counted.filter { !$0.hit.shadow }.min { lhs, rhs in
-      (lhs.remaining, lhs.hit.limit.requestsPerUnit) < (rhs.remaining, rhs.hit.limit.requestsPerUnit)
-    }
-  }
+  /// The first of them, without gathering the others (this runs per request).
+  public var firstRefusing: Counted? { counted.first(where: \.refuses) }
 
   /// Seconds until `counted`'s window ends.
   public func secondsLeft(for counted: Counted) -> Int64 { counted.hit.limit.unit.secondsLeft(at: now) }

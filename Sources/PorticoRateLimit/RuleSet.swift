@@ -34,10 +34,20 @@ public struct RateLimitRuleSet: Sendable {
   /// How many rules (descriptor tree nodes and set-style rules) the set has.
   public let ruleCount: Int
 
+  /// Each rule's config and name, by its number (the root of each tree has a number and no name).
+  public let labels: [(config: String, rule: String)]
+
   public init(_ configs: [Config]) {
     let numbering = Numbering()
-    self.configs = configs.map { CompiledConfig($0, numbering: numbering) }
+    let compiled = configs.map { CompiledConfig($0, numbering: numbering) }
+    self.configs = compiled
     ruleCount = numbering.next
+    var labels = [(config: String, rule: String)](repeating: ("", ""), count: numbering.next)
+    for config in compiled {
+      config.root.visit { labels[$0.index] = (config.id, $0.name) }
+      for rule in config.setRules { labels[rule.number] = (config.id, rule.name) }
+    }
+    self.labels = labels
   }
 
   /// Every rule the descriptors hit: per config, for descriptors the most specific rule each reaches (only
@@ -47,16 +57,21 @@ public struct RateLimitRuleSet: Sendable {
     var hits: [RuleHit] = []
     for config in configs {
       var candidates: [(node: DescriptorNode, entries: [DescriptorEntry])] = []
+      var heaviest: UInt32 = 0
       for list in descriptors.lists {
-        if let node = config.root.matchingNode(for: list) { candidates.append((node, list)) }
+        guard let node = config.root.matchingNode(for: list) else { continue }
+        candidates.append((node, list))
+        heaviest = max(heaviest, node.weight)
       }
-      let heaviest = candidates.map(\.node.weight).max() ?? 0
       for (node, entries) in candidates where node.weight == heaviest || node.alwaysApply {
         guard let limit = node.limit else { continue }
-        let hit = RuleHit(
-          config: config.id, rule: node.name, counter: counterKey(config.id, entries), limit: limit,
-          shadow: node.shadow, index: node.index)
-        if !hits.contains(hit) { hits.append(hit) }
+        let counter = counterKey(config.id, entries)
+        // The same rule reached by two descriptors with the same values counts once.
+        guard !hits.contains(where: { $0.index == node.index && $0.counter == counter }) else { continue }
+        hits.append(
+          RuleHit(
+            config: config.id, rule: node.name, counter: counter, limit: limit, shadow: node.shadow,
+            index: node.index))
       }
       for set in descriptors.sets {
         for hit in config.setHits(for: set) where !hits.contains(hit) { hits.append(hit) }
@@ -131,9 +146,10 @@ private struct SetRule: Sendable {
 
 /// A level of a descriptor tree.
 final class DescriptorNode: Sendable {
-  struct Key: Hashable, Sendable {
-    let key: String
-    let value: String?
+  /// The children under one key: by value, and the one for any value (a descriptor without `value`).
+  struct Children: Sendable {
+    var byValue: [String: DescriptorNode] = [:]
+    var anyValue: DescriptorNode?
   }
 
   let name: String
@@ -143,7 +159,9 @@ final class DescriptorNode: Sendable {
   let weight: UInt32
   let alwaysApply: Bool
   let shadow: Bool
-  let children: [Key: DescriptorNode]
+  /// By key first, so that a request's entry hashes its key once, and its value only where some child
+  /// names values.
+  let children: [String: Children]
 
   /// The root: no limit of its own.
   convenience init(children: [RateLimitDescriptor], numbering: Numbering) {
@@ -162,17 +180,35 @@ final class DescriptorNode: Sendable {
     self.weight = weight
     self.alwaysApply = alwaysApply
     self.shadow = shadow
-    var built: [Key: DescriptorNode] = [:]
+    var built: [String: Children] = [:]
     for child in children {
-      let key = Key(key: child.key, value: child.value)
-      guard built[key] == nil else { continue }  // validation reports the duplicate; the first wins
+      // Validation reports a duplicate; the first wins.
+      if let value = child.value {
+        guard built[child.key]?.byValue[value] == nil else { continue }
+      } else {
+        guard built[child.key]?.anyValue == nil else { continue }
+      }
       let label = child.value.map { "\(child.key)=\($0)" } ?? child.key
-      built[key] = DescriptorNode(
+      let node = DescriptorNode(
         name: name.isEmpty ? label : name + "." + label, limit: child.rateLimit, weight: child.weight ?? 0,
         alwaysApply: child.alwaysApply ?? false, shadow: child.shadowMode ?? false,
         children: child.descriptors ?? [], numbering: numbering)
+      if let value = child.value {
+        built[child.key, default: Children()].byValue[value] = node
+      } else {
+        built[child.key, default: Children()].anyValue = node
+      }
     }
     self.children = built
+  }
+
+  /// Calls `body` with this node and every node under it.
+  func visit(_ body: (DescriptorNode) -> Void) {
+    body(self)
+    for under in children.values {
+      for node in under.byValue.values { node.visit(body) }
+      under.anyValue?.visit(body)
+    }
   }
 
   /// Envoy's lookup: each entry in turn picks the child for its key and value, or else for its key alone;
@@ -181,10 +217,9 @@ final class DescriptorNode: Sendable {
   func matchingNode(for entries: [DescriptorEntry]) -> DescriptorNode? {
     var level = self
     for (position, entry) in entries.enumerated() {
-      guard
-        let next = level.children[Key(key: entry.key, value: entry.value)]
-          ?? level.children[Key(key: entry.key, value: nil)]
-      else { return nil }
+      guard let under = level.children[entry.key] else { return nil }
+      let exact = under.byValue.isEmpty ? nil : under.byValue[entry.value]
+      guard let next = exact ?? under.anyValue else { return nil }
       if position == entries.count - 1 { return next }
       level = next
     }

@@ -1,8 +1,9 @@
 import NIOCore
 import NIOPosix
 
-/// One connection to a Redis node, on one event loop: commands are written as they come (pipelined), and
-/// replies are matched to them in order. When the connection closes, every command waiting fails.
+/// One connection to a Redis node, on one event loop: batches of commands are written as they come
+/// (pipelined), and replies are matched to them in order. When the connection closes, every batch waiting
+/// fails.
 final class RedisConnection: @unchecked Sendable {
   // @unchecked: used only from its channel's event loop.
   let channel: Channel
@@ -34,22 +35,20 @@ final class RedisConnection: @unchecked Sendable {
 
   var isActive: Bool { channel.isActive }
 
-  /// Whether a flush is due at the end of this event loop tick.
-  private var flushScheduled = false
-
-  /// Sends `commands` and answers their replies, in order. Writes of one event loop tick (every request
-  /// it handles) go out in one flush.
-  func send(_ commands: [[String]]) -> EventLoopFuture<[RESPValue]> {
+  /// Sends `count` commands already encoded in `commands` and answers their replies, in order. The caller
+  /// gathers a loop turn's commands into one batch, so each batch is flushed at once.
+  func send(_ commands: ByteBuffer, count: Int) -> EventLoopFuture<[RESPValue]> {
     let promise = channel.eventLoop.makePromise(of: [RESPValue].self)
-    channel.write(RedisCommandHandler.Batch(commands: commands, promise: promise), promise: nil)
-    if !flushScheduled {
-      flushScheduled = true
-      channel.eventLoop.execute { [self] in
-        flushScheduled = false
-        channel.flush()
-      }
-    }
+    channel.writeAndFlush(
+      RedisCommandHandler.Batch(commands: commands, count: count, promise: promise), promise: nil)
     return promise.futureResult
+  }
+
+  /// Sends `commands`, for the rare ones (`CLUSTER SLOTS`).
+  func send(_ commands: [[String]]) -> EventLoopFuture<[RESPValue]> {
+    var buffer = channel.allocator.buffer(capacity: 64 * commands.count)
+    for command in commands { RESPEncoder.write(command, into: &buffer) }
+    return send(buffer, count: commands.count)
   }
 
   func close() { channel.close(promise: nil) }
@@ -62,7 +61,8 @@ final class RedisCommandHandler: ChannelDuplexHandler {
   typealias OutboundOut = ByteBuffer
 
   struct Batch {
-    let commands: [[String]]
+    let commands: ByteBuffer
+    let count: Int
     let promise: EventLoopPromise<[RESPValue]>
   }
 
@@ -71,10 +71,8 @@ final class RedisCommandHandler: ChannelDuplexHandler {
 
   func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
     let batch = unwrapOutboundIn(data)
-    var buffer = context.channel.allocator.buffer(capacity: 64 * batch.commands.count)
-    for command in batch.commands { RESPEncoder.write(command, into: &buffer) }
-    waiting.append((batch.promise, batch.commands.count))
-    context.write(wrapOutboundOut(buffer), promise: promise)
+    waiting.append((batch.promise, batch.count))
+    context.write(wrapOutboundOut(batch.commands), promise: promise)
   }
 
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -87,6 +85,7 @@ final class RedisCommandHandler: ChannelDuplexHandler {
       waiting.removeFirst()
       let done = replies
       replies = []
+      replies.reserveCapacity(done.count)
       head.promise.succeed(done)
     }
   }

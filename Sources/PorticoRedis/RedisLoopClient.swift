@@ -4,17 +4,25 @@ import NIOCore
 /// (with capped, jittered back-off, failing fast meanwhile), and for a cluster the slot map, learnt from
 /// `CLUSTER SLOTS` and corrected by `MOVED` and `ASK` replies. Touched only from its event loop, so the
 /// request path takes no lock.
+///
+/// The counts asked for during one loop turn go out together at its end, one `INCRBY key n` per distinct
+/// key and one batch per node: n requests counting one key get the n counts that n separate `INCRBY key 1`
+/// would have given them, in order, for one command and one reply.
 public final class RedisLoopClient {
+  public typealias Counted = (Result<[Int64], any Error>) -> Void
+
   private let configuration: RedisStoreConfiguration
   private let eventLoop: EventLoop
   private var nodes: [String: Node] = [:]
   /// Cluster only: the node of each slot, once known.
   private var slots: [String?] = []
   private var slotsLoading: EventLoopFuture<Void>?
-  /// Counts asked for and not answered yet, with when they time out: one sweep every 10 ms fails those past
-  /// their time, instead of a timer per request (arming and cancelling one each time costs more than the
-  /// count itself).
-  private var waiting: [(deadline: NIODeadline, outcome: Outcome, promise: EventLoopPromise<[Int64]>)] = []
+  /// This turn's keys, each once, in the order first asked; `turnIndex` finds a key's entry.
+  private var turn: [KeyCount] = []
+  private var turnIndex: [String: Int] = [:]
+  /// Requests not answered yet: one sweep every 10 ms fails those past their time, instead of a timer per
+  /// request (arming and cancelling one each time costs more than the count itself).
+  private var waiting: [Request] = []
   private var sweep: Scheduled<Void>?
   private static let sweepInterval = TimeAmount.milliseconds(10)
 
@@ -24,130 +32,195 @@ public final class RedisLoopClient {
     case down(until: NIODeadline, failures: Int)
   }
 
+  /// One caller's keys: their counts as they come in, and the answer, given once (counts, failure or
+  /// timeout, whichever is first).
+  private final class Request {
+    private var counts: [Int64]
+    private var missing: Int
+    let deadline: NIODeadline
+    private var counted: Counted?
+
+    init(keys: Int, deadline: NIODeadline, counted: @escaping Counted) {
+      counts = Array(repeating: 0, count: keys)
+      missing = keys
+      self.deadline = deadline
+      self.counted = counted
+    }
+
+    var isAnswered: Bool { counted == nil }
+
+    func fill(_ index: Int, with count: Int64) {
+      guard !isAnswered else { return }
+      counts[index] = count
+      missing -= 1
+      if missing == 0 { answer(.success(counts)) }
+    }
+
+    func answer(_ result: Result<[Int64], any Error>) {
+      guard let counted else { return }
+      self.counted = nil
+      counted(result)
+    }
+  }
+
+  /// A key of one turn: every request that counts it, and where each wants its count.
+  private struct KeyCount {
+    let key: String
+    let ttl: Int
+    var askers: [(request: Request, index: Int)]
+  }
+
   public init(configuration: RedisStoreConfiguration, eventLoop: EventLoop) {
     self.configuration = configuration
     self.eventLoop = eventLoop
   }
 
-  /// Adds one to each key (`INCRBY key 1`, pipelined, one round trip per node) and answers the counts in
-  /// order; a key that a count shows new gets its expiry (`EXPIRE key ttl`, sent without waiting). Fails
-  /// after `timeout`.
+  /// Adds one to each key and answers the counts in order, on this loop, within `timeout`; a key that a
+  /// count shows new gets its expiry (`EXPIRE key ttl`, sent without waiting).
+  public func increment(_ keys: [(key: String, ttl: Int)], timeout: TimeAmount, counted: @escaping Counted) {
+    guard !keys.isEmpty else { return counted(.success([])) }
+    let request = Request(keys: keys.count, deadline: .now() + timeout, counted: counted)
+    waiting.append(request)
+    if sweep == nil { scheduleSweep() }
+    if turn.isEmpty { eventLoop.assumeIsolated().execute { [self] in sendTurn() } }
+    for (index, entry) in keys.enumerated() {
+      if let position = turnIndex[entry.key] {
+        turn[position].askers.append((request, index))
+      } else {
+        turnIndex[entry.key] = turn.count
+        turn.append(KeyCount(key: entry.key, ttl: entry.ttl, askers: [(request, index)]))
+      }
+    }
+  }
+
+  /// The same, as a future.
   public func increment(_ keys: [(key: String, ttl: Int)], timeout: TimeAmount) -> EventLoopFuture<[Int64]> {
     let promise = eventLoop.makePromise(of: [Int64].self)
-    let outcome = Outcome()
-    waiting.append((.now() + timeout, outcome, promise))
-    if sweep == nil { scheduleSweep() }
-    run(keys).whenComplete { result in
-      if outcome.settle() { promise.completeWith(result) }
-    }
+    increment(keys, timeout: timeout) { promise.completeWith($0) }
     return promise.futureResult
   }
 
   private func scheduleSweep() {
-    sweep = eventLoop.scheduleTask(in: Self.sweepInterval) { [self] in
+    sweep = eventLoop.assumeIsolated().scheduleTask(in: Self.sweepInterval) { [self] in
       sweep = nil
       let now = NIODeadline.now()
-      waiting.removeAll { entry in
-        if entry.outcome.isSettled { return true }
-        guard entry.deadline <= now else { return false }
-        if entry.outcome.settle() { entry.promise.fail(RedisError.timedOut) }
+      waiting.removeAll { request in
+        if request.isAnswered { return true }
+        guard request.deadline <= now else { return false }
+        request.answer(.failure(RedisError.timedOut))
         return true
       }
       if !waiting.isEmpty { scheduleSweep() }
     }
   }
 
-  /// Whether the answer was given already (a timeout, or the reply).
-  private final class Outcome {
-    private(set) var isSettled = false
-
-    func settle() -> Bool {
-      guard !isSettled else { return false }
-      isSettled = true
-      return true
-    }
-  }
-
-  private func run(_ keys: [(key: String, ttl: Int)]) -> EventLoopFuture<[Int64]> {
+  /// The turn is over: its keys go out, one batch per node.
+  private func sendTurn() {
+    let keys = turn
+    turn.removeAll(keepingCapacity: true)
+    turnIndex.removeAll(keepingCapacity: true)
     switch configuration.mode {
     case .single:
-      return increment(keys, at: configuration.seeds[0])
+      send(keys, to: configuration.seeds[0])
     case .cluster:
-      return knownSlots().flatMap { self.incrementInCluster(keys) }
+      knownSlots().assumeIsolated().whenComplete { result in
+        switch result {
+        case .success: self.sendByNode(keys)
+        case .failure(let error): self.fail(keys, error)
+        }
+      }
     }
   }
 
-  private func incrementInCluster(_ keys: [(key: String, ttl: Int)]) -> EventLoopFuture<[Int64]> {
-    var byNode: [String: [Int]] = [:]
-    for (index, entry) in keys.enumerated() {
-      guard let node = slots[RedisSlot.of(entry.key)] else {
-        return eventLoop.makeFailedFuture(RedisError.reply("slot \(RedisSlot.of(entry.key)) has no node"))
-      }
-      byNode[node, default: []].append(index)
-    }
-    let parts = byNode.map { node, indices in
-      self.increment(indices.map { keys[$0] }, at: node).map { (indices, $0) }
-    }
-    return EventLoopFuture.whenAllSucceed(parts, on: eventLoop).map { answers in
-      var counts = [Int64](repeating: 0, count: keys.count)
-      for (indices, values) in answers {
-        for (index, value) in zip(indices, values) { counts[index] = value }
-      }
-      return counts
-    }
-  }
-
-  /// One pipelined batch to `address`; redirected keys (MOVED, ASK) are sent once more where Redis says.
-  private func increment(
-    _ keys: [(key: String, ttl: Int)], at address: String, asking: Bool = false, mayRedirect: Bool = true
-  )
-    -> EventLoopFuture<
-      [Int64]
-    >
-  {
-    var commands: [[String]] = []
+  private func sendByNode(_ keys: [KeyCount]) {
+    var byNode: [String: [KeyCount]] = [:]
     for entry in keys {
-      if asking { commands.append(["ASKING"]) }
-      commands.append(["INCRBY", entry.key, "1"])
+      let slot = RedisSlot.of(entry.key)
+      guard let node = slots[slot] else {
+        fail([entry], RedisError.reply("slot \(slot) has no node"))
+        continue
+      }
+      byNode[node, default: []].append(entry)
     }
+    for (node, entries) in byNode { send(entries, to: node) }
+  }
+
+  /// One pipelined batch to `address`; keys redirected (MOVED, ASK) are sent once more where Redis says.
+  private func send(_ keys: [KeyCount], to address: String, asking: Bool = false, mayRedirect: Bool = true) {
+    withConnection(to: address) { result in
+      guard case .success(let connection) = result else {
+        if case .failure(let error) = result { self.fail(keys, error) }
+        return
+      }
+      var commands = connection.channel.allocator.buffer(capacity: 64 * keys.count)
+      for entry in keys {
+        if asking { RESPEncoder.write(["ASKING"], into: &commands) }
+        RESPEncoder.writeIncrement(entry.key, by: entry.askers.count, into: &commands)
+      }
+      let count = keys.count * (asking ? 2 : 1)
+      connection.send(commands, count: count).assumeIsolated().whenComplete { result in
+        switch result {
+        case .success(let replies) where replies.count == count:
+          self.settle(keys, replies, on: connection, asking: asking, mayRedirect: mayRedirect)
+        case .success:
+          self.fail(keys, RedisError.reply("wrong number of replies"))
+        case .failure(let error):
+          self.fail(keys, error)
+        }
+      }
+    }
+  }
+
+  /// Hands each key's counts to its requests in the order they asked, sets the expiry of keys this batch
+  /// created, and sends redirected keys on.
+  private func settle(
+    _ keys: [KeyCount], _ replies: [RESPValue], on connection: RedisConnection, asking: Bool,
+    mayRedirect: Bool
+  ) {
     let stride = asking ? 2 : 1
-    let offset = asking ? 1 : 0
-    return connection(to: address).flatMap { connection in
-      connection.send(commands).map { (connection, $0) }
-    }.flatMap { connection, replies in
-      var counts: [Int64?] = Array(repeating: nil, count: keys.count)
-      var redirected: [(index: Int, address: String, asking: Bool)] = []
-      for index in keys.indices {
-        switch replies[index * stride + offset] {
-        case .integer(let count):
-          counts[index] = count
-          // The first count of a window: the key expires with it. A lost EXPIRE leaves one stale key, which
-          // no later window reads.
-          if count == 1 {
-            let expire = ["EXPIRE", keys[index].key, String(keys[index].ttl)]
-            _ = connection.send(asking ? [["ASKING"], expire] : [expire])
-          }
-        case .error(let message):
-          guard let redirect = self.redirect(message) else {
-            return self.eventLoop.makeFailedFuture(RedisError.reply(message))
-          }
-          // One redirect per key: a node that sends it on again means the cluster is changing under us.
-          guard mayRedirect else { return self.eventLoop.makeFailedFuture(RedisError.tooManyRedirects) }
-          redirected.append((index, redirect.address, redirect.asking))
-        default:
-          return self.eventLoop.makeFailedFuture(RedisError.reply("unexpected reply to INCRBY"))
+    var expiring: [[String]] = []
+    var redirected: [(address: String, asking: Bool, keys: [KeyCount])] = []
+    for (position, entry) in keys.enumerated() {
+      switch replies[position * stride + stride - 1] {
+      case .integer(let total):
+        let first = total - Int64(entry.askers.count) + 1
+        // The first count of a window: the key expires with it. A lost EXPIRE leaves one stale key, which
+        // no later window reads.
+        if first == 1 {
+          if asking { expiring.append(["ASKING"]) }
+          expiring.append(["EXPIRE", entry.key, String(entry.ttl)])
         }
-      }
-      guard !redirected.isEmpty else { return self.eventLoop.makeSucceededFuture(counts.map { $0! }) }
-      let retries = redirected.map { entry in
-        self.increment([keys[entry.index]], at: entry.address, asking: entry.asking, mayRedirect: false).map {
-          (entry.index, $0[0])
+        for (offset, asker) in entry.askers.enumerated() {
+          asker.request.fill(asker.index, with: first + Int64(offset))
         }
+      case .error(let message):
+        guard let redirect = redirect(message) else {
+          fail([entry], RedisError.reply(message))
+          continue
+        }
+        // One redirect per key: a node that sends it on again means the cluster is changing under us.
+        guard mayRedirect else {
+          fail([entry], RedisError.tooManyRedirects)
+          continue
+        }
+        if let group = redirected.firstIndex(where: {
+          $0.address == redirect.address && $0.asking == redirect.asking
+        }) {
+          redirected[group].keys.append(entry)
+        } else {
+          redirected.append((redirect.address, redirect.asking, [entry]))
+        }
+      default:
+        fail([entry], RedisError.reply("unexpected reply to INCRBY"))
       }
-      return EventLoopFuture.whenAllSucceed(retries, on: self.eventLoop).map { answers in
-        for (index, count) in answers { counts[index] = count }
-        return counts.map { $0! }
-      }
+    }
+    if !expiring.isEmpty { _ = connection.send(expiring) }
+    for group in redirected { send(group.keys, to: group.address, asking: group.asking, mayRedirect: false) }
+  }
+
+  private func fail(_ keys: [KeyCount], _ error: any Error) {
+    for entry in keys {
+      for asker in entry.askers { asker.request.answer(.failure(error)) }
     }
   }
 
@@ -174,7 +247,7 @@ public final class RedisLoopClient {
     let candidates = configuration.seeds + nodes.keys.filter { !configuration.seeds.contains($0) }
     let loading = loadSlots(from: candidates[...])
     slotsLoading = loading
-    loading.whenComplete { _ in self.slotsLoading = nil }
+    loading.assumeIsolated().whenComplete { _ in self.slotsLoading = nil }
     return loading
   }
 
@@ -182,21 +255,33 @@ public final class RedisLoopClient {
     guard let address = candidates.first else {
       return eventLoop.makeFailedFuture(RedisError.unavailable(configuration.description))
     }
-    return connection(to: address).flatMap { $0.send([["CLUSTER", "SLOTS"]]) }.flatMapThrowing { replies in
-      guard case .array(let ranges?) = replies.first else {
-        throw RedisError.reply("bad CLUSTER SLOTS reply")
-      }
-      var map = [String?](repeating: nil, count: RedisSlot.count)
-      for case .array(let range?) in ranges {
-        guard range.count >= 3, case .integer(let start) = range[0], case .integer(let end) = range[1],
-          case .array(let master?) = range[2], master.count >= 2, case .bulk(let host?) = master[0],
-          case .integer(let port) = master[1], start >= 0, end < RedisSlot.count, start <= end
-        else { continue }
-        let node = "\(String(buffer: host)):\(port)"
-        for slot in Int(start)...Int(end) { map[slot] = node }
-      }
-      self.slots = map
-    }.flatMapError { _ in self.loadSlots(from: candidates.dropFirst()) }
+    return connection(to: address).flatMap { $0.send([["CLUSTER", "SLOTS"]]) }.assumeIsolated()
+      .flatMapThrowing {
+        replies in
+        guard case .array(let ranges?) = replies.first else {
+          throw RedisError.reply("bad CLUSTER SLOTS reply")
+        }
+        var map = [String?](repeating: nil, count: RedisSlot.count)
+        for case .array(let range?) in ranges {
+          guard range.count >= 3, case .integer(let start) = range[0], case .integer(let end) = range[1],
+            case .array(let master?) = range[2], master.count >= 2, case .bulk(let host?) = master[0],
+            case .integer(let port) = master[1], start >= 0, end < RedisSlot.count, start <= end
+          else { continue }
+          let node = "\(String(buffer: host)):\(port)"
+          for slot in Int(start)...Int(end) { map[slot] = node }
+        }
+        self.slots = map
+      }.flatMapError { _ in self.loadSlots(from: candidates.dropFirst()) }.nonisolated()
+  }
+
+  /// Runs `body` with the connection to `address`: at once when it is up, once made otherwise.
+  private func withConnection(
+    to address: String, _ body: @escaping (Result<RedisConnection, any Error>) -> Void
+  ) {
+    if case .connected(let connection) = nodes[address], connection.isActive {
+      return body(.success(connection))
+    }
+    connection(to: address).assumeIsolated().whenComplete(body)
   }
 
   /// The connection to `address`, made when there is none; fails fast while the node is in back-off.
@@ -215,7 +300,7 @@ public final class RedisLoopClient {
     if case .down(_, let count) = nodes[address] { failures = count } else { failures = 0 }
     let future = RedisConnection.connect(to: address, on: eventLoop, timeout: .seconds(1))
     nodes[address] = .connecting(future)
-    future.whenComplete { result in
+    future.assumeIsolated().whenComplete { result in
       switch result {
       case .success(let connection):
         self.nodes[address] = .connected(connection)

@@ -32,6 +32,28 @@ final class RedisClientTests: XCTestCase {
     XCTAssertTrue((1...60).contains(ttl), "expiry set once: \(ttl)")
   }
 
+  /// Requests of one loop turn that count the same key share one `INCRBY key n`, and still get the n
+  /// counts separate increments would have given them, in the order they asked.
+  func testOneTurnsCountsOfAKeyGoOutAsOneCommand() async throws {
+    let redis = try RedisServer()
+    defer { redis.stop() }
+    let (client, loop) = try client("redis://" + redis.address)
+    _ = try await increment(client, on: loop, ["test:warm"])  // connected before the turn under test
+    _ = try redis.cli("CONFIG", "RESETSTAT")
+    let counts = try await loop.flatSubmit {
+      let futures = (0..<20).map { _ in
+        client.increment([("test:shared", 60), ("test:other", 60)], timeout: .seconds(2))
+      }
+      return EventLoopFuture.whenAllSucceed(futures, on: loop)
+    }.get()
+    XCTAssertEqual(counts.map { $0[0] }, Array(1...20))
+    XCTAssertEqual(counts.map { $0[1] }, Array(1...20))
+    let stats = try redis.cli("INFO", "commandstats")
+    XCTAssertTrue(stats.contains("cmdstat_incrby:calls=2,"), stats)
+    let ttl = try XCTUnwrap(Int(try redis.cli("TTL", "test:shared")))
+    XCTAssertTrue((1...60).contains(ttl), "a key new in a batch expires: \(ttl)")
+  }
+
   func testAClusterSpreadsKeysAndFollowsAMovedSlot() async throws {
     let cluster = try RedisClusterServers()
     defer { cluster.stop() }

@@ -93,7 +93,7 @@ final class AdminHandler: ChannelInboundHandler {
     case .end:
       guard let head = request else { return }
       request = nil
-      if head.method == .GET, head.uri.split(separator: "?").first == "/endpoints" {
+      if head.method == .GET || head.method == .HEAD, head.uri.split(separator: "?").first == "/endpoints" {
         // Gathered from every event loop, so answered when they all have.
         let promise = context.eventLoop.makePromise(of: String.self)
         promise.completeWithTask { [gateway] in Formatting.json(await gateway.endpointHealth()) }

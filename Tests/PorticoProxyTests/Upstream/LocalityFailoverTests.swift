@@ -98,6 +98,8 @@ final class LocalityFailoverTests: XCTestCase {
     XCTAssertEqual(byCluster["east"]?.port, eastPort, health.body)
     XCTAssertGreaterThanOrEqual(byCluster["east"]?.ejections ?? 0, 1, health.body)
     XCTAssertEqual(byCluster["west"]?.ejected, false, health.body)
+    let probe = try await send(.HEAD, "http://127.0.0.1:\(gateway.adminPort)/endpoints", host: "admin")
+    XCTAssertEqual(probe.status, 200, "HEAD answers as GET does, without the body")
 
     let back = try await DemoUpstream.start(name: "east", port: eastPort)
     addTeardownBlock { try? await back.close() }

@@ -97,8 +97,9 @@ final class FilterRun: FilterCall {
   private func requestPiece(_ piece: ByteBuffer, end: Bool) {
     guard !ended else { return }
     if !requestHeadPassed {
-      // Kept within the bound when a filter waits for the whole body; otherwise held reads bound it.
-      if pending != nil { host.holdClientReads(true) }
+      // Kept within the bound when a filter waits for the whole body; otherwise held reads bound it. The
+      // bare end of a body-less request adds nothing to hold back (and toggling reads costs two syscalls).
+      if pending != nil, piece.readableBytes > 0 { host.holdClientReads(true) }
       guard early.add(piece, end: end, bound: filters.bodyBound) || !requestWaitsForBody else {
         return tooLarge()
       }
@@ -107,7 +108,7 @@ final class FilterRun: FilterCall {
     }
     if pending != nil {
       queuedRequest.append((piece, end))
-      host.holdClientReads(true)
+      if piece.readableBytes > 0 { host.holdClientReads(true) }
       return
     }
     run(.requestBody(piece, end: end, from: 0))

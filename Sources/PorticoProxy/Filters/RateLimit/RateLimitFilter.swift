@@ -5,11 +5,12 @@ import PorticoAPI
 import PorticoRateLimit
 import PorticoRedis
 import PorticoTranslate
+import Synchronization
 
 /// `rateLimit`: builds the request's descriptors, counts it against every rule they hit (refused or not, as
 /// Envoy does), and answers 429 when an enforced rule is over its limit. Counts are kept in the gateway's
-/// memory, or in the Redis every gateway shares (the request waits, suspended, for one round trip per
-/// node, at most `requestTimeout`); when the store cannot answer, the request goes through unless
+/// memory, or in the Redis every gateway shares (the request waits, suspended, for its loop turn's batch:
+/// one round trip per node, at most `requestTimeout`); when the store cannot answer, the request goes through unless
 /// `denyOnFail` says otherwise.
 final class RateLimitFilter: ConfiguredFilter {
   let phases: FilterPhases = [.requestHead]
@@ -18,7 +19,8 @@ final class RateLimitFilter: ConfiguredFilter {
   private let limiter: RateLimiter?
   private let route: RateLimitRoute
   private let ruleCount: Int
-  /// Where this filter's metric counters are kept on each loop.
+  /// Where this filter's metric counters are kept on each loop: shared by every filter (before and after
+  /// reloads) whose rules carry the same labels.
   private let metricsKey: String
 
   static func settings(for route: RouteConfig) -> RateLimitConfig? { route.rateLimit }
@@ -28,7 +30,7 @@ final class RateLimitFilter: ConfiguredFilter {
     limiter = try? RateLimiter(config)
     route = RateLimitRoute(config)
     ruleCount = limiter?.rules.ruleCount ?? 0
-    metricsKey = "ratelimit.metrics." + UUID().uuidString
+    metricsKey = RateLimitSeries.stateKey(for: limiter?.rules.labels ?? [])
   }
 
   func requestHead(_ call: FilterCall) -> FilterVerdict {
@@ -55,7 +57,7 @@ final class RateLimitFilter: ConfiguredFilter {
     let timeout = TimeAmount.nanoseconds(config.requestTimeout?.nanoseconds ?? 100_000_000)
     // A store in back-off answers at once, before this returns: then there is nothing to wait for.
     let waiting = Waiting()
-    client.increment(keys, timeout: timeout).assumeIsolated().whenComplete { result in
+    client.increment(keys, timeout: timeout) { result in
       let counts = try? result.get().map { UInt32(clamping: $0) }
       let verdict = self.verdict(RateLimitDecision(hits: hits, counts: counts, now: now), call)
       guard let resume = waiting.resume else {
@@ -96,7 +98,7 @@ final class RateLimitFilter: ConfiguredFilter {
         !counted.isOver ? .allowed : counted.hit.shadow ? .shadowed : .refused
       metrics.counter(for: counted.hit, outcome).increment()
     }
-    guard let refusing = decision.refusing.first else { return .proceed }
+    guard let refusing = decision.firstRefusing else { return .proceed }
     let reset = String(decision.secondsLeft(for: refusing))
     return .answer(
       LocalAnswer(
@@ -143,6 +145,19 @@ final class RateLimitSeries {
 
   private let factory: any MetricsFactory
   private var counters: [CoreMetrics.Counter?]
+
+  /// A short loop-state key for rules with these labels, by number: the same labels always give the same
+  /// key in this process, so a reload finds its series again instead of adding new ones on every loop.
+  static func stateKey(for labels: [(config: String, rule: String)]) -> String {
+    let text = labels.map { "\($0.config)\u{1}\($0.rule)" }.joined(separator: "\u{2}")
+    return knownLabels.withLock { known in
+      if let number = known[text] { return "ratelimit.metrics.\(number)" }
+      known[text] = known.count
+      return "ratelimit.metrics.\(known.count - 1)"
+    }
+  }
+
+  private static let knownLabels = Mutex<[String: Int]>([:])
 
   init(factory: any MetricsFactory, rules: Int) {
     self.factory = factory

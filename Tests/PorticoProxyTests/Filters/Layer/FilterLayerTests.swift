@@ -106,6 +106,24 @@ final class FilterLayerTests: XCTestCase {
     XCTAssertEqual(host.events, [.holdsReads(false), .answered(403, "denied\n")])
   }
 
+  /// A GET's end arrives with its head, while the filter waits: there is nothing to hold back, so client
+  /// reads stay on (holding and releasing them costs two syscalls a request).
+  func testBodylessEndWhileSuspendedKeepsReading() throws {
+    var resume: FilterResume?
+    let suspending = ScriptedFilter([.requestHead])
+    suspending.onRequestHead = { call in
+      resume = call.suspend()
+      return .suspend
+    }
+    let run = try filterRun([suspending], loop: loop, host: host)
+    run.start()
+    run.requestEnd(nil)
+    XCTAssertEqual(host.events, [])
+    try XCTUnwrap(resume).proceed()
+    eventLoop.run()
+    XCTAssertEqual(host.events.filter { $0 != .holdsReads(false) }, [.passedHead, .requestEnd])
+  }
+
   /// The request's deadline passes while a filter holds it: the exchange answers and ends the run, and the
   /// filter's late answer does nothing; the work it was waiting for is told to stop.
   func testSuspendThenTimeOut() throws {

@@ -47,7 +47,9 @@ let package = Package(
     ),
     .target(name: "PorticoCore", dependencies: ["CRE2"]),
     .target(name: "PorticoAPI", dependencies: ["PorticoCore", "CYAML"]),
-    .target(name: "PorticoTranslate", dependencies: ["PorticoAPI"]),
+    .target(
+      name: "PorticoTranslate",
+      dependencies: ["PorticoAPI", .product(name: "Crypto", package: "swift-crypto")]),
     // Rate limiting's semantics (descriptors, rules, counting), apart from the data plane that calls it.
     .target(name: "PorticoRateLimit", dependencies: ["PorticoTranslate"]),
     // A small Redis client on SwiftNIO (RESP2, pipelining, Redis Cluster slots): global rate-limit counters.
@@ -78,6 +80,8 @@ let package = Package(
         .product(name: "Metrics", package: "swift-metrics"),
         .product(name: "Prometheus", package: "swift-prometheus"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "CryptoExtras", package: "swift-crypto"),
       ],
       swiftSettings: [
         // The data plane's state is confined to one event loop per connection; the runtime's exclusivity
@@ -151,7 +155,9 @@ let package = Package(
       path: "bench/NIOFloor"
     ),
     .testTarget(name: "PorticoAPITests", dependencies: ["PorticoAPI"]),
-    .testTarget(name: "PorticoTranslateTests", dependencies: ["PorticoTranslate"]),
+    .testTarget(
+      name: "PorticoTranslateTests",
+      dependencies: ["PorticoTranslate", .product(name: "Crypto", package: "swift-crypto")]),
     .testTarget(name: "PorticoRoutingTests", dependencies: ["PorticoRouting"]),
     .testTarget(name: "PorticoRateLimitTests", dependencies: ["PorticoRateLimit"], exclude: ["Fixtures"]),
     .testTarget(
@@ -162,6 +168,8 @@ let package = Package(
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "CryptoExtras", package: "swift-crypto"),
       ],
       exclude: ["HTTP1/Conformance"]
     ),

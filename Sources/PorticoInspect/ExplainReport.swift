@@ -61,6 +61,7 @@ public struct ExplainReport: Sendable {
     for option in Formatting.options(route.options) {
       out.append("option:  \(option.field) = \(option.value)  [\(option.origin)]")
     }
+    if let auth = route.extauth { out.append("auth:    \(Formatting.auth(auth))") }
     for line in RateLimitExplanation.lines(for: route, request: request) { out.append("ratelimit: \(line)") }
     return out.joined(separator: "\n") + "\n"
   }

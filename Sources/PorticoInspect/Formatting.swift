@@ -68,4 +68,19 @@ public enum Formatting {
     }
     return fields + headers
   }
+
+  /// A route's AuthConfig as `explain` shows it: its steps and what each checks, never a key or hash.
+  static func auth(_ config: ExtAuthConfig) -> String {
+    let steps = config.steps.map { step in
+      switch step.check {
+      case .apiKey(let check):
+        "\(step.name) (apiKeyAuth: header \(check.headerName), \(check.keys.count) keys)"
+      case .basic(let check): "\(step.name) (basicAuth: \(check.users.count) users)"
+      case .jwt(let check):
+        "\(step.name) (jwt: providers \(check.providers.map(\.name).joined(separator: ", ")), \(check.policy.rawValue))"
+      }
+    }
+    let rule = config.expression.map { "passes when \($0)" } ?? "every step must pass"
+    return "\(config.id): \(steps.joined(separator: ", ")); \(rule); identity in \(config.userIdHeader)"
+  }
 }

@@ -284,7 +284,7 @@ final class APIGroupTests: XCTestCase {
       [
         "gateway.yaml:2:1: kind: unknown kind 'Gateway'; expected one of VirtualGateway, VirtualHost, "
           + "RouteTable, TrafficPolicy, StaticDestination, VirtualDestination, VirtualMesh, "
-          + "RateLimitServerConfig, RateLimitClientConfig, Service, Endpoints, Secret"
+          + "RateLimitServerConfig, RateLimitClientConfig, AuthConfig, Service, Endpoints, Secret"
       ])
     XCTAssertTrue(snapshot.warnings.isEmpty)
   }
@@ -292,38 +292,44 @@ final class APIGroupTests: XCTestCase {
   func testNotYetImplementedKindIsAWarning() {
     let snapshot = load(
       """
-      apiVersion: enterprise.gloo.solo.io/v1
-      kind: AuthConfig
-      metadata: {name: basic, namespace: team}
-      spec:
-        configs:
-        - basicAuth: {realm: test}
-      ---
       apiVersion: discovery.k8s.io/v1
       kind: EndpointSlice
       metadata: {name: orders-abc, namespace: team}
       endpoints: []
       """,
-      file: "auth.yaml")
+      file: "slices.yaml")
     XCTAssertTrue(snapshot.errors.isEmpty, describe(snapshot.errors))
     XCTAssertEqual(
       snapshot.warnings.map(\.description),
-      [
-        "auth.yaml:2:1: kind: kind AuthConfig is not implemented by Portico yet; ignored",
-        "auth.yaml:9:1: kind: kind EndpointSlice is not implemented by Portico yet; ignored",
-      ])
+      ["slices.yaml:2:1: kind: kind EndpointSlice is not implemented by Portico yet; ignored"])
   }
 
   func testNotYetImplementedKindUnderAnUnknownVersionIsAnError() {
-    // AuthConfig is only known under enterprise.gloo.solo.io/v1 (and portico.dev/v1).
+    // EndpointSlice is only known under discovery.k8s.io/v1.
     let snapshot = load(
       """
       apiVersion: v1
-      kind: AuthConfig
-      metadata: {name: basic, namespace: team}
+      kind: EndpointSlice
+      metadata: {name: orders-abc, namespace: team}
       """)
-    expectDiagnostic(snapshot.errors, at: "kind", containing: "unknown kind 'AuthConfig'")
+    expectDiagnostic(snapshot.errors, at: "kind", containing: "unknown kind 'EndpointSlice'")
     XCTAssertTrue(snapshot.warnings.isEmpty)
+  }
+
+  func testAuthConfigLoadsUnderBothGroupsOnly() {
+    for group in ["enterprise.gloo.solo.io/v1", "portico.dev/v1"] {
+      let snapshot = load(
+        """
+        apiVersion: \(group)
+        kind: AuthConfig
+        metadata: {name: basic, namespace: team}
+        spec: {configs: [{basicAuth: {realm: test, apr: {users: {}}}}]}
+        """)
+      XCTAssertTrue(snapshot.errors.isEmpty, describe(snapshot.errors))
+      XCTAssertEqual(snapshot.authConfigs.count, 1)
+    }
+    let wrongGroup = load("apiVersion: v1\nkind: AuthConfig\nmetadata: {name: basic, namespace: team}\n")
+    expectDiagnostic(wrongGroup.errors, at: "apiVersion", containing: "AuthConfig")
   }
 
   func testMissingKindOrAPIVersion() {

@@ -44,16 +44,8 @@ final class UnenforcedOptionTests: XCTestCase {
       "validate reports it", file: file, line: line)
   }
 
-  func testExtauth() throws {
-    try assertFailsClosed("{extauth: {configRef: {name: basic, namespace: apps}}}", field: "extauth")
-  }
-
   func testExtauthCustomAuth() throws {
-    try assertFailsClosed("{extauth: {customAuth: {contextExtensions: {a: b}}}}", field: "extauth")
-  }
-
-  func testExtauthSettings() throws {
-    try assertFailsClosed("{extauthSettings: {failureModeAllow: true}}", field: "extauthSettings")
+    try assertFailsClosed("{extauth: {customAuth: {contextExtensions: {a: b}}}}", field: "extauth.customAuth")
   }
 
   func testTransformations() throws {
@@ -110,7 +102,7 @@ final class UnenforcedOptionTests: XCTestCase {
     let result = translate(
       host(
         "shop", domain: "shop.test",
-        options: "  options: {trafficPolicy: {extauth: {configRef: {name: basic}}}}",
+        options: "  options: {trafficPolicy: {extauth: {customAuth: {}}}}",
         routes: """
             - name: public
               matchers: [{uri: {prefix: /public}}]
@@ -122,7 +114,7 @@ final class UnenforcedOptionTests: XCTestCase {
     XCTAssertNil(routes[0].replacement)
     XCTAssertEqual(routes[1].directStatus, 500)
     let status = try XCTUnwrap(result.status(.virtualHost, "apps", "shop"))
-    XCTAssertEqual(status.errors.map(\.path.description), ["spec.options.trafficPolicy.extauth"])
+    XCTAssertEqual(status.errors.map(\.path.description), ["spec.options.trafficPolicy.extauth.customAuth"])
   }
 
   /// A delegating route's option reaches its children; the error is on the delegating route.
@@ -142,22 +134,6 @@ final class UnenforcedOptionTests: XCTestCase {
     XCTAssertEqual(routes[0].directStatus, 500)
     let status = try XCTUnwrap(result.status(.virtualHost, "apps", "shop"))
     XCTAssertEqual(status.errors.map(\.path.description), ["spec.routes[0].options.transformations"])
-  }
-
-  /// A VirtualGateway's `routeOptions.extauth` configures a server no route can use yet.
-  func testGatewayRouteOptions() throws {
-    let gateway = testVirtualGateway.replacingOccurrences(
-      of: "  - http:\n", with: "  - http:\n      routeOptions: {extauth: {requestTimeout: 1s}}\n")
-    XCTAssertNotEqual(gateway, testVirtualGateway)
-    let snapshot = ManifestLoader().load(
-      text: gateway + "---\n"
-        + host("shop", domain: "shop.test", routes: forward("all", "{uri: {prefix: /}}")),
-      file: "test.yaml")
-    let result = Translator().translate(snapshot, for: testGateway)
-    XCTAssertEqual(result.routes(of: "shop.test").first?.directStatus, 500)
-    let status = try XCTUnwrap(result.status(.virtualGateway, "gateways", "edge"))
-    XCTAssertEqual(
-      status.errors.map(\.path.description), ["spec.connectionHandlers[0].http.routeOptions.extauth"])
   }
 
   /// A TrafficPolicy that sets it reaches the routes it selects.

@@ -101,6 +101,9 @@ struct DocumentReader {
     case .rateLimitClientConfig:
       let decoded = decodeSpec(RateLimitClientConfigSpec.self, id, &snapshot)
       snapshot.rateLimitClientConfigs += decoded
+    case .authConfig:
+      let decoded = decodeSpec(AuthConfigSpec.self, id, &snapshot)
+      snapshot.authConfigs += decoded
     case .service:
       let decoded = decodeSpec(ServiceSpec.self, id, &snapshot)
       snapshot.services += decoded

@@ -104,6 +104,7 @@ extension ResourceSnapshot {
     virtualMeshes += other.virtualMeshes
     rateLimitServerConfigs += other.rateLimitServerConfigs
     rateLimitClientConfigs += other.rateLimitClientConfigs
+    authConfigs += other.authConfigs
     services += other.services
     endpoints += other.endpoints
     secrets += other.secrets
@@ -136,6 +137,7 @@ extension ResourceSnapshot {
     apply(&virtualMeshes)
     apply(&rateLimitServerConfigs)
     apply(&rateLimitClientConfigs)
+    apply(&authConfigs)
     apply(&services)
     apply(&endpoints)
     apply(&secrets)
@@ -147,7 +149,8 @@ extension ResourceSnapshot {
     let finders: [() -> ObjectMeta?] = [
       { find(virtualGateways) }, { find(virtualHosts) }, { find(routeTables) }, { find(trafficPolicies) },
       { find(staticDestinations) }, { find(virtualDestinations) }, { find(virtualMeshes) },
-      { find(rateLimitServerConfigs) }, { find(rateLimitClientConfigs) }, { find(services) },
+      { find(rateLimitServerConfigs) }, { find(rateLimitClientConfigs) }, { find(authConfigs) },
+      { find(services) },
       { find(endpoints) }, { find(secrets) },
     ]
     for finder in finders {
@@ -161,6 +164,7 @@ extension ResourceSnapshot {
     var ids: [ResourceID] = virtualGateways.map(\.id) + virtualHosts.map(\.id) + routeTables.map(\.id)
     ids += trafficPolicies.map(\.id) + staticDestinations.map(\.id) + virtualDestinations.map(\.id)
     ids += virtualMeshes.map(\.id) + rateLimitServerConfigs.map(\.id) + rateLimitClientConfigs.map(\.id)
+    ids += authConfigs.map(\.id)
     ids += services.map(\.id) + endpoints.map(\.id) + secrets.map(\.id)
     return ids
   }

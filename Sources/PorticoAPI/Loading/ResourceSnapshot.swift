@@ -12,6 +12,7 @@ public struct ResourceSnapshot: Sendable {
   public var virtualMeshes: [Resource<VirtualMeshSpec>] = []
   public var rateLimitServerConfigs: [Resource<RateLimitServerConfigSpec>] = []
   public var rateLimitClientConfigs: [Resource<RateLimitClientConfigSpec>] = []
+  public var authConfigs: [Resource<AuthConfigSpec>] = []
   public var services: [Resource<ServiceSpec>] = []
   public var endpoints: [Resource<[EndpointSubset]>] = []
   public var secrets: [Resource<SecretData>] = []
@@ -35,6 +36,7 @@ public struct ResourceSnapshot: Sendable {
     all += virtualMeshes.flatMap(\.diagnostics)
     all += rateLimitServerConfigs.flatMap(\.diagnostics)
     all += rateLimitClientConfigs.flatMap(\.diagnostics)
+    all += authConfigs.flatMap(\.diagnostics)
     all += services.flatMap(\.diagnostics)
     all += endpoints.flatMap(\.diagnostics)
     all += secrets.flatMap(\.diagnostics)
@@ -52,6 +54,7 @@ public struct ResourceSnapshot: Sendable {
     virtualMeshes.sort { $0.id < $1.id }
     rateLimitServerConfigs.sort { $0.id < $1.id }
     rateLimitClientConfigs.sort { $0.id < $1.id }
+    authConfigs.sort { $0.id < $1.id }
     services.sort { $0.id < $1.id }
     endpoints.sort { $0.id < $1.id }
     secrets.sort { $0.id < $1.id }

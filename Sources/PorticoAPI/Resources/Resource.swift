@@ -9,6 +9,7 @@ public enum ResourceKind: String, Hashable, Sendable, Codable, CaseIterable, Com
   case virtualMesh = "VirtualMesh"
   case rateLimitServerConfig = "RateLimitServerConfig"
   case rateLimitClientConfig = "RateLimitClientConfig"
+  case authConfig = "AuthConfig"
   case service = "Service"
   case endpoints = "Endpoints"
   case secret = "Secret"
@@ -32,6 +33,8 @@ public enum ResourceKind: String, Hashable, Sendable, Codable, CaseIterable, Com
       return [APIGroup.glooNetworking, APIGroup.portico]
     case .rateLimitServerConfig, .rateLimitClientConfig:
       return [APIGroup.glooGateway, APIGroup.portico]
+    case .authConfig:
+      return [APIGroup.glooEnterprise, APIGroup.portico]
     case .service, .endpoints, .secret:
       return [APIGroup.kubernetesCore]
     }
@@ -43,12 +46,12 @@ public enum APIGroup {
   public static let glooGateway = "networking.enterprise.mesh.gloo.solo.io/v1beta1"
   public static let glooNetworking = "networking.mesh.gloo.solo.io/v1"
   public static let portico = "portico.dev/v1"
+  public static let glooEnterprise = "enterprise.gloo.solo.io/v1"
   public static let kubernetesCore = "v1"
 
   /// Upstream kinds that load with a warning until Portico implements them.
   public static let notYetImplemented: [String: [String]] = [
-    "AuthConfig": ["enterprise.gloo.solo.io/v1", portico],
-    "EndpointSlice": ["discovery.k8s.io/v1"],
+    "EndpointSlice": ["discovery.k8s.io/v1"]
   ]
 }
 

@@ -25,6 +25,7 @@ struct Validator {
     run(&snapshot.virtualMeshes) { $0.check(virtualMesh: $1) }
     run(&snapshot.rateLimitServerConfigs) { $0.check(rateLimitServerConfig: $1) }
     run(&snapshot.rateLimitClientConfigs) { $0.check(rateLimitClientConfig: $1) }
+    run(&snapshot.authConfigs) { $0.check(authConfig: $1) }
     snapshot.regexes = regexes
   }
 

@@ -11,6 +11,7 @@ public enum KindCatalog {
     case .virtualMesh: return "virtualmeshes"
     case .rateLimitServerConfig: return "ratelimitserverconfigs"
     case .rateLimitClientConfig: return "ratelimitclientconfigs"
+    case .authConfig: return "authconfigs"
     case .service: return "services"
     case .endpoints: return "endpoints"
     case .secret: return "secrets"

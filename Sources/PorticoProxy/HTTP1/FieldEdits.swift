@@ -40,7 +40,7 @@ struct FieldEdits {
     !removed.isEmpty && removed.contains { name.equalsIgnoringASCIICase($0) }
   }
 
-  private static func isProtected(_ name: String) -> Bool {
+  static func isProtected(_ name: String) -> Bool {
     HeaderPlan.protectedNames.contains { name.equalsIgnoringASCIICase($0) }
   }
 }

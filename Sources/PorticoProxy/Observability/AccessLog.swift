@@ -120,6 +120,8 @@ enum ResponseFlag: String, Sendable {
   case delayInjected = "DI"
   /// `faultInjection` answered instead of the upstream.
   case faultInjected = "FI"
+  /// External auth refused the request.
+  case unauthorized = "UAEX"
   /// A rate limit refused the request.
   case rateLimited = "RL"
   /// The rate-limit counter store could not answer, and `denyOnFail` refused the request.

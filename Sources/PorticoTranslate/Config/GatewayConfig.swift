@@ -84,6 +84,8 @@ public struct RouteConfig: Sendable, Encodable {
   public var mirror: MirrorTarget?
   /// `rateLimit`, resolved.
   public var rateLimit: RateLimitConfig?
+  /// `extauth`, resolved.
+  public var extauth: ExtAuthConfig?
 
   public struct MirrorTarget: Sendable, Encodable {
     /// The `Upstream.id` copies go to.

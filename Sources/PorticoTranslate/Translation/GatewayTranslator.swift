@@ -38,6 +38,7 @@ struct GatewayTranslator {
     seed(snapshot.virtualMeshes)
     seed(snapshot.rateLimitServerConfigs)
     seed(snapshot.rateLimitClientConfigs)
+    seed(snapshot.authConfigs)
     seed(snapshot.services)
     seed(snapshot.endpoints)
     seed(snapshot.secrets)

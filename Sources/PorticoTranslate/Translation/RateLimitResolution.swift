@@ -7,7 +7,7 @@ import PorticoAPI
 extension GatewayTranslator {
   mutating func resolveRateLimit(
     _ options: EffectiveOptions, action: RouteActionConfig
-  ) -> Result<RateLimitConfig?, RateLimitProblems> {
+  ) -> Result<RateLimitConfig?, OptionProblems> {
     guard let limit = options.values.rateLimit, let origin = options.origins["rateLimit"] else {
       return .success(nil)
     }
@@ -68,7 +68,7 @@ extension GatewayTranslator {
         }
       }
     }
-    guard errors.isEmpty else { return .failure(RateLimitProblems(errors: errors)) }
+    guard errors.isEmpty else { return .failure(OptionProblems(errors: errors)) }
     let settings = options.values.rateLimitSettings
     if settings?.ratelimitServerRef != nil, let settingsOrigin = options.origins["rateLimitSettings"] {
       status.add(
@@ -86,9 +86,4 @@ extension GatewayTranslator {
         requestTimeout: settings?.requestTimeout, sourceCluster: gateway.name, destinationCluster: destination
       ))
   }
-}
-
-/// Why a route's rate limiting does not resolve.
-struct RateLimitProblems: Error {
-  let errors: [Diagnostic]
 }

@@ -11,6 +11,7 @@ struct ResourceIndex {
   let endpoints: [ResourceID: Resource<[EndpointSubset]>]
   let secrets: [ResourceID: Resource<SecretData>]
   let rateLimitClientConfigs: [ResourceID: Resource<RateLimitClientConfigSpec>]
+  let authConfigs: [ResourceID: Resource<AuthConfigSpec>]
 
   init(_ snapshot: ResourceSnapshot) {
     self.snapshot = snapshot
@@ -29,6 +30,7 @@ struct ResourceIndex {
     endpoints = Dictionary(snapshot.endpoints.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
     rateLimitClientConfigs = Dictionary(
       snapshot.rateLimitClientConfigs.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+    authConfigs = Dictionary(snapshot.authConfigs.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
   }
 
   /// A table reached by delegation: decoded, or broken (its routes will be replaced).

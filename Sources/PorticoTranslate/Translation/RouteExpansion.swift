@@ -298,13 +298,14 @@ extension GatewayTranslator {
     var options = EffectiveOptions()
     for layer in layers { options.layer(layer.policy, from: layer.origin) }
     var rateLimit: RateLimitConfig?
+    var extauth: ExtAuthConfig?
     if enforcing {
-      switch resolveRateLimit(options, action: action) {
-      case .success(let resolved):
-        rateLimit = resolved
-      case .failure(let problems):
+      do throws(OptionProblems) {
+        extauth = try resolveExtAuth(options).get()
+        rateLimit = try resolveRateLimit(options, action: action).get()
+      } catch {
         invalidRoute(
-          matchers: matchers, errors: problems.errors, owner: owner, path: path, scope: scope, host: &host,
+          matchers: matchers, errors: error.errors, owner: owner, path: path, scope: scope, host: &host,
           into: &built)
         return
       }
@@ -327,6 +328,7 @@ extension GatewayTranslator {
     }
     config.mirror = mirrorTarget(options)
     config.rateLimit = rateLimit
+    config.extauth = extauth
     built.append(BuiltRoute(config: config, owner: owner.id, source: owner.source, path: path))
   }
 

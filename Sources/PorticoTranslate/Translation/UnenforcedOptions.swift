@@ -27,9 +27,12 @@ enum UnenforcedOptions {
   }
 
   static let fields: [Field] = [
-    // `disable: true` asks for no authentication, which is what the data plane does.
-    Field(["extauth"], "external auth (extauth)", \.extauth) { $0.disable != true },
-    Field(["extauthSettings"], "external auth server settings (extauthSettings)", \.extauthSettings),
+    // `configRef` runs its AuthConfig in the gateway; a server of the user's (`customAuth`) is not called yet.
+    Field(
+      ["extauth", "customAuth"], "external auth through a server of your own (extauth.customAuth)", \.extauth
+    ) {
+      $0.disable != true && $0.configRef == nil && $0.customAuth != nil
+    },
     Field(["transformations"], "transformations", \.transformations),
     Field(["mtls"], "upstream mutual TLS (mtls)", \.mtls),
     Field(

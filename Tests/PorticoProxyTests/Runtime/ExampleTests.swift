@@ -136,6 +136,43 @@ final class ExampleTests: XCTestCase {
     XCTAssertTrue(metrics.contains(#"config="shop/trial",rule="api-key",outcome="shadowed"}"#), metrics)
   }
 
+  func testExternalAuthExample() async throws {
+    let upstream = try await DemoUpstream.start(name: "catalog", port: 9502)
+    defer { Task { try? await upstream.close() } }
+    let gateway = try await exampleGateway(
+      "examples/external-auth", name: "auth", labels: ["gateway": "auth"], ports: ["http"])
+    defer { Task { await gateway.shutdown() } }
+    let base = "http://127.0.0.1:\(try XCTUnwrap(gateway.boundPorts["http"]))"
+    func get(_ path: String, _ headers: [(String, String)] = []) async throws -> TestResponse {
+      try await send(.GET, base + path, host: "api.shop.local", headers: headers)
+    }
+    let anonymous = try await get("/items")
+    XCTAssertEqual(anonymous.status, 401)
+    XCTAssertEqual(anonymous.headers["www-authenticate"].first, "API-Key header=\"api-key\"")
+    let web = try await get("/items", [("api-key", "k-web-7f3a9c2e41"), ("x-user-id", "admin")])
+    XCTAssertEqual(web.status, 200, web.body)
+    XCTAssertEqual(web.upstreamHeader("x-user-id"), ["web-shop"])
+    XCTAssertEqual(web.upstreamHeader("x-plan"), ["gold"])
+    let partner = try await get("/items", [("api-key", "k-acme-5d81b0e6c4")])
+    XCTAssertEqual(partner.upstreamHeader("x-user-id"), ["partner-acme"], "a key kept as its SHA-256")
+    let staff = try await get(
+      "/staff/report", [("authorization", "Basic " + Data("dana:secret123".utf8).base64EncodedString())])
+    XCTAssertEqual(staff.status, 200, staff.body)
+    let keyInstead = try await get("/staff/report", [("api-key", "k-web-7f3a9c2e41")])
+    XCTAssertEqual(keyInstead.status, 401)
+    let health = try await get("/health")
+    XCTAssertEqual(health.status, 200)
+    // A demo token, signed with the example's HS256 secret, valid until 2100.
+    let token =
+      "eyJhbGciOiJIUzI1NiIsImtpZCI6ImRlbW8tMSIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJodHRwczovL2lkcC5zaG9wLmxvY2FsIiwiYXVkIjoic2hvcC1hcGkiLCJzdWIiOiJkZW1vLXVzZXIiLCJlbWFpbCI6ImRlbW9Ac2hvcC5sb2NhbCIsImV4cCI6NDEwMjQ0NDgwMH0.eFyik0VaY1EHfr-NdwxLHqI89cSgCjyIKi0ytyBHp0w"
+    let orders = try await get("/orders", [("authorization", "Bearer " + token)])
+    XCTAssertEqual(orders.status, 200, orders.body)
+    XCTAssertEqual(orders.upstreamHeader("x-user-id"), ["demo-user"])
+    XCTAssertEqual(orders.upstreamHeader("x-email"), ["demo@shop.local"])
+    let noToken = try await get("/orders")
+    XCTAssertEqual(noToken.status, 401)
+  }
+
   func testPoliciesExample() async throws {
     var upstreams: [Channel] = []
     for (name, port) in [("orders", 9401), ("orders", 9402), ("orders-next", 9403), ("audit", 9404)] {

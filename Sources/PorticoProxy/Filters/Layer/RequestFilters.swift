@@ -42,6 +42,7 @@ enum FilterRegistry {
     BodyLimitFilter.self,
     CSRFFilter.self,
     FaultFilter.self,
+    ExtAuthFilter.self,
     RateLimitFilter.self,
   ]
 }

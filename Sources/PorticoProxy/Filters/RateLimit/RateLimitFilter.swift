@@ -115,11 +115,20 @@ final class RateLimitFilter: ConfiguredFilter {
 private struct FilterCallRequest: RateLimitRequest {
   let call: FilterCall
 
+  /// A header as the request carries it past the filters before this one: a header external auth set
+  /// (the caller's identity, a plan from their key's Secret) replaces what the client sent, as Envoy's
+  /// rate-limit filter sees the headers its ext_authz filter adds.
   func header(_ name: String) -> String? {
     let request = call.request
-    return pseudoHeader(
+    if let pseudo = pseudoHeader(
       name, method: request.method, authority: request.authority, path: request.path, query: request.query)
-      ?? request.head.firstValue(named: name).map(String.init)
+    {
+      return pseudo
+    }
+    let edits = call.upstreamHeaders
+    if let set = edits.added.first(where: { $0.name.equalsIgnoringASCIICase(name) }) { return set.value }
+    if edits.removed.contains(name) { return nil }
+    return request.head.firstValue(named: name).map(String.init)
   }
 
   /// The TCP peer, unless the gateway trusts proxy hops in front of it: then the entry of

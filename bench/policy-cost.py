@@ -1,15 +1,36 @@
 #!/usr/bin/env python3
-"""What a rate limit that is never hit costs: the same route served by one `portico gateway` (one event loop,
-on CPU 1) without a limit, with a per-client-address limit counted in the gateway, and with the same limit
-counted in Redis on loopback. wrk (on CPU 0, with the upstream nginx answering "ok" and Redis) drives the
-load, as bench/run.py's plain scenario; the variants take turns, round after round, and each figure is the
-median of its rounds.
+"""What a policy that lets every request through costs: the same route served by one `portico gateway` (one
+event loop, on CPU 1) without a policy, and with each policy in turn:
 
-  bench/ratelimit.py [--rounds 3] [--duration 5] [--connections 50] [--portico PATH]
+  ratelimit-local  a per-client-address rate limit, never hit, counted in the gateway
+  ratelimit-redis  the same limit counted in Redis on loopback
+  apikey           an API key checked against 1,000 keys kept in Secrets (apiKeyAuth)
+  jwt              a bearer token (HS256) checked against a local JWKS, with a claim sent upstream
+
+wrk (on CPU 0, with the upstream nginx answering "ok" and Redis) drives the load, as bench/run.py's plain
+scenario; the variants take turns, round after round, and each figure is the median of its rounds.
+
+  bench/policy-cost.py [--variants none,apikey,...] [--rounds 3] [--duration 5] [--connections 50]
+                       [--portico PATH]
 """
-import argparse, json, os, re, shutil, signal, socket, statistics, subprocess, sys, tempfile, time, urllib.request
+import argparse, base64, hashlib, hmac, json, os, re, shutil, signal, socket, statistics, subprocess, sys, tempfile, time, urllib.error, urllib.request
 
-VARIANTS = ["none", "local", "redis"]
+VARIANTS = ["none", "ratelimit-local", "ratelimit-redis", "apikey", "jwt"]
+API_KEYS = 1000
+BENCH_KEY = "bench-key-500"
+JWT_SECRET = b"portico-bench-secret-of-32-bytes"
+
+
+def base64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def bench_token():
+    header = base64url(json.dumps({"alg": "HS256", "kid": "bench", "typ": "JWT"}).encode())
+    claims = base64url(json.dumps({"iss": "https://idp.bench", "sub": "bench-user", "email": "bench@example.com",
+                                   "exp": int(time.time()) + 3600}).encode())
+    signature = hmac.new(JWT_SECRET, f"{header}.{claims}".encode(), hashlib.sha256).digest()
+    return f"{header}.{claims}.{base64url(signature)}"
 
 
 def free_port():
@@ -18,12 +39,56 @@ def free_port():
         return s.getsockname()[1]
 
 
-def config(upstream, limited):
-    limit = """
+def config(upstream, variant):
+    options = ""
+    extra = ""
+    if variant.startswith("ratelimit"):
+        options = """
     options:
       rateLimit:
         ratelimitServerConfigSelector: {}
-        raw: {rateLimits: [{actions: [{remoteAddress: {}}]}]}""" if limited else ""
+        raw: {rateLimits: [{actions: [{remoteAddress: {}}]}]}"""
+        extra = """---
+apiVersion: portico.dev/v1
+kind: RateLimitServerConfig
+metadata: {name: never-hit, namespace: bench}
+spec:
+  raw:
+    descriptors:
+    - {key: remote_address, rateLimit: {unit: SECOND, requestsPerUnit: 4000000000}}
+"""
+    elif variant == "jwt":
+        options = """
+    options: {extauth: {configRef: {name: tokens}}}"""
+        jwks = json.dumps({"keys": [{"kty": "oct", "kid": "bench", "alg": "HS256", "k": base64url(JWT_SECRET)}]})
+        extra = f"""---
+apiVersion: enterprise.gloo.solo.io/v1
+kind: AuthConfig
+metadata: {{name: tokens, namespace: bench}}
+spec:
+  configs:
+  - jwt:
+      providers:
+        bench:
+          issuer: https://idp.bench
+          jwks: {{local: {{key: '{jwks}'}}}}
+          claimsToHeaders: [{{claim: email, header: x-email}}]
+"""
+    elif variant == "apikey":
+        options = """
+    options: {extauth: {configRef: {name: keys}}}"""
+        extra = """---
+apiVersion: enterprise.gloo.solo.io/v1
+kind: AuthConfig
+metadata: {name: keys, namespace: bench}
+spec: {configs: [{apiKeyAuth: {labelSelector: {bench: "yes"}}}]}
+""" + "".join(f"""---
+apiVersion: v1
+kind: Secret
+type: extauth.solo.io/apikey
+metadata: {{name: user-{index}, namespace: bench, labels: {{bench: "yes"}}}}
+stringData: {{api-key: bench-key-{index}}}
+""" for index in range(API_KEYS))
     return f"""apiVersion: portico.dev/v1
 kind: VirtualGateway
 metadata: {{name: bench, namespace: bench}}
@@ -38,21 +103,13 @@ metadata: {{name: upstream, namespace: bench}}
 spec: {{endpoints: [{{address: 127.0.0.1, port: {upstream}}}]}}
 ---
 apiVersion: portico.dev/v1
-kind: RateLimitServerConfig
-metadata: {{name: never-hit, namespace: bench}}
-spec:
-  raw:
-    descriptors:
-    - {{key: remote_address, rateLimit: {{unit: SECOND, requestsPerUnit: 4000000000}}}}
----
-apiVersion: portico.dev/v1
 kind: VirtualHost
 metadata: {{name: bench, namespace: bench, labels: {{site: bench}}}}
 spec:
   domains: ["*"]
   routes:
-  - routeAction: {{destinations: [{{staticDestination: {{name: upstream}}}}]}}{limit}
-"""
+  - routeAction: {{destinations: [{{staticDestination: {{name: upstream}}}}]}}{options}
+{extra}"""
 
 
 def wait_http(url, seconds=20):
@@ -61,6 +118,8 @@ def wait_http(url, seconds=20):
         try:
             urllib.request.urlopen(url, timeout=1).read()
             return
+        except urllib.error.HTTPError:
+            return  # it answers (401 without a key)
         except Exception:
             time.sleep(0.05)
     sys.exit(f"{url} did not answer")
@@ -72,12 +131,18 @@ def main():
     parser.add_argument("--duration", type=int, default=5)
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--portico", default=".build/release/portico")
+    parser.add_argument("--variants", default=",".join(VARIANTS),
+                        help="comma-separated, from " + ", ".join(VARIANTS) + " (none is always run)")
     arguments = parser.parse_args()
+    variants = ["none"] + [v for v in arguments.variants.split(",") if v in VARIANTS and v != "none"]
+    unknown = [v for v in arguments.variants.split(",") if v not in VARIANTS]
+    if unknown:
+        sys.exit(f"unknown variants: {', '.join(unknown)}")
     portico = os.path.abspath(arguments.portico)
     pin = len(os.sched_getaffinity(0)) >= 2 and {0, 1} <= os.sched_getaffinity(0)
     if pin:
         os.sched_setaffinity(0, {0})  # wrk, the upstream and Redis inherit CPU 0
-    work = tempfile.mkdtemp(prefix="portico-ratelimit-bench-")
+    work = tempfile.mkdtemp(prefix="portico-policy-bench-")
     processes = []
     try:
         upstream, redis = free_port(), free_port()
@@ -102,36 +167,39 @@ http {{
         processes.append(subprocess.Popen(["redis-server", "--port", str(redis), "--bind", "127.0.0.1", "--save", "",
                                            "--appendonly", "no"], stdout=subprocess.DEVNULL))
         wait_http(f"http://127.0.0.1:{upstream}/")
-        results = {variant: [] for variant in VARIANTS}
+        results = {variant: [] for variant in variants}
         for round_number in range(arguments.rounds):
-            for variant in VARIANTS:
+            for variant in variants:
                 folder = os.path.join(work, variant)
                 os.makedirs(folder, exist_ok=True)
                 with open(os.path.join(folder, "config.yaml"), "w") as file:
-                    file.write(config(upstream, variant != "none"))
+                    file.write(config(upstream, variant))
                 port, admin = free_port(), free_port()
                 argv = [portico, "gateway", "--config", folder, "--name", "bench", "--namespace", "bench", "--label",
                         "gateway=bench", "--port", f"http={port}", "--admin", f"127.0.0.1:{admin}", "--threads", "1",
                         "--access-log", "off"]
-                if variant == "redis":
+                if variant == "ratelimit-redis":
                     argv += ["--rate-limit-store", f"redis://127.0.0.1:{redis}"]
                 gateway = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                            preexec_fn=(lambda: os.sched_setaffinity(0, {1})) if pin else None)
                 try:
                     wait_http(f"http://127.0.0.1:{port}/")
-                    subprocess.run(["wrk", "-t1", f"-c{arguments.connections}", "-d1s", f"http://127.0.0.1:{port}/"],
-                                   capture_output=True)  # warm-up
+                    # Every variant sends the same request, credentials included: the baseline pays for
+                    # their bytes too, so the difference is the checks' own cost.
+                    key = ["-H", f"api-key: {BENCH_KEY}", "-H", f"authorization: Bearer {bench_token()}"]
+                    subprocess.run(["wrk", "-t1", f"-c{arguments.connections}", "-d1s", *key,
+                                    f"http://127.0.0.1:{port}/"], capture_output=True)  # warm-up
                     output = subprocess.run(["wrk", "-t1", f"-c{arguments.connections}", f"-d{arguments.duration}s",
-                                             f"http://127.0.0.1:{port}/"], capture_output=True, text=True).stdout
+                                             *key, f"http://127.0.0.1:{port}/"], capture_output=True, text=True).stdout
                     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
                     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
                     if errors:
                         sys.exit(f"{variant}: {errors.group(1)} responses were not 2xx")
                     metrics = urllib.request.urlopen(f"http://127.0.0.1:{admin}/stats/prometheus").read().decode()
                     if variant != "none" and 'outcome="allowed"' not in metrics:
-                        sys.exit(f"{variant}: the rate limit counted nothing")
-                    if "portico_ratelimit_store_errors_total 0" not in metrics and variant == "redis":
-                        sys.exit("redis: the store failed during the run")
+                        sys.exit(f"{variant}: the policy counted nothing")
+                    if "portico_ratelimit_store_errors_total 0" not in metrics and variant == "ratelimit-redis":
+                        sys.exit("ratelimit-redis: the store failed during the run")
                     results[variant].append(rate)
                 finally:
                     gateway.send_signal(signal.SIGKILL)
@@ -140,7 +208,7 @@ http {{
         print(json.dumps({
             "connections": arguments.connections, "duration_s": arguments.duration, "rounds": arguments.rounds,
             "pinned": pin, "requests_per_second": {v: round(m) for v, m in medians.items()},
-            "ratio_to_none": {v: round(medians[v] / medians["none"], 3) for v in VARIANTS},
+            "ratio_to_none": {v: round(medians[v] / medians["none"], 3) for v in variants},
             "rounds_requests_per_second": {v: [round(r) for r in rates] for v, rates in results.items()},
         }, indent=1))
     finally:

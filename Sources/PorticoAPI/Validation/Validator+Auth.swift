@@ -1,0 +1,155 @@
+import Foundation
+
+/// AuthConfigs: one mode per step, names `booleanExpr` can use, and each mode's required fields. A mode
+/// Portico does not run yet is an error on its field: the routes that use the config answer as invalid
+/// routes instead of letting traffic through unchecked.
+extension Validator {
+  /// The modes the gateway enforces.
+  static let enforcedAuthModes: Set<String> = ["apiKeyAuth", "basicAuth", "jwt"]
+
+  mutating func check(authConfig spec: AuthConfigSpec) {
+    let steps = spec.configs ?? []
+    if steps.isEmpty {
+      error(
+        ["spec", "configs"], "an AuthConfig needs at least one step (an empty one would let everyone in)")
+    }
+    var names: [String: Int] = [:]
+    for (index, step) in steps.enumerated() {
+      let path: FieldPath = ["spec", "configs", .index(index)]
+      if let name = step.name {
+        if name.isEmpty || !name.allSatisfy(BooleanExpression.isNameCharacter) {
+          error(path.appending("name"), "'\(name)' is not a step name (letters, digits, '_', '-', '.')")
+        } else if let first = names[name] {
+          error(path.appending("name"), "'\(name)' already names step \(first)")
+        } else {
+          names[name] = index
+        }
+      }
+      let modes = step.modes
+      guard modes.count == 1, let mode = modes.first else {
+        error(
+          path,
+          "give exactly one of apiKeyAuth, basicAuth, jwt, oauth2, opaAuth, ldap, passThroughAuth, pluginAuth"
+        )
+        continue
+      }
+      guard Self.enforcedAuthModes.contains(mode) else {
+        error(
+          path.appending(mode),
+          "\(mode) is not enforced by this version of Portico; the routes that use this AuthConfig answer as invalid routes instead of being served without it"
+        )
+        continue
+      }
+      if let keys = step.apiKeyAuth { check(apiKeyAuth: keys, at: path.appending("apiKeyAuth")) }
+      if let basic = step.basicAuth { check(basicAuth: basic, at: path.appending("basicAuth")) }
+      if let jwt = step.jwt { check(jwt: jwt, at: path.appending("jwt")) }
+    }
+    guard let text = spec.booleanExpr else { return }
+    do {
+      let expression = try BooleanExpression(parsing: text)
+      for name in expression.names.sorted() where names[name] == nil {
+        error(["spec", "booleanExpr"], "'\(name)' names no step of this AuthConfig")
+      }
+    } catch {
+      self.error(["spec", "booleanExpr"], "cannot read '\(text)': \(error)")
+    }
+  }
+
+  private mutating func check(apiKeyAuth keys: APIKeyAuth, at path: FieldPath) {
+    if keys.labelSelector == nil, (keys.apiKeySecretRefs ?? []).isEmpty {
+      error(path, "give labelSelector or apiKeySecretRefs: which Secrets hold the keys")
+    }
+    if let header = keys.headerName, !HTTPToken.isValid(header) {
+      error(path.appending("headerName"), "invalid header name '\(header)'")
+    }
+    for field in ["headersFromMetadata", "headersFromMetadataEntry"] {
+      let headers = field == "headersFromMetadata" ? keys.headersFromMetadata : keys.headersFromMetadataEntry
+      for (header, entry) in (headers ?? [:]).sorted(by: { $0.key < $1.key }) {
+        if !HTTPToken.isValid(header) { error(path.appending(field), "invalid header name '\(header)'") }
+        if entry.name.isEmpty {
+          error(path.appending(field).appending(header).appending("name"), "must not be empty")
+        }
+      }
+    }
+  }
+
+  private mutating func check(basicAuth basic: BasicAuth, at path: FieldPath) {
+    guard let apr = basic.apr else {
+      error(path.appending("apr"), "missing required field 'apr' (users and their APR1 hashes)")
+      return
+    }
+    if apr.users.isEmpty {
+      warning(path.appending("apr").appending("users"), "no users: every request is refused")
+    }
+    for (user, hash) in apr.users.sorted(by: { $0.key < $1.key }) {
+      let at = path.appending("apr").appending("users").appending(user)
+      if user.isEmpty || user.contains(":") { error(at, "a user name must not be empty or contain ':'") }
+      if hash.salt.isEmpty || hash.salt.count > 8 || hash.salt.contains("$") {
+        error(at.appending("salt"), "an APR1 salt has 1 to 8 characters and no '$'")
+      }
+      if hash.hashedPassword.count != 22 {
+        error(
+          at.appending("hashedPassword"), "an APR1 hash has 22 characters (the part after the salt's '$')")
+      }
+    }
+  }
+
+  private mutating func check(jwt: JWTAuth, at path: FieldPath) {
+    if jwt.providers.isEmpty { error(path.appending("providers"), "a jwt step needs at least one provider") }
+    let policies = ["REQUIRE_VALID", "ALLOW_MISSING", "ALLOW_MISSING_OR_FAILED"]
+    if let policy = jwt.validationPolicy, !policies.contains(policy) {
+      error(
+        path.appending("validationPolicy"), "'\(policy)' is not one of \(policies.joined(separator: ", "))")
+    }
+    for (name, provider) in jwt.providers.sorted(by: { $0.key < $1.key }) {
+      let at = path.appending("providers").appending(name)
+      switch (provider.jwks.local, provider.jwks.remote) {
+      case (let local?, nil):
+        if let problem = JWKSText.problem(in: local.key) {
+          error(at.appending("jwks").appending("local").appending("key"), problem)
+        }
+      case (nil, _?):
+        error(
+          at.appending("jwks").appending("remote"),
+          "jwks.remote is not enforced by this version of Portico (give the keys in jwks.local); the routes that use this AuthConfig answer as invalid routes"
+        )
+      default:
+        error(at.appending("jwks"), "give exactly one of local, remote")
+      }
+      for header in provider.tokenSource?.headers ?? [] where !HTTPToken.isValid(header.header) {
+        error(at.appending("tokenSource").appending("headers"), "invalid header name '\(header.header)'")
+      }
+      for (index, entry) in (provider.claimsToHeaders ?? []).enumerated() {
+        if !HTTPToken.isValid(entry.header) {
+          error(
+            at.appending("claimsToHeaders").appending(index).appending("header"),
+            "invalid header name '\(entry.header)'")
+        }
+        if entry.claim.isEmpty {
+          error(at.appending("claimsToHeaders").appending(index).appending("claim"), "must not be empty")
+        }
+      }
+    }
+  }
+}
+
+/// What a `jwks.local.key` may hold: a JWKS or one JWK as JSON, or a PEM public key. Checked for shape at
+/// load time; each key's numbers are checked when the gateway builds it.
+public enum JWKSText {
+  /// Nil when `text` has the shape of keys; otherwise what is wrong.
+  public static func problem(in text: String) -> String? {
+    let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+    if trimmed.hasPrefix("-----BEGIN PUBLIC KEY-----") { return nil }
+    guard let object = try? JSONSerialization.jsonObject(with: Data(trimmed.utf8)) as? [String: Any] else {
+      return "not a JWKS, a JWK or a PEM public key"
+    }
+    let keys = (object["keys"] as? [[String: Any]]) ?? (object["kty"] != nil ? [object] : [])
+    if keys.isEmpty { return "holds no keys (a JWKS needs a 'keys' list of JWKs with 'kty')" }
+    for (index, key) in keys.enumerated() {
+      guard let type = key["kty"] as? String, ["RSA", "EC", "oct"].contains(type) else {
+        return "key \(index): 'kty' must be RSA, EC or oct"
+      }
+    }
+    return nil
+  }
+}

@@ -1,0 +1,76 @@
+import Crypto
+import Foundation
+import PorticoAPI
+import PorticoTranslate
+
+/// `basicAuth`: the user name and password of an `Authorization: Basic` header (RFC 7617), checked against
+/// the user's APR1-MD5 hash. APR1 costs a thousand MD5 rounds by design, so a credential that passed is
+/// remembered on its event loop, by a SHA-256 of it and of the hash it matched, for a minute: the next
+/// requests with it cost one hash, and a changed password is checked afresh.
+struct BasicAuthStep: AuthStep {
+  private let users: [String: BasicAuth.APRUser]
+  /// Where each loop keeps the credentials that passed.
+  private let cacheKey: String
+  private let refusal: AuthOutcome
+
+  init(_ check: ExtAuthConfig.BasicCheck, cacheKey: String) {
+    let realm = check.realm ?? "portico"
+    users = check.users
+    self.cacheKey = cacheKey
+    let quoted = realm.replacingOccurrences(of: "\"", with: "'")
+    refusal = .denied(status: 401, challenge: "Basic realm=\"\(quoted)\", charset=\"UTF-8\"")
+  }
+
+  var replacedHeaders: [String] { [] }
+
+  func check(_ call: FilterCall) -> AuthOutcome {
+    guard let header = call.request.head.firstValue(named: "authorization"),
+      let (user, password) = BasicCredentials.parse(header), let hash = users[user]
+    else { return refusal }
+    let fingerprint = Array(
+      SHA256.hash(data: Array("\(user)\u{0}\(password)\u{0}\(hash.salt)\u{0}\(hash.hashedPassword)".utf8)))
+    let now = ContinuousClock.now
+    let passed = call.loopState(cacheKey) { PassedCredentials() }
+    if passed.contains(fingerprint, at: now) { return .allowed(identity: user, headers: []) }
+    let computed = APR1.hash(password: Array(password.utf8), salt: Array(hash.salt.utf8))
+    guard constantTimeEqual(computed, Array(hash.hashedPassword.utf8)) else {
+      return refusal
+    }
+    passed.insert(fingerprint, at: now)
+    return .allowed(identity: user, headers: [])
+  }
+}
+
+/// Credentials that passed recently on one event loop, bounded: past `capacity` the oldest go first.
+final class PassedCredentials {
+  private var entries: [[UInt8]: ContinuousClock.Instant] = [:]
+  private var order: [[UInt8]] = []
+  static let capacity = 4096
+  static let lifetime = Duration.seconds(60)
+
+  func contains(_ fingerprint: [UInt8], at now: ContinuousClock.Instant) -> Bool {
+    guard let added = entries[fingerprint] else { return false }
+    return now - added < Self.lifetime
+  }
+
+  func insert(_ fingerprint: [UInt8], at now: ContinuousClock.Instant) {
+    if entries.updateValue(now, forKey: fingerprint) == nil { order.append(fingerprint) }
+    if order.count > Self.capacity {
+      let dropped = order.count - Self.capacity / 2
+      for old in order.prefix(dropped) { entries[old] = nil }
+      order.removeFirst(dropped)
+    }
+  }
+}
+
+/// The `Basic` scheme of RFC 7617: `Basic base64(user:password)`, the scheme's name in any case.
+enum BasicCredentials {
+  static func parse(_ header: Substring) -> (user: String, password: String)? {
+    let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+    guard parts.count == 2, parts[0].lowercased() == "basic",
+      let decoded = Data(base64Encoded: String(parts[1].trimmingCharacters(in: .whitespaces))),
+      let text = String(data: decoded, encoding: .utf8), let colon = text.firstIndex(of: ":")
+    else { return nil }
+    return (String(text[..<colon]), String(text[text.index(after: colon)...]))
+  }
+}

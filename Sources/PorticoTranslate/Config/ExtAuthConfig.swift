@@ -1,0 +1,185 @@
+import Crypto
+import Foundation
+import PorticoAPI
+
+/// A route's external auth, resolved: the AuthConfig's steps with what they check against (API keys from
+/// Secrets, already digested; users' hashes), how the steps combine, and the server settings that apply to
+/// in-process checks too. Encoded (for `config_dump` and `routes`) without any key, hash or metadata value.
+public struct ExtAuthConfig: Sendable, Hashable, Encodable {
+  /// The AuthConfig, `namespace/name`.
+  public var id: String
+  public var steps: [Step]
+  /// Unset: every step must pass.
+  public var expression: BooleanExpression?
+  /// When a check cannot be made (a backend down or slow): let the request through instead of answering
+  /// `statusOnError`.
+  public var failureModeAllow: Bool
+  /// What a failed check answers; 403 unless set.
+  public var statusOnError: Int
+  /// Where the identity a step established goes upstream, replacing what the client sent.
+  public var userIdHeader: String
+
+  public struct Step: Sendable, Hashable, Encodable {
+    /// The step's name, or `configs[N]`.
+    public var name: String
+    public var check: Check
+  }
+
+  public enum Check: Sendable, Hashable, Encodable {
+    case apiKey(APIKeyCheck)
+    case basic(BasicCheck)
+    case jwt(JWTCheck)
+
+    public func encode(to encoder: Encoder) throws {
+      var container = encoder.container(keyedBy: CodingKeys.self)
+      switch self {
+      case .apiKey(let check):
+        try container.encode("apiKeyAuth", forKey: .mode)
+        try container.encode(check.headerName, forKey: .header)
+        try container.encode(check.keys.count, forKey: .keys)
+      case .basic(let check):
+        try container.encode("basicAuth", forKey: .mode)
+        try container.encode(check.users.count, forKey: .users)
+      case .jwt(let check):
+        try container.encode("jwt", forKey: .mode)
+        try container.encode(check.providers.map(\.name), forKey: .providers)
+        try container.encode(check.policy.rawValue, forKey: .validationPolicy)
+      }
+    }
+
+    private enum CodingKeys: String, CodingKey { case mode, header, keys, users, providers, validationPolicy }
+  }
+
+  /// `apiKeyAuth`: keys by their SHA-256, and the headers filled from their Secrets.
+  public struct APIKeyCheck: Sendable, Hashable {
+    public var headerName: String
+    public var keys: [APIKey]
+    public var headers: [MetadataHeader]
+
+    public struct MetadataHeader: Sendable, Hashable {
+      public var header: String
+      public var field: String
+      public var required: Bool
+    }
+  }
+
+  public struct APIKey: Sendable, Hashable {
+    /// The Secret's name: who the key belongs to.
+    public var identity: String
+    /// SHA-256 of the key.
+    public var digest: [UInt8]
+    /// The Secret's other fields, as text, for `headersFromMetadata`.
+    public var metadata: [String: String]
+  }
+
+  /// `basicAuth`: APR1 hashes by user name.
+  public struct BasicCheck: Sendable, Hashable {
+    public var realm: String?
+    public var users: [String: BasicAuth.APRUser]
+  }
+
+  /// `jwt`: providers tried in name order; keys as written (the gateway builds them).
+  public struct JWTCheck: Sendable, Hashable {
+    public enum Policy: String, Sendable, Hashable {
+      case requireValid = "REQUIRE_VALID"
+      case allowMissing = "ALLOW_MISSING"
+      case allowMissingOrFailed = "ALLOW_MISSING_OR_FAILED"
+    }
+
+    public struct Provider: Sendable, Hashable {
+      public var name: String
+      /// `jwks.local.key`: a JWKS, a JWK or a PEM public key.
+      public var keys: String
+      public var issuer: String?
+      public var audiences: [String]
+      public var sources: [TokenSource]
+      public var keepToken: Bool
+      public var claimsToHeaders: [ClaimHeader]
+      public var clockSkewSeconds: Int
+    }
+
+    public enum TokenSource: Sendable, Hashable {
+      /// Lowercased name, and the text before the token.
+      case header(String, prefix: String)
+      case query(String)
+    }
+
+    public struct ClaimHeader: Sendable, Hashable {
+      public var claim: String
+      /// Lowercased.
+      public var header: String
+      public var append: Bool
+    }
+
+    public var providers: [Provider]
+    public var policy: Policy
+  }
+
+  public func encode(to encoder: Encoder) throws {
+    var container = encoder.container(keyedBy: CodingKeys.self)
+    try container.encode(id, forKey: .authConfig)
+    try container.encode(steps.map(\.name), forKey: .steps)
+    try container.encode(steps.map(\.check), forKey: .checks)
+    try container.encodeIfPresent(expression.map { "\($0)" }, forKey: .booleanExpr)
+    try container.encode(failureModeAllow, forKey: .failureModeAllow)
+    try container.encode(statusOnError, forKey: .statusOnError)
+    try container.encode(userIdHeader, forKey: .userIdHeader)
+  }
+
+  private enum CodingKeys: String, CodingKey {
+    case authConfig, steps, checks, booleanExpr, failureModeAllow, statusOnError, userIdHeader
+  }
+}
+
+extension ExtAuthConfig.APIKey {
+  /// The key a Secret of type `extauth.solo.io/apikey` holds: `api-key` (digested here), or its SHA-256 in
+  /// `api-key-sha256` (32 bytes, or 64 hexadecimal digits), as the developer portal stores issued keys.
+  /// Nil when it holds neither.
+  init?(identity: String, secret: SecretData) {
+    if let key = secret.value(for: "api-key"), !key.isEmpty {
+      digest = Array(SHA256.hash(data: key))
+    } else if let stored = secret.value(for: "api-key-sha256"), let digest = Self.digest(stored) {
+      self.digest = digest
+    } else {
+      return nil
+    }
+    self.identity = identity
+    var metadata: [String: String] = [:]
+    for field in secret.keys where field != "api-key" && field != "api-key-sha256" {
+      if let value = secret.value(for: field) { metadata[field] = String(decoding: value, as: UTF8.self) }
+    }
+    self.metadata = metadata
+  }
+
+  private static func digest(_ stored: [UInt8]) -> [UInt8]? {
+    if stored.count == 32 { return stored }
+    let text = String(decoding: stored, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    guard text.utf8.count == 64 else { return nil }
+    var bytes: [UInt8] = []
+    var index = text.startIndex
+    while index < text.endIndex {
+      let next = text.index(index, offsetBy: 2)
+      guard let byte = UInt8(text[index..<next], radix: 16) else { return nil }
+      bytes.append(byte)
+      index = next
+    }
+    return bytes
+  }
+}
+
+extension BooleanExpression: CustomStringConvertible {
+  public var description: String {
+    switch self {
+    case .name(let name): name
+    case .not(let inner): "!\(inner.grouped)"
+    case .and(let lhs, let rhs): "\(lhs.grouped) && \(rhs.grouped)"
+    case .or(let lhs, let rhs): "\(lhs.grouped) || \(rhs.grouped)"
+    }
+  }
+
+  private var grouped: String {
+    if case .name = self { return description }
+    if case .not = self { return description }
+    return "(\(description))"
+  }
+}

@@ -1,0 +1,143 @@
+import PorticoAPI
+
+/// `options.extauth` resolved into what the data plane checks: the AuthConfig its `configRef` names (in the
+/// namespace of the resource that sets the option unless it names another), with the API keys of the
+/// Secrets it chooses and the server settings in effect. An AuthConfig that is missing or has errors is an
+/// error on the resource that set the option, and the route is replaced (spec §11): a request is never let
+/// through unchecked because its auth did not resolve.
+extension GatewayTranslator {
+  /// The Secret type API keys are kept in, as Gloo's.
+  static let apiKeySecretType = "extauth.solo.io/apikey"
+
+  mutating func resolveExtAuth(_ options: EffectiveOptions) -> Result<ExtAuthConfig?, OptionProblems> {
+    guard let extauth = options.values.extauth, extauth.disable != true, let ref = extauth.configRef,
+      let origin = options.origins["extauth"]
+    else { return .success(nil) }  // `customAuth` alone is refused as unenforced before this
+    let id = ref.id(.authConfig, defaultNamespace: origin.resource.namespace)
+    guard let config = index.authConfigs[id], !config.hasErrors else {
+      let state = index.authConfigs[id] == nil ? "is not found" : "has errors"
+      let diagnostic = Diagnostic(
+        .error, at: origin.location, path: ["extauth", "configRef"],
+        "AuthConfig \(id.qualifiedName) \(state); the routes that use it answer as invalid routes")
+      status.add(diagnostic, to: origin.resource)
+      return .failure(OptionProblems(errors: [diagnostic]))
+    }
+    let steps = (config.spec.configs ?? []).enumerated().compactMap { position, step in
+      authStep(step, position: position, of: config)
+    }
+    let settings = options.values.extauthSettings
+    if let settings, let settingsOrigin = options.origins["extauthSettings"] {
+      for (field, isSet) in [
+        ("extauthzRef", settings.extauthzRef != nil), ("httpService", settings.httpService != nil),
+        ("requestBody", settings.requestBody != nil),
+        ("transportApiVersion", settings.transportApiVersion != nil),
+        ("clearRouteCache", settings.clearRouteCache != nil), ("statPrefix", settings.statPrefix != nil),
+      ] where isSet {
+        status.add(
+          Diagnostic(
+            .warning, at: settingsOrigin.location, path: [.key(field)],
+            "Portico runs AuthConfigs in the gateway; \(field) has no effect on them"),
+          to: settingsOrigin.resource)
+      }
+    }
+    return .success(
+      ExtAuthConfig(
+        id: id.qualifiedName, steps: steps,
+        expression: config.spec.booleanExpr.flatMap { try? BooleanExpression(parsing: $0) },
+        failureModeAllow: settings?.failureModeAllow ?? false,
+        statusOnError: Int(settings?.statusOnError ?? 403),
+        userIdHeader: (settings?.userIdHeader ?? "x-user-id").lowercased()))
+  }
+
+  private mutating func authStep(
+    _ step: AuthConfigSpec.Step, position: Int, of config: Resource<AuthConfigSpec>
+  ) -> ExtAuthConfig.Step? {
+    let name = step.name ?? "configs[\(position)]"
+    if let keys = step.apiKeyAuth {
+      return .init(name: name, check: .apiKey(apiKeyCheck(keys, position: position, of: config)))
+    }
+    if let basic = step.basicAuth {
+      return .init(name: name, check: .basic(.init(realm: basic.realm, users: basic.apr?.users ?? [:])))
+    }
+    if let jwt = step.jwt { return .init(name: name, check: .jwt(jwtCheck(jwt))) }
+    return nil  // validation refused the AuthConfig already
+  }
+
+  /// The keys of the Secrets an `apiKeyAuth` step chooses, in the AuthConfig's namespace: by label, and by
+  /// name. Secrets that hold no key, and keys held twice, are warnings on the AuthConfig.
+  private mutating func apiKeyCheck(
+    _ keys: APIKeyAuth, position: Int, of config: Resource<AuthConfigSpec>
+  ) -> ExtAuthConfig.APIKeyCheck {
+    let path: FieldPath = ["spec", "configs", .index(position), "apiKeyAuth"]
+    func warn(_ field: String, _ message: String) {
+      status.add(config.source.diagnostic(.warning, path.appending(field), message), to: config.id)
+    }
+    var chosen: [Resource<SecretData>] = []
+    if let selector = keys.labelSelector {
+      chosen += index.snapshot.secrets.filter { secret in
+        secret.namespace == config.namespace && secret.spec.type == Self.apiKeySecretType
+          && selector.allSatisfy { secret.labels[$0.key] == $0.value }
+      }
+    }
+    for ref in keys.apiKeySecretRefs ?? [] {
+      let id = ref.id(.secret, defaultNamespace: config.namespace)
+      guard let secret = index.secrets[id] else {
+        warn("apiKeySecretRefs", "Secret \(id.qualifiedName) is not found; its key lets no one in")
+        continue
+      }
+      if !chosen.contains(where: { $0.id == secret.id }) { chosen.append(secret) }
+    }
+    var found: [ExtAuthConfig.APIKey] = []
+    var digests: Set<[UInt8]> = []
+    for secret in chosen.sorted(by: { $0.id < $1.id }) {
+      guard let key = ExtAuthConfig.APIKey(identity: secret.name, secret: secret.spec) else {
+        warn("apiKeySecretRefs", "Secret \(secret.id.qualifiedName) holds no api-key (or api-key-sha256)")
+        continue
+      }
+      guard digests.insert(key.digest).inserted else {
+        warn(
+          "apiKeySecretRefs",
+          "Secret \(secret.id.qualifiedName) holds a key another Secret holds; it is left out")
+        continue
+      }
+      found.append(key)
+    }
+    let metadata = (keys.headersFromMetadata ?? [:]).merging(keys.headersFromMetadataEntry ?? [:]) { $1 }
+    return ExtAuthConfig.APIKeyCheck(
+      headerName: (keys.headerName ?? "api-key").lowercased(), keys: found,
+      headers: metadata.sorted { $0.key < $1.key }.map {
+        .init(header: $0.key.lowercased(), field: $0.value.name, required: $0.value.required ?? false)
+      })
+  }
+}
+
+extension GatewayTranslator {
+  /// A `jwt` step's providers in name order, with Gloo's defaults: the token from `Authorization: Bearer`
+  /// or the `access_token` query parameter, removed before the request goes upstream, 60 s of clock skew.
+  func jwtCheck(_ jwt: JWTAuth) -> ExtAuthConfig.JWTCheck {
+    let providers = jwt.providers.sorted { $0.key < $1.key }.map { name, provider in
+      var sources: [ExtAuthConfig.JWTCheck.TokenSource] = []
+      if let source = provider.tokenSource {
+        sources += (source.headers ?? []).map { .header($0.header.lowercased(), prefix: $0.prefix ?? "") }
+        sources += (source.queryParams ?? []).map { .query($0) }
+      } else {
+        sources = [.header("authorization", prefix: "Bearer "), .query("access_token")]
+      }
+      return ExtAuthConfig.JWTCheck.Provider(
+        name: name, keys: provider.jwks.local?.key ?? "", issuer: provider.issuer,
+        audiences: provider.audiences ?? [], sources: sources, keepToken: provider.keepToken ?? false,
+        claimsToHeaders: (provider.claimsToHeaders ?? []).map {
+          .init(claim: $0.claim, header: $0.header.lowercased(), append: $0.append ?? false)
+        },
+        clockSkewSeconds: Int(provider.clockSkewSeconds ?? 60))
+    }
+    return ExtAuthConfig.JWTCheck(
+      providers: providers,
+      policy: jwt.validationPolicy.flatMap(ExtAuthConfig.JWTCheck.Policy.init(rawValue:)) ?? .requireValid)
+  }
+}
+
+/// Why a route option does not resolve; the route is replaced.
+struct OptionProblems: Error {
+  let errors: [Diagnostic]
+}

@@ -1,0 +1,127 @@
+import XCTest
+
+@testable import PorticoAPI
+
+/// AuthConfigs as they load: Gloo's manifests decode unchanged; modes not enforced yet, broken boolean
+/// expressions and malformed hashes are reported with file, line and field.
+final class AuthConfigValidationTests: XCTestCase {
+  private func authConfig(_ spec: String, group: String = "enterprise.gloo.solo.io/v1") -> String {
+    """
+    apiVersion: \(group)
+    kind: AuthConfig
+    metadata: {name: auth, namespace: apps}
+    spec:
+    \(spec)
+    """
+  }
+
+  func testGlooShapedConfigsLoad() throws {
+    let snapshot = load(
+      authConfig(
+        """
+          configs:
+          - name: keys
+            apiKeyAuth:
+              headerName: x-api-key
+              labelSelector: {team: infra}
+              headersFromMetadata: {x-user-email: {name: email, required: true}}
+          - name: staff
+            basicAuth: {realm: gloo, apr: {users: {user: {salt: TYiryv0/, hashedPassword: 8BvzLUO9IfGPGGsPnAgSu1}}}}
+          booleanExpr: keys || staff
+        """))
+    XCTAssertEqual(snapshot.errors.map(\.description), [])
+    let spec = try XCTUnwrap(snapshot.authConfigs.first?.spec)
+    XCTAssertEqual(spec.configs?.map(\.modes), [["apiKeyAuth"], ["basicAuth"]])
+    XCTAssertEqual(spec.configs?.first?.apiKeyAuth?.headersFromMetadata?["x-user-email"]?.required, true)
+    XCTAssertEqual(
+      load(authConfig("  configs: [{basicAuth: {apr: {users: {}}}}]", group: "portico.dev/v1")).errors.count,
+      0)
+  }
+
+  func testModesNotEnforcedYetFailClosedOnTheirField() {
+    let snapshot = load(
+      authConfig(
+        """
+          configs:
+          - oauth2: {oidcAuthorizationCode: {clientId: shop}}
+          - opaAuth: {modules: [{name: policy}], query: data.allow}
+          - jwt: {providers: {remote: {jwks: {remote: {url: "https://idp.test/keys"}}}}}
+        """), file: "auth.yaml")
+    XCTAssertEqual(
+      snapshot.errors.map(\.path.description),
+      [
+        "spec.configs[0].oauth2", "spec.configs[1].opaAuth",
+        "spec.configs[2].jwt.providers.remote.jwks.remote",
+      ])
+    XCTAssertEqual(snapshot.errors.first?.location?.file, "auth.yaml")
+    XCTAssertEqual(snapshot.errors.first?.location?.line, 6)
+    XCTAssertTrue(snapshot.errors[0].message.contains("not enforced by this version of Portico"))
+  }
+
+  func testEachStepHasOneModeAndTheExpressionNamesSteps() {
+    let snapshot = load(
+      authConfig(
+        """
+          configs:
+          - {name: a, apiKeyAuth: {apiKeySecretRefs: [{name: k}]}, basicAuth: {apr: {users: {}}}}
+          - {name: a, apiKeyAuth: {}}
+          - {name: "b c", basicAuth: {apr: {users: {"x:y": {salt: "toolongsalt", hashedPassword: short}}}}}
+          booleanExpr: (a || missing
+        """))
+    XCTAssertEqual(
+      snapshot.errors.map(\.path.description),
+      [
+        "spec.configs[0]", "spec.configs[1].name", "spec.configs[1].apiKeyAuth", "spec.configs[2].name",
+        "spec.configs[2].basicAuth.apr.users.x:y", "spec.configs[2].basicAuth.apr.users.x:y.salt",
+        "spec.configs[2].basicAuth.apr.users.x:y.hashedPassword", "spec.booleanExpr",
+      ])
+    let unknownName = load(
+      authConfig("  configs: [{name: a, basicAuth: {apr: {users: {}}}}]\n  booleanExpr: a && !b"))
+    XCTAssertEqual(unknownName.errors.map(\.message), ["'b' names no step of this AuthConfig"])
+    let empty = load(authConfig("  configs: []"))
+    XCTAssertEqual(empty.errors.map(\.path.description), ["spec.configs"])
+  }
+
+  func testJWTProvidersNeedKeysOfAKnownShape() {
+    let snapshot = load(
+      authConfig(
+        """
+          configs:
+          - jwt:
+              validationPolicy: SOMETIMES
+              providers:
+                none: {jwks: {}}
+                garbage: {jwks: {local: {key: "not keys"}}}
+                empty: {jwks: {local: {key: '{"keys": []}'}}}
+                odd: {jwks: {local: {key: '{"keys": [{"kty": "DSA"}]}'}}}
+                good: {jwks: {local: {key: '{"kty": "oct", "k": "c2VjcmV0"}'}}, claimsToHeaders: [{claim: sub, header: "bad header"}]}
+        """))
+    XCTAssertEqual(
+      snapshot.errors.map(\.path.description),
+      [
+        "spec.configs[0].jwt.validationPolicy", "spec.configs[0].jwt.providers.none.jwks",
+        "spec.configs[0].jwt.providers.garbage.jwks.local.key",
+        "spec.configs[0].jwt.providers.empty.jwks.local.key",
+        "spec.configs[0].jwt.providers.odd.jwks.local.key",
+        "spec.configs[0].jwt.providers.good.claimsToHeaders[0].header",
+      ], "in file order")
+  }
+
+  func testBooleanExpressionsReadAsGlooWritesThem() throws {
+    let expression = try BooleanExpression(parsing: "(a || b) && !c")
+    XCTAssertEqual(expression, .and(.or(.name("a"), .name("b")), .not(.name("c"))))
+    XCTAssertEqual(
+      try BooleanExpression(parsing: "a || b && c"), .or(.name("a"), .and(.name("b"), .name("c"))))
+    XCTAssertEqual(try BooleanExpression(parsing: "!!a"), .not(.not(.name("a"))))
+    let outcomes = ["a": false, "b": true, "c": false]
+    XCTAssertTrue(expression.evaluate { outcomes[$0]! })
+    var asked: [String] = []
+    _ = try BooleanExpression(parsing: "b || a").evaluate {
+      asked.append($0); return outcomes[$0]!
+    }
+    XCTAssertEqual(asked, ["b"], "a step runs only when the answer needs it")
+    for bad in ["", "a ||", "(a", "a b", "a & b", ")", "a || || b", "!"] {
+      XCTAssertThrowsError(try BooleanExpression(parsing: bad), bad)
+    }
+  }
+}

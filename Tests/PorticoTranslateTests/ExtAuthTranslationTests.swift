@@ -1,0 +1,122 @@
+import Crypto
+import PorticoAPI
+import XCTest
+
+@testable import PorticoTranslate
+
+/// `options.extauth` resolved for the data plane: the AuthConfig its ref names, the keys of the Secrets
+/// its API-key steps choose (digested, never in the clear), the settings in effect; an AuthConfig that is
+/// missing, has errors or asks for a mode not enforced yet replaces the route.
+final class ExtAuthTranslationTests: XCTestCase {
+  private let resources = """
+    apiVersion: enterprise.gloo.solo.io/v1
+    kind: AuthConfig
+    metadata: {name: keys, namespace: apps}
+    spec:
+      configs:
+      - name: key
+        apiKeyAuth: {labelSelector: {team: shop}, apiKeySecretRefs: [{name: listed}, {name: gone}]}
+    ---
+    apiVersion: enterprise.gloo.solo.io/v1
+    kind: AuthConfig
+    metadata: {name: tokens, namespace: apps}
+    spec:
+      configs: [{opaAuth: {modules: [{name: policy}], query: data.allow}}]
+    ---
+    apiVersion: v1
+    kind: Secret
+    type: extauth.solo.io/apikey
+    metadata: {name: labelled, namespace: apps, labels: {team: shop}}
+    stringData: {api-key: key-one, tier: gold}
+    ---
+    apiVersion: v1
+    kind: Secret
+    type: extauth.solo.io/apikey
+    metadata: {name: elsewhere, namespace: other, labels: {team: shop}}
+    stringData: {api-key: key-two}
+    ---
+    apiVersion: v1
+    kind: Secret
+    type: Opaque
+    metadata: {name: opaque, namespace: apps, labels: {team: shop}}
+    stringData: {api-key: key-three}
+    ---
+    apiVersion: v1
+    kind: Secret
+    metadata: {name: listed, namespace: apps}
+    stringData: {api-key-sha256: 0000000000000000000000000000000000000000000000000000000000000001}
+    ---
+    apiVersion: v1
+    kind: Secret
+    type: extauth.solo.io/apikey
+    metadata: {name: twin, namespace: apps, labels: {team: shop}}
+    stringData: {api-key: key-one}
+    ---
+
+    """
+
+  private func translation(options: String, settings: String = "") -> Translation {
+    translate(
+      resources
+        + host(
+          "shop", domain: "shop.test",
+          routes: """
+              - name: guarded
+                matchers: [{uri: {prefix: /}}]
+                options: \(options)
+                routeAction: {destinations: [{staticDestination: {name: backend, namespace: apps}}]}
+            """))
+  }
+
+  func testTheKeysOfTheChosenSecretsAreDigestedAndTheSettingsApply() throws {
+    let result = translation(
+      options:
+        "{extauth: {configRef: {name: keys}}, extauthSettings: {userIdHeader: X-Caller, statusOnError: 503, extauthzRef: {name: ext-auth-service}}}"
+    )
+    let auth = try XCTUnwrap(result.routes(of: "shop.test").first?.extauth)
+    XCTAssertEqual(auth.id, "apps/keys")
+    XCTAssertEqual(auth.userIdHeader, "x-caller")
+    XCTAssertEqual(auth.statusOnError, 503)
+    guard case .apiKey(let check) = auth.steps.first?.check else { return XCTFail("an API-key step") }
+    XCTAssertEqual(check.headerName, "api-key")
+    XCTAssertEqual(
+      check.keys.map(\.identity), ["labelled", "listed"], "by label (right type, same namespace) and by name")
+    XCTAssertEqual(check.keys[0].digest, Array(SHA256.hash(data: Array("key-one".utf8))))
+    XCTAssertEqual(check.keys[0].metadata, ["tier": "gold"])
+    XCTAssertEqual(
+      check.keys[1].digest, Array(repeating: 0, count: 31) + [1], "a stored digest is read from hex")
+    let warnings = try XCTUnwrap(result.status(.authConfig, "apps", "keys")).warnings.map(\.message)
+    XCTAssertTrue(warnings.contains { $0.contains("apps/gone is not found") }, "\(warnings)")
+    XCTAssertTrue(
+      warnings.contains { $0.contains("apps/twin holds a key another Secret holds") }, "\(warnings)")
+    let hostWarnings = try XCTUnwrap(result.status(.virtualHost, "apps", "shop")).warnings.map(\.message)
+    XCTAssertTrue(hostWarnings.contains { $0.contains("extauthzRef has no effect") }, "\(hostWarnings)")
+  }
+
+  func testAMissingOrRefusedAuthConfigReplacesTheRoute() throws {
+    for (name, reason) in [("nowhere", "is not found"), ("tokens", "has errors")] {
+      let result = translation(options: "{extauth: {configRef: {name: \(name)}}}")
+      let route = try XCTUnwrap(result.routes(of: "shop.test").first)
+      XCTAssertEqual(route.directStatus, 500, name)
+      XCTAssertNil(route.extauth)
+      let errors = try XCTUnwrap(result.status(.virtualHost, "apps", "shop")).errors.map(\.message)
+      XCTAssertTrue(errors.contains { $0.contains("AuthConfig apps/\(name) \(reason)") }, "\(errors)")
+    }
+    let tokens = try XCTUnwrap(translation(options: "{}").status(.authConfig, "apps", "tokens"))
+    XCTAssertEqual(tokens.errors.map(\.path.description), ["spec.configs[0].opaAuth"])
+  }
+
+  func testDisabledOrAbsentMeansNoCheck() {
+    XCTAssertNil(translation(options: "{extauth: {disable: true}}").routes(of: "shop.test").first?.extauth)
+    XCTAssertNil(translation(options: "{}").routes(of: "shop.test").first?.extauth)
+  }
+
+  func testTheResolvedConfigIsDumpedWithoutSecrets() throws {
+    let auth = try XCTUnwrap(
+      translation(options: "{extauth: {configRef: {name: keys}}}").routes(of: "shop.test").first?.extauth)
+    let dumped = String(decoding: try JSONEncoder().encode(auth), as: UTF8.self)
+    XCTAssertTrue(dumped.contains("\"keys\":2"), dumped)
+    XCTAssertFalse(dumped.contains("gold"), dumped)
+    XCTAssertFalse(dumped.contains("digest"), dumped)
+  }
+}

@@ -153,6 +153,14 @@ final class JWTAuthTests: XCTestCase {
       let again = try await get(token: token)
       XCTAssertEqual(again.status, 200, "a token that passed is remembered")
     }
+    let lowercase = try await send(
+      .GET, gateway.base + "/api", host: "jwt.test",
+      headers: [("authorization", "bearer " + Self.mint(.es256(Self.ec), kid: "ec-1", claims: Self.claims()))]
+    )
+    XCTAssertEqual(lowercase.status, 200, "the scheme's name in any case")
+    let schemeOnly = try await send(
+      .GET, gateway.base + "/api", host: "jwt.test", headers: [("authorization", "Bearer ")])
+    XCTAssertEqual(schemeOnly.status, 401)
     let withoutEmail = Self.mint(
       .es256(Self.ec), kid: "ec-1", claims: Self.claims().filter { $0.key != "email" })
     let forged = try await get(token: withoutEmail, headers: [("x-email", "forged@example.com")])

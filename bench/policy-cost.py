@@ -112,6 +112,13 @@ spec:
 {extra}"""
 
 
+def cpu_seconds(pid):
+    """User and system CPU time a process has used so far."""
+    with open(f"/proc/{pid}/stat") as file:
+        fields = file.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def wait_http(url, seconds=20):
     deadline = time.time() + seconds
     while time.time() < deadline:
@@ -168,6 +175,7 @@ http {{
                                            "--appendonly", "no"], stdout=subprocess.DEVNULL))
         wait_http(f"http://127.0.0.1:{upstream}/")
         results = {variant: [] for variant in variants}
+        cpu_per_request = {variant: [] for variant in variants}
         for round_number in range(arguments.rounds):
             for variant in variants:
                 folder = os.path.join(work, variant)
@@ -189,9 +197,12 @@ http {{
                     key = ["-H", f"api-key: {BENCH_KEY}", "-H", f"authorization: Bearer {bench_token()}"]
                     subprocess.run(["wrk", "-t1", f"-c{arguments.connections}", "-d1s", *key,
                                     f"http://127.0.0.1:{port}/"], capture_output=True)  # warm-up
+                    cpu_before = cpu_seconds(gateway.pid)
                     output = subprocess.run(["wrk", "-t1", f"-c{arguments.connections}", f"-d{arguments.duration}s",
                                              *key, f"http://127.0.0.1:{port}/"], capture_output=True, text=True).stdout
+                    cpu = cpu_seconds(gateway.pid) - cpu_before
                     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+                    served = int(re.search(r"(\d+) requests in", output).group(1))
                     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
                     if errors:
                         sys.exit(f"{variant}: {errors.group(1)} responses were not 2xx")
@@ -201,20 +212,31 @@ http {{
                     if "portico_ratelimit_store_errors_total 0" not in metrics and variant == "ratelimit-redis":
                         sys.exit("ratelimit-redis: the store failed during the run")
                     results[variant].append(rate)
+                    cpu_per_request[variant].append(cpu / served * 1e6)
                 finally:
                     gateway.send_signal(signal.SIGKILL)
                     gateway.wait()
         medians = {variant: statistics.median(rates) for variant, rates in results.items()}
+        cpu = {variant: statistics.median(values) for variant, values in cpu_per_request.items()}
         print(json.dumps({
             "connections": arguments.connections, "duration_s": arguments.duration, "rounds": arguments.rounds,
             "pinned": pin, "requests_per_second": {v: round(m) for v, m in medians.items()},
             "ratio_to_none": {v: round(medians[v] / medians["none"], 3) for v in variants},
             "rounds_requests_per_second": {v: [round(r) for r in rates] for v, rates in results.items()},
+            # The gateway's own CPU time per request (user + system, from /proc): unlike req/s, it does not
+            # move when other work on the machine takes the gateway's core for a while.
+            "gateway_cpu_us_per_request": {v: round(c, 2) for v, c in cpu.items()},
+            "cpu_ratio_none_to_variant": {v: round(cpu["none"] / cpu[v], 3) for v in variants},
         }, indent=1))
     finally:
+        # SIGTERM: nginx's master stops its workers on it; killed outright, it would leave them running.
         for process in processes:
-            process.send_signal(signal.SIGKILL)
-            process.wait()
+            process.terminate()
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
         shutil.rmtree(work, ignore_errors=True)
 
 

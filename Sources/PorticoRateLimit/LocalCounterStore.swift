@@ -27,12 +27,21 @@ public final class LocalCounterStore: RateLimitCounterStore, @unchecked Sendable
     slots.deallocate()
   }
 
+  public func increment(_ hits: [RuleHit], at now: Int64) -> [UInt32]? {
+    increment(hits.count, at: now) { WindowedCounter(counter: hits[$0].counter, unit: hits[$0].limit.unit) }
+  }
+
+  /// The same for counters given directly.
   public func increment(_ counters: [WindowedCounter], at now: Int64) -> [UInt32]? {
+    increment(counters.count, at: now) { counters[$0] }
+  }
+
+  private func increment(_ count: Int, at now: Int64, counter: (Int) -> WindowedCounter) -> [UInt32]? {
     var counts: [UInt32] = []
-    counts.reserveCapacity(counters.count)
-    for counter in counters {
-      guard let count = increment(counter, at: now) else { return nil }
-      counts.append(count)
+    counts.reserveCapacity(count)
+    for index in 0..<count {
+      guard let added = increment(counter(index), at: now) else { return nil }
+      counts.append(added)
     }
     return counts
   }
@@ -91,11 +100,24 @@ private struct SlotState {
 
   init(_ packed: UInt) {
     window = packed >> 32
-    unit = RateLimit.Unit.allCases[Int((packed >> 30) & 0b11)]
+    // A switch, not `allCases[...]`: that builds an array on every call, and this runs per request.
+    switch (packed >> 30) & 0b11 {
+    case 0: unit = .second
+    case 1: unit = .minute
+    case 2: unit = .hour
+    default: unit = .day
+    }
     count = UInt32(packed & UInt(Self.maximum))
   }
 
   var packed: UInt {
-    (window << 32) | (UInt(RateLimit.Unit.allCases.firstIndex(of: unit)!) << 30) | UInt(count)
+    let code: UInt =
+      switch unit {
+      case .second: 0
+      case .minute: 1
+      case .hour: 2
+      case .day: 3
+      }
+    return (window << 32) | (code << 30) | UInt(count)
   }
 }

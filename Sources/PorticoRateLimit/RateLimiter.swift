@@ -33,8 +33,7 @@ public struct RateLimiter: Sendable {
   ) -> RateLimitDecision {
     let hits = rules.hits(for: builder.descriptors(for: request, on: route))
     guard !hits.isEmpty else { return RateLimitDecision(hits: [], counts: [], now: now) }
-    let counters = hits.map { WindowedCounter(counter: $0.counter, unit: $0.limit.unit) }
-    return RateLimitDecision(hits: hits, counts: store.increment(counters, at: now), now: now)
+    return RateLimitDecision(hits: hits, counts: store.increment(hits, at: now), now: now)
   }
 }
 
@@ -50,24 +49,35 @@ public struct RateLimitDecision: Sendable {
     public var remaining: UInt32 { hit.limit.requestsPerUnit > count ? hit.limit.requestsPerUnit - count : 0 }
   }
 
-  public let counted: [Counted]
+  private let hits: [RuleHit]
+  /// The counts of `hits`, in order; empty when the store failed.
+  private let counts: [UInt32]
   /// The store did not answer: the route's `denyOnFail` decides.
   public let storeFailed: Bool
   let now: Int64
 
   /// What `hits` come to with the store's `counts` (nil: the store failed).
   public init(hits: [RuleHit], counts: [UInt32]?, now: Int64) {
-    counted = counts.map { zip(hits, $0).map { Counted(hit: $0, count: $1) } } ?? []
+    self.hits = hits
+    self.counts = counts ?? []
     storeFailed = counts == nil && !hits.isEmpty
     self.now = now
   }
 
   /// Rules over their limit that refuse (shadow rules only report).
-  public var refusing: [Counted] { counted.filter(\.refuses) }
+  public var refusing: [Counted] { filter(\.refuses) }
 
   /// The first of them, without gathering the others (this runs per request).
-  public var firstRefusing: Counted? { counted.first(where: \.refuses) }
+  public var firstRefusing: Counted? { first(where: \.refuses) }
 
   /// Seconds until `counted`'s window ends.
   public func secondsLeft(for counted: Counted) -> Int64 { counted.hit.limit.unit.secondsLeft(at: now) }
+}
+
+/// A decision is the rules counted, each with its count, made as they are read rather than kept in an
+/// array of their own (this runs per request).
+extension RateLimitDecision: RandomAccessCollection {
+  public var startIndex: Int { 0 }
+  public var endIndex: Int { counts.count }
+  public subscript(position: Int) -> Counted { Counted(hit: hits[position], count: counts[position]) }
 }

@@ -56,22 +56,28 @@ public struct RateLimitRuleSet: Sendable {
   public func hits(for descriptors: RequestDescriptors) -> [RuleHit] {
     var hits: [RuleHit] = []
     for config in configs {
-      var candidates: [(node: DescriptorNode, entries: [DescriptorEntry])] = []
-      var heaviest: UInt32 = 0
-      for list in descriptors.lists {
-        guard let node = config.root.matchingNode(for: list) else { continue }
-        candidates.append((node, list))
-        heaviest = max(heaviest, node.weight)
-      }
-      for (node, entries) in candidates where node.weight == heaviest || node.alwaysApply {
-        guard let limit = node.limit else { continue }
-        let counter = counterKey(config.id, entries)
-        // The same rule reached by two descriptors with the same values counts once.
-        guard !hits.contains(where: { $0.index == node.index && $0.counter == counter }) else { continue }
-        hits.append(
-          RuleHit(
-            config: config.id, rule: node.name, counter: counter, limit: limit, shadow: node.shadow,
-            index: node.index))
+      // The nodes the lists reach, kept on the stack: this runs per request.
+      withUnsafeTemporaryAllocation(of: (DescriptorNode, Int).self, capacity: descriptors.lists.count) {
+        candidates in
+        var found = 0
+        var heaviest: UInt32 = 0
+        for (position, list) in descriptors.lists.enumerated() {
+          guard let node = config.root.matchingNode(for: list) else { continue }
+          candidates.initializeElement(at: found, to: (node, position))
+          found += 1
+          heaviest = max(heaviest, node.weight)
+        }
+        for (node, position) in candidates.prefix(found) where node.weight == heaviest || node.alwaysApply {
+          guard let limit = node.limit else { continue }
+          let counter = counterKey(config.id, descriptors.lists[position])
+          // The same rule reached by two descriptors with the same values counts once.
+          guard !hits.contains(where: { $0.index == node.index && $0.counter == counter }) else { continue }
+          hits.append(
+            RuleHit(
+              config: config.id, rule: node.name, counter: counter, limit: limit, shadow: node.shadow,
+              index: node.index))
+        }
+        if found > 0 { candidates.baseAddress!.deinitialize(count: found) }
       }
       for set in descriptors.sets {
         for hit in config.setHits(for: set) where !hits.contains(hit) { hits.append(hit) }

@@ -93,7 +93,7 @@ final class RateLimitFilter: ConfiguredFilter {
     let metrics = call.loopState(metricsKey) {
       RateLimitSeries(factory: services.metrics.factory, rules: ruleCount)
     }
-    for counted in decision.counted {
+    for counted in decision {
       let outcome: RateLimitSeries.Outcome =
         !counted.isOver ? .allowed : counted.hit.shadow ? .shadowed : .refused
       metrics.counter(for: counted.hit, outcome).increment()

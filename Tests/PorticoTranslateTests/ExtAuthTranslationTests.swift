@@ -106,6 +106,21 @@ final class ExtAuthTranslationTests: XCTestCase {
     XCTAssertEqual(tokens.errors.map(\.path.description), ["spec.configs[0].opaAuth"])
   }
 
+  /// Routes that share an AuthConfig share its resolution: its Secrets are read, and its warnings
+  /// reported, once.
+  func testAnAuthConfigIsResolvedOncePerTranslation() throws {
+    let result = translate(
+      resources
+        + host(
+          "shop", domain: "shop.test",
+          options: "  options: {trafficPolicy: {extauth: {configRef: {name: keys}}}}",
+          routes: forward("a", "{uri: {prefix: /a}}") + "\n" + forward("b", "{uri: {prefix: /b}}")))
+    let routes = result.routes(of: "shop.test")
+    XCTAssertEqual(routes.compactMap(\.extauth?.id), ["apps/keys", "apps/keys"])
+    let warnings = try XCTUnwrap(result.status(.authConfig, "apps", "keys")).warnings
+    XCTAssertEqual(warnings.filter { $0.message.contains("apps/gone") }.count, 1, "\(warnings)")
+  }
+
   func testDisabledOrAbsentMeansNoCheck() {
     XCTAssertNil(translation(options: "{extauth: {disable: true}}").routes(of: "shop.test").first?.extauth)
     XCTAssertNil(translation(options: "{}").routes(of: "shop.test").first?.extauth)

@@ -22,8 +22,14 @@ extension GatewayTranslator {
       status.add(diagnostic, to: origin.resource)
       return .failure(OptionProblems(errors: [diagnostic]))
     }
-    let steps = (config.spec.configs ?? []).enumerated().compactMap { position, step in
-      authStep(step, position: position, of: config)
+    let steps: [ExtAuthConfig.Step]
+    if let resolved = authSteps[id] {
+      steps = resolved
+    } else {
+      steps = (config.spec.configs ?? []).enumerated().compactMap { position, step in
+        authStep(step, position: position, of: config)
+      }
+      authSteps[id] = steps
     }
     let settings = options.values.extauthSettings
     if let settings, let settingsOrigin = options.origins["extauthSettings"] {

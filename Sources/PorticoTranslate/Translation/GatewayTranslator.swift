@@ -6,6 +6,9 @@ struct GatewayTranslator {
   var joiner: MatcherJoiner
   var resolver: DestinationResolver
   var status = StatusBook()
+  /// Each AuthConfig's steps, resolved once per translation however many routes use it (its Secrets are
+  /// read, and its warnings reported, once).
+  var authSteps: [ResourceID: [ExtAuthConfig.Step]] = [:]
   let limits: Translator.Limits
   /// Routes one translation may still expand.
   var routeBudget: Int

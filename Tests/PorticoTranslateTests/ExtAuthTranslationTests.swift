@@ -121,6 +121,19 @@ final class ExtAuthTranslationTests: XCTestCase {
     XCTAssertEqual(warnings.filter { $0.message.contains("apps/gone") }.count, 1, "\(warnings)")
   }
 
+  /// Filters are shared by equal configs: the hash leaves the keys out (cheap per route), equality keeps
+  /// them (a revoked key makes a new filter).
+  func testConfigsHashWithoutTheirKeysAndCompareWithThem() throws {
+    let auth = try XCTUnwrap(
+      translation(options: "{extauth: {configRef: {name: keys}}}").routes(of: "shop.test").first?.extauth)
+    var fewer = auth
+    guard case .apiKey(var check) = fewer.steps[0].check else { return XCTFail("an API-key step") }
+    check.keys.removeLast()
+    fewer.steps[0].check = .apiKey(check)
+    XCTAssertEqual(auth.hashValue, fewer.hashValue)
+    XCTAssertNotEqual(auth, fewer)
+  }
+
   func testDisabledOrAbsentMeansNoCheck() {
     XCTAssertNil(translation(options: "{extauth: {disable: true}}").routes(of: "shop.test").first?.extauth)
     XCTAssertNil(translation(options: "{}").routes(of: "shop.test").first?.extauth)

@@ -129,6 +129,17 @@ public struct ExtAuthConfig: Sendable, Hashable, Encodable {
   private enum CodingKeys: String, CodingKey {
     case authConfig, steps, checks, booleanExpr, failureModeAllow, statusOnError, userIdHeader
   }
+
+  /// By the AuthConfig and its settings, not its keys: the gateway shares one filter per equal config, and
+  /// hashing every API key once per route made a reload cost routes × keys. Equality still compares
+  /// everything, and is quick for the routes of one translation, which share one resolution's arrays.
+  public func hash(into hasher: inout Hasher) {
+    hasher.combine(id)
+    hasher.combine(steps.map(\.name))
+    hasher.combine(failureModeAllow)
+    hasher.combine(statusOnError)
+    hasher.combine(userIdHeader)
+  }
 }
 
 extension ExtAuthConfig.APIKey {

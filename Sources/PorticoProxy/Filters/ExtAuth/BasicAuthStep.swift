@@ -29,37 +29,15 @@ struct BasicAuthStep: AuthStep {
     else { return refusal }
     let fingerprint = Array(
       SHA256.hash(data: Array("\(user)\u{0}\(password)\u{0}\(hash.salt)\u{0}\(hash.hashedPassword)".utf8)))
-    let now = ContinuousClock.now
-    let passed = call.loopState(cacheKey) { PassedCredentials() }
-    if passed.contains(fingerprint, at: now) { return .allowed(identity: user, headers: []) }
+    let now = Int64(Date().timeIntervalSince1970)
+    let passed = call.loopState(cacheKey) { RecentPasses<[UInt8], Void>(lifetime: 60) }
+    if passed.value(for: fingerprint, at: now) != nil { return .allowed(identity: user, headers: []) }
     let computed = APR1.hash(password: Array(password.utf8), salt: Array(hash.salt.utf8))
     guard constantTimeEqual(computed, Array(hash.hashedPassword.utf8)) else {
       return refusal
     }
-    passed.insert(fingerprint, at: now)
+    passed.insert((), for: fingerprint, at: now)
     return .allowed(identity: user, headers: [])
-  }
-}
-
-/// Credentials that passed recently on one event loop, bounded: past `capacity` the oldest go first.
-final class PassedCredentials {
-  private var entries: [[UInt8]: ContinuousClock.Instant] = [:]
-  private var order: [[UInt8]] = []
-  static let capacity = 4096
-  static let lifetime = Duration.seconds(60)
-
-  func contains(_ fingerprint: [UInt8], at now: ContinuousClock.Instant) -> Bool {
-    guard let added = entries[fingerprint] else { return false }
-    return now - added < Self.lifetime
-  }
-
-  func insert(_ fingerprint: [UInt8], at now: ContinuousClock.Instant) {
-    if entries.updateValue(now, forKey: fingerprint) == nil { order.append(fingerprint) }
-    if order.count > Self.capacity {
-      let dropped = order.count - Self.capacity / 2
-      for old in order.prefix(dropped) { entries[old] = nil }
-      order.removeFirst(dropped)
-    }
   }
 }
 

@@ -4,7 +4,7 @@ import PorticoTranslate
 /// `jwt`: a bearer token (RFC 7519) from where the providers look for it, its signature checked with a
 /// provider's keys, then its times, issuer and audience. Providers are tried in name order; the first that
 /// accepts the token decides the identity (`sub`) and the headers made from its claims. A token that passed
-/// is remembered on its event loop until it expires (at most `TokenCache.lifetime`), so a client that
+/// is remembered on its event loop until it expires (at most `rememberedFor`), so a client that
 /// sends the same token again costs a lookup instead of a signature check.
 struct JWTStep: AuthStep {
   private struct Provider {
@@ -18,6 +18,8 @@ struct JWTStep: AuthStep {
 
   private let providers: [Provider]
   private let policy: ExtAuthConfig.JWTCheck.Policy
+  /// How long a token is trusted without a new signature check, even when it expires later.
+  private static let rememberedFor: Int64 = 300
   private static let missing = AuthOutcome.denied(status: 401, challenge: "Bearer realm=\"portico\"")
   private static let invalid = AuthOutcome.denied(
     status: 401, challenge: "Bearer realm=\"portico\", error=\"invalid_token\"")
@@ -38,16 +40,21 @@ struct JWTStep: AuthStep {
     let now = Int64(Date().timeIntervalSince1970)
     var sawToken = false
     for provider in providers {
-      let cache = call.loopState(provider.cacheKey) { TokenCache() }
       guard let (token, source) = Self.token(in: call, from: provider.config.sources) else { continue }
       sawToken = true
-      let accepted: TokenCache.Entry
-      if let known = cache.entry(for: token, version: provider.version, at: now) {
+      // Looked up by the request's own bytes (a substring of its head), so a lookup copies nothing.
+      let remembered = call.loopState(provider.cacheKey) {
+        RecentPasses<Substring, AcceptedToken>(lifetime: Self.rememberedFor)
+      }
+      let accepted: AcceptedToken
+      if let known = remembered.value(for: token, at: now), known.isValid(at: now, version: provider.version)
+      {
         accepted = known
       } else {
         guard let verified = Self.verify(token, with: provider, at: now) else { continue }
-        // Remembered under this provider's version: after a key rotates, its tokens are checked afresh.
-        cache.insert(verified, for: token, at: now)
+        // Remembered under this provider's version: after a key rotates, its tokens are checked afresh. The
+        // key is the token's own copy, not a view of the request's head.
+        remembered.insert(verified, for: Substring(String(token)), at: now)
         accepted = verified
       }
       var removing: [String] = []
@@ -99,7 +106,7 @@ struct JWTStep: AuthStep {
   }
 
   /// The token's identity and headers when `provider` accepts it at `now`; nil otherwise.
-  private static func verify(_ text: Substring, with provider: Provider, at now: Int64) -> TokenCache.Entry? {
+  private static func verify(_ text: Substring, with provider: Provider, at now: Int64) -> AcceptedToken? {
     guard let token = JWTToken(text), let algorithm = token.header["alg"] as? String, algorithm != "none"
     else {
       return nil
@@ -127,7 +134,7 @@ struct JWTStep: AuthStep {
       guard let value = claim(mapping.claim, in: token.claims) else { continue }
       headers.append(AuthHeader(name: mapping.header, value: value, append: mapping.append))
     }
-    return TokenCache.Entry(
+    return AcceptedToken(
       subject: token.claims["sub"] as? String, headers: headers, validFrom: notBefore.map { $0 - skew },
       validUntil: expires.map { $0 + skew }, version: provider.version)
   }
@@ -169,39 +176,19 @@ struct JWTToken {
   }
 }
 
-/// Tokens one provider accepted on one event loop, bounded: past `capacity` the oldest go. Looked up by
-/// the request's own bytes (a substring of its head), so a lookup copies nothing.
-final class TokenCache {
-  struct Entry {
-    let subject: String?
-    let headers: [AuthHeader]
-    let validFrom: Int64?
-    let validUntil: Int64?
-    let version: Int
-  }
+/// A token a provider accepted: what it lets through, and when.
+struct AcceptedToken {
+  let subject: String?
+  let headers: [AuthHeader]
+  let validFrom: Int64?
+  let validUntil: Int64?
+  /// The provider's version it was accepted under.
+  let version: Int
 
-  private var entries: [Substring: (entry: Entry, added: Int64)] = [:]
-  private var order: [Substring] = []
-  static let capacity = 4096
-  /// How long a token is trusted without a new signature check, even when it expires later.
-  static let lifetime: Int64 = 300
-
-  func entry(for token: Substring, version: Int, at now: Int64) -> Entry? {
-    guard let found = entries[token], found.entry.version == version,
-      now - found.added < Self.lifetime
-    else { return nil }
-    if let from = found.entry.validFrom, now < from { return nil }
-    if let until = found.entry.validUntil, now > until { return nil }
-    return found.entry
-  }
-
-  func insert(_ entry: Entry, for token: Substring, at now: Int64) {
-    let key = Substring(String(token))  // its own copy, not a view of the request's head
-    if entries.updateValue((entry, now), forKey: key) == nil { order.append(key) }
-    if order.count > Self.capacity {
-      let dropped = order.count - Self.capacity / 2
-      for old in order.prefix(dropped) { entries[old] = nil }
-      order.removeFirst(dropped)
-    }
+  func isValid(at now: Int64, version current: Int) -> Bool {
+    guard version == current else { return false }
+    if let validFrom, now < validFrom { return false }
+    if let validUntil, now > validUntil { return false }
+    return true
   }
 }

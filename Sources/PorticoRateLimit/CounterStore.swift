@@ -27,7 +27,7 @@ extension RateLimit.Unit {
 
 /// Where counts are kept: in the gateway, or shared by every gateway.
 public protocol RateLimitCounterStore: Sendable {
-  /// Adds one to each hit's counter in its current window and returns each count after; nil when the
-  /// store cannot answer (the caller fails open or closed as configured).
-  func increment(_ hits: [RuleHit], at now: Int64) -> [UInt32]?
+  /// Adds one to the hit's counter in its current window and returns the count after; nil when the store
+  /// cannot answer (the caller fails open or closed as configured).
+  func increment(_ hit: RuleHit, at now: Int64) -> UInt32?
 }

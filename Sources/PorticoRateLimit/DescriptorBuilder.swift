@@ -22,6 +22,7 @@ public struct DescriptorBuilder: Sendable {
   public func descriptors(for request: some RateLimitRequest, on route: RateLimitRoute) -> RequestDescriptors
   {
     var result = RequestDescriptors()
+    result.lists.reserveCapacity(lists.count)
     lists: for list in lists {
       var entries: [DescriptorEntry] = []
       entries.reserveCapacity(list.count)

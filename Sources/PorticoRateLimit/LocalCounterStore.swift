@@ -27,28 +27,29 @@ public final class LocalCounterStore: RateLimitCounterStore, @unchecked Sendable
     slots.deallocate()
   }
 
-  public func increment(_ hits: [RuleHit], at now: Int64) -> [UInt32]? {
-    increment(hits.count, at: now) { WindowedCounter(counter: hits[$0].counter, unit: hits[$0].limit.unit) }
+  public func increment(_ hit: RuleHit, at now: Int64) -> UInt32? {
+    var hasher = Hasher()
+    hit.hashCounter(into: &hasher)
+    return increment(Self.fingerprint(hasher, hit.limit.unit), hit.limit.unit, at: now)
   }
 
-  /// The same for counters given directly.
+  /// The same for counters given directly, in turn (a counter and unit count together with a hit's); nil
+  /// when one of them finds no slot.
   public func increment(_ counters: [WindowedCounter], at now: Int64) -> [UInt32]? {
-    increment(counters.count, at: now) { counters[$0] }
-  }
-
-  private func increment(_ count: Int, at now: Int64, counter: (Int) -> WindowedCounter) -> [UInt32]? {
     var counts: [UInt32] = []
-    counts.reserveCapacity(count)
-    for index in 0..<count {
-      guard let added = increment(counter(index), at: now) else { return nil }
-      counts.append(added)
+    for counter in counters {
+      var hasher = Hasher()
+      hasher.combineBytes(of: counter.counter)
+      guard let count = increment(Self.fingerprint(hasher, counter.unit), counter.unit, at: now) else {
+        return nil
+      }
+      counts.append(count)
     }
     return counts
   }
 
-  private func increment(_ counter: WindowedCounter, at now: Int64) -> UInt32? {
-    let fingerprint = Self.fingerprint(counter)
-    let window = Self.window(of: counter.unit, at: now)
+  private func increment(_ fingerprint: UInt, _ unit: RateLimit.Unit, at now: Int64) -> UInt32? {
+    let window = Self.window(of: unit, at: now)
     var index = Int(fingerprint & UInt(mask))
     for _ in 0..<Self.probes {
       var current = slots[index].load(ordering: .relaxed)
@@ -59,7 +60,7 @@ public final class LocalCounterStore: RateLimitCounterStore, @unchecked Sendable
         let count: UInt32 =
           current.first == fingerprint && state.window == window ? min(state.count, SlotState.maximum) + 1 : 1
         let desired = WordPair(
-          first: fingerprint, second: SlotState(window: window, unit: counter.unit, count: count).packed)
+          first: fingerprint, second: SlotState(window: window, unit: unit, count: count).packed)
         let (exchanged, original) = slots[index].compareExchange(
           expected: current, desired: desired, ordering: .relaxed)
         if exchanged { return count }
@@ -75,11 +76,10 @@ public final class LocalCounterStore: RateLimitCounterStore, @unchecked Sendable
     UInt(truncatingIfNeeded: unit.window(at: now)) & 0xFFFF_FFFF
   }
 
-  /// A non-zero 64-bit fingerprint of the counter and its unit (zero marks a free slot).
-  private static func fingerprint(_ counter: WindowedCounter) -> UInt {
-    var hasher = Hasher()
-    hasher.combine(counter.counter)
-    hasher.combine(counter.unit)
+  /// A non-zero 64-bit fingerprint of a counter (its name's bytes already in `hasher`) and its unit (zero
+  /// marks a free slot).
+  private static func fingerprint(_ hasher: consuming Hasher, _ unit: RateLimit.Unit) -> UInt {
+    hasher.combine(unit)
     let value = UInt(bitPattern: hasher.finalize())
     return value == 0 ? 1 : value
   }

@@ -26,18 +26,24 @@ public struct RateLimiter: Sendable {
     return (descriptors, rules.hits(for: descriptors))
   }
 
-  /// Counts the request against every rule it hits, refused or not (Envoy's default), and decides.
+  /// Counts the request against every rule it hits, refused or not (Envoy's default), hands each count to
+  /// `counted` (metrics) as it is made, and decides.
   public func decide(
     _ request: some RateLimitRequest, on route: RateLimitRoute, store: some RateLimitCounterStore,
-    at now: Int64
+    at now: Int64, counted: (RateLimitDecision.Counted) -> Void = { _ in }
   ) -> RateLimitDecision {
-    let hits = rules.hits(for: builder.descriptors(for: request, on: route))
-    guard !hits.isEmpty else { return RateLimitDecision(hits: [], counts: [], now: now) }
-    return RateLimitDecision(hits: hits, counts: store.increment(hits, at: now), now: now)
+    var decision = RateLimitDecision(now: now)
+    rules.forEachHit(for: builder.descriptors(for: request, on: route)) { hit in
+      guard !decision.storeFailed else { return }
+      guard let count = store.increment(hit, at: now) else { return decision.storeFailed = true }
+      decision.add(.init(hit: hit, count: count), counted)
+    }
+    return decision
   }
 }
 
-/// What counting a request found.
+/// What counting a request found: the first rule that refuses it, if any. The counts themselves go to the
+/// caller one by one rather than into an array (this runs per request).
 public struct RateLimitDecision: Sendable {
   public struct Counted: Sendable {
     public let hit: RuleHit
@@ -49,35 +55,32 @@ public struct RateLimitDecision: Sendable {
     public var remaining: UInt32 { hit.limit.requestsPerUnit > count ? hit.limit.requestsPerUnit - count : 0 }
   }
 
-  private let hits: [RuleHit]
-  /// The counts of `hits`, in order; empty when the store failed.
-  private let counts: [UInt32]
+  /// The first rule over its limit that refuses (shadow rules only report).
+  public private(set) var firstRefusing: Counted?
   /// The store did not answer: the route's `denyOnFail` decides.
-  public let storeFailed: Bool
+  public fileprivate(set) var storeFailed = false
   let now: Int64
 
-  /// What `hits` come to with the store's `counts` (nil: the store failed).
-  public init(hits: [RuleHit], counts: [UInt32]?, now: Int64) {
-    self.hits = hits
-    self.counts = counts ?? []
-    storeFailed = counts == nil && !hits.isEmpty
+  init(now: Int64) { self.now = now }
+
+  /// What `hits` come to with a shared store's `counts`, in the same order (nil: the store failed); each
+  /// count goes to `counted`.
+  public init(
+    hits: [RuleHit], counts: [UInt32]?, now: Int64, counted: (Counted) -> Void = { _ in }
+  ) {
     self.now = now
+    guard let counts else {
+      storeFailed = !hits.isEmpty
+      return
+    }
+    for (hit, count) in zip(hits, counts) { add(Counted(hit: hit, count: count), counted) }
   }
 
-  /// Rules over their limit that refuse (shadow rules only report).
-  public var refusing: [Counted] { filter(\.refuses) }
-
-  /// The first of them, without gathering the others (this runs per request).
-  public var firstRefusing: Counted? { first(where: \.refuses) }
+  fileprivate mutating func add(_ rule: Counted, _ counted: (Counted) -> Void) {
+    counted(rule)
+    if firstRefusing == nil, rule.refuses { firstRefusing = rule }
+  }
 
   /// Seconds until `counted`'s window ends.
   public func secondsLeft(for counted: Counted) -> Int64 { counted.hit.limit.unit.secondsLeft(at: now) }
-}
-
-/// A decision is the rules counted, each with its count, made as they are read rather than kept in an
-/// array of their own (this runs per request).
-extension RateLimitDecision: RandomAccessCollection {
-  public var startIndex: Int { 0 }
-  public var endIndex: Int { counts.count }
-  public subscript(position: Int) -> Counted { Counted(hit: hits[position], count: counts[position]) }
 }

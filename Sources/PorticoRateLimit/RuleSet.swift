@@ -6,15 +6,48 @@ public struct RuleHit: Hashable, Sendable {
   public let config: String
   /// The rule, as users read it: `generic_key=per-second.user`, or `set[0]`.
   public let rule: String
-  /// The counter: the config, the rule and the request's values (so that keys without a value count each
-  /// value apart). Rules of different configs never share one.
-  public let counter: String
+  /// What the counter is named after, with `entries`: the config (and for a set-style rule, the rule).
+  public let scope: String
+  /// The request's entries the counter is kept by, so that keys without a value count each value apart.
+  public let entries: [DescriptorEntry]
   public let limit: RateLimit
   /// Counted and reported, never refused.
   public let shadow: Bool
   /// The rule's number in its rule set, 0 to `RateLimitRuleSet.ruleCount - 1`: what per-rule state (metrics)
   /// is kept by, without hashing names.
   public let index: Int
+
+  /// The counter's name: the scope, then each entry as `key=value`. Rules of different configs never share
+  /// one. Built only where a name is needed (a shared store's key); the local store hashes the parts.
+  public var counter: String {
+    var name = scope
+    for entry in entries {
+      name.append("\u{1}")
+      name.append(entry.key)
+      name.append("=")
+      name.append(entry.value)
+    }
+    return name
+  }
+
+  /// Feeds `hasher` the bytes of `counter`, without building it.
+  public func hashCounter(into hasher: inout Hasher) {
+    hasher.combineBytes(of: scope)
+    for entry in entries {
+      hasher.combineBytes(of: "\u{1}")
+      hasher.combineBytes(of: entry.key)
+      hasher.combineBytes(of: "=")
+      hasher.combineBytes(of: entry.value)
+    }
+  }
+}
+
+extension Hasher {
+  /// Feeds a string's UTF-8 bytes, with no terminator: pieces fed in turn hash as the string they make.
+  mutating func combineBytes(of text: String) {
+    let fed: Void? = text.utf8.withContiguousStorageIfAvailable { combine(bytes: UnsafeRawBufferPointer($0)) }
+    if fed == nil { for byte in text.utf8 { combine(byte) } }
+  }
 }
 
 /// The rules of one or more RateLimitServerConfigs, compiled into trees, and the rules a request's
@@ -50,13 +83,20 @@ public struct RateLimitRuleSet: Sendable {
     self.labels = labels
   }
 
-  /// Every rule the descriptors hit: per config, for descriptors the most specific rule each reaches (only
-  /// those of the highest weight among them, allow-listed ones included, and every `alwaysApply` one); for
-  /// sets the first rule in list order whose pairs the set holds, and every `alwaysApply` one.
+  /// Every rule the descriptors hit:
+  /// per config, for descriptors the most specific rule each reaches (only those of the highest weight among
+  /// them, allow-listed ones included, and every `alwaysApply` one); for sets the first rule in list order
+  /// whose pairs the set holds, and every `alwaysApply` one.
   public func hits(for descriptors: RequestDescriptors) -> [RuleHit] {
     var hits: [RuleHit] = []
+    forEachHit(for: descriptors) { hits.append($0) }
+    return hits
+  }
+
+  /// The same, one hit at a time, without gathering them (this runs per request).
+  public func forEachHit(for descriptors: RequestDescriptors, _ body: (RuleHit) -> Void) {
     for config in configs {
-      // The nodes the lists reach, kept on the stack: this runs per request.
+      // The nodes the lists reach, kept on the stack.
       withUnsafeTemporaryAllocation(of: (DescriptorNode, Int).self, capacity: descriptors.lists.count) {
         candidates in
         var found = 0
@@ -67,23 +107,33 @@ public struct RateLimitRuleSet: Sendable {
           found += 1
           heaviest = max(heaviest, node.weight)
         }
-        for (node, position) in candidates.prefix(found) where node.weight == heaviest || node.alwaysApply {
-          guard let limit = node.limit else { continue }
-          let counter = counterKey(config.id, descriptors.lists[position])
+        func counts(_ candidate: Int) -> Bool {
+          let node = candidates[candidate].0
+          return node.limit != nil && (node.weight == heaviest || node.alwaysApply)
+        }
+        for candidate in 0..<found where counts(candidate) {
+          let (node, position) = candidates[candidate]
+          let entries = descriptors.lists[position]
           // The same rule reached by two descriptors with the same values counts once.
-          guard !hits.contains(where: { $0.index == node.index && $0.counter == counter }) else { continue }
-          hits.append(
+          let repeated = (0..<candidate).contains { earlier in
+            counts(earlier) && candidates[earlier].0 === node
+              && descriptors.lists[candidates[earlier].1] == entries
+          }
+          guard !repeated, let limit = node.limit else { continue }
+          body(
             RuleHit(
-              config: config.id, rule: node.name, counter: counter, limit: limit, shadow: node.shadow,
-              index: node.index))
+              config: config.id, rule: node.name, scope: config.id, entries: entries, limit: limit,
+              shadow: node.shadow, index: node.index))
         }
         if found > 0 { candidates.baseAddress!.deinitialize(count: found) }
       }
+      guard !descriptors.sets.isEmpty else { continue }
+      var setHits: [RuleHit] = []
       for set in descriptors.sets {
-        for hit in config.setHits(for: set) where !hits.contains(hit) { hits.append(hit) }
+        for hit in config.setHits(for: set) where !setHits.contains(hit) { setHits.append(hit) }
       }
+      setHits.forEach(body)
     }
-    return hits
   }
 }
 
@@ -119,9 +169,8 @@ private struct CompiledConfig: Sendable {
       let entries = zip(rule.pairs, counted).map { DescriptorEntry(key: $0.key, value: $1) }
       hits.append(
         RuleHit(
-          config: id, rule: rule.name, counter: counterKey(id + "\u{1}" + rule.name, entries),
-          limit: rule.limit,
-          shadow: rule.shadow, index: rule.number))
+          config: id, rule: rule.name, scope: id + "\u{1}" + rule.name, entries: entries,
+          limit: rule.limit, shadow: rule.shadow, index: rule.number))
     }
     return hits
   }
@@ -241,19 +290,4 @@ final class Numbering {
     defer { next += 1 }
     return next
   }
-}
-
-/// A counter's name: its scope, then each entry as `key=value`, built in one string (this runs per
-/// request).
-private func counterKey(_ scope: String, _ entries: [DescriptorEntry]) -> String {
-  var key = scope
-  key.reserveCapacity(
-    scope.utf8.count + entries.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count + 2 })
-  for entry in entries {
-    key.append("\u{1}")
-    key.append(entry.key)
-    key.append("=")
-    key.append(entry.value)
-  }
-  return key
 }

@@ -85,7 +85,7 @@ final class DescriptorCaseTests: XCTestCase {
             headers: headers, remoteAddress: request.remoteAddress ?? "127.0.0.1",
             dynamicMetadata: request.metadata ?? [:]),
           on: route, store: store, at: now)
-        statuses.append(decision.refusing.isEmpty ? 200 : 429)
+        statuses.append(decision.firstRefusing == nil ? 200 : 429)
       }
       XCTAssertEqual(
         statuses, testCase.requests.map(\.expect), "\(testCase.name) (\(testCase.source))")

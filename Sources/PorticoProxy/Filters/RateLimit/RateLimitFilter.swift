@@ -41,7 +41,11 @@ final class RateLimitFilter: ConfiguredFilter {
     let now = Int64(Date().timeIntervalSince1970)
     let request = FilterCallRequest(call: call)
     guard let shared = services.rateLimitStore else {
-      return verdict(limiter.decide(request, on: route, store: services.rateLimitCounters, at: now), call)
+      let metrics = series(call)
+      let decision = limiter.decide(request, on: route, store: services.rateLimitCounters, at: now) {
+        metrics.record($0)
+      }
+      return verdict(decision, call)
     }
     let hits = limiter.hits(for: request, on: route).hits
     guard !hits.isEmpty else { return .proceed }
@@ -59,7 +63,9 @@ final class RateLimitFilter: ConfiguredFilter {
     let waiting = Waiting()
     client.increment(keys, timeout: timeout) { result in
       let counts = try? result.get().map { UInt32(clamping: $0) }
-      let verdict = self.verdict(RateLimitDecision(hits: hits, counts: counts, now: now), call)
+      let metrics = self.series(call)
+      let decision = RateLimitDecision(hits: hits, counts: counts, now: now) { metrics.record($0) }
+      let verdict = self.verdict(decision, call)
       guard let resume = waiting.resume else {
         waiting.verdict = verdict
         return
@@ -81,22 +87,20 @@ final class RateLimitFilter: ConfiguredFilter {
     var resume: FilterResume?
   }
 
-  /// What a decision comes to: metrics per rule, and 429 when an enforced rule is over its limit (or the
-  /// store failed and `denyOnFail` is set).
+  /// This filter's metric series on the request's loop.
+  private func series(_ call: FilterCall) -> RateLimitSeries {
+    call.loopState(metricsKey) {
+      RateLimitSeries(factory: call.loop.services.metrics.factory, rules: ruleCount)
+    }
+  }
+
+  /// What a decision comes to: 429 when an enforced rule is over its limit (or the store failed and
+  /// `denyOnFail` is set).
   private func verdict(_ decision: RateLimitDecision, _ call: FilterCall) -> FilterVerdict {
-    let services = call.loop.services
     if decision.storeFailed {
-      services.metrics.rateLimitStoreErrors.increment()
+      call.loop.services.metrics.rateLimitStoreErrors.increment()
       guard config.denyOnFail else { return .proceed }
       return .answer(LocalAnswer(status: 429, body: "rate limited\n", flag: .rateLimitServiceError))
-    }
-    let metrics = call.loopState(metricsKey) {
-      RateLimitSeries(factory: services.metrics.factory, rules: ruleCount)
-    }
-    for counted in decision {
-      let outcome: RateLimitSeries.Outcome =
-        !counted.isOver ? .allowed : counted.hit.shadow ? .shadowed : .refused
-      metrics.counter(for: counted.hit, outcome).increment()
     }
     guard let refusing = decision.firstRefusing else { return .proceed }
     let reset = String(decision.secondsLeft(for: refusing))
@@ -173,7 +177,13 @@ final class RateLimitSeries {
     counters = Array(repeating: nil, count: rules * Outcome.allCases.count)
   }
 
-  func counter(for hit: RuleHit, _ outcome: Outcome) -> CoreMetrics.Counter {
+  /// Counts a rule's outcome for one request.
+  func record(_ counted: RateLimitDecision.Counted) {
+    counter(for: counted.hit, !counted.isOver ? .allowed : counted.hit.shadow ? .shadowed : .refused)
+      .increment()
+  }
+
+  private func counter(for hit: RuleHit, _ outcome: Outcome) -> CoreMetrics.Counter {
     let slot = hit.index * Outcome.allCases.count + outcome.rawValue
     if let counter = counters[slot] { return counter }
     let counter = CoreMetrics.Counter(

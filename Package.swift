@@ -45,6 +45,12 @@ let package = Package(
       pkgConfig: "yaml-0.1",
       providers: [.apt(["libyaml-dev"])]
     ),
+    // OpenLDAP's client library, for the `ldap` auth mode.
+    .systemLibrary(
+      name: "CLDAP",
+      pkgConfig: "ldap",
+      providers: [.apt(["libldap-dev"])]
+    ),
     .target(name: "PorticoCore", dependencies: ["CRE2"]),
     .target(name: "PorticoAPI", dependencies: ["PorticoCore", "CYAML"]),
     .target(
@@ -65,6 +71,7 @@ let package = Package(
     .target(
       name: "PorticoProxy",
       dependencies: [
+        "CLDAP",
         "PorticoInspect",
         "PorticoRateLimit",
         "PorticoRedis",
@@ -82,6 +89,7 @@ let package = Package(
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "CryptoExtras", package: "swift-crypto"),
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
       ],
       swiftSettings: [
         // The data plane's state is confined to one event loop per connection; the runtime's exclusivity

@@ -7,6 +7,7 @@ packages=()
 pkg-config --exists re2 2>/dev/null || packages+=(libre2-dev)
 pkg-config --exists yaml-0.1 2>/dev/null || packages+=(libyaml-dev)
 pkg-config --exists sqlite3 2>/dev/null || packages+=(libsqlite3-dev)
+pkg-config --exists ldap 2>/dev/null || packages+=(libldap-dev)
 command -v pkg-config >/dev/null 2>&1 || packages+=(pkg-config)
 # Clients the tests drive the gateway with: curl (HTTP/1.1, HTTP/2, TLS), openssl (certificates, handshakes),
 # h2load (many HTTP/2 streams at once).
@@ -21,6 +22,9 @@ command -v ip >/dev/null 2>&1 || packages+=(iproute2)
 # Global rate limits: a Redis server, and a Redis Cluster the tests make from three of them.
 command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || packages+=(redis-tools)
+# LDAP auth: an OpenLDAP server the tests start and seed with its client tools.
+[ -x /usr/sbin/slapd ] || packages+=(slapd)
+command -v ldapadd >/dev/null 2>&1 || packages+=(ldap-utils)
 
 if [ ${#packages[@]} -eq 0 ]; then
   exit 0

@@ -78,6 +78,9 @@ public enum Formatting {
       case .basic(let check): "\(step.name) (basicAuth: \(check.users.count) users)"
       case .jwt(let check):
         "\(step.name) (jwt: providers \(check.providers.map(\.name).joined(separator: ", ")), \(check.policy.rawValue))"
+      case .passThrough(let check): "\(step.name) (passThroughAuth: \(check.endpoint))"
+      case .ldap(let check):
+        "\(step.name) (ldap: \(check.uri), \(check.checksGroups ? "groups \(check.allowedGroups.joined(separator: "; "))" : "any user who binds"))"
       }
     }
     let rule = config.expression.map { "passes when \($0)" } ?? "every step must pass"

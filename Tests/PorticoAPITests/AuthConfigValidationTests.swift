@@ -45,17 +45,66 @@ final class AuthConfigValidationTests: XCTestCase {
           configs:
           - oauth2: {oidcAuthorizationCode: {clientId: shop}}
           - opaAuth: {modules: [{name: policy}], query: data.allow}
-          - jwt: {providers: {remote: {jwks: {remote: {url: "https://idp.test/keys"}}}}}
+          - jwt: {providers: {remote: {jwks: {remote: {url: "ldap://idp.test/keys", cacheDuration: 0s}}}}}
         """), file: "auth.yaml")
     XCTAssertEqual(
       snapshot.errors.map(\.path.description),
       [
         "spec.configs[0].oauth2", "spec.configs[1].opaAuth",
-        "spec.configs[2].jwt.providers.remote.jwks.remote",
+        "spec.configs[2].jwt.providers.remote.jwks.remote.url",
+        "spec.configs[2].jwt.providers.remote.jwks.remote.cacheDuration",
       ])
     XCTAssertEqual(snapshot.errors.first?.location?.file, "auth.yaml")
     XCTAssertEqual(snapshot.errors.first?.location?.line, 6)
     XCTAssertTrue(snapshot.errors[0].message.contains("not enforced by this version of Portico"))
+  }
+
+  func testLDAPNeedsAnAddressATemplateWithOnePlaceholderAndGroups() {
+    let snapshot = load(
+      authConfig(
+        """
+          configs:
+          - ldap: {address: "ldap.example.org:389", userDnTemplate: "uid=%s,ou=people", allowedGroups: [cn=devs]}
+          - ldap: {address: "http://ldap.example.org", userDnTemplate: "uid=%s,cn=%s"}
+          - ldap: {address: "ldaps://ldap.example.org", userDnTemplate: "uid=alice", disableGroupChecking: true}
+          - ldap: {address: "ldap.example.org", userDnTemplate: "uid=%s", allowedGroups: [cn=devs,dc=example,dc=org]}
+        """), file: "auth.yaml")
+    XCTAssertEqual(snapshot.warnings.map(\.path.description), ["spec.configs[3].ldap.allowedGroups"])
+    XCTAssertEqual(
+      snapshot.errors.map(\.path.description).sorted(),
+      [
+        "spec.configs[1].ldap.address", "spec.configs[1].ldap.allowedGroups",
+        "spec.configs[1].ldap.userDnTemplate", "spec.configs[2].ldap.userDnTemplate",
+      ])
+    XCTAssertEqual(LDAPAddress("ldap.example.org")?.uri, "ldap://ldap.example.org:389")
+    XCTAssertEqual(LDAPAddress("ldaps://ldap.example.org")?.uri, "ldaps://ldap.example.org:636")
+    XCTAssertEqual(LDAPAddress("10.0.0.5:1389")?.uri, "ldap://10.0.0.5:1389")
+    XCTAssertNil(LDAPAddress("ldap://ldap.example.org/dc=example"))
+  }
+
+  func testPassThroughNeedsAnHTTPServiceAndRefusesWhatItDoesNotSend() {
+    let snapshot = load(
+      authConfig(
+        """
+          configs:
+          - passThroughAuth: {grpc: {address: "ext-authz:9001"}}
+          - passThroughAuth: {http: {url: "ftp://auth.test/check"}}
+          - passThroughAuth:
+              http:
+                url: http://auth.test/check
+                request: {allowedHeaders: ["bad header"], passThroughBody: true}
+                response: {allowedClientHeadersOnDenied: [www-authenticate]}
+          - passThroughAuth: {failureModeAllow: true, http: {url: "https://auth.test:8443/check"}}
+        """), file: "auth.yaml")
+    XCTAssertEqual(
+      snapshot.errors.map(\.path.description),
+      [
+        "spec.configs[0].passThroughAuth.grpc", "spec.configs[1].passThroughAuth.http.url",
+        "spec.configs[2].passThroughAuth.http.request.allowedHeaders",
+        "spec.configs[2].passThroughAuth.http.request.passThroughBody",
+      ])
+    XCTAssertTrue(snapshot.errors[0].message.contains("not enforced by this version of Portico"))
+    XCTAssertEqual(snapshot.errors[1].location?.line, 7)
   }
 
   func testEachStepHasOneModeAndTheExpressionNamesSteps() {

@@ -11,8 +11,8 @@ public struct AuthConfigSpec: Codable, Hashable, Sendable {
     public var jwt: JWTAuth?
     public var oauth2: OpaqueValue?
     public var opaAuth: OpaqueValue?
-    public var ldap: OpaqueValue?
-    public var passThroughAuth: OpaqueValue?
+    public var ldap: LDAPAuth?
+    public var passThroughAuth: PassThroughAuth?
     public var pluginAuth: OpaqueValue?
 
     public init(name: String? = nil, apiKeyAuth: APIKeyAuth? = nil, basicAuth: BasicAuth? = nil) {
@@ -109,6 +109,96 @@ public struct BasicAuth: Codable, Hashable, Sendable {
   }
 }
 
+/// `ldap`: the user name and password of a Basic `Authorization` header, bound as the user's DN on an LDAP
+/// server, then the user's groups checked.
+public struct LDAPAuth: Codable, Hashable, Sendable {
+  public struct Pool: Codable, Hashable, Sendable {
+    /// Connections kept open at most (5 unless set).
+    public var maxSize: UInt32?
+    /// Connections opened before the first request (2 unless set).
+    public var initialSize: UInt32?
+  }
+
+  /// `host:port`, or an `ldap://` / `ldaps://` URL.
+  public var address: String
+  /// The user's DN with `%s` where the (escaped) user name goes: `uid=%s,ou=people,dc=example,dc=org`.
+  public var userDnTemplate: String
+  /// The attribute of the user's entry that lists their groups (`memberOf` unless set).
+  public var membershipAttributeName: String?
+  /// Group DNs; a user in any one of them passes.
+  public var allowedGroups: [String]?
+  public var pool: Pool?
+  /// Only the bind: any user whose password binds passes.
+  public var disableGroupChecking: Bool?
+
+  public init(address: String, userDnTemplate: String, allowedGroups: [String]? = nil) {
+    self.address = address
+    self.userDnTemplate = userDnTemplate
+    self.allowedGroups = allowedGroups
+  }
+}
+
+/// `passThroughAuth`: a service of the user's decides. Over HTTP the gateway asks `http.url` about each
+/// request and the service's status answers: 2xx lets it through, 401 and 403 refuse it, anything else
+/// (or no answer in time) is a failed check.
+public struct PassThroughAuth: Codable, Hashable, Sendable {
+  public struct HTTP: Codable, Hashable, Sendable {
+    public struct Request: Codable, Hashable, Sendable {
+      /// Headers of the client's request the service sees (`authorization` is always sent).
+      public var allowedHeaders: [String]?
+      /// Headers every request to the service carries.
+      public var headersToAdd: [String: String]?
+      /// Not enforced: the gateway sends neither its state nor the client's body.
+      public var passThroughState: Bool?
+      public var passThroughBody: Bool?
+
+      public init(allowedHeaders: [String]? = nil, headersToAdd: [String: String]? = nil) {
+        self.allowedHeaders = allowedHeaders
+        self.headersToAdd = headersToAdd
+      }
+    }
+
+    public struct Response: Codable, Hashable, Sendable {
+      /// Headers of an allowing answer that go upstream, in place of the client's.
+      public var allowedUpstreamHeaders: [String]?
+      /// Headers of an allowing answer that go upstream after the client's.
+      public var allowedUpstreamHeadersToAppend: [String]?
+      /// Headers of a refusing answer that go to the client (`www-authenticate`, say).
+      public var allowedClientHeadersOnDenied: [String]?
+      /// Not enforced.
+      public var readStateFromResponse: Bool?
+
+      public init(allowedUpstreamHeaders: [String]? = nil, allowedClientHeadersOnDenied: [String]? = nil) {
+        self.allowedUpstreamHeaders = allowedUpstreamHeaders
+        self.allowedClientHeadersOnDenied = allowedClientHeadersOnDenied
+      }
+    }
+
+    public var url: String
+    public var request: Request?
+    public var response: Response?
+    /// How long connecting to the service may take; the route's `requestTimeout` bounds the whole check.
+    public var connectionTimeout: ManifestDuration?
+
+    public init(url: String, request: Request? = nil, response: Response? = nil) {
+      self.url = url
+      self.request = request
+      self.response = response
+    }
+  }
+
+  public var http: HTTP?
+  /// Envoy's `Authorization/Check` over gRPC: not enforced yet.
+  public var grpc: OpaqueValue?
+  /// The service cannot be reached or fails: let the request through (this step passes).
+  public var failureModeAllow: Bool?
+
+  public init(http: HTTP? = nil, failureModeAllow: Bool? = nil) {
+    self.http = http
+    self.failureModeAllow = failureModeAllow
+  }
+}
+
 /// `jwt`: a bearer token signed by one of the providers' keys, with the claims they require. Providers are
 /// tried in turn; the first that accepts the token lets the request through.
 public struct JWTAuth: Codable, Hashable, Sendable {
@@ -130,8 +220,21 @@ public struct JWTProvider: Codable, Hashable, Sendable {
       public var key: String
     }
 
+    /// Keys served at a URL, fetched by the gateway and kept for `cacheDuration` (5 minutes unless set).
+    public struct Remote: Codable, Hashable, Sendable {
+      public var url: String
+      /// Gloo fetches through this Upstream; Portico fetches `url` itself, so it is only checked for shape.
+      public var upstreamRef: ObjectRef?
+      public var cacheDuration: ManifestDuration?
+
+      public init(url: String, cacheDuration: ManifestDuration? = nil) {
+        self.url = url
+        self.cacheDuration = cacheDuration
+      }
+    }
+
     public var local: Local?
-    public var remote: OpaqueValue?
+    public var remote: Remote?
   }
 
   public struct TokenSource: Codable, Hashable, Sendable {

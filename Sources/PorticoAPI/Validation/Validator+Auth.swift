@@ -5,7 +5,7 @@ import Foundation
 /// routes instead of letting traffic through unchecked.
 extension Validator {
   /// The modes the gateway enforces.
-  static let enforcedAuthModes: Set<String> = ["apiKeyAuth", "basicAuth", "jwt"]
+  static let enforcedAuthModes: Set<String> = ["apiKeyAuth", "basicAuth", "jwt", "ldap", "passThroughAuth"]
 
   mutating func check(authConfig spec: AuthConfigSpec) {
     let steps = spec.configs ?? []
@@ -43,6 +43,10 @@ extension Validator {
       if let keys = step.apiKeyAuth { check(apiKeyAuth: keys, at: path.appending("apiKeyAuth")) }
       if let basic = step.basicAuth { check(basicAuth: basic, at: path.appending("basicAuth")) }
       if let jwt = step.jwt { check(jwt: jwt, at: path.appending("jwt")) }
+      if let ldap = step.ldap { check(ldap: ldap, at: path.appending("ldap")) }
+      if let service = step.passThroughAuth {
+        check(passThroughAuth: service, at: path.appending("passThroughAuth"))
+      }
     }
     guard let text = spec.booleanExpr else { return }
     do {
@@ -94,6 +98,86 @@ extension Validator {
     }
   }
 
+  private mutating func check(ldap: LDAPAuth, at path: FieldPath) {
+    if LDAPAddress(ldap.address) == nil {
+      error(path.appending("address"), "'\(ldap.address)' is not host:port or an ldap:// or ldaps:// URL")
+    }
+    if ldap.userDnTemplate.components(separatedBy: "%s").count != 2 {
+      error(path.appending("userDnTemplate"), "must hold '%s' exactly once, where the user name goes")
+    }
+    if ldap.disableGroupChecking != true, (ldap.allowedGroups ?? []).isEmpty {
+      error(
+        path.appending("allowedGroups"),
+        "give the groups whose members pass (or disableGroupChecking: true to let every user who binds in)")
+    }
+    let groups = ldap.allowedGroups ?? []
+    if groups.count > 1, groups.contains(where: { !$0.contains(",") }) {
+      warning(
+        path.appending("allowedGroups"),
+        "\(groups.map { "'\($0)'" }.joined(separator: ", ")) look like one DN split at its commas; quote each DN in a [...] list"
+      )
+    }
+    if let pool = ldap.pool, let size = pool.maxSize, size == 0 {
+      error(path.appending("pool").appending("maxSize"), "must be at least 1")
+    }
+  }
+
+  private mutating func check(passThroughAuth service: PassThroughAuth, at path: FieldPath) {
+    if service.grpc != nil {
+      error(
+        path.appending("grpc"),
+        "passThroughAuth.grpc is not enforced by this version of Portico (use http); the routes that use this AuthConfig answer as invalid routes"
+      )
+      return
+    }
+    guard let http = service.http else {
+      error(path, "give http: the URL of the service that decides")
+      return
+    }
+    let at = path.appending("http")
+    if let problem = Self.serviceURLProblem(http.url) { error(at.appending("url"), problem) }
+    let request = at.appending("request")
+    for header in http.request?.allowedHeaders ?? [] where !HTTPToken.isValid(header) {
+      error(request.appending("allowedHeaders"), "invalid header name '\(header)'")
+    }
+    for header in (http.request?.headersToAdd ?? [:]).keys.sorted() where !HTTPToken.isValid(header) {
+      error(request.appending("headersToAdd"), "invalid header name '\(header)'")
+    }
+    for (field, isSet) in [
+      ("passThroughState", http.request?.passThroughState),
+      ("passThroughBody", http.request?.passThroughBody),
+    ] where isSet == true {
+      error(
+        request.appending(field),
+        "\(field) is not enforced by this version of Portico; the routes that use this AuthConfig answer as invalid routes"
+      )
+    }
+    if http.response?.readStateFromResponse == true {
+      error(
+        at.appending("response").appending("readStateFromResponse"),
+        "readStateFromResponse is not enforced by this version of Portico; the routes that use this AuthConfig answer as invalid routes"
+      )
+    }
+    for (field, headers) in [
+      ("allowedUpstreamHeaders", http.response?.allowedUpstreamHeaders),
+      ("allowedUpstreamHeadersToAppend", http.response?.allowedUpstreamHeadersToAppend),
+      ("allowedClientHeadersOnDenied", http.response?.allowedClientHeadersOnDenied),
+    ] {
+      for header in headers ?? [] where !HTTPToken.isValid(header) {
+        error(at.appending("response").appending(field), "invalid header name '\(header)'")
+      }
+    }
+  }
+
+  /// Nil when `text` is an `http://` or `https://` URL with a host; otherwise what is wrong.
+  static func serviceURLProblem(_ text: String) -> String? {
+    guard let url = URL(string: text), let scheme = url.scheme?.lowercased(),
+      ["http", "https"].contains(scheme),
+      let host = url.host, !host.isEmpty
+    else { return "'\(text)' is not an http:// or https:// URL with a host" }
+    return nil
+  }
+
   private mutating func check(jwt: JWTAuth, at path: FieldPath) {
     if jwt.providers.isEmpty { error(path.appending("providers"), "a jwt step needs at least one provider") }
     let policies = ["REQUIRE_VALID", "ALLOW_MISSING", "ALLOW_MISSING_OR_FAILED"]
@@ -108,11 +192,17 @@ extension Validator {
         if let problem = JWKSText.problem(in: local.key) {
           error(at.appending("jwks").appending("local").appending("key"), problem)
         }
-      case (nil, _?):
-        error(
-          at.appending("jwks").appending("remote"),
-          "jwks.remote is not enforced by this version of Portico (give the keys in jwks.local); the routes that use this AuthConfig answer as invalid routes"
-        )
+      case (nil, let remote?):
+        let field = at.appending("jwks").appending("remote")
+        if let problem = Self.serviceURLProblem(remote.url) { error(field.appending("url"), problem) }
+        if let duration = remote.cacheDuration, (duration.nanoseconds ?? -1) <= 0 {
+          error(field.appending("cacheDuration"), "'\(duration)' is not a positive duration")
+        }
+        if remote.upstreamRef != nil {
+          warning(
+            field.appending("upstreamRef"),
+            "Portico fetches the keys from url itself; upstreamRef is not used")
+        }
       default:
         error(at.appending("jwks"), "give exactly one of local, remote")
       }
@@ -151,5 +241,24 @@ public enum JWKSText {
       }
     }
     return nil
+  }
+}
+
+/// An LDAP server's address as an AuthConfig gives it: `host:port` (plain LDAP), or a URL.
+public struct LDAPAddress: Sendable, Hashable {
+  /// `ldap://host:port` or `ldaps://host:port`.
+  public let uri: String
+
+  public init?(_ text: String) {
+    let trimmed = text.trimmingCharacters(in: .whitespaces)
+    let lowered = trimmed.lowercased()
+    let withScheme =
+      lowered.hasPrefix("ldap://") || lowered.hasPrefix("ldaps://") ? trimmed : "ldap://" + trimmed
+    guard let url = URL(string: withScheme), let host = url.host, !host.isEmpty,
+      url.path.isEmpty || url.path == "/", url.query == nil
+    else { return nil }
+    let scheme = url.scheme?.lowercased() ?? "ldap"
+    let port = url.port ?? (scheme == "ldaps" ? 636 : 389)
+    uri = "\(scheme)://\(host.contains(":") ? "[\(host)]" : host):\(port)"
   }
 }

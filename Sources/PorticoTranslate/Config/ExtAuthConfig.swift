@@ -18,6 +18,8 @@ public struct ExtAuthConfig: Sendable, Hashable, Encodable {
   public var statusOnError: Int
   /// Where the identity a step established goes upstream, replacing what the client sent.
   public var userIdHeader: String
+  /// How long the steps that ask a backend may take, together, before the check fails; 2 s unless set.
+  public var requestTimeoutNanoseconds: Int64
 
   public struct Step: Sendable, Hashable, Encodable {
     /// The step's name, or `configs[N]`.
@@ -29,6 +31,8 @@ public struct ExtAuthConfig: Sendable, Hashable, Encodable {
     case apiKey(APIKeyCheck)
     case basic(BasicCheck)
     case jwt(JWTCheck)
+    case passThrough(PassThroughCheck)
+    case ldap(LDAPCheck)
 
     public func encode(to encoder: Encoder) throws {
       var container = encoder.container(keyedBy: CodingKeys.self)
@@ -44,10 +48,19 @@ public struct ExtAuthConfig: Sendable, Hashable, Encodable {
         try container.encode("jwt", forKey: .mode)
         try container.encode(check.providers.map(\.name), forKey: .providers)
         try container.encode(check.policy.rawValue, forKey: .validationPolicy)
+      case .passThrough(let check):
+        try container.encode("passThroughAuth", forKey: .mode)
+        try container.encode(check.endpoint, forKey: .service)
+      case .ldap(let check):
+        try container.encode("ldap", forKey: .mode)
+        try container.encode(check.uri, forKey: .service)
+        try container.encode(check.allowedGroups, forKey: .allowedGroups)
       }
     }
 
-    private enum CodingKeys: String, CodingKey { case mode, header, keys, users, providers, validationPolicy }
+    private enum CodingKeys: String, CodingKey {
+      case mode, header, keys, users, providers, validationPolicy, service, allowedGroups
+    }
   }
 
   /// `apiKeyAuth`: keys by their SHA-256, and the headers filled from their Secrets.
@@ -72,6 +85,42 @@ public struct ExtAuthConfig: Sendable, Hashable, Encodable {
     public var metadata: [String: String]
   }
 
+  /// `passThroughAuth` over HTTP: where the service is, what it sees and what of its answer goes on.
+  public struct PassThroughCheck: Sendable, Hashable {
+    public var url: String
+    /// Lowercased, `authorization` included.
+    public var allowedHeaders: [String]
+    public var headersToAdd: [String: String]
+    /// Lowercased.
+    public var upstreamHeaders: [String]
+    public var upstreamHeadersToAppend: [String]
+    public var clientHeadersOnDenied: [String]
+    public var connectionTimeoutNanoseconds: Int64
+    public var failureModeAllow: Bool
+
+    /// The URL without credentials or query, as `config_dump` shows it.
+    public var endpoint: String {
+      guard var parts = URLComponents(string: url) else { return "" }
+      parts.user = nil
+      parts.password = nil
+      parts.query = nil
+      return parts.string ?? ""
+    }
+  }
+
+  /// `ldap`: where the server is, how a user name becomes a DN, and the groups that pass.
+  public struct LDAPCheck: Sendable, Hashable {
+    /// `ldap://host:port` or `ldaps://host:port`.
+    public var uri: String
+    public var userDnTemplate: String
+    public var membershipAttribute: String
+    /// Empty with `checksGroups` false: every user who binds passes.
+    public var allowedGroups: [String]
+    public var checksGroups: Bool
+    public var poolMaxSize: Int
+    public var poolInitialSize: Int
+  }
+
   /// `basicAuth`: APR1 hashes by user name.
   public struct BasicCheck: Sendable, Hashable {
     public var realm: String?
@@ -88,14 +137,21 @@ public struct ExtAuthConfig: Sendable, Hashable, Encodable {
 
     public struct Provider: Sendable, Hashable {
       public var name: String
-      /// `jwks.local.key`: a JWKS, a JWK or a PEM public key.
+      /// `jwks.local.key`: a JWKS, a JWK or a PEM public key; empty when the keys are remote.
       public var keys: String
+      /// `jwks.remote`: where the keys are served, and how long a fetched set is kept.
+      public var remoteKeys: RemoteKeys?
       public var issuer: String?
       public var audiences: [String]
       public var sources: [TokenSource]
       public var keepToken: Bool
       public var claimsToHeaders: [ClaimHeader]
       public var clockSkewSeconds: Int
+    }
+
+    public struct RemoteKeys: Sendable, Hashable {
+      public var url: String
+      public var cacheSeconds: Int64
     }
 
     public enum TokenSource: Sendable, Hashable {
@@ -124,10 +180,11 @@ public struct ExtAuthConfig: Sendable, Hashable, Encodable {
     try container.encode(failureModeAllow, forKey: .failureModeAllow)
     try container.encode(statusOnError, forKey: .statusOnError)
     try container.encode(userIdHeader, forKey: .userIdHeader)
+    try container.encode(ManifestDuration(nanoseconds: requestTimeoutNanoseconds), forKey: .requestTimeout)
   }
 
   private enum CodingKeys: String, CodingKey {
-    case authConfig, steps, checks, booleanExpr, failureModeAllow, statusOnError, userIdHeader
+    case authConfig, steps, checks, booleanExpr, failureModeAllow, statusOnError, userIdHeader, requestTimeout
   }
 
   /// By the AuthConfig and its settings, not its keys: the gateway shares one filter per equal config, and
@@ -139,6 +196,7 @@ public struct ExtAuthConfig: Sendable, Hashable, Encodable {
     hasher.combine(failureModeAllow)
     hasher.combine(statusOnError)
     hasher.combine(userIdHeader)
+    hasher.combine(requestTimeoutNanoseconds)
   }
 }
 

@@ -52,7 +52,8 @@ extension GatewayTranslator {
         expression: config.spec.booleanExpr.flatMap { try? BooleanExpression(parsing: $0) },
         failureModeAllow: settings?.failureModeAllow ?? false,
         statusOnError: Int(settings?.statusOnError ?? 403),
-        userIdHeader: (settings?.userIdHeader ?? "x-user-id").lowercased()))
+        userIdHeader: (settings?.userIdHeader ?? "x-user-id").lowercased(),
+        requestTimeoutNanoseconds: settings?.requestTimeout?.nanoseconds ?? 2_000_000_000))
   }
 
   private mutating func authStep(
@@ -66,6 +67,34 @@ extension GatewayTranslator {
       return .init(name: name, check: .basic(.init(realm: basic.realm, users: basic.apr?.users ?? [:])))
     }
     if let jwt = step.jwt { return .init(name: name, check: .jwt(jwtCheck(jwt))) }
+    if let ldap = step.ldap, let address = LDAPAddress(ldap.address) {
+      let maxSize = Int(ldap.pool?.maxSize ?? 5)
+      return .init(
+        name: name,
+        check: .ldap(
+          .init(
+            uri: address.uri, userDnTemplate: ldap.userDnTemplate,
+            membershipAttribute: ldap.membershipAttributeName ?? "memberOf",
+            allowedGroups: ldap.allowedGroups ?? [], checksGroups: ldap.disableGroupChecking != true,
+            poolMaxSize: maxSize, poolInitialSize: min(maxSize, Int(ldap.pool?.initialSize ?? 2)))))
+    }
+    if let http = step.passThroughAuth?.http {
+      let lowercased = { (names: [String]?) in (names ?? []).map { $0.lowercased() } }
+      var allowed = ["authorization"]
+      for name in lowercased(http.request?.allowedHeaders) where !allowed.contains(name) {
+        allowed.append(name)
+      }
+      return .init(
+        name: name,
+        check: .passThrough(
+          .init(
+            url: http.url, allowedHeaders: allowed, headersToAdd: http.request?.headersToAdd ?? [:],
+            upstreamHeaders: lowercased(http.response?.allowedUpstreamHeaders),
+            upstreamHeadersToAppend: lowercased(http.response?.allowedUpstreamHeadersToAppend),
+            clientHeadersOnDenied: lowercased(http.response?.allowedClientHeadersOnDenied),
+            connectionTimeoutNanoseconds: http.connectionTimeout?.nanoseconds ?? 1_000_000_000,
+            failureModeAllow: step.passThroughAuth?.failureModeAllow ?? false)))
+    }
     return nil  // validation refused the AuthConfig already
   }
 
@@ -130,7 +159,13 @@ extension GatewayTranslator {
         sources = [.header("authorization", prefix: "Bearer "), .query("access_token")]
       }
       return ExtAuthConfig.JWTCheck.Provider(
-        name: name, keys: provider.jwks.local?.key ?? "", issuer: provider.issuer,
+        name: name, keys: provider.jwks.local?.key ?? "",
+        remoteKeys: provider.jwks.remote.map {
+          .init(
+            url: $0.url,
+            cacheSeconds: max(1, ($0.cacheDuration?.nanoseconds ?? 300_000_000_000) / 1_000_000_000))
+        },
+        issuer: provider.issuer,
         audiences: provider.audiences ?? [], sources: sources, keepToken: provider.keepToken ?? false,
         claimsToHeaders: (provider.claimsToHeaders ?? []).map {
           .init(claim: $0.claim, header: $0.header.lowercased(), append: $0.append ?? false)

@@ -171,6 +171,38 @@ final class ExampleTests: XCTestCase {
     XCTAssertEqual(orders.upstreamHeader("x-email"), ["demo@shop.local"])
     let noToken = try await get("/orders")
     XCTAssertEqual(noToken.status, 401)
+
+    let serviceDown = try await get("/partners/stock", [("authorization", "Bearer partner-token-acme")])
+    XCTAssertEqual(serviceDown.status, 403, "the partners' service is not running yet: statusOnError")
+    let service = try await PythonService(arguments: ["examples/external-auth/partner-auth.py"], port: 9503)
+    defer { Task { await service.stop() } }
+    let acme = try await get("/partners/stock", [("authorization", "Bearer partner-token-acme")])
+    XCTAssertEqual(acme.status, 200, acme.body)
+    XCTAssertEqual(acme.upstreamHeader("x-partner"), ["acme"])
+    let globex = try await get("/partners/stock", [("authorization", "Bearer partner-token-globex")])
+    XCTAssertEqual(globex.status, 403)
+    XCTAssertEqual(globex.headers["x-reason"].first, "partner suspended")
+    let stranger = try await get("/partners/stock", [("authorization", "Bearer guess")])
+    XCTAssertEqual(stranger.status, 401)
+    XCTAssertEqual(stranger.headers["www-authenticate"].first, "Bearer realm=\"partners\"")
+
+    func intranet(_ user: String, _ password: String) async throws -> Int {
+      try await get(
+        "/intranet", [("authorization", "Basic " + Data("\(user):\(password)".utf8).base64EncodedString())]
+      )
+      .status
+    }
+    let directoryDown = try await intranet("dana", "secret123")
+    XCTAssertEqual(directoryDown, 403, "the directory is not running yet: statusOnError")
+    let slapd = try await Shell.runPolling("examples/external-auth/ldap/start-slapd.sh 9389")
+    let slapdProcess = pid_t(slapd.split(separator: "\n").last.flatMap { Int32($0) } ?? 0)
+    defer { if slapdProcess > 0 { kill(slapdProcess, SIGKILL) } }
+    let member = try await intranet("dana", "secret123")
+    XCTAssertEqual(member, 200)
+    let outsider = try await intranet("eve", "secret456")
+    XCTAssertEqual(outsider, 403)
+    let wrong = try await intranet("dana", "secret456")
+    XCTAssertEqual(wrong, 401)
   }
 
   func testPoliciesExample() async throws {

@@ -4,7 +4,7 @@ import PorticoTranslate
 /// `apiKeyAuth`: the key in the request's header is hashed (SHA-256) and looked up by its digest's first
 /// eight bytes; the whole digest is then compared in constant time. Keys are never scanned one by one, and
 /// never kept in the clear: the translator digests them as it reads their Secrets.
-struct APIKeyStep: AuthStep {
+struct APIKeyStep: ImmediateAuthStep {
   private let headerName: String
   private let keys: [ExtAuthConfig.APIKey]
   /// Positions in `keys`, by the first eight bytes of the digest.

@@ -1,23 +1,33 @@
+import NIOCore
 import PorticoTranslate
 
 /// What one AuthConfig step decided about a request.
-enum AuthOutcome {
+enum AuthOutcome: Sendable {
   /// Passed: who the caller is (when the step knows), headers for the upstream, and headers not to send
   /// on (a bearer token).
   case allowed(identity: String?, headers: [AuthHeader], removing: [String] = [])
-  /// Refused: 401 with a challenge for missing or wrong credentials, 403 for a caller who may not pass.
-  case denied(status: Int, challenge: String?)
+  /// Refused: 401 with a challenge for missing or wrong credentials, 403 for a caller who may not pass;
+  /// `headers` go to the client with the answer.
+  case denied(status: Int, challenge: String?, headers: [AuthHeader] = [])
+  /// The check could not be made: its backend is down, slow, or answered what no check answers. The
+  /// settings' `statusOnError` answers, unless `failureModeAllow` lets the request through.
+  case failed(reason: String)
 
   var isAllowed: Bool {
     if case .allowed = self { return true }
     return false
   }
 
+  var isFailure: Bool {
+    if case .failed = self { return true }
+    return false
+  }
+
   static let unauthenticated = AuthOutcome.denied(status: 401, challenge: nil)
 }
 
-/// A header a step sends upstream: in place of the client's, or after it.
-struct AuthHeader {
+/// A header a step sends upstream (in place of the client's, or after it), or to the client.
+struct AuthHeader: Sendable {
   let name: String
   let value: String
   var append = false
@@ -25,19 +35,39 @@ struct AuthHeader {
 
 /// One step of an AuthConfig, ready to check requests on any event loop.
 protocol AuthStep: Sendable {
-  func check(_ call: FilterCall) -> AuthOutcome
+  /// The outcome, when the step can tell at once; nil when it asks a backend: then `done` is called once,
+  /// later, on the request's event loop.
+  func check(_ call: FilterCall, done: @escaping (AuthOutcome) -> Void) -> AuthOutcome?
   /// The headers the step may set in place of the client's (lowercased): what the client sent under these
   /// names never reaches the upstream, whether or not the step has a value for them.
   var replacedHeaders: [String] { get }
+  /// The step's own `failureModeAllow`: a failed check of this step passes.
+  var passesWhenFailed: Bool { get }
+}
+
+extension AuthStep {
+  var passesWhenFailed: Bool { false }
+}
+
+/// A step that decides from the request alone, on the event loop.
+protocol ImmediateAuthStep: AuthStep {
+  func check(_ call: FilterCall) -> AuthOutcome
+}
+
+extension ImmediateAuthStep {
+  func check(_ call: FilterCall, done: @escaping (AuthOutcome) -> Void) -> AuthOutcome? { check(call) }
 }
 
 extension ExtAuthConfig.Check {
-  /// The step that checks requests as this says; `key` names what it keeps per event loop.
-  func makeStep(key: String) -> any AuthStep {
+  /// The step that checks requests as this says; `key` names what it keeps per event loop, and `timeout`
+  /// bounds a backend's answer.
+  func makeStep(key: String, timeout: TimeAmount) -> any AuthStep {
     switch self {
     case .apiKey(let check): APIKeyStep(check)
     case .basic(let check): BasicAuthStep(check, cacheKey: key)
     case .jwt(let check): JWTStep(check, cacheKey: key)
+    case .passThrough(let check): PassThroughStep(check, timeout: timeout)
+    case .ldap(let check): LDAPStep(check, timeout: timeout)
     }
   }
 }

@@ -7,7 +7,7 @@ import PorticoTranslate
 /// the user's APR1-MD5 hash. APR1 costs a thousand MD5 rounds by design, so a credential that passed is
 /// remembered on its event loop, by a SHA-256 of it and of the hash it matched, for a minute: the next
 /// requests with it cost one hash, and a changed password is checked afresh.
-struct BasicAuthStep: AuthStep {
+struct BasicAuthStep: ImmediateAuthStep {
   private let users: [String: BasicAuth.APRUser]
   /// Where each loop keeps the credentials that passed.
   private let cacheKey: String

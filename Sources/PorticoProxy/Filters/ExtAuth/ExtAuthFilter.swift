@@ -1,4 +1,5 @@
 import CoreMetrics
+import NIOCore
 import PorticoAPI
 import PorticoTranslate
 
@@ -23,7 +24,8 @@ final class ExtAuthFilter: ConfiguredFilter {
   init(_ config: ExtAuthConfig) {
     self.config = config
     steps = config.steps.enumerated().map { position, step in
-      step.check.makeStep(key: "extauth.\(config.id).\(position)")
+      step.check.makeStep(
+        key: "extauth.\(config.id).\(position)", timeout: .nanoseconds(config.requestTimeoutNanoseconds))
     }
     positions = Dictionary(
       config.steps.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
@@ -36,12 +38,26 @@ final class ExtAuthFilter: ConfiguredFilter {
   func requestHead(_ call: FilterCall) -> FilterVerdict {
     // A header a step would set never comes from the client, even when the step has no value for it.
     call.upstreamHeaders.remove(all: replacedHeaders)
-    var outcomes = [AuthOutcome?](repeating: nil, count: steps.count)
+    return AuthRun(self, call).start()
+  }
+
+  /// The steps' outcomes so far; `expression` (or all of the steps) decides.
+  enum Progress {
+    case decided(Bool)
+    /// The step at this position must run before anything is known.
+    case needs(Int)
+  }
+
+  func progress(_ outcomes: [AuthOutcome?]) -> Progress {
+    var needed: Int?
+    // Evaluated with short-circuits, in order: the first step whose outcome is missing is the one the
+    // answer waits on; every outcome read before it was known.
     func passes(_ position: Int) -> Bool {
-      if let known = outcomes[position] { return known.isAllowed }
-      let outcome = steps[position].check(call)
-      outcomes[position] = outcome
-      return outcome.isAllowed
+      guard let outcome = outcomes[position] else {
+        if needed == nil { needed = position }
+        return false
+      }
+      return outcome.isAllowed || (outcome.isFailure && steps[position].passesWhenFailed)
     }
     let allowed =
       if let expression = config.expression {
@@ -49,19 +65,32 @@ final class ExtAuthFilter: ConfiguredFilter {
       } else {
         steps.indices.allSatisfy(passes)
       }
-    let metrics = call.loopState(metricsKey) {
-      ExtAuthSeries(factory: call.loop.services.metrics.factory, config: config.id)
-    }
+    return needed.map(Progress.needs) ?? .decided(allowed)
+  }
+
+  /// What the steps' outcomes come to: the request goes on with the headers the passing steps set, or is
+  /// answered by the first step that refused it, or with `statusOnError` when a check failed.
+  func verdict(allowed: Bool, _ outcomes: [AuthOutcome?], _ call: FilterCall) -> FilterVerdict {
+    let metrics = series(call)
     guard allowed else {
-      metrics.denied.increment()
       call.flag(.unauthorized)
-      for case .denied(let status, let challenge)? in outcomes {
-        return .answer(
-          LocalAnswer(
-            status: status, body: status == 401 ? "unauthorized\n" : "forbidden\n",
-            fields: challenge.map { [("www-authenticate", $0)] } ?? []))
+      for (position, outcome) in outcomes.enumerated() {
+        switch outcome {
+        case .denied(let status, let challenge, let headers)?:
+          metrics.denied.increment()
+          var fields = challenge.map { [("www-authenticate", $0)] } ?? []
+          fields += headers.map { ($0.name, $0.value) }
+          return .answer(
+            LocalAnswer(
+              status: status, body: status == 401 ? "unauthorized\n" : "forbidden\n", fields: fields))
+        case .failed? where !steps[position].passesWhenFailed:
+          return failed(metrics)
+        default:
+          continue
+        }
       }
       // Every step that ran passed, and the expression still says no (`!admin`, say).
+      metrics.denied.increment()
       return .answer(LocalAnswer(status: 403, body: "forbidden\n"))
     }
     metrics.allowed.increment()
@@ -79,12 +108,40 @@ final class ExtAuthFilter: ConfiguredFilter {
     }
     return .proceed
   }
+
+  /// A check could not be made: `statusOnError`, unless `failureModeAllow` lets the request through.
+  private func failed(_ metrics: ExtAuthSeries) -> FilterVerdict {
+    metrics.errors.increment()
+    if config.failureModeAllow { return .proceed }
+    return .answer(LocalAnswer(status: config.statusOnError, body: "authorization service unavailable\n"))
+  }
+
+  /// A step failed and decides the request before the others are known: `statusOnError` (or through).
+  func failedVerdict(_ call: FilterCall) -> FilterVerdict {
+    call.flag(.unauthorized)
+    return failed(series(call))
+  }
+
+  /// A step failed and passes under its own `failureModeAllow`: counted as an error all the same.
+  func passedOnFailure(_ call: FilterCall) { series(call).errors.increment() }
+
+  private func series(_ call: FilterCall) -> ExtAuthSeries {
+    call.loopState(metricsKey) {
+      ExtAuthSeries(factory: call.loop.services.metrics.factory, config: config.id)
+    }
+  }
+
+  var timeout: TimeAmount { .nanoseconds(config.requestTimeoutNanoseconds) }
+  var stepCount: Int { steps.count }
+  func step(at position: Int) -> any AuthStep { steps[position] }
 }
 
 /// `portico_extauth_requests_total{config,outcome}`, kept per AuthConfig and event loop.
 final class ExtAuthSeries {
   let allowed: CoreMetrics.Counter
   let denied: CoreMetrics.Counter
+  /// A check could not be made (whether `failureModeAllow` let the request through or not).
+  let errors: CoreMetrics.Counter
 
   init(factory: any MetricsFactory, config: String) {
     func counter(_ outcome: String) -> CoreMetrics.Counter {
@@ -94,5 +151,6 @@ final class ExtAuthSeries {
     }
     allowed = counter("allowed")
     denied = counter("denied")
+    errors = counter("error")
   }
 }

@@ -1,16 +1,25 @@
 import Foundation
+import NIOCore
 import PorticoTranslate
 
 /// `jwt`: a bearer token (RFC 7519) from where the providers look for it, its signature checked with a
 /// provider's keys, then its times, issuer and audience. Providers are tried in name order; the first that
 /// accepts the token decides the identity (`sub`) and the headers made from its claims. A token that passed
 /// is remembered on its event loop until it expires (at most `rememberedFor`), so a client that
-/// sends the same token again costs a lookup instead of a signature check.
+/// sends the same token again costs a lookup instead of a signature check. Remote keys are fetched when a
+/// request first needs them (the request waits), when they are older than their cache duration, and when a
+/// token names a key the set lacks (a rotation); see `RemoteJWKS`.
 struct JWTStep: AuthStep {
+  private enum Keys {
+    case local(JWTKeySet)
+    case remote(RemoteJWKS)
+  }
+
   private struct Provider {
     let config: ExtAuthConfig.JWTCheck.Provider
-    let keys: JWTKeySet
-    /// Changes with the provider's keys or claims rules: a remembered token passed under these only.
+    let keys: Keys
+    /// Changes with the provider's keys or claims rules: a remembered token passed under these only (for
+    /// remote keys, with the generation of the set that verified it).
     let version: Int
     /// Where each loop keeps the tokens this provider accepted.
     let cacheKey: String
@@ -25,46 +34,114 @@ struct JWTStep: AuthStep {
     status: 401, challenge: "Bearer realm=\"portico\", error=\"invalid_token\"")
 
   init(_ check: ExtAuthConfig.JWTCheck, cacheKey: String) {
-    providers = check.providers.map {
-      Provider(
-        config: $0, keys: JWTKeySet($0.keys), version: $0.hashValue, cacheKey: cacheKey + "." + $0.name)
+    providers = check.providers.map { provider in
+      let keys: Keys =
+        if let remote = provider.remoteKeys {
+          .remote(RemoteJWKS.shared(url: remote.url, cacheSeconds: remote.cacheSeconds))
+        } else {
+          .local(JWTKeySet(provider.keys))
+        }
+      return Provider(
+        config: provider, keys: keys, version: provider.hashValue, cacheKey: cacheKey + "." + provider.name)
     }
     policy = check.policy
+  }
+
+  /// How long fetching a provider's keys may take.
+  private static let fetchTimeout = TimeAmount.seconds(5)
+
+  private enum Evaluation {
+    case decided(AuthOutcome)
+    /// The request waits for these keys, then is evaluated again.
+    case fetch(RemoteJWKS)
   }
 
   var replacedHeaders: [String] {
     providers.flatMap { $0.config.claimsToHeaders.filter { !$0.append }.map(\.header) }
   }
 
-  func check(_ call: FilterCall) -> AuthOutcome {
+  func check(_ call: FilterCall, done: @escaping (AuthOutcome) -> Void) -> AuthOutcome? {
     let now = Int64(Date().timeIntervalSince1970)
+    switch evaluate(call, at: now, mayFetch: true) {
+    case .decided(let outcome):
+      return outcome
+    case .fetch(let remote):
+      let loop = call.loop.eventLoop
+      let again = NIOLoopBound(
+        {
+          // Evaluated once more without fetching: the fetch has ended, however it went.
+          if case .decided(let outcome) = evaluate(
+            call, at: Int64(Date().timeIntervalSince1970), mayFetch: false)
+          {
+            done(outcome)
+          }
+        }, eventLoop: loop)
+      remote.refresh(at: now, timeout: Self.fetchTimeout) { loop.execute { again.value() } }
+      return nil
+    }
+  }
+
+  private func evaluate(_ call: FilterCall, at now: Int64, mayFetch: Bool) -> Evaluation {
     var sawToken = false
+    var keysMissing = false
     for provider in providers {
       guard let (token, source) = Self.token(in: call, from: provider.config.sources) else { continue }
       sawToken = true
+      let keys: JWTKeySet
+      var version = provider.version
+      switch provider.keys {
+      case .local(let set):
+        keys = set
+      case .remote(let remote):
+        let (set, generation) = remote.current()
+        if mayFetch, remote.wantsFetch(at: now) {
+          // No keys yet: the request waits for them. Keys past their cache duration still serve while
+          // the new set is fetched, so a slow or absent IdP does not hold requests up.
+          guard set != nil else { return .fetch(remote) }
+          remote.refresh(at: now, timeout: Self.fetchTimeout) {}
+        }
+        guard let set else {
+          keysMissing = true
+          continue
+        }
+        keys = set
+        version &+= generation
+      }
       // Looked up by the request's own bytes (a substring of its head), so a lookup copies nothing.
       let remembered = call.loopState(provider.cacheKey) {
         RecentPasses<Substring, AcceptedToken>(lifetime: Self.rememberedFor)
       }
       let accepted: AcceptedToken
-      if let known = remembered.value(for: token, at: now), known.isValid(at: now, version: provider.version)
-      {
+      if let known = remembered.value(for: token, at: now), known.isValid(at: now, version: version) {
         accepted = known
       } else {
-        guard let verified = Self.verify(token, with: provider, at: now) else { continue }
-        // Remembered under this provider's version: after a key rotates, its tokens are checked afresh. The
-        // key is the token's own copy, not a view of the request's head.
-        remembered.insert(verified, for: Substring(String(token)), at: now)
-        accepted = verified
+        switch Self.verify(token, with: provider.config, keys: keys, version: version, at: now) {
+        case .accepted(let verified):
+          // Remembered under this provider's version: after a key rotates, its tokens are checked afresh.
+          // The key is the token's own copy, not a view of the request's head.
+          remembered.insert(verified, for: Substring(String(token)), at: now)
+          accepted = verified
+        case .unknownKey:
+          if mayFetch, case .remote(let remote) = provider.keys, remote.wantsFetch(at: now, unknownKey: true)
+          {
+            return .fetch(remote)
+          }
+          continue
+        case .refused:
+          continue
+        }
       }
       var removing: [String] = []
       if !provider.config.keepToken, case .header(let name, _) = source { removing.append(name) }
-      return .allowed(identity: accepted.subject, headers: accepted.headers, removing: removing)
+      return .decided(.allowed(identity: accepted.subject, headers: accepted.headers, removing: removing))
     }
     switch (sawToken, policy) {
-    case (_, .allowMissingOrFailed), (false, .allowMissing): return .allowed(identity: nil, headers: [])
-    case (false, _): return Self.missing
-    case (true, _): return Self.invalid
+    case (_, .allowMissingOrFailed), (false, .allowMissing):
+      return .decided(.allowed(identity: nil, headers: []))
+    case (false, _): return .decided(Self.missing)
+    case (true, _):
+      // No provider could check the token because its keys could not be fetched: a failed check.
+      return .decided(keysMissing ? .failed(reason: "the JWT keys could not be fetched") : Self.invalid)
     }
   }
 
@@ -81,7 +158,7 @@ struct JWTStep: AuthStep {
         }
         return (token, source)
       case .query(let name):
-        for pair in (call.request.query ?? "").split(separator: "&") {
+        for pair in call.request.query.split(separator: "&") {
           let parts = pair.split(separator: "=", maxSplits: 1)
           if parts.count == 2, parts[0] == name { return (parts[1], source) }
         }
@@ -105,38 +182,50 @@ struct JWTStep: AuthStep {
     return index < bytes.endIndex ? value[index...] : nil
   }
 
-  /// The token's identity and headers when `provider` accepts it at `now`; nil otherwise.
-  private static func verify(_ text: Substring, with provider: Provider, at now: Int64) -> AcceptedToken? {
+  private enum Verification {
+    case accepted(AcceptedToken)
+    /// The token names a key the set does not have.
+    case unknownKey
+    case refused
+  }
+
+  /// The token's identity and headers when the provider accepts it at `now` with `keys`.
+  private static func verify(
+    _ text: Substring, with config: ExtAuthConfig.JWTCheck.Provider, keys: JWTKeySet, version: Int,
+    at now: Int64
+  ) -> Verification {
     guard let token = JWTToken(text), let algorithm = token.header["alg"] as? String, algorithm != "none"
     else {
-      return nil
+      return .refused
     }
-    let candidates = provider.keys.candidates(for: token.header["kid"] as? String)
+    let keyID = token.header["kid"] as? String
+    let candidates = keys.candidates(for: keyID)
+    if candidates.isEmpty, keyID != nil { return .unknownKey }
     guard
       candidates.contains(where: {
         JWTKeySet.verify(token.signature, of: token.signingInput, algorithm: algorithm, with: $0)
       })
-    else { return nil }
-    let config = provider.config
+    else { return .refused }
     let skew = Int64(config.clockSkewSeconds)
     let expires = (token.claims["exp"] as? NSNumber)?.int64Value
     let notBefore = (token.claims["nbf"] as? NSNumber)?.int64Value
-    if let expires, now > expires + skew { return nil }
-    if let notBefore, now < notBefore - skew { return nil }
-    if let issuer = config.issuer, token.claims["iss"] as? String != issuer { return nil }
+    if let expires, now > expires + skew { return .refused }
+    if let notBefore, now < notBefore - skew { return .refused }
+    if let issuer = config.issuer, token.claims["iss"] as? String != issuer { return .refused }
     if !config.audiences.isEmpty {
       let audiences =
         (token.claims["aud"] as? [String]) ?? (token.claims["aud"] as? String).map { [$0] } ?? []
-      guard audiences.contains(where: config.audiences.contains) else { return nil }
+      guard audiences.contains(where: config.audiences.contains) else { return .refused }
     }
     var headers: [AuthHeader] = []
     for mapping in config.claimsToHeaders {
       guard let value = claim(mapping.claim, in: token.claims) else { continue }
       headers.append(AuthHeader(name: mapping.header, value: value, append: mapping.append))
     }
-    return AcceptedToken(
-      subject: token.claims["sub"] as? String, headers: headers, validFrom: notBefore.map { $0 - skew },
-      validUntil: expires.map { $0 + skew }, version: provider.version)
+    return .accepted(
+      AcceptedToken(
+        subject: token.claims["sub"] as? String, headers: headers, validFrom: notBefore.map { $0 - skew },
+        validUntil: expires.map { $0 + skew }, version: version))
   }
 
   /// A claim as header text; a dotted name reads nested objects.

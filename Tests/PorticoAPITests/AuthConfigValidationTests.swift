@@ -59,6 +59,28 @@ final class AuthConfigValidationTests: XCTestCase {
     XCTAssertTrue(snapshot.errors[0].message.contains("not enforced by this version of Portico"))
   }
 
+  func testBasicUsersMayHoldBCryptHashesOfABoundedCost() {
+    let snapshot = load(
+      authConfig(
+        """
+          configs:
+          - basicAuth:
+              apr:
+                users:
+                  erin: {hashedPassword: "$2y$10$tXC0l74UJzdXTfEF0jhE0exWkPe0pTXzCBx58NltiUBpRteaFUoJ."}
+                  fay: {hashedPassword: "$2b$15$tXC0l74UJzdXTfEF0jhE0exWkPe0pTXzCBx58NltiUBpRteaFUoJ."}
+                  gus: {hashedPassword: "$2b$10$short"}
+                  hal: {hashedPassword: 5CkRcqhZ6Ul0mrX7a5bep/}
+        """))
+    XCTAssertEqual(
+      snapshot.errors.map(\.path.description).sorted(),
+      [
+        "spec.configs[0].basicAuth.apr.users.fay.hashedPassword",
+        "spec.configs[0].basicAuth.apr.users.gus.hashedPassword",
+        "spec.configs[0].basicAuth.apr.users.hal.salt",
+      ])
+  }
+
   func testLDAPNeedsAnAddressATemplateWithOnePlaceholderAndGroups() {
     let snapshot = load(
       authConfig(

@@ -88,12 +88,16 @@ public struct BasicAuth: Codable, Hashable, Sendable {
     public init(users: [String: APRUser]) { self.users = users }
   }
 
-  /// A user's hash: the two parts of `$apr1$SALT$HASH`.
+  /// A user's hash: the two parts of `$apr1$SALT$HASH`; or, without `salt`, a whole bcrypt hash
+  /// (`$2y$10$...`, as `htpasswd -B` writes it) in `hashedPassword`.
   public struct APRUser: Codable, Hashable, Sendable {
-    public var salt: String
+    public var salt: String?
     public var hashedPassword: String
 
-    public init(salt: String, hashedPassword: String) {
+    /// Whether `hashedPassword` is a bcrypt hash rather than the APR1 part.
+    public var isBCrypt: Bool { salt == nil && hashedPassword.hasPrefix("$2") }
+
+    public init(salt: String?, hashedPassword: String) {
       self.salt = salt
       self.hashedPassword = hashedPassword
     }

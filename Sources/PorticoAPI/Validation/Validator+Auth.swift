@@ -88,7 +88,17 @@ extension Validator {
     for (user, hash) in apr.users.sorted(by: { $0.key < $1.key }) {
       let at = path.appending("apr").appending("users").appending(user)
       if user.isEmpty || user.contains(":") { error(at, "a user name must not be empty or contain ':'") }
-      if hash.salt.isEmpty || hash.salt.count > 8 || hash.salt.contains("$") {
+      if hash.isBCrypt {
+        if let problem = Self.bcryptProblem(hash.hashedPassword) {
+          error(at.appending("hashedPassword"), problem)
+        }
+        continue
+      }
+      guard let salt = hash.salt else {
+        error(at.appending("salt"), "give the APR1 salt, or a whole bcrypt hash ($2y$...) in hashedPassword")
+        continue
+      }
+      if salt.isEmpty || salt.count > 8 || salt.contains("$") {
         error(at.appending("salt"), "an APR1 salt has 1 to 8 characters and no '$'")
       }
       if hash.hashedPassword.count != 22 {
@@ -167,6 +177,25 @@ extension Validator {
         error(at.appending("response").appending(field), "invalid header name '\(header)'")
       }
     }
+  }
+
+  /// The most work a bcrypt hash may ask for: each check runs 2^cost key expansions (cost 12 takes about a
+  /// quarter of a second on a thread of its own).
+  static let bcryptMaximumCost = 14
+
+  /// Nil when `text` is a bcrypt hash the gateway checks (`$2a$`, `$2b$`, `$2y$`, cost 4 to 14); otherwise
+  /// what is wrong.
+  static func bcryptProblem(_ text: String) -> String? {
+    let parts = text.split(separator: "$", omittingEmptySubsequences: false)
+    guard parts.count == 4, parts[0].isEmpty, ["2a", "2b", "2y"].contains(parts[1]), parts[2].count == 2,
+      let cost = Int(parts[2]), parts[3].count == 53,
+      parts[3].allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "/") })
+    else { return "not a bcrypt hash ($2a$, $2b$ or $2y$, a two-digit cost, 53 characters of salt and hash)" }
+    guard (4...bcryptMaximumCost).contains(cost) else {
+      return
+        "bcrypt cost \(cost) is outside 4...\(bcryptMaximumCost): every check would cost 2^\(cost) key expansions"
+    }
+    return nil
   }
 
   /// Nil when `text` is an `http://` or `https://` URL with a host; otherwise what is wrong.

@@ -62,7 +62,10 @@ final class ExtAuthTests: XCTestCase {
           configs:
           - basicAuth:
               realm: staff
-              apr: {users: {dana: {salt: TYiryv0/, hashedPassword: 5CkRcqhZ6Ul0mrX7a5bep/}}}
+              apr:
+                users:
+                  dana: {salt: TYiryv0/, hashedPassword: 5CkRcqhZ6Ul0mrX7a5bep/}
+                  erin: {hashedPassword: "$2b$04$tXC0l74UJzdXTfEF0jhE0exWkPe0pTXzCBx58NltiUBpRteaFUoJ."}
         ---
         apiVersion: portico.dev/v1
         kind: AuthConfig
@@ -158,6 +161,13 @@ final class ExtAuthTests: XCTestCase {
       XCTAssertEqual(refused.status, 401, "\(user):\(password)")
       XCTAssertEqual(refused.headers["www-authenticate"].first, "Basic realm=\"staff\", charset=\"UTF-8\"")
     }
+    let bcrypt = try await get("/staff", [basic("erin", "secret123")])
+    XCTAssertEqual(bcrypt.status, 200, "a bcrypt hash, checked off the event loop: \(bcrypt.body)")
+    XCTAssertEqual(bcrypt.upstreamHeader("x-user-id"), ["erin"])
+    let bcryptAgain = try await get("/staff", [basic("erin", "secret123")])
+    XCTAssertEqual(bcryptAgain.status, 200)
+    let bcryptWrong = try await get("/staff", [basic("erin", "secret124")])
+    XCTAssertEqual(bcryptWrong.status, 401)
     let keyInstead = try await get("/staff", [("api-key", Self.aliceKey)])
     XCTAssertEqual(keyInstead.status, 401, "a route's own AuthConfig replaces the virtual host's")
   }

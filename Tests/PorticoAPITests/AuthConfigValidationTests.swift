@@ -59,6 +59,33 @@ final class AuthConfigValidationTests: XCTestCase {
     XCTAssertTrue(snapshot.errors[0].message.contains("not enforced by this version of Portico"))
   }
 
+  func testGlooJWTOptionNeedsProvidersOrDisable() {
+    let snapshot = load(
+      """
+      apiVersion: portico.dev/v1
+      kind: VirtualHost
+      metadata: {name: api, namespace: apps}
+      spec:
+        domains: [api.test]
+        options:
+          trafficPolicy:
+            jwt: {providers: {idp: {jwks: {local: {key: "not keys"}}}}}
+        routes:
+        - matchers: [{uri: {prefix: /a}}]
+          options: {jwt: {disable: true, providers: {}}}
+          directResponseAction: {status: 200}
+        - matchers: [{uri: {prefix: /b}}]
+          options: {jwt: {}}
+          directResponseAction: {status: 200}
+      """)
+    XCTAssertEqual(
+      snapshot.errors.map(\.path.description),
+      [
+        "spec.options.trafficPolicy.jwt.providers.idp.jwks.local.key", "spec.routes[0].options.jwt",
+        "spec.routes[1].options.jwt",
+      ])
+  }
+
   func testBasicUsersMayHoldBCryptHashesOfABoundedCost() {
     let snapshot = load(
       authConfig(

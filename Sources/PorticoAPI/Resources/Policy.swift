@@ -15,6 +15,9 @@ public struct Policy: Codable, Hashable, Sendable {
   public var csrf: CsrfPolicy?
   public var rateLimit: RouteRateLimit?
   public var extauth: RouteExtauth?
+  /// Gloo's JWT option: providers on the virtual host (`allowMissingOrFailedJwt` to let requests without a
+  /// good token through), `disable: true` on a route. Run as a `jwt` step before the route's AuthConfig.
+  public var jwt: JWTOption?
   public var rateLimitSettings: RateLimitServerSettings?
   public var extauthSettings: ExtauthSettings?
   public var transformations: RouteTransformations?
@@ -153,6 +156,18 @@ public struct RouteExtauth: Codable, Hashable, Sendable {
   public var disable: Bool?
   public var configRef: ObjectRef?
   public var customAuth: CustomAuth?
+}
+
+/// Gloo's `options.jwt`: a virtual host's providers, or a route's `disable`.
+public struct JWTOption: Codable, Hashable, Sendable {
+  public var providers: [String: JWTProvider]?
+  public var allowMissingOrFailedJwt: Bool?
+  public var disable: Bool?
+
+  public init(providers: [String: JWTProvider]? = nil, disable: Bool? = nil) {
+    self.providers = providers
+    self.disable = disable
+  }
 }
 
 public struct RateLimitServerSettings: Codable, Hashable, Sendable {

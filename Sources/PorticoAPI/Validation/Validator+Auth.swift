@@ -207,7 +207,7 @@ extension Validator {
     return nil
   }
 
-  private mutating func check(jwt: JWTAuth, at path: FieldPath) {
+  mutating func check(jwt: JWTAuth, at path: FieldPath) {
     if jwt.providers.isEmpty { error(path.appending("providers"), "a jwt step needs at least one provider") }
     let policies = ["REQUIRE_VALID", "ALLOW_MISSING", "ALLOW_MISSING_OR_FAILED"]
     if let policy = jwt.validationPolicy, !policies.contains(policy) {

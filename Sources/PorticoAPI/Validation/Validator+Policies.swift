@@ -77,6 +77,18 @@ extension Validator {
         .count
       if count > 1 { error(path.appending("extauth"), "give at most one of disable, configRef, customAuth") }
     }
+    if let jwt = policy.jwt {
+      let at = path.appending("jwt")
+      if jwt.disable == true, jwt.providers != nil {
+        error(at, "give providers or disable: true, not both")
+      } else if jwt.disable != true {
+        if let providers = jwt.providers {
+          check(jwt: JWTAuth(providers: providers), at: at)
+        } else {
+          error(at, "give providers (or disable: true to turn an inherited check off)")
+        }
+      }
+    }
   }
 
   mutating func check(csrf: CsrfPolicy, at path: FieldPath) {

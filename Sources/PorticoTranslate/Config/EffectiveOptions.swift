@@ -91,6 +91,7 @@ public struct EffectiveOptions: Sendable, Encodable {
     Field("csrf", \.csrf),
     Field("rateLimit", \.rateLimit),
     Field("extauth", \.extauth),
+    Field("jwt", \.jwt),
     Field("rateLimitSettings", \.rateLimitSettings),
     Field("extauthSettings", \.extauthSettings),
     Field("transformations", \.transformations),

@@ -9,27 +9,39 @@ extension GatewayTranslator {
   /// The Secret type API keys are kept in, as Gloo's.
   static let apiKeySecretType = "extauth.solo.io/apikey"
 
+  /// The name of the step Gloo's `options.jwt` runs as: one no AuthConfig step can have.
+  static let jwtOptionStepName = "jwt (options)"
+
   mutating func resolveExtAuth(_ options: EffectiveOptions) -> Result<ExtAuthConfig?, OptionProblems> {
-    guard let extauth = options.values.extauth, extauth.disable != true, let ref = extauth.configRef,
-      let origin = options.origins["extauth"]
-    else { return .success(nil) }  // `customAuth` alone is refused as unenforced before this
-    let id = ref.id(.authConfig, defaultNamespace: origin.resource.namespace)
-    guard let config = index.authConfigs[id], !config.hasErrors else {
-      let state = index.authConfigs[id] == nil ? "is not found" : "has errors"
-      let diagnostic = Diagnostic(
-        .error, at: origin.location, path: ["extauth", "configRef"],
-        "AuthConfig \(id.qualifiedName) \(state); the routes that use it answer as invalid routes")
-      status.add(diagnostic, to: origin.resource)
-      return .failure(OptionProblems(errors: [diagnostic]))
+    var tokenStep: ExtAuthConfig.Step?
+    if let jwt = options.values.jwt, jwt.disable != true, let providers = jwt.providers {
+      let check = jwtCheck(
+        JWTAuth(
+          providers: providers,
+          validationPolicy: jwt.allowMissingOrFailedJwt == true ? "ALLOW_MISSING_OR_FAILED" : nil))
+      tokenStep = .init(name: Self.jwtOptionStepName, check: .jwt(check))
     }
-    let steps: [ExtAuthConfig.Step]
-    if let resolved = authSteps[id] {
-      steps = resolved
-    } else {
-      steps = (config.spec.configs ?? []).enumerated().compactMap { position, step in
-        authStep(step, position: position, of: config)
+    var id: String
+    var steps: [ExtAuthConfig.Step]
+    var expression: BooleanExpression?
+    if let extauth = options.values.extauth, extauth.disable != true, let ref = extauth.configRef,
+      let origin = options.origins["extauth"]
+    {
+      switch resolveAuthConfig(ref, from: origin) {
+      case .success(let resolved): (id, steps, expression) = resolved
+      case .failure(let problems): return .failure(problems)
       }
-      authSteps[id] = steps
+    } else if tokenStep != nil, let origin = options.origins["jwt"] {
+      // Only Gloo's JWT option: the step runs alone, under the name of the resource that set it.
+      (id, steps, expression) = ("\(origin.resource.qualifiedName)/jwt", [], nil)
+    } else {
+      // `customAuth` alone is refused as unenforced before this.
+      return .success(nil)
+    }
+    if let tokenStep {
+      // Gloo runs its JWT filter before external auth: the token must pass whatever the AuthConfig says.
+      steps.insert(tokenStep, at: 0)
+      expression = expression.map { .and(.name(tokenStep.name), $0) }
     }
     let settings = options.values.extauthSettings
     if let settings, let settingsOrigin = options.origins["extauthSettings"] {
@@ -48,12 +60,38 @@ extension GatewayTranslator {
     }
     return .success(
       ExtAuthConfig(
-        id: id.qualifiedName, steps: steps,
-        expression: config.spec.booleanExpr.flatMap { try? BooleanExpression(parsing: $0) },
+        id: id, steps: steps, expression: expression,
         failureModeAllow: settings?.failureModeAllow ?? false,
         statusOnError: Int(settings?.statusOnError ?? 403),
         userIdHeader: (settings?.userIdHeader ?? "x-user-id").lowercased(),
         requestTimeoutNanoseconds: settings?.requestTimeout?.nanoseconds ?? 2_000_000_000))
+  }
+
+  /// The AuthConfig `ref` names, resolved once per translation: its id, steps and expression. One that is
+  /// missing or has errors is an error on the resource that set the option.
+  private mutating func resolveAuthConfig(_ ref: ObjectRef, from origin: OptionOrigin) -> Result<
+    (String, [ExtAuthConfig.Step], BooleanExpression?), OptionProblems
+  > {
+    let id = ref.id(.authConfig, defaultNamespace: origin.resource.namespace)
+    guard let config = index.authConfigs[id], !config.hasErrors else {
+      let state = index.authConfigs[id] == nil ? "is not found" : "has errors"
+      let diagnostic = Diagnostic(
+        .error, at: origin.location, path: ["extauth", "configRef"],
+        "AuthConfig \(id.qualifiedName) \(state); the routes that use it answer as invalid routes")
+      status.add(diagnostic, to: origin.resource)
+      return .failure(OptionProblems(errors: [diagnostic]))
+    }
+    let steps: [ExtAuthConfig.Step]
+    if let resolved = authSteps[id] {
+      steps = resolved
+    } else {
+      steps = (config.spec.configs ?? []).enumerated().compactMap { position, step in
+        authStep(step, position: position, of: config)
+      }
+      authSteps[id] = steps
+    }
+    return .success(
+      (id.qualifiedName, steps, config.spec.booleanExpr.flatMap { try? BooleanExpression(parsing: $0) }))
   }
 
   private mutating func authStep(

@@ -64,13 +64,18 @@ extension Exchange {
 
   /// The path (rewritten when the route says so) and the query, as sent upstream.
   func upstreamTarget() -> Substring {
-    guard let rewrite else { return request.originForm }
+    let removed = filterRun?.removedQueryParameters ?? []
+    guard rewrite != nil || !removed.isEmpty else { return request.originForm }
     let path =
-      rewrite.match.isExact
-      ? rewrite.path
-      : PathRewriting.replacePrefix(
-        of: request.path, matchedLength: rewrite.match.literalLength, with: rewrite.path)
-    let query = request.query
+      if let rewrite {
+        rewrite.match.isExact
+          ? rewrite.path
+          : PathRewriting.replacePrefix(
+            of: request.path, matchedLength: rewrite.match.literalLength, with: rewrite.path)
+      } else {
+        String(request.path)
+      }
+    let query = removed.isEmpty ? request.query : QueryParameters.removing(removed, from: request.query)
     return query.isEmpty ? path[...] : (path + "?" + query)[...]
   }
 

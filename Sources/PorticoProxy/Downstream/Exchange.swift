@@ -383,9 +383,19 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
     guard let startedAt else { return }
     loop.accessLog.append(
       AccessRecord(
-        time: startedAt, method: request.method, authority: request.authority, path: request.originForm,
+        time: startedAt, method: request.method, authority: request.authority, path: loggedTarget,
         status: status, bytesIn: bytesIn, bytesOut: bytesOut, duration: now - started,
         upstreamAddress: endpoint?.key, upstreamDuration: upstreamStarted.map { now - $0 }, route: routeName,
         flags: flags, requestID: requestID))
+  }
+
+  /// The request target as the access log shows it: as the client sent it, without the query parameters a
+  /// filter keeps out of logs (where a route reads bearer tokens).
+  private var loggedTarget: Substring {
+    guard let hidden = filterRun?.queryParametersHiddenFromLogs, !hidden.isEmpty else {
+      return request.originForm
+    }
+    let query = QueryParameters.removing(hidden, from: request.query)
+    return query.isEmpty ? request.path : (request.path + "?" + query)[...]
   }
 }

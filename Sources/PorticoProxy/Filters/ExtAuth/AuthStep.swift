@@ -3,9 +3,10 @@ import PorticoTranslate
 
 /// What one AuthConfig step decided about a request.
 enum AuthOutcome: Sendable {
-  /// Passed: who the caller is (when the step knows), headers for the upstream, and headers not to send
-  /// on (a bearer token).
-  case allowed(identity: String?, headers: [AuthHeader], removing: [String] = [])
+  /// Passed: who the caller is (when the step knows), headers for the upstream, and headers and query
+  /// parameters not to send on (a bearer token).
+  case allowed(
+    identity: String?, headers: [AuthHeader], removing: [String] = [], removingQuery: [String] = [])
   /// Refused: 401 with a challenge for missing or wrong credentials, 403 for a caller who may not pass;
   /// `headers` go to the client with the answer.
   case denied(status: Int, challenge: String?, headers: [AuthHeader] = [])

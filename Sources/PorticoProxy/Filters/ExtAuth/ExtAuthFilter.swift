@@ -18,6 +18,8 @@ final class ExtAuthFilter: ConfiguredFilter {
   private let metricsKey: String
   /// The identity header and every header a step sets in place of the client's.
   private let replacedHeaders: [String]
+  /// The query parameters JWT steps read tokens from: never logged.
+  private let tokenQueryParameters: [String]
 
   static func settings(for route: RouteConfig) -> ExtAuthConfig? { route.extauth }
 
@@ -33,11 +35,22 @@ final class ExtAuthFilter: ConfiguredFilter {
     var replaced = [config.userIdHeader]
     for step in steps { replaced += step.replacedHeaders.filter { !replaced.contains($0) } }
     replacedHeaders = replaced.filter { !FieldEdits.isProtected($0) }
+    var queryNames: [String] = []
+    for step in config.steps {
+      guard case .jwt(let check) = step.check else { continue }
+      for provider in check.providers {
+        for case .query(let name) in provider.sources where !queryNames.contains(name) {
+          queryNames.append(name)
+        }
+      }
+    }
+    tokenQueryParameters = queryNames
   }
 
   func requestHead(_ call: FilterCall) -> FilterVerdict {
     // A header a step would set never comes from the client, even when the step has no value for it.
     call.upstreamHeaders.remove(all: replacedHeaders)
+    call.queryParametersHiddenFromLogs += tokenQueryParameters
     return AuthRun(self, call).start()
   }
 
@@ -95,8 +108,9 @@ final class ExtAuthFilter: ConfiguredFilter {
     }
     metrics.allowed.increment()
     var identified = false
-    for case .allowed(let identity, let headers, let removing)? in outcomes {
+    for case .allowed(let identity, let headers, let removing, let removingQuery)? in outcomes {
       for name in removing { call.upstreamHeaders.remove(name) }
+      call.removedQueryParameters += removingQuery
       if let identity, !identified {
         call.upstreamHeaders.add(config.userIdHeader, identity)
         identified = true

@@ -132,8 +132,18 @@ struct JWTStep: AuthStep {
         }
       }
       var removing: [String] = []
-      if !provider.config.keepToken, case .header(let name, _) = source { removing.append(name) }
-      return .decided(.allowed(identity: accepted.subject, headers: accepted.headers, removing: removing))
+      var removingQuery: [String] = []
+      if !provider.config.keepToken {
+        switch source {
+        case .header(let name, _): removing.append(name)
+        case .query(let name): removingQuery.append(name)
+        }
+      }
+      return .decided(
+        .allowed(
+          identity: accepted.subject, headers: accepted.headers, removing: removing,
+          removingQuery: removingQuery
+        ))
     }
     switch (sawToken, policy) {
     case (_, .allowMissingOrFailed), (false, .allowMissing):

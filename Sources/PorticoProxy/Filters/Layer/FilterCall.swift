@@ -15,6 +15,10 @@ class FilterCall {
   var upstreamHeaders = FieldEdits()
   /// Changes to the response head sent to the client, after the route's own header manipulation.
   var responseHeaders = FieldEdits()
+  /// Query parameters taken out of the request sent upstream (a bearer token read from the query).
+  var removedQueryParameters: [String] = []
+  /// Query parameters the access log leaves out, whatever the request's fate (where tokens are read).
+  var queryParametersHiddenFromLogs: [String] = []
   /// The response on its way back: set before the response-head phase.
   private(set) var response: ResponseView?
   /// Request body bytes received from the client so far.

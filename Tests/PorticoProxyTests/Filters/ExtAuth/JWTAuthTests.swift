@@ -220,6 +220,25 @@ final class JWTAuthTests: XCTestCase {
     XCTAssertEqual(bad.status, 401, "ALLOW_MISSING still refuses a token that does not verify")
   }
 
+  /// A token read from the query goes no further than a header token does, unless `keepToken` says so.
+  func testATokenFromTheQueryIsTakenOutOfTheUpstreamTarget() async throws {
+    let token = Self.mint(.rs256(Self.rsa), kid: "rsa-1", claims: Self.claims())
+    let response = try await get("/api/items?page=2&access_token=\(token)&sort=name", token: nil)
+    XCTAssertEqual(response.status, 200, response.body)
+    XCTAssertEqual(response.json["path"] as? String, "/api/items")
+    XCTAssertEqual(response.json["query"] as? String, "page=2&sort=name")
+    XCTAssertEqual(response.upstreamHeader("x-user-id"), ["alice"])
+    let only = try await get("/api/items?access_token=\(token)", token: nil)
+    XCTAssertEqual(only.status, 200)
+    XCTAssertEqual(only.json["query"] as? String, "", "no empty '?' left behind")
+    let refused = try await get("/api/items?access_token=\(token)x&page=3", token: nil)
+    XCTAssertEqual(refused.status, 401)
+    let paths = await gateway.accessLog().compactMap { $0["path"] as? String }
+    XCTAssertTrue(paths.contains("/api/items?page=2&sort=name"), "\(paths)")
+    XCTAssertTrue(paths.contains("/api/items?page=3"), "a refused token is not logged either: \(paths)")
+    XCTAssertFalse(paths.contains { $0.contains("access_token") }, "\(paths)")
+  }
+
   func testRotatedKeysTakeEffectOnReload() async throws {
     let old = Self.mint(.rs256(Self.rsa), kid: "rsa-1", claims: Self.claims())
     let new = Self.mint(.rs256(Self.rotated), kid: "rsa-2", claims: Self.claims())

@@ -168,4 +168,20 @@ final class PassThroughAuthTests: XCTestCase {
     XCTAssertEqual(next.status, 200, "the gateway keeps serving after a timed-out check")
     XCTAssertEqual(next.upstreamHeader("x-auth-user"), ["bob"])
   }
+
+  /// A client that leaves while its check waits: the answer that comes later finds no request, and the
+  /// gateway goes on serving.
+  func testAClientThatLeavesWhileTheServiceThinksIsForgotten() async throws {
+    let socket = try LoopbackSocket.connect(port: gateway.port)
+    RawClient.sendAll(
+      Array("GET /hurried HTTP/1.1\r\nHost: pass.test\r\nAuthorization: Bearer slow\r\n\r\n".utf8), on: socket
+    )
+    try await Task.sleep(for: .milliseconds(100))
+    close(socket)
+    // The route's timeout passes, then the service's late answer arrives.
+    try await Task.sleep(for: .milliseconds(2200))
+    let next = try await get("/orders", token: "user-carol")
+    XCTAssertEqual(next.status, 200, next.body)
+    XCTAssertEqual(next.upstreamHeader("x-auth-user"), ["carol"])
+  }
 }

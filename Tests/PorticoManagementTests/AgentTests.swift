@@ -75,6 +75,9 @@ final class AgentTests: XCTestCase {
     }
     XCTAssertNil(agent.progress.lastError)
     task.cancel()
+    // The agent stops before the plane does: a reconnection racing the relay's shutdown is not what
+    // these tests are about.
+    _ = await task.value
     await plane.stop()
   }
 
@@ -147,6 +150,9 @@ final class AgentTests: XCTestCase {
     let answer = try await plane.call(.GET, "/api/v1/services")
     XCTAssertEqual((answer.json["items"] as? [Any])?.count, 0)
     task.cancel()
+    // The agent stops before the plane does: a reconnection racing the relay's shutdown is not what
+    // these tests are about.
+    _ = await task.value
     await plane.stop()
   }
 }

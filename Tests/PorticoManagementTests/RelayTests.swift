@@ -87,6 +87,9 @@ final class RelayTests: XCTestCase {
     XCTAssertEqual(record["connected"] as? Bool, true)
     XCTAssertEqual(agent.state.connected, true)
     task.cancel()
+    // The agent stops before the plane does: a reconnection racing the relay's shutdown is not what
+    // these tests are about.
+    _ = await task.value
     await plane.stop()
   }
 
@@ -110,6 +113,9 @@ final class RelayTests: XCTestCase {
     _ = try await plane.call(.PUT, Manifests.hostPath, body: Manifests.host(body: "three"))
     try await eventually("the next change") { applier.lastBody == "three" }
     task.cancel()
+    // The agent stops before the plane does: a reconnection racing the relay's shutdown is not what
+    // these tests are about.
+    _ = await task.value
     await plane.stop()
   }
 
@@ -123,6 +129,9 @@ final class RelayTests: XCTestCase {
     let records = try await gateways(plane)
     XCTAssertTrue(records.isEmpty)
     task.cancel()
+    // The agent stops before the plane does: a reconnection racing the relay's shutdown is not what
+    // these tests are about.
+    _ = await task.value
     await plane.stop()
   }
 
@@ -145,6 +154,9 @@ final class RelayTests: XCTestCase {
     let records = try await gateways(plane)
     XCTAssertFalse(records.contains { $0["connected"] as? Bool == true }, file: file, line: line)
     task.cancel()
+    // The agent stops before the plane does: a reconnection racing the relay's shutdown is not what
+    // these tests are about.
+    _ = await task.value
     await plane.stop()
   }
 
@@ -190,6 +202,9 @@ final class RelayTests: XCTestCase {
     XCTAssertEqual(serials.count, 2, "a new certificate")
     XCTAssertEqual(serials.filter { $0.revoked }.count, 1, "the revoked one stays revoked")
     task.cancel()
+    // The agent stops before the plane does: a reconnection racing the relay's shutdown is not what
+    // these tests are about.
+    _ = await task.value
     await plane.stop()
   }
 

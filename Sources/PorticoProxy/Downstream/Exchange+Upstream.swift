@@ -76,7 +76,7 @@ extension Exchange {
         String(request.path)
       }
     let query = removed.isEmpty ? request.query : QueryParameters.removing(removed, from: request.query)
-    return query.isEmpty ? path[...] : (path + "?" + query)[...]
+    return QueryParameters.target(path: path[...], query: query)
   }
 
   func upstreamResponseHead(_ response: ResponseHead, framing: BodyFraming) {

@@ -395,7 +395,7 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
     guard let hidden = filterRun?.queryParametersHiddenFromLogs, !hidden.isEmpty else {
       return request.originForm
     }
-    let query = QueryParameters.removing(hidden, from: request.query)
-    return query.isEmpty ? request.path : (request.path + "?" + query)[...]
+    return QueryParameters.target(
+      path: request.path, query: QueryParameters.removing(hidden, from: request.query))
   }
 }

@@ -4,9 +4,26 @@ enum QueryParameters {
   /// kept in order and byte for byte.
   static func removing(_ names: [String], from query: Substring) -> Substring {
     let kept = query.split(separator: "&", omittingEmptySubsequences: false).filter { pair in
-      let name = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).first ?? pair
-      return !names.contains { $0 == name }
+      !names.contains { $0 == name(of: pair) }
     }
     return kept.joined(separator: "&")[...]
+  }
+
+  /// The value of the first pair named `name` that has a non-empty one (`name=value`), as written.
+  static func value(named name: String, in query: Substring) -> Substring? {
+    for pair in query.split(separator: "&") where self.name(of: pair) == name {
+      guard let equals = pair.firstIndex(of: "="), pair.index(after: equals) < pair.endIndex else { continue }
+      return pair[pair.index(after: equals)...]
+    }
+    return nil
+  }
+
+  /// A request target: the path, and the query after a `?` when there is one.
+  static func target(path: Substring, query: Substring) -> Substring {
+    query.isEmpty ? path : (path + "?" + query)[...]
+  }
+
+  private static func name(of pair: Substring) -> Substring {
+    pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).first ?? pair
   }
 }

@@ -52,13 +52,20 @@ final class AuthRun {
         if outcomes[position] == nil, timedOut {
           outcomes[position] = .failed(reason: "no answer within the request timeout")
         }
-        guard let outcome = outcomes[position] else { return nil }
+        guard outcomes[position] != nil else { return nil }
         waitingOn = nil
-        if outcome.isFailure, !filter.step(at: position).passesWhenFailed {
-          return filter.failedVerdict(call)
-        }
+        if let verdict = failureVerdict(at: position) { return verdict }
       }
     }
+  }
+
+  /// A failed step decides the request at once (`statusOnError`), unless it passes on failure; either way
+  /// the failure is counted.
+  private func failureVerdict(at position: Int) -> FilterVerdict? {
+    guard let outcome = outcomes[position], outcome.isFailure else { return nil }
+    guard filter.step(at: position).passesWhenFailed else { return filter.failedVerdict(call) }
+    filter.passedOnFailure(call)
+    return nil
   }
 
   /// A step's backend answered (or the time ran out), on the request's loop.
@@ -69,14 +76,7 @@ final class AuthRun {
     waitingOn = nil
     // The request ended while it waited (the client left): nothing is left to decide.
     guard let resume, call.suspension === resume else { return }
-    var verdict: FilterVerdict?
-    if outcome.isFailure, !filter.step(at: position).passesWhenFailed {
-      verdict = filter.failedVerdict(call)
-    } else {
-      if outcome.isFailure { filter.passedOnFailure(call) }
-      verdict = advance()
-    }
-    guard let verdict else { return }
+    guard let verdict = failureVerdict(at: position) ?? advance() else { return }
     timer?.cancel()
     switch verdict {
     case .answer(let answer): resume.answer(answer)

@@ -87,20 +87,13 @@ final class ExtAuthFilter: ConfiguredFilter {
     let metrics = series(call)
     guard allowed else {
       call.flag(.unauthorized)
-      for (position, outcome) in outcomes.enumerated() {
-        switch outcome {
-        case .denied(let status, let challenge, let headers)?:
-          metrics.denied.increment()
-          var fields = challenge.map { [("www-authenticate", $0)] } ?? []
-          fields += headers.map { ($0.name, $0.value) }
-          return .answer(
-            LocalAnswer(
-              status: status, body: status == 401 ? "unauthorized\n" : "forbidden\n", fields: fields))
-        case .failed? where !steps[position].passesWhenFailed:
-          return failed(metrics)
-        default:
-          continue
-        }
+      // A failure that does not pass answered already (`failedVerdict`): here only refusals remain.
+      for case .denied(let status, let challenge, let headers)? in outcomes {
+        metrics.denied.increment()
+        var fields = challenge.map { [("www-authenticate", $0)] } ?? []
+        fields += headers.map { ($0.name, $0.value) }
+        return .answer(
+          LocalAnswer(status: status, body: status == 401 ? "unauthorized\n" : "forbidden\n", fields: fields))
       }
       // Every step that ran passed, and the expression still says no (`!admin`, say).
       metrics.denied.increment()
@@ -123,17 +116,13 @@ final class ExtAuthFilter: ConfiguredFilter {
     return .proceed
   }
 
-  /// A check could not be made: `statusOnError`, unless `failureModeAllow` lets the request through.
-  private func failed(_ metrics: ExtAuthSeries) -> FilterVerdict {
-    metrics.errors.increment()
-    if config.failureModeAllow { return .proceed }
-    return .answer(LocalAnswer(status: config.statusOnError, body: "authorization service unavailable\n"))
-  }
-
-  /// A step failed and decides the request before the others are known: `statusOnError` (or through).
+  /// A step failed and decides the request before the others are known: `statusOnError`, unless
+  /// `failureModeAllow` lets the request through.
   func failedVerdict(_ call: FilterCall) -> FilterVerdict {
     call.flag(.unauthorized)
-    return failed(series(call))
+    series(call).errors.increment()
+    if config.failureModeAllow { return .proceed }
+    return .answer(LocalAnswer(status: config.statusOnError, body: "authorization service unavailable\n"))
   }
 
   /// A step failed and passes under its own `failureModeAllow`: counted as an error all the same.

@@ -168,10 +168,7 @@ struct JWTStep: AuthStep {
         }
         return (token, source)
       case .query(let name):
-        for pair in call.request.query.split(separator: "&") {
-          let parts = pair.split(separator: "=", maxSplits: 1)
-          if parts.count == 2, parts[0] == name { return (parts[1], source) }
-        }
+        if let token = QueryParameters.value(named: name, in: call.request.query) { return (token, source) }
       }
     }
     return nil

@@ -2,6 +2,7 @@
 """What a policy that lets every request through costs: the same route served by one `portico gateway` (one
 event loop, on CPU 1) without a policy, and with each policy in turn:
 
+  filter-layer     a fault injection that never fires: what any filtered route pays before its filter's work
   ratelimit-local  a per-client-address rate limit, never hit, counted in the gateway
   ratelimit-redis  the same limit counted in Redis on loopback
   apikey           an API key checked against 1,000 keys kept in Secrets (apiKeyAuth)
@@ -15,7 +16,7 @@ scenario; the variants take turns, round after round, and each figure is the med
 """
 import argparse, base64, hashlib, hmac, json, os, re, shutil, signal, socket, statistics, subprocess, sys, tempfile, time, urllib.error, urllib.request
 
-VARIANTS = ["none", "ratelimit-local", "ratelimit-redis", "apikey", "jwt"]
+VARIANTS = ["none", "filter-layer", "ratelimit-local", "ratelimit-redis", "apikey", "jwt"]
 API_KEYS = 1000
 BENCH_KEY = "bench-key-500"
 JWT_SECRET = b"portico-bench-secret-of-32-bytes"
@@ -42,7 +43,10 @@ def free_port():
 def config(upstream, variant):
     options = ""
     extra = ""
-    if variant.startswith("ratelimit"):
+    if variant == "filter-layer":
+        options = """
+    options: {faultInjection: {abort: {httpStatus: 503}, percentage: 0}}"""
+    elif variant.startswith("ratelimit"):
         options = """
     options:
       rateLimit:
@@ -207,7 +211,7 @@ http {{
                     if errors:
                         sys.exit(f"{variant}: {errors.group(1)} responses were not 2xx")
                     metrics = urllib.request.urlopen(f"http://127.0.0.1:{admin}/stats/prometheus").read().decode()
-                    if variant != "none" and 'outcome="allowed"' not in metrics:
+                    if variant not in ("none", "filter-layer") and 'outcome="allowed"' not in metrics:
                         sys.exit(f"{variant}: the policy counted nothing")
                     if "portico_ratelimit_store_errors_total 0" not in metrics and variant == "ratelimit-redis":
                         sys.exit("ratelimit-redis: the store failed during the run")

@@ -1,5 +1,5 @@
 /// The relay between Portico's management plane and its gateways. Gateways dial out; the plane never dials a
-/// gateway. Regenerate the Swift code with scripts/generate-relay.sh.
+/// gateway. Regenerate the Swift code with scripts/generate-grpc.sh.
 
 // DO NOT EDIT.
 // swift-format-ignore-file

@@ -9,7 +9,7 @@
 //   https://github.com/apple/swift-protobuf/
 
 /// The relay between Portico's management plane and its gateways. Gateways dial out; the plane never dials a
-/// gateway. Regenerate the Swift code with scripts/generate-relay.sh.
+/// gateway. Regenerate the Swift code with scripts/generate-grpc.sh.
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials

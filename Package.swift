@@ -51,11 +51,13 @@ let package = Package(
       pkgConfig: "ldap",
       providers: [.apt(["libldap-dev"])]
     ),
+    .target(name: "CRego"),
+    .target(name: "PorticoRego", dependencies: ["CRego"]),
     .target(name: "PorticoCore", dependencies: ["CRE2"]),
     .target(name: "PorticoAPI", dependencies: ["PorticoCore", "CYAML"]),
     .target(
       name: "PorticoTranslate",
-      dependencies: ["PorticoAPI", .product(name: "Crypto", package: "swift-crypto")]),
+      dependencies: ["PorticoAPI", "PorticoRego", .product(name: "Crypto", package: "swift-crypto")]),
     // Rate limiting's semantics (descriptors, rules, counting), apart from the data plane that calls it.
     .target(name: "PorticoRateLimit", dependencies: ["PorticoTranslate"]),
     // A small Redis client on SwiftNIO (RESP2, pipelining, Redis Cluster slots): global rate-limit counters.
@@ -69,9 +71,19 @@ let package = Package(
     .target(name: "PorticoRouting", dependencies: ["PorticoTranslate"]),
     .target(name: "PorticoInspect", dependencies: ["PorticoRouting", "PorticoRateLimit"]),
     .target(
+      name: "PorticoExtAuthGRPC",
+      dependencies: [
+        .product(name: "GRPCCore", package: "grpc-swift-2"),
+        .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ]
+    ),
+    .target(
       name: "PorticoProxy",
       dependencies: [
         "CLDAP",
+        "PorticoExtAuthGRPC",
+        "PorticoRego",
         "PorticoInspect",
         "PorticoRateLimit",
         "PorticoRedis",
@@ -90,6 +102,9 @@ let package = Package(
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "CryptoExtras", package: "swift-crypto"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "GRPCCore", package: "grpc-swift-2"),
+        .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
       ],
       swiftSettings: [
         // The data plane's state is confined to one event loop per connection; the runtime's exclusivity
@@ -172,6 +187,7 @@ let package = Package(
       name: "PorticoProxyTests",
       dependencies: [
         "PorticoProxy",
+        "PorticoExtAuthGRPC",
         .product(name: "NIOEmbedded", package: "swift-nio"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "GRPCCore", package: "grpc-swift-2"),

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Regenerates Sources/PorticoRelay/Generated from Protos/portico/relay/v1/relay.proto.
-# Needs protoc (Debian: protobuf-compiler); builds the two Swift plugins in a scratch folder.
+# Regenerates the committed gRPC code from Protos/:
+#   Sources/PorticoRelay/Generated      from portico/relay/v1/relay.proto (the plane's relay);
+#   Sources/PorticoExtAuthGRPC/Generated from envoy/service/auth/v3/*.proto and what they import (Envoy's
+#                                        ext_authz, as passThroughAuth.grpc asks it).
+# Needs protoc (Debian: protobuf-compiler, which also ships the well-known types); builds the two Swift
+# plugins in a scratch folder.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 tools="${PORTICO_PLUGIN_DIR:-$root/.build-plugins}"
@@ -20,15 +24,30 @@ SWIFT
 echo 'print("")' > "$tools/dummy/main.swift"
 (cd "$tools" && swift build -c release --product protoc-gen-swift && swift build -c release --product protoc-gen-grpc-swift-2)
 bin="$tools/.build/release"
-out="$root/Sources/PorticoRelay/Generated"
-tmp="$(mktemp -d)"
-mkdir -p "$out"
-protoc -I "$root/Protos" \
-  --plugin=protoc-gen-swift="$bin/protoc-gen-swift" --swift_out="$tmp" --swift_opt=Visibility=Public \
-  --plugin=protoc-gen-grpc-swift="$bin/protoc-gen-grpc-swift-2" --grpc-swift_out="$tmp" \
-  --grpc-swift_opt=Visibility=Public \
-  portico/relay/v1/relay.proto
-cp "$tmp"/portico/relay/v1/*.swift "$out"/ && rm -rf "$tmp"
-echo "generated into $out"
-# Committed code follows the project's format, so that lint passes on it as on everything else.
-swift format format --in-place --recursive "$out"
+
+# generate OUT_DIR VISIBILITY PROTO...: messages and services of the protos, flattened into OUT_DIR.
+generate() {
+  local out="$root/$1" visibility="$2"
+  shift 2
+  local tmp
+  tmp="$(mktemp -d)"
+  protoc -I "$root/Protos" \
+    --plugin=protoc-gen-swift="$bin/protoc-gen-swift" --swift_out="$tmp" --swift_opt=Visibility="$visibility" \
+    --swift_opt=FileNaming=PathToUnderscores \
+    --plugin=protoc-gen-grpc-swift="$bin/protoc-gen-grpc-swift-2" --grpc-swift_out="$tmp" \
+    --grpc-swift_opt=Visibility="$visibility" --grpc-swift_opt=FileNaming=PathToUnderscores \
+    "$@"
+  rm -rf "$out" && mkdir -p "$out"
+  cp "$tmp"/*.swift "$out"/ && rm -rf "$tmp"
+  # The gRPC plugin writes a file for every proto, with only a comment for one without services.
+  grep -l "This file contained no services" "$out"/*.grpc.swift | xargs -r rm
+  # Committed code follows the project's format, so that lint passes on it as on everything else.
+  swift format format --in-place --recursive "$out"
+  echo "generated into $out"
+}
+
+generate Sources/PorticoRelay/Generated Public portico/relay/v1/relay.proto
+generate Sources/PorticoExtAuthGRPC/Generated Public \
+  envoy/service/auth/v3/external_auth.proto envoy/service/auth/v3/attribute_context.proto \
+  envoy/config/core/v3/base.proto envoy/config/core/v3/address.proto envoy/type/v3/http_status.proto \
+  google/rpc/status.proto

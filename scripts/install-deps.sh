@@ -26,13 +26,23 @@ command -v redis-cli >/dev/null 2>&1 || packages+=(redis-tools)
 [ -x /usr/sbin/slapd ] || packages+=(slapd)
 command -v ldapadd >/dev/null 2>&1 || packages+=(ldap-utils)
 
-if [ ${#packages[@]} -eq 0 ]; then
-  exit 0
+if [ ${#packages[@]} -gt 0 ]; then
+  echo "installing: ${packages[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq "${packages[@]}" >/dev/null
 fi
 
-echo "installing: ${packages[*]}"
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq "${packages[@]}" >/dev/null
+# Python packages the tests use: grpcio and grpcio-tools for the example ext_authz server
+# (examples/external-auth/warehouse-authz.py compiles Protos/ with them), regopy (rego-cpp) to evaluate OPA
+# policies.
+if ! python3 -c 'import grpc, grpc_tools' 2>/dev/null; then
+  echo "installing: grpcio grpcio-tools"
+  python3 -m pip install --quiet grpcio grpcio-tools
+fi
+if ! python3 -c 'import regopy' 2>/dev/null; then
+  echo "installing: regopy"
+  python3 -m pip install --quiet regopy==1.5.2
+fi

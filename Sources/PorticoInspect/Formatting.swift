@@ -79,6 +79,9 @@ public enum Formatting {
       case .jwt(let check):
         "\(step.name) (jwt: providers \(check.providers.map(\.name).joined(separator: ", ")), \(check.policy.rawValue))"
       case .passThrough(let check): "\(step.name) (passThroughAuth: \(check.endpoint))"
+      case .passThroughGRPC(let check): "\(step.name) (passThroughAuth: \(check.endpoint))"
+      case .opa(let check):
+        "\(step.name) (opaAuth: \(check.program.query) over \(check.program.modules.map(\.name).joined(separator: ", ")))"
       case .ldap(let check):
         "\(step.name) (ldap: \(check.uri), \(check.checksGroups ? "groups \(check.allowedGroups.joined(separator: "; "))" : "any user who binds"))"
       }

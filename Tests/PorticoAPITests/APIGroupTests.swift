@@ -284,7 +284,7 @@ final class APIGroupTests: XCTestCase {
       [
         "gateway.yaml:2:1: kind: unknown kind 'Gateway'; expected one of VirtualGateway, VirtualHost, "
           + "RouteTable, TrafficPolicy, StaticDestination, VirtualDestination, VirtualMesh, "
-          + "RateLimitServerConfig, RateLimitClientConfig, AuthConfig, Service, Endpoints, Secret"
+          + "RateLimitServerConfig, RateLimitClientConfig, AuthConfig, Service, Endpoints, Secret, ConfigMap"
       ])
     XCTAssertTrue(snapshot.warnings.isEmpty)
   }

@@ -44,13 +44,14 @@ final class AuthConfigValidationTests: XCTestCase {
         """
           configs:
           - oauth2: {oidcAuthorizationCode: {clientId: shop}}
-          - opaAuth: {modules: [{name: policy}], query: data.allow}
+          - opaAuth: {modules: [], query: " ", options: {returnDecisionReason: true}}
           - jwt: {providers: {remote: {jwks: {remote: {url: "ldap://idp.test/keys", cacheDuration: 0s}}}}}
         """), file: "auth.yaml")
     XCTAssertEqual(
       snapshot.errors.map(\.path.description),
       [
-        "spec.configs[0].oauth2", "spec.configs[1].opaAuth",
+        "spec.configs[0].oauth2", "spec.configs[1].opaAuth.modules", "spec.configs[1].opaAuth.query",
+        "spec.configs[1].opaAuth.options.returnDecisionReason",
         "spec.configs[2].jwt.providers.remote.jwks.remote.url",
         "spec.configs[2].jwt.providers.remote.jwks.remote.cacheDuration",
       ])
@@ -131,12 +132,12 @@ final class AuthConfigValidationTests: XCTestCase {
     XCTAssertNil(LDAPAddress("ldap://ldap.example.org/dc=example"))
   }
 
-  func testPassThroughNeedsAnHTTPServiceAndRefusesWhatItDoesNotSend() {
+  func testPassThroughNeedsAServiceAndRefusesWhatItDoesNotSend() {
     let snapshot = load(
       authConfig(
         """
           configs:
-          - passThroughAuth: {grpc: {address: "ext-authz:9001"}}
+          - passThroughAuth: {grpc: {address: "ext-authz:9001", connectionTimeout: 3s}}
           - passThroughAuth: {http: {url: "ftp://auth.test/check"}}
           - passThroughAuth:
               http:
@@ -148,12 +149,37 @@ final class AuthConfigValidationTests: XCTestCase {
     XCTAssertEqual(
       snapshot.errors.map(\.path.description),
       [
-        "spec.configs[0].passThroughAuth.grpc", "spec.configs[1].passThroughAuth.http.url",
+        "spec.configs[0].passThroughAuth.grpc.connectionTimeout", "spec.configs[1].passThroughAuth.http.url",
         "spec.configs[2].passThroughAuth.http.request.allowedHeaders",
         "spec.configs[2].passThroughAuth.http.request.passThroughBody",
       ])
     XCTAssertTrue(snapshot.errors[0].message.contains("not enforced by this version of Portico"))
     XCTAssertEqual(snapshot.errors[1].location?.line, 7)
+  }
+
+  func testPassThroughOverGRPCNeedsHostAndPortAndOneTransport() {
+    let snapshot = load(
+      authConfig(
+        """
+          configs:
+          - passThroughAuth: {grpc: {address: "ext-authz:9001"}}
+          - passThroughAuth: {grpc: {address: "[::1]:9001"}}
+          - passThroughAuth: {grpc: {address: "ext-authz"}}
+          - passThroughAuth: {grpc: {address: "ext-authz:99999"}}
+          - passThroughAuth: {grpc: {address: "ext-authz:9001"}, http: {url: "http://auth.test/check"}}
+          - passThroughAuth: {grpc: {address: "ext-authz:9001", tlsConfig: {secretRef: {name: tls}}}}
+          - passThroughAuth: {}
+        """), file: "auth.yaml")
+    XCTAssertEqual(
+      snapshot.errors.map(\.path.description),
+      [
+        "spec.configs[2].passThroughAuth.grpc.address", "spec.configs[3].passThroughAuth.grpc.address",
+        "spec.configs[4].passThroughAuth", "spec.configs[5].passThroughAuth.grpc.tlsConfig",
+        "spec.configs[6].passThroughAuth",
+      ])
+    XCTAssertEqual(snapshot.errors[0].location?.line, 8)
+    XCTAssertEqual(GRPCAddress("[::1]:9001")?.host, "::1")
+    XCTAssertNil(GRPCAddress("::1:9001"), "an IPv6 address needs its brackets")
   }
 
   func testEachStepHasOneModeAndTheExpressionNamesSteps() {

@@ -103,7 +103,8 @@ final class ExtAuthTranslationTests: XCTestCase {
       XCTAssertTrue(errors.contains { $0.contains("AuthConfig apps/\(name) \(reason)") }, "\(errors)")
     }
     let tokens = try XCTUnwrap(translation(options: "{}").status(.authConfig, "apps", "tokens"))
-    XCTAssertEqual(tokens.errors.map(\.path.description), ["spec.configs[0].opaAuth"])
+    XCTAssertEqual(tokens.errors.map(\.path.description), ["spec.configs[0].opaAuth.modules[0]"])
+    XCTAssertTrue(tokens.errors[0].message.contains("ConfigMap apps/policy is not found"), "\(tokens.errors)")
   }
 
   /// Routes that share an AuthConfig share its resolution: its Secrets are read, and its warnings

@@ -18,6 +18,16 @@ struct DocumentReader {
     var subsets: [EndpointSubset]?
   }
 
+  private struct ConfigMapEnvelope: Decodable {
+    var apiVersion: String
+    var kind: String
+    var metadata: ObjectMeta
+    var data: [String: String]?
+    /// Not read by anything Portico runs: accepted, and left out.
+    var binaryData: [String: String]?
+    var immutable: Bool?
+  }
+
   private struct SecretEnvelope: Decodable {
     var apiVersion: String
     var kind: String
@@ -121,6 +131,10 @@ struct DocumentReader {
           diagnostics.append(source.diagnostic(.error, ["data", .key(key)], message))
         }
         snapshot.secrets.append(resource(id, envelope.metadata, data, diagnostics))
+      }
+    case .configMap:
+      if let (envelope, diagnostics) = decode(ConfigMapEnvelope.self, id, &snapshot) {
+        snapshot.configMaps.append(resource(id, envelope.metadata, envelope.data ?? [:], diagnostics))
       }
     }
   }

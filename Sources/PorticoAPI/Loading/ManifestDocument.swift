@@ -108,6 +108,7 @@ extension ResourceSnapshot {
     services += other.services
     endpoints += other.endpoints
     secrets += other.secrets
+    configMaps += other.configMaps
     broken += other.broken
     diagnostics += other.diagnostics
     regexes.absorb(other.regexes)
@@ -141,6 +142,7 @@ extension ResourceSnapshot {
     apply(&services)
     apply(&endpoints)
     apply(&secrets)
+    apply(&configMaps)
   }
 
   /// The metadata of the resource `id`, whatever its kind.
@@ -151,7 +153,7 @@ extension ResourceSnapshot {
       { find(staticDestinations) }, { find(virtualDestinations) }, { find(virtualMeshes) },
       { find(rateLimitServerConfigs) }, { find(rateLimitClientConfigs) }, { find(authConfigs) },
       { find(services) },
-      { find(endpoints) }, { find(secrets) },
+      { find(endpoints) }, { find(secrets) }, { find(configMaps) },
     ]
     for finder in finders {
       if let found = finder() { return found }
@@ -165,7 +167,7 @@ extension ResourceSnapshot {
     ids += trafficPolicies.map(\.id) + staticDestinations.map(\.id) + virtualDestinations.map(\.id)
     ids += virtualMeshes.map(\.id) + rateLimitServerConfigs.map(\.id) + rateLimitClientConfigs.map(\.id)
     ids += authConfigs.map(\.id)
-    ids += services.map(\.id) + endpoints.map(\.id) + secrets.map(\.id)
+    ids += services.map(\.id) + endpoints.map(\.id) + secrets.map(\.id) + configMaps.map(\.id)
     return ids
   }
 

@@ -119,6 +119,7 @@ extension ResourceSnapshot {
     duplicates += keepFirst(&services)
     duplicates += keepFirst(&endpoints)
     duplicates += keepFirst(&secrets)
+    duplicates += keepFirst(&configMaps)
     diagnostics += duplicates
   }
 }

@@ -16,6 +16,8 @@ public struct ResourceSnapshot: Sendable {
   public var services: [Resource<ServiceSpec>] = []
   public var endpoints: [Resource<[EndpointSubset]>] = []
   public var secrets: [Resource<SecretData>] = []
+  /// ConfigMaps' `data`, by key (OPA policies' modules).
+  public var configMaps: [Resource<[String: String]>] = []
   public var broken: [BrokenResource] = []
   /// Diagnostics that belong to no resource (unreadable files, documents without a kind).
   public var diagnostics: [Diagnostic] = []
@@ -40,6 +42,7 @@ public struct ResourceSnapshot: Sendable {
     all += services.flatMap(\.diagnostics)
     all += endpoints.flatMap(\.diagnostics)
     all += secrets.flatMap(\.diagnostics)
+    all += configMaps.flatMap(\.diagnostics)
     all += broken.flatMap(\.diagnostics)
     return all.sortedBySource()
   }
@@ -58,6 +61,7 @@ public struct ResourceSnapshot: Sendable {
     services.sort { $0.id < $1.id }
     endpoints.sort { $0.id < $1.id }
     secrets.sort { $0.id < $1.id }
+    configMaps.sort { $0.id < $1.id }
     broken.sort { $0.id < $1.id }
   }
 }

@@ -10,7 +10,7 @@ public struct AuthConfigSpec: Codable, Hashable, Sendable {
     public var basicAuth: BasicAuth?
     public var jwt: JWTAuth?
     public var oauth2: OpaqueValue?
-    public var opaAuth: OpaqueValue?
+    public var opaAuth: OPAAuth?
     public var ldap: LDAPAuth?
     public var passThroughAuth: PassThroughAuth?
     public var pluginAuth: OpaqueValue?
@@ -142,6 +142,26 @@ public struct LDAPAuth: Codable, Hashable, Sendable {
   }
 }
 
+/// `opaAuth`: a Rego policy decides, evaluated in the gateway. The modules are the entries of ConfigMaps (in
+/// the AuthConfig's namespace unless a ref names another); the request passes when `query` yields `true`.
+public struct OPAAuth: Codable, Hashable, Sendable {
+  public struct Options: Codable, Hashable, Sendable {
+    /// Gloo's faster conversion of the input: the input is the same either way, so it is accepted.
+    public var fastInputConversion: Bool?
+    /// Not enforced: a validation error.
+    public var returnDecisionReason: Bool?
+  }
+
+  public var modules: [ObjectRef]?
+  public var query: String
+  public var options: Options?
+
+  public init(modules: [ObjectRef], query: String) {
+    self.modules = modules
+    self.query = query
+  }
+}
+
 /// `passThroughAuth`: a service of the user's decides. Over HTTP the gateway asks `http.url` about each
 /// request and the service's status answers: 2xx lets it through, 401 and 403 refuse it, anything else
 /// (or no answer in time) is a failed check.
@@ -191,14 +211,28 @@ public struct PassThroughAuth: Codable, Hashable, Sendable {
     }
   }
 
+  /// Envoy's `envoy.service.auth.v3.Authorization/Check` over gRPC (h2c): an ext_authz server written for
+  /// Envoy answers unchanged.
+  public struct GRPC: Codable, Hashable, Sendable {
+    /// `host:port`.
+    public var address: String
+    /// Not enforced over gRPC (the route's `requestTimeout` bounds the whole check): a validation error.
+    public var connectionTimeout: ManifestDuration?
+    /// Not enforced: a validation error.
+    public var tlsConfig: OpaqueValue?
+    public var retryPolicy: OpaqueValue?
+
+    public init(address: String) { self.address = address }
+  }
+
   public var http: HTTP?
-  /// Envoy's `Authorization/Check` over gRPC: not enforced yet.
-  public var grpc: OpaqueValue?
+  public var grpc: GRPC?
   /// The service cannot be reached or fails: let the request through (this step passes).
   public var failureModeAllow: Bool?
 
-  public init(http: HTTP? = nil, failureModeAllow: Bool? = nil) {
+  public init(http: HTTP? = nil, grpc: GRPC? = nil, failureModeAllow: Bool? = nil) {
     self.http = http
+    self.grpc = grpc
     self.failureModeAllow = failureModeAllow
   }
 }

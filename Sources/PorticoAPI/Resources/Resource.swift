@@ -13,6 +13,7 @@ public enum ResourceKind: String, Hashable, Sendable, Codable, CaseIterable, Com
   case service = "Service"
   case endpoints = "Endpoints"
   case secret = "Secret"
+  case configMap = "ConfigMap"
 
   public static func < (lhs: Self, rhs: Self) -> Bool {
     allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
@@ -35,7 +36,7 @@ public enum ResourceKind: String, Hashable, Sendable, Codable, CaseIterable, Com
       return [APIGroup.glooGateway, APIGroup.portico]
     case .authConfig:
       return [APIGroup.glooEnterprise, APIGroup.portico]
-    case .service, .endpoints, .secret:
+    case .service, .endpoints, .secret, .configMap:
       return [APIGroup.kubernetesCore]
     }
   }

@@ -5,7 +5,9 @@ import Foundation
 /// routes instead of letting traffic through unchecked.
 extension Validator {
   /// The modes the gateway enforces.
-  static let enforcedAuthModes: Set<String> = ["apiKeyAuth", "basicAuth", "jwt", "ldap", "passThroughAuth"]
+  static let enforcedAuthModes: Set<String> = [
+    "apiKeyAuth", "basicAuth", "jwt", "ldap", "opaAuth", "passThroughAuth",
+  ]
 
   mutating func check(authConfig spec: AuthConfigSpec) {
     let steps = spec.configs ?? []
@@ -44,6 +46,7 @@ extension Validator {
       if let basic = step.basicAuth { check(basicAuth: basic, at: path.appending("basicAuth")) }
       if let jwt = step.jwt { check(jwt: jwt, at: path.appending("jwt")) }
       if let ldap = step.ldap { check(ldap: ldap, at: path.appending("ldap")) }
+      if let policy = step.opaAuth { check(opaAuth: policy, at: path.appending("opaAuth")) }
       if let service = step.passThroughAuth {
         check(passThroughAuth: service, at: path.appending("passThroughAuth"))
       }
@@ -132,16 +135,48 @@ extension Validator {
     }
   }
 
-  private mutating func check(passThroughAuth service: PassThroughAuth, at path: FieldPath) {
-    if service.grpc != nil {
+  private mutating func check(opaAuth policy: OPAAuth, at path: FieldPath) {
+    if (policy.modules ?? []).isEmpty {
+      error(path.appending("modules"), "give the ConfigMaps that hold the policy's Rego modules")
+    }
+    if policy.query.trimmingCharacters(in: .whitespaces).isEmpty {
       error(
-        path.appending("grpc"),
-        "passThroughAuth.grpc is not enforced by this version of Portico (use http); the routes that use this AuthConfig answer as invalid routes"
+        path.appending("query"), "give the query that must yield true, such as data.httpapi.allow == true")
+    }
+    if policy.options?.returnDecisionReason == true {
+      error(
+        path.appending("options").appending("returnDecisionReason"),
+        "returnDecisionReason is not enforced by this version of Portico; the routes that use this AuthConfig answer as invalid routes"
       )
-      return
+    }
+  }
+
+  private mutating func check(passThroughGRPC grpc: PassThroughAuth.GRPC, at path: FieldPath) {
+    if GRPCAddress(grpc.address) == nil {
+      error(path.appending("address"), "'\(grpc.address)' is not host:port")
+    }
+    for (field, isSet) in [
+      ("connectionTimeout", grpc.connectionTimeout != nil), ("tlsConfig", grpc.tlsConfig != nil),
+      ("retryPolicy", grpc.retryPolicy != nil),
+    ] where isSet {
+      error(
+        path.appending(field),
+        "\(field) is not enforced by this version of Portico over gRPC (the route's requestTimeout bounds the check); the routes that use this AuthConfig answer as invalid routes"
+      )
+    }
+  }
+
+  private mutating func check(passThroughAuth service: PassThroughAuth, at path: FieldPath) {
+    if let grpc = service.grpc {
+      guard service.http == nil else {
+        error(path, "give one of http and grpc, not both")
+        return
+      }
+      return check(passThroughGRPC: grpc, at: path.appending("grpc"))
     }
     guard let http = service.http else {
-      error(path, "give http: the URL of the service that decides")
+      error(
+        path, "give http (the URL of the service that decides) or grpc (the address of an ext_authz server)")
       return
     }
     let at = path.appending("http")
@@ -289,5 +324,23 @@ public struct LDAPAddress: Sendable, Hashable {
     let scheme = url.scheme?.lowercased() ?? "ldap"
     let port = url.port ?? (scheme == "ldaps" ? 636 : 389)
     uri = "\(scheme)://\(host.contains(":") ? "[\(host)]" : host):\(port)"
+  }
+}
+
+/// An ext_authz server's `host:port` (`[v6]:port` for an IPv6 address).
+public struct GRPCAddress: Sendable, Hashable {
+  public let host: String
+  public let port: Int
+
+  public init?(_ text: String) {
+    let trimmed = text.trimmingCharacters(in: .whitespaces)
+    guard let colon = trimmed.lastIndex(of: ":"), let port = Int(trimmed[trimmed.index(after: colon)...]),
+      (1...65535).contains(port)
+    else { return nil }
+    var host = String(trimmed[..<colon])
+    if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+    guard !host.isEmpty, !host.contains("/"), host.contains(":") == trimmed.hasPrefix("[") else { return nil }
+    self.host = host
+    self.port = port
   }
 }

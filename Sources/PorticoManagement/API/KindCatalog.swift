@@ -15,6 +15,7 @@ public enum KindCatalog {
     case .service: return "services"
     case .endpoints: return "endpoints"
     case .secret: return "secrets"
+    case .configMap: return "configmaps"
     }
   }
 
@@ -22,7 +23,7 @@ public enum KindCatalog {
   static let shortNames: [String: ResourceKind] = [
     "vg": .virtualGateway, "vh": .virtualHost, "rt": .routeTable, "tp": .trafficPolicy,
     "sd": .staticDestination, "vd": .virtualDestination, "vm": .virtualMesh, "svc": .service,
-    "ep": .endpoints,
+    "ep": .endpoints, "cm": .configMap,
   ]
 
   /// The kind a user means by a plural, a singular, a Kind or a short name, in any case.

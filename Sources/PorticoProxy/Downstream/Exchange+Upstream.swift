@@ -65,7 +65,8 @@ extension Exchange {
   /// The path (rewritten when the route says so) and the query, as sent upstream.
   func upstreamTarget() -> Substring {
     let removed = filterRun?.removedQueryParameters ?? []
-    guard rewrite != nil || !removed.isEmpty else { return request.originForm }
+    let set = filterRun?.setQueryParameters ?? []
+    guard rewrite != nil || !removed.isEmpty || !set.isEmpty else { return request.originForm }
     let path =
       if let rewrite {
         rewrite.match.isExact
@@ -75,7 +76,8 @@ extension Exchange {
       } else {
         String(request.path)
       }
-    let query = removed.isEmpty ? request.query : QueryParameters.removing(removed, from: request.query)
+    var query = removed.isEmpty ? request.query : QueryParameters.removing(removed, from: request.query)
+    if !set.isEmpty { query = QueryParameters.setting(set, in: query) }
     return QueryParameters.target(path: path[...], query: query)
   }
 

@@ -36,6 +36,12 @@ struct FieldEdits {
     added.append((name, value))
   }
 
+  /// Applies `other`'s removals, then its additions.
+  mutating func merge(_ other: FieldEdits) {
+    for name in other.removed { remove(name) }
+    for field in other.added { add(field.name, field.value) }
+  }
+
   func removes(_ name: some StringProtocol) -> Bool {
     !removed.isEmpty && removed.contains { name.equalsIgnoringASCIICase($0) }
   }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A request target's query, as sent: `name=value` pairs joined by `&`.
 enum QueryParameters {
   /// `query` without the pairs whose name (as written, before any decoding) is one of `names`, the others
@@ -7,6 +9,25 @@ enum QueryParameters {
       !names.contains { $0 == name(of: pair) }
     }
     return kept.joined(separator: "&")[...]
+  }
+
+  /// `query` with each of `pairs` in place of the client's pairs of that name (all of them), added at the
+  /// end; names and values are percent-encoded as a query needs.
+  static func setting(_ pairs: [(name: String, value: String)], in query: Substring) -> Substring {
+    var text = String(removing(pairs.map { encoded($0.name) }, from: query))
+    for pair in pairs {
+      if !text.isEmpty { text += "&" }
+      text += encoded(pair.name) + "=" + encoded(pair.value)
+    }
+    return text[...]
+  }
+
+  /// What a query keeps as it is: unreserved characters and the sub-delimiters that do not split pairs.
+  private static let unencoded = CharacterSet(
+    charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$'()*,;:@/?")
+
+  private static func encoded(_ text: String) -> String {
+    text.addingPercentEncoding(withAllowedCharacters: unencoded) ?? ""
   }
 
   /// The value of the first pair named `name` that has a non-empty one (`name=value`), as written.

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import PorticoAPI
+import PorticoRego
 
 /// A route's external auth, resolved: the AuthConfig's steps with what they check against (API keys from
 /// Secrets, already digested; users' hashes), how the steps combine, and the server settings that apply to
@@ -32,7 +33,9 @@ public struct ExtAuthConfig: Sendable, Hashable, Encodable {
     case basic(BasicCheck)
     case jwt(JWTCheck)
     case passThrough(PassThroughCheck)
+    case passThroughGRPC(PassThroughGRPCCheck)
     case ldap(LDAPCheck)
+    case opa(OPACheck)
 
     public func encode(to encoder: Encoder) throws {
       var container = encoder.container(keyedBy: CodingKeys.self)
@@ -51,6 +54,13 @@ public struct ExtAuthConfig: Sendable, Hashable, Encodable {
       case .passThrough(let check):
         try container.encode("passThroughAuth", forKey: .mode)
         try container.encode(check.endpoint, forKey: .service)
+      case .passThroughGRPC(let check):
+        try container.encode("passThroughAuth", forKey: .mode)
+        try container.encode(check.endpoint, forKey: .service)
+      case .opa(let check):
+        try container.encode("opaAuth", forKey: .mode)
+        try container.encode(check.program.modules.map(\.name), forKey: .modules)
+        try container.encode(check.program.query, forKey: .query)
       case .ldap(let check):
         try container.encode("ldap", forKey: .mode)
         try container.encode(check.uri, forKey: .service)
@@ -59,7 +69,7 @@ public struct ExtAuthConfig: Sendable, Hashable, Encodable {
     }
 
     private enum CodingKeys: String, CodingKey {
-      case mode, header, keys, users, providers, validationPolicy, service, allowedGroups
+      case mode, header, keys, users, providers, validationPolicy, service, allowedGroups, modules, query
     }
   }
 
@@ -106,6 +116,21 @@ public struct ExtAuthConfig: Sendable, Hashable, Encodable {
       parts.query = nil
       return parts.string ?? ""
     }
+  }
+
+  /// `passThroughAuth` over gRPC: the ext_authz server Envoy's `Authorization/Check` is put to.
+  public struct PassThroughGRPCCheck: Sendable, Hashable {
+    public var host: String
+    public var port: Int
+    public var failureModeAllow: Bool
+
+    /// `grpc://host:port`, as `config_dump` shows it.
+    public var endpoint: String { "grpc://\(host.contains(":") ? "[\(host)]" : host):\(port)" }
+  }
+
+  /// `opaAuth`: the policy, compiled once at translation to report what does not compile.
+  public struct OPACheck: Sendable, Hashable {
+    public var program: RegoProgram
   }
 
   /// `ldap`: where the server is, how a user name becomes a DN, and the groups that pass.

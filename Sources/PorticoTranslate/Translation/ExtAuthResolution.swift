@@ -1,4 +1,5 @@
 import PorticoAPI
+import PorticoRego
 
 /// `options.extauth` resolved into what the data plane checks: the AuthConfig its `configRef` names (in the
 /// namespace of the resource that sets the option unless it names another), with the API keys of the
@@ -73,7 +74,8 @@ extension GatewayTranslator {
     (String, [ExtAuthConfig.Step], BooleanExpression?), OptionProblems
   > {
     let id = ref.id(.authConfig, defaultNamespace: origin.resource.namespace)
-    guard let config = index.authConfigs[id], !config.hasErrors else {
+    resolveSteps(of: id)
+    guard let config = index.authConfigs[id], !config.hasErrors, !unresolvedAuthConfigs.contains(id) else {
       let state = index.authConfigs[id] == nil ? "is not found" : "has errors"
       let diagnostic = Diagnostic(
         .error, at: origin.location, path: ["extauth", "configRef"],
@@ -81,17 +83,22 @@ extension GatewayTranslator {
       status.add(diagnostic, to: origin.resource)
       return .failure(OptionProblems(errors: [diagnostic]))
     }
-    let steps: [ExtAuthConfig.Step]
-    if let resolved = authSteps[id] {
-      steps = resolved
-    } else {
-      steps = (config.spec.configs ?? []).enumerated().compactMap { position, step in
-        authStep(step, position: position, of: config)
-      }
-      authSteps[id] = steps
-    }
     return .success(
-      (id.qualifiedName, steps, config.spec.booleanExpr.flatMap { try? BooleanExpression(parsing: $0) }))
+      (
+        id.qualifiedName, authSteps[id] ?? [],
+        config.spec.booleanExpr.flatMap { try? BooleanExpression(parsing: $0) }
+      ))
+  }
+
+  /// The steps of the AuthConfig `id`, resolved once per translation (when it loaded without errors): kept
+  /// in `authSteps`, and the AuthConfig marked unresolved when one of them does not resolve.
+  mutating func resolveSteps(of id: ResourceID) {
+    guard authSteps[id] == nil, let config = index.authConfigs[id], !config.hasErrors else { return }
+    var resolved: [ExtAuthConfig.Step] = []
+    for (position, step) in (config.spec.configs ?? []).enumerated() {
+      if let made = authStep(step, position: position, of: config) { resolved.append(made) }
+    }
+    authSteps[id] = resolved
   }
 
   private mutating func authStep(
@@ -115,6 +122,21 @@ extension GatewayTranslator {
             membershipAttribute: ldap.membershipAttributeName ?? "memberOf",
             allowedGroups: ldap.allowedGroups ?? [], checksGroups: ldap.disableGroupChecking != true,
             poolMaxSize: maxSize, poolInitialSize: min(maxSize, Int(ldap.pool?.initialSize ?? 2)))))
+    }
+    if let grpc = step.passThroughAuth?.grpc, let address = GRPCAddress(grpc.address) {
+      return .init(
+        name: name,
+        check: .passThroughGRPC(
+          .init(
+            host: address.host, port: address.port,
+            failureModeAllow: step.passThroughAuth?.failureModeAllow ?? false)))
+    }
+    if let policy = step.opaAuth {
+      guard let program = opaProgram(policy, position: position, of: config) else {
+        unresolvedAuthConfigs.insert(config.id)
+        return nil
+      }
+      return .init(name: name, check: .opa(.init(program: program)))
     }
     if let http = step.passThroughAuth?.http {
       let lowercased = { (names: [String]?) in (names ?? []).map { $0.lowercased() } }
@@ -181,6 +203,48 @@ extension GatewayTranslator {
       headers: metadata.sorted { $0.key < $1.key }.map {
         .init(header: $0.key.lowercased(), field: $0.value.name, required: $0.value.required ?? false)
       })
+  }
+
+  /// An `opaAuth` policy: the entries of the ConfigMaps it names (each entry a module, named
+  /// `namespace/name/key`), compiled once to report what does not compile. Nil, with an error on the
+  /// AuthConfig (where the module is, when rego-cpp says), when a ConfigMap is missing or the policy does not
+  /// compile.
+  private mutating func opaProgram(_ policy: OPAAuth, position: Int, of config: Resource<AuthConfigSpec>)
+    -> RegoProgram?
+  {
+    let path: FieldPath = ["spec", "configs", .index(position), "opaAuth"]
+    var modules: [RegoProgram.Module] = []
+    var places: [String: (Resource<[String: String]>, String)] = [:]
+    for (number, ref) in (policy.modules ?? []).enumerated() {
+      let id = ref.id(.configMap, defaultNamespace: config.id.namespace)
+      guard let configMap = index.configMaps[id] else {
+        report(
+          .error, on: config.id, config.source, path.appending("modules").appending(number),
+          "ConfigMap \(id.qualifiedName) is not found; the routes that use this AuthConfig answer as invalid routes"
+        )
+        return nil
+      }
+      for (key, source) in configMap.spec.sorted(by: { $0.key < $1.key }) {
+        let name = "\(id.qualifiedName)/\(key)"
+        modules.append(.init(name: name, source: source))
+        places[name] = (configMap, key)
+      }
+    }
+    let program = RegoProgram(modules: modules, query: policy.query)
+    guard let problem = program.check() else { return program }
+    // Where the module is: the ConfigMap entry's line, with the line inside the module in the message.
+    if let module = problem.module, let (configMap, key) = places[module] {
+      report(
+        .error, on: config.id, configMap.source, ["data", .key(key)],
+        "opaAuth policy of AuthConfig \(config.id.qualifiedName) does not compile: \(problem); the routes that use it answer as invalid routes"
+      )
+    } else {
+      report(
+        .error, on: config.id, config.source, path,
+        "the policy does not compile: \(problem); the routes that use this AuthConfig answer as invalid routes"
+      )
+    }
+    return nil
   }
 }
 

@@ -9,6 +9,9 @@ struct GatewayTranslator {
   /// Each AuthConfig's steps, resolved once per translation however many routes use it (its Secrets are
   /// read, and its warnings reported, once).
   var authSteps: [ResourceID: [ExtAuthConfig.Step]] = [:]
+  /// AuthConfigs whose steps did not resolve (a policy that does not compile, say): their routes are
+  /// replaced, as for an AuthConfig with errors.
+  var unresolvedAuthConfigs: Set<ResourceID> = []
   let limits: Translator.Limits
   /// Routes one translation may still expand.
   var routeBudget: Int
@@ -45,6 +48,7 @@ struct GatewayTranslator {
     seed(snapshot.services)
     seed(snapshot.endpoints)
     seed(snapshot.secrets)
+    seed(snapshot.configMaps)
     for broken in snapshot.broken {
       status.touch(broken.id, at: broken.source.location(of: ["metadata", "name"]))
       status.add(broken.diagnostics, to: broken.id)

@@ -27,6 +27,9 @@ extension GatewayTranslator {
   }
 
   mutating func buildConfig() -> GatewayConfig {
+    // Every AuthConfig, used or not, so that one that does not resolve (a policy that does not compile)
+    // is reported by `validate` before a route needs it.
+    for config in index.snapshot.authConfigs { resolveSteps(of: config.id) }
     var drafts: [String: ListenerDraft] = [:]
     var order: [String] = []
     for virtualGateway in index.snapshot.virtualGateways {

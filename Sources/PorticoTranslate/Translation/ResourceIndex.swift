@@ -10,6 +10,7 @@ struct ResourceIndex {
   let virtualMeshes: [ResourceID: Resource<VirtualMeshSpec>]
   let endpoints: [ResourceID: Resource<[EndpointSubset]>]
   let secrets: [ResourceID: Resource<SecretData>]
+  let configMaps: [ResourceID: Resource<[String: String]>]
   let rateLimitClientConfigs: [ResourceID: Resource<RateLimitClientConfigSpec>]
   let authConfigs: [ResourceID: Resource<AuthConfigSpec>]
 
@@ -26,6 +27,7 @@ struct ResourceIndex {
     virtualDestinations = Dictionary(
       snapshot.virtualDestinations.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
     secrets = Dictionary(snapshot.secrets.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+    configMaps = Dictionary(snapshot.configMaps.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
     virtualMeshes = Dictionary(snapshot.virtualMeshes.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
     endpoints = Dictionary(snapshot.endpoints.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
     rateLimitClientConfigs = Dictionary(

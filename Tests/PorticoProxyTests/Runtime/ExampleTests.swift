@@ -186,6 +186,34 @@ final class ExampleTests: XCTestCase {
     XCTAssertEqual(stranger.status, 401)
     XCTAssertEqual(stranger.headers["www-authenticate"].first, "Bearer realm=\"partners\"")
 
+    func warehouse(_ token: String?) async throws -> TestResponse {
+      try await get("/warehouse/stock", token.map { [("authorization", "Bearer " + $0)] } ?? [])
+    }
+    let authzDown = try await warehouse("wh-token-north")
+    XCTAssertEqual(authzDown.status, 403, "the warehouse server is not running yet: statusOnError")
+    let authz = try await PythonService(arguments: ["examples/external-auth/warehouse-authz.py"], port: 9504)
+    defer { Task { await authz.stop() } }
+    // The gateway's gRPC client tries the server again after a back-off of up to about a second, and until
+    // then fails the check at once, as while the server was down.
+    var north = try await warehouse("wh-token-north")
+    for _ in 0..<30 where north.status == 403 {
+      try await Task.sleep(for: .milliseconds(100))
+      north = try await warehouse("wh-token-north")
+    }
+    XCTAssertEqual(north.status, 200, north.body)
+    XCTAssertEqual(north.upstreamHeader("x-warehouse"), ["north"])
+    XCTAssertNil(north.upstreamHeader("authorization"), "the server's answer removes it upstream")
+    XCTAssertEqual(north.headers["x-checked-by"].first, "warehouse-authz")
+    let south = try await warehouse("wh-token-south")
+    XCTAssertEqual(south.status, 403)
+    XCTAssertEqual(south.headers["x-reason"].first, "warehouse closed")
+    XCTAssertEqual(south.body, "the south warehouse is closed\n")
+    for token in [nil, "guess"] {
+      let refused = try await warehouse(token)
+      XCTAssertEqual(refused.status, 401, "token \(token ?? "none")")
+      XCTAssertEqual(refused.headers["www-authenticate"].first, "Bearer realm=\"warehouse\"")
+    }
+
     func intranet(_ user: String, _ password: String) async throws -> Int {
       try await get(
         "/intranet", [("authorization", "Basic " + Data("\(user):\(password)".utf8).base64EncodedString())]

@@ -3,13 +3,15 @@ import PorticoTranslate
 
 /// What one AuthConfig step decided about a request.
 enum AuthOutcome: Sendable {
-  /// Passed: who the caller is (when the step knows), headers for the upstream, and headers and query
-  /// parameters not to send on (a bearer token).
+  /// Passed: who the caller is (when the step knows), headers for the upstream, headers and query
+  /// parameters not to send on (a bearer token), query parameters to set, and headers for the client's
+  /// response.
   case allowed(
-    identity: String?, headers: [AuthHeader], removing: [String] = [], removingQuery: [String] = [])
+    identity: String?, headers: [AuthHeader], removing: [String] = [], removingQuery: [String] = [],
+    settingQuery: [(name: String, value: String)] = [], responseHeaders: [AuthHeader] = [])
   /// Refused: 401 with a challenge for missing or wrong credentials, 403 for a caller who may not pass;
-  /// `headers` go to the client with the answer.
-  case denied(status: Int, challenge: String?, headers: [AuthHeader] = [])
+  /// `headers` go to the client with the answer, and `body` when the step has one of its own.
+  case denied(status: Int, challenge: String?, headers: [AuthHeader] = [], body: String? = nil)
   /// The check could not be made: its backend is down, slow, or answered what no check answers. The
   /// settings' `statusOnError` answers, unless `failureModeAllow` lets the request through.
   case failed(reason: String)
@@ -44,10 +46,13 @@ protocol AuthStep: Sendable {
   var replacedHeaders: [String] { get }
   /// The step's own `failureModeAllow`: a failed check of this step passes.
   var passesWhenFailed: Bool { get }
+  /// The step may ask for headers on the response of a request it lets through.
+  var addsResponseHeaders: Bool { get }
 }
 
 extension AuthStep {
   var passesWhenFailed: Bool { false }
+  var addsResponseHeaders: Bool { false }
 }
 
 /// A step that decides from the request alone, on the event loop.
@@ -68,7 +73,9 @@ extension ExtAuthConfig.Check {
     case .basic(let check): BasicAuthStep(check, cacheKey: key)
     case .jwt(let check): JWTStep(check, cacheKey: key)
     case .passThrough(let check): PassThroughStep(check, timeout: timeout)
+    case .passThroughGRPC(let check): ExtAuthzStep(check, timeout: timeout)
     case .ldap(let check): LDAPStep(check, timeout: timeout)
+    case .opa(let check): OPAStep(check)
     }
   }
 }

@@ -10,7 +10,8 @@ import PorticoTranslate
 /// the first step that refused it: 401 with a challenge, or 403. Headers the steps set replace the
 /// client's: what a client sends under those names never passes, even when no step has a value for it.
 final class ExtAuthFilter: ConfiguredFilter {
-  let phases: FilterPhases = [.requestHead]
+  /// The response-head phase only where a step may add headers to the response (an ext_authz server).
+  let phases: FilterPhases
   private let config: ExtAuthConfig
   private let steps: [any AuthStep]
   /// Step positions by name, for `booleanExpr`.
@@ -45,6 +46,7 @@ final class ExtAuthFilter: ConfiguredFilter {
       }
     }
     tokenQueryParameters = queryNames
+    phases = steps.contains { $0.addsResponseHeaders } ? [.requestHead, .responseHead] : [.requestHead]
   }
 
   func requestHead(_ call: FilterCall) -> FilterVerdict {
@@ -52,6 +54,12 @@ final class ExtAuthFilter: ConfiguredFilter {
     call.upstreamHeaders.remove(all: replacedHeaders)
     call.queryParametersHiddenFromLogs += tokenQueryParameters
     return AuthRun(self, call).start()
+  }
+
+  /// The headers the steps that let the request through asked for on its response.
+  func responseHead(_ call: FilterCall) -> FilterVerdict {
+    call.responseHeaders.merge(call.responseHeadersOnPass)
+    return .proceed
   }
 
   /// The steps' outcomes so far; `expression` (or all of the steps) decides.
@@ -88,12 +96,13 @@ final class ExtAuthFilter: ConfiguredFilter {
     guard allowed else {
       call.flag(.unauthorized)
       // A failure that does not pass answered already (`failedVerdict`): here only refusals remain.
-      for case .denied(let status, let challenge, let headers)? in outcomes {
+      for case .denied(let status, let challenge, let headers, let body)? in outcomes {
         metrics.denied.increment()
         var fields = challenge.map { [("www-authenticate", $0)] } ?? []
         fields += headers.map { ($0.name, $0.value) }
         return .answer(
-          LocalAnswer(status: status, body: status == 401 ? "unauthorized\n" : "forbidden\n", fields: fields))
+          LocalAnswer(
+            status: status, body: body ?? (status == 401 ? "unauthorized\n" : "forbidden\n"), fields: fields))
       }
       // Every step that ran passed, and the expression still says no (`!admin`, say).
       metrics.denied.increment()
@@ -101,9 +110,17 @@ final class ExtAuthFilter: ConfiguredFilter {
     }
     metrics.allowed.increment()
     var identified = false
-    for case .allowed(let identity, let headers, let removing, let removingQuery)? in outcomes {
+    for case .allowed(
+      let identity, let headers, let removing, let removingQuery, let settingQuery, let answer)?
+      in outcomes
+    {
       for name in removing { call.upstreamHeaders.remove(name) }
       call.removedQueryParameters += removingQuery
+      call.setQueryParameters += settingQuery
+      for header in answer {
+        if !header.append { call.responseHeadersOnPass.remove(header.name) }
+        call.responseHeadersOnPass.add(header.name, header.value)
+      }
       if let identity, !identified {
         call.upstreamHeaders.add(config.userIdHeader, identity)
         identified = true

@@ -131,6 +131,8 @@ struct JWTStep: AuthStep {
           continue
         }
       }
+      // Later steps may read it (an OPA policy's `input.state.jwt`).
+      call.verifiedJWT = token
       var removing: [String] = []
       var removingQuery: [String] = []
       if !provider.config.keepToken {

@@ -17,6 +17,13 @@ class FilterCall {
   var responseHeaders = FieldEdits()
   /// Query parameters taken out of the request sent upstream (a bearer token read from the query).
   var removedQueryParameters: [String] = []
+  /// Query parameters set on the request sent upstream, in place of any the client sent under the name.
+  var setQueryParameters: [(name: String, value: String)] = []
+  /// Changes to the response head that request-phase filters asked for when they let the request through
+  /// (an auth service's headers for the client), applied in the response-head phase.
+  var responseHeadersOnPass = FieldEdits()
+  /// The bearer token a JWT step verified for this request, as the request carries it.
+  var verifiedJWT: Substring?
   /// Query parameters the access log leaves out, whatever the request's fate (where tokens are read).
   var queryParametersHiddenFromLogs: [String] = []
   /// The response on its way back: set before the response-head phase.

@@ -23,6 +23,8 @@ protocol FilterHost: AnyObject {
   func note(_ flag: ResponseFlag)
   /// Request body bytes received from the client so far.
   var requestBodyBytes: Int { get }
+  /// The request's `x-request-id`, as the upstream sees it.
+  var requestID: RequestID { get }
 }
 
 /// Runs one request through its route's filters: each phase in order (responses in reverse), suspending

@@ -24,6 +24,7 @@ final class RecordingHost: FilterHost {
   private(set) var events: [Event] = []
   /// What the exchange counts of the client's body; tests set it.
   var requestBodyBytes = 0
+  let requestID = RequestID.given("test-request")
 
   func filtersPassedRequestHead() { events.append(.passedHead) }
   func filtersNeedRequestBody() { events.append(.needsBody) }

@@ -37,7 +37,8 @@ fi
 
 # Python packages the tests use: grpcio and grpcio-tools for the example ext_authz server
 # (examples/external-auth/warehouse-authz.py compiles Protos/ with them), regopy (rego-cpp) to evaluate OPA
-# policies.
+# policies, and oidc-provider-mock, the OpenID Connect provider the sign-in tests run (0.3.4 is the last
+# release for Python 3.11).
 if ! python3 -c 'import grpc, grpc_tools' 2>/dev/null; then
   echo "installing: grpcio grpcio-tools"
   python3 -m pip install --quiet grpcio grpcio-tools
@@ -45,4 +46,8 @@ fi
 if ! python3 -c 'import regopy' 2>/dev/null; then
   echo "installing: regopy"
   python3 -m pip install --quiet regopy==1.5.2
+fi
+if ! python3 -c 'import oidc_provider_mock' 2>/dev/null; then
+  echo "installing: oidc-provider-mock"
+  python3 -m pip install --quiet oidc-provider-mock==0.3.4
 fi

@@ -80,6 +80,7 @@ public enum Formatting {
         "\(step.name) (jwt: providers \(check.providers.map(\.name).joined(separator: ", ")), \(check.policy.rawValue))"
       case .passThrough(let check): "\(step.name) (passThroughAuth: \(check.endpoint))"
       case .passThroughGRPC(let check): "\(step.name) (passThroughAuth: \(check.endpoint))"
+      case .oidc(let check): "\(step.name) (oauth2: \(check.issuerURL), client \(check.clientID))"
       case .opa(let check):
         "\(step.name) (opaAuth: \(check.program.query) over \(check.program.modules.map(\.name).joined(separator: ", ")))"
       case .ldap(let check):

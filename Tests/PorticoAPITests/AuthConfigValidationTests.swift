@@ -43,14 +43,14 @@ final class AuthConfigValidationTests: XCTestCase {
       authConfig(
         """
           configs:
-          - oauth2: {oidcAuthorizationCode: {clientId: shop}}
+          - pluginAuth: {name: custom}
           - opaAuth: {modules: [], query: " ", options: {returnDecisionReason: true}}
           - jwt: {providers: {remote: {jwks: {remote: {url: "ldap://idp.test/keys", cacheDuration: 0s}}}}}
         """), file: "auth.yaml")
     XCTAssertEqual(
       snapshot.errors.map(\.path.description),
       [
-        "spec.configs[0].oauth2", "spec.configs[1].opaAuth.modules", "spec.configs[1].opaAuth.query",
+        "spec.configs[0].pluginAuth", "spec.configs[1].opaAuth.modules", "spec.configs[1].opaAuth.query",
         "spec.configs[1].opaAuth.options.returnDecisionReason",
         "spec.configs[2].jwt.providers.remote.jwks.remote.url",
         "spec.configs[2].jwt.providers.remote.jwks.remote.cacheDuration",
@@ -58,6 +58,45 @@ final class AuthConfigValidationTests: XCTestCase {
     XCTAssertEqual(snapshot.errors.first?.location?.file, "auth.yaml")
     XCTAssertEqual(snapshot.errors.first?.location?.line, 6)
     XCTAssertTrue(snapshot.errors[0].message.contains("not enforced by this version of Portico"))
+  }
+
+  func testOIDCNeedsURLsPathsAndRefusesWhatItDoesNotEnforce() {
+    let snapshot = load(
+      authConfig(
+        """
+          configs:
+          - oauth2:
+              oidcAuthorizationCode:
+                appUrl: https://shop.example.com
+                callbackPath: /callback
+                clientId: shop
+                clientSecretRef: {name: shop-client}
+                issuerUrl: https://idp.example.com/
+                scopes: [email]
+                logoutPath: /logout
+                session: {cipherConfig: {keyRef: {name: session-key}}, cookieOptions: {sameSite: LaxMode}}
+                headers: {idTokenHeader: x-id-token}
+          - oauth2:
+              oidcAuthorizationCode:
+                appUrl: shop.example.com
+                callbackPath: callback
+                clientId: shop
+                issuerUrl: https://idp.example.com
+                session: {redis: {options: {host: redis:6379}}, cookieOptions: {sameSite: Loose}}
+                headers: {idTokenHeader: "bad header"}
+          - oauth2: {accessTokenValidation: {introspectionUrl: https://idp.example.com/introspect}}
+        """), file: "auth.yaml")
+    XCTAssertEqual(
+      snapshot.errors.map(\.path.description),
+      [
+        "spec.configs[1].oauth2.oidcAuthorizationCode.appUrl",
+        "spec.configs[1].oauth2.oidcAuthorizationCode.callbackPath",
+        "spec.configs[1].oauth2.oidcAuthorizationCode.session.redis",
+        "spec.configs[1].oauth2.oidcAuthorizationCode.session.cookieOptions.sameSite",
+        "spec.configs[1].oauth2.oidcAuthorizationCode.headers.idTokenHeader",
+        "spec.configs[2].oauth2.accessTokenValidation",
+      ])
+    XCTAssertTrue(snapshot.errors[2].message.contains("not enforced by this version of Portico"))
   }
 
   func testGlooJWTOptionNeedsProvidersOrDisable() {

@@ -148,4 +148,65 @@ final class ExtAuthTranslationTests: XCTestCase {
     XCTAssertFalse(dumped.contains("gold"), dumped)
     XCTAssertFalse(dumped.contains("digest"), dumped)
   }
+
+  /// The client secret and session keys are read from their Secrets and never encoded; a missing Secret
+  /// replaces the routes, and sessions without a key of the user's get a warning.
+  func testOIDCReadsItsSecretsAndNeverShowsThem() throws {
+    func oidc(_ name: String, secret: String, cipher: String?) -> String {
+      """
+      apiVersion: enterprise.gloo.solo.io/v1
+      kind: AuthConfig
+      metadata: {name: \(name), namespace: apps}
+      spec:
+        configs:
+        - oauth2:
+            oidcAuthorizationCode:
+              appUrl: https://shop.test
+              clientId: shop
+              clientSecretRef: {name: \(secret)}
+              issuerUrl: https://idp.test
+              \(cipher.map { "session: {cipherConfig: {keyRef: {name: \($0)}}}" } ?? "")
+      ---
+
+      """
+    }
+    let secrets = """
+      apiVersion: v1
+      kind: Secret
+      metadata: {name: client, namespace: apps}
+      stringData: {client-secret: very-secret-value}
+      ---
+      apiVersion: v1
+      kind: Secret
+      metadata: {name: short-key, namespace: apps}
+      stringData: {key: too-short}
+      ---
+
+      """
+    let result = translate(
+      secrets + oidc("good", secret: "client", cipher: nil) + oidc("lost", secret: "nope", cipher: nil)
+        + oidc("weak", secret: "client", cipher: "short-key")
+        + host(
+          "shop", domain: "shop.test",
+          routes: forward("good", "{uri: {prefix: /good}}").replacingOccurrences(
+            of: "routeAction", with: "options: {extauth: {configRef: {name: good}}}\n    routeAction")
+            + "\n"
+            + forward("lost", "{uri: {prefix: /lost}}").replacingOccurrences(
+              of: "routeAction", with: "options: {extauth: {configRef: {name: lost}}}\n    routeAction")))
+    let routes = result.routes(of: "shop.test")
+    let good = try XCTUnwrap(routes.first { $0.name.contains("good") }?.extauth)
+    guard case .oidc(let check) = good.steps.first?.check else { return XCTFail("an oauth2 step") }
+    XCTAssertEqual(check.clientSecret, "very-secret-value")
+    XCTAssertEqual(check.callbackPath, "/oauth-gloo-callback", "Gloo's default")
+    XCTAssertEqual(check.scopes, ["openid"])
+    let encoded = String(decoding: try JSONEncoder().encode(good), as: UTF8.self)
+    XCTAssertFalse(encoded.contains("very-secret-value"), encoded)
+    let warnings = try XCTUnwrap(result.status(.authConfig, "apps", "good")).warnings.map(\.message)
+    XCTAssertTrue(warnings.contains { $0.contains("sessions end when it restarts") }, "\(warnings)")
+    XCTAssertEqual(routes.first { $0.name.contains("lost") }?.directStatus, 500)
+    let lost = try XCTUnwrap(result.status(.authConfig, "apps", "lost")).errors.map(\.message)
+    XCTAssertTrue(lost.contains { $0.contains("Secret apps/nope is not found") }, "\(lost)")
+    let weak = try XCTUnwrap(result.status(.authConfig, "apps", "weak")).errors.map(\.message)
+    XCTAssertTrue(weak.contains { $0.contains("32-byte key") }, "\(weak)")
+  }
 }

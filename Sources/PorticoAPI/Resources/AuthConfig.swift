@@ -9,7 +9,7 @@ public struct AuthConfigSpec: Codable, Hashable, Sendable {
     public var apiKeyAuth: APIKeyAuth?
     public var basicAuth: BasicAuth?
     public var jwt: JWTAuth?
-    public var oauth2: OpaqueValue?
+    public var oauth2: OAuth2Auth?
     public var opaAuth: OPAAuth?
     public var ldap: LDAPAuth?
     public var passThroughAuth: PassThroughAuth?

@@ -6,7 +6,7 @@ import Foundation
 extension Validator {
   /// The modes the gateway enforces.
   static let enforcedAuthModes: Set<String> = [
-    "apiKeyAuth", "basicAuth", "jwt", "ldap", "opaAuth", "passThroughAuth",
+    "apiKeyAuth", "basicAuth", "jwt", "ldap", "oauth2", "opaAuth", "passThroughAuth",
   ]
 
   mutating func check(authConfig spec: AuthConfigSpec) {
@@ -46,6 +46,7 @@ extension Validator {
       if let basic = step.basicAuth { check(basicAuth: basic, at: path.appending("basicAuth")) }
       if let jwt = step.jwt { check(jwt: jwt, at: path.appending("jwt")) }
       if let ldap = step.ldap { check(ldap: ldap, at: path.appending("ldap")) }
+      if let login = step.oauth2 { check(oauth2: login, at: path.appending("oauth2")) }
       if let policy = step.opaAuth { check(opaAuth: policy, at: path.appending("opaAuth")) }
       if let service = step.passThroughAuth {
         check(passThroughAuth: service, at: path.appending("passThroughAuth"))
@@ -132,6 +133,60 @@ extension Validator {
     }
     if let pool = ldap.pool, let size = pool.maxSize, size == 0 {
       error(path.appending("pool").appending("maxSize"), "must be at least 1")
+    }
+  }
+
+  private mutating func check(oauth2 login: OAuth2Auth, at path: FieldPath) {
+    func unenforced(_ field: FieldPath, _ name: String) {
+      error(
+        field,
+        "\(name) is not enforced by this version of Portico; the routes that use this AuthConfig answer as invalid routes"
+      )
+    }
+    if login.accessTokenValidation != nil {
+      unenforced(path.appending("accessTokenValidation"), "accessTokenValidation")
+    }
+    if login.oauth2 != nil { unenforced(path.appending("oauth2"), "oauth2.oauth2") }
+    guard let flow = login.oidcAuthorizationCode else {
+      if login.accessTokenValidation == nil, login.oauth2 == nil {
+        error(path, "give oidcAuthorizationCode")
+      }
+      return
+    }
+    let at = path.appending("oidcAuthorizationCode")
+    for (field, url) in [("appUrl", flow.appUrl), ("issuerUrl", flow.issuerUrl)] {
+      if let problem = Self.serviceURLProblem(url) { error(at.appending(field), problem) }
+    }
+    if let afterLogout = flow.afterLogoutUrl, let problem = Self.serviceURLProblem(afterLogout) {
+      error(at.appending("afterLogoutUrl"), problem)
+    }
+    for (field, value) in [("callbackPath", flow.callbackPath), ("logoutPath", flow.logoutPath)] {
+      if let value, !value.hasPrefix("/") { error(at.appending(field), "'\(value)' must start with /") }
+    }
+    if flow.clientId.isEmpty { error(at.appending("clientId"), "give the client ID the provider knows") }
+    let unenforcedFields: [(String, Bool)] = [
+      ("discoveryOverride", flow.discoveryOverride != nil),
+      ("discoveryPollInterval", flow.discoveryPollInterval != nil),
+      ("jwksCacheRefreshPolicy", flow.jwksCacheRefreshPolicy != nil),
+      ("sessionIdHeaderName", flow.sessionIdHeaderName != nil),
+      ("parseCallbackPathAsRegex", flow.parseCallbackPathAsRegex == true),
+      ("autoMapFromMetadata", flow.autoMapFromMetadata != nil),
+      ("endSessionProperties", flow.endSessionProperties != nil),
+    ]
+    for (field, isSet) in unenforcedFields where isSet { unenforced(at.appending(field), field) }
+    if flow.session?.redis != nil { unenforced(at.appending("session").appending("redis"), "session.redis") }
+    let sameSites = ["LaxMode", "StrictMode", "NoneMode", "DefaultMode"]
+    if let sameSite = flow.session?.cookieOptions?.sameSite, !sameSites.contains(sameSite) {
+      error(
+        at.appending("session").appending("cookieOptions").appending("sameSite"),
+        "'\(sameSite)' is not one of \(sameSites.joined(separator: ", "))")
+    }
+    for (field, header) in [
+      ("idTokenHeader", flow.headers?.idTokenHeader), ("accessTokenHeader", flow.headers?.accessTokenHeader),
+    ] {
+      if let header, !HTTPToken.isValid(header) {
+        error(at.appending("headers").appending(field), "invalid header name '\(header)'")
+      }
     }
   }
 

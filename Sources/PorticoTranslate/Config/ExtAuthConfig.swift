@@ -36,6 +36,7 @@ public struct ExtAuthConfig: Sendable, Hashable, Encodable {
     case passThroughGRPC(PassThroughGRPCCheck)
     case ldap(LDAPCheck)
     case opa(OPACheck)
+    case oidc(OIDCCheck)
 
     public func encode(to encoder: Encoder) throws {
       var container = encoder.container(keyedBy: CodingKeys.self)
@@ -57,6 +58,11 @@ public struct ExtAuthConfig: Sendable, Hashable, Encodable {
       case .passThroughGRPC(let check):
         try container.encode("passThroughAuth", forKey: .mode)
         try container.encode(check.endpoint, forKey: .service)
+      case .oidc(let check):
+        try container.encode("oauth2", forKey: .mode)
+        try container.encode(check.issuerURL, forKey: .issuer)
+        try container.encode(check.clientID, forKey: .clientId)
+        try container.encode(check.callbackPath, forKey: .callbackPath)
       case .opa(let check):
         try container.encode("opaAuth", forKey: .mode)
         try container.encode(check.program.modules.map(\.name), forKey: .modules)
@@ -69,7 +75,9 @@ public struct ExtAuthConfig: Sendable, Hashable, Encodable {
     }
 
     private enum CodingKeys: String, CodingKey {
-      case mode, header, keys, users, providers, validationPolicy, service, allowedGroups, modules, query
+      case mode, header, keys, users, providers, validationPolicy, service, allowedGroups, modules, query,
+        issuer,
+        clientId, callbackPath
     }
   }
 
@@ -126,6 +134,44 @@ public struct ExtAuthConfig: Sendable, Hashable, Encodable {
 
     /// `grpc://host:port`, as `config_dump` shows it.
     public var endpoint: String { "grpc://\(host.contains(":") ? "[\(host)]" : host):\(port)" }
+  }
+
+  /// `oauth2.oidcAuthorizationCode`: the provider, the client, where the flow's requests arrive, and how the
+  /// session cookie is sealed and sent. Never encoded whole: it holds the client secret and session keys.
+  public struct OIDCCheck: Sendable, Hashable {
+    /// `https://shop.example.com`, without a trailing slash.
+    public var appURL: String
+    public var callbackPath: String
+    public var clientID: String
+    public var clientSecret: String?
+    /// Without a trailing slash.
+    public var issuerURL: String
+    /// `openid` first.
+    public var scopes: [String]
+    public var authorizationParameters: [String: String]
+    public var tokenParameters: [String: String]
+    public var logoutPath: String?
+    public var afterLogoutURL: String?
+    /// Session keys, 32 bytes each: the first seals, all open. Empty: the gateway makes one per process (a
+    /// warning on the AuthConfig says sessions end when the gateway restarts).
+    public var sessionKeys: [[UInt8]]
+    public var cookie: Cookie
+    public var idTokenHeader: String?
+    public var accessTokenHeader: String?
+    public var bearerAccessToken: Bool
+    public var allowsRefreshing: Bool
+
+    public struct Cookie: Sendable, Hashable {
+      public var prefix: String
+      /// Nil: a browser session.
+      public var maxAgeSeconds: Int?
+      public var secure: Bool
+      public var httpOnly: Bool
+      public var path: String
+      public var domain: String?
+      /// `Lax`, `Strict`, `None`, or nil for no attribute.
+      public var sameSite: String?
+    }
   }
 
   /// `opaAuth`: the policy, compiled once at translation to report what does not compile.

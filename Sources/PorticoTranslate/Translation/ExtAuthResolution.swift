@@ -131,6 +131,13 @@ extension GatewayTranslator {
             host: address.host, port: address.port,
             failureModeAllow: step.passThroughAuth?.failureModeAllow ?? false)))
     }
+    if let flow = step.oauth2?.oidcAuthorizationCode {
+      guard let check = oidcCheck(flow, position: position, of: config) else {
+        unresolvedAuthConfigs.insert(config.id)
+        return nil
+      }
+      return .init(name: name, check: .oidc(check))
+    }
     if let policy = step.opaAuth {
       guard let program = opaProgram(policy, position: position, of: config) else {
         unresolvedAuthConfigs.insert(config.id)
@@ -203,6 +210,83 @@ extension GatewayTranslator {
       headers: metadata.sorted { $0.key < $1.key }.map {
         .init(header: $0.key.lowercased(), field: $0.value.name, required: $0.value.required ?? false)
       })
+  }
+
+  /// An `oidcAuthorizationCode` step with its Secrets read: the client secret (`client-secret`) and the
+  /// session keys (`key`, then `previous-key`). Nil, with an error on the AuthConfig, when a Secret named is
+  /// missing or holds no usable value.
+  private mutating func oidcCheck(
+    _ flow: OIDCAuthorizationCode, position: Int, of config: Resource<AuthConfigSpec>
+  ) -> ExtAuthConfig.OIDCCheck? {
+    let path: FieldPath = ["spec", "configs", .index(position), "oauth2", "oidcAuthorizationCode"]
+    func secret(_ ref: ObjectRef, at field: FieldPath) -> Resource<SecretData>? {
+      let id = ref.id(.secret, defaultNamespace: config.id.namespace)
+      guard let found = index.secrets[id] else {
+        report(
+          .error, on: config.id, config.source, field,
+          "Secret \(id.qualifiedName) is not found; the routes that use this AuthConfig answer as invalid routes"
+        )
+        return nil
+      }
+      return found
+    }
+    var clientSecret: String?
+    if let ref = flow.clientSecretRef {
+      guard let found = secret(ref, at: path.appending("clientSecretRef")) else { return nil }
+      guard let value = found.spec.value(for: "client-secret") else {
+        report(
+          .error, on: config.id, config.source, path.appending("clientSecretRef"),
+          "Secret \(found.id.qualifiedName) has no client-secret")
+        return nil
+      }
+      clientSecret = String(decoding: value, as: UTF8.self)
+    }
+    var keys: [[UInt8]] = []
+    let keyField = path.appending("session").appending("cipherConfig").appending("keyRef")
+    if let ref = flow.session?.cipherConfig?.keyRef {
+      guard let found = secret(ref, at: keyField) else { return nil }
+      keys = ["key", "previous-key"].compactMap { found.spec.value(for: $0) }
+      guard let current = found.spec.value(for: "key"), current.count == 32,
+        keys.allSatisfy({ $0.count == 32 })
+      else {
+        report(
+          .error, on: config.id, config.source, keyField,
+          "Secret \(found.id.qualifiedName) must hold a 32-byte key (and, after a rotation, a 32-byte previous-key)"
+        )
+        return nil
+      }
+    } else {
+      report(
+        .warning, on: config.id, config.source, path.appending("session"),
+        "no session.cipherConfig.keyRef: each gateway process seals sessions with a key of its own, so sessions end when it restarts and are not shared between replicas"
+      )
+    }
+    let options = flow.session?.cookieOptions
+    let sameSite: String? =
+      switch options?.sameSite ?? "LaxMode" {
+      case "StrictMode": "Strict"
+      case "NoneMode": "None"
+      case "DefaultMode": nil
+      default: "Lax"
+      }
+    let trimmed = { (url: String) in url.hasSuffix("/") ? String(url.dropLast()) : url }
+    var scopes = ["openid"]
+    for scope in flow.scopes ?? [] where !scopes.contains(scope) { scopes.append(scope) }
+    return ExtAuthConfig.OIDCCheck(
+      appURL: trimmed(flow.appUrl), callbackPath: flow.callbackPath ?? "/oauth-gloo-callback",
+      clientID: flow.clientId, clientSecret: clientSecret, issuerURL: trimmed(flow.issuerUrl), scopes: scopes,
+      authorizationParameters: flow.authEndpointQueryParams ?? [:],
+      tokenParameters: flow.tokenEndpointQueryParams ?? [:], logoutPath: flow.logoutPath,
+      afterLogoutURL: flow.afterLogoutUrl, sessionKeys: keys,
+      cookie: .init(
+        prefix: flow.session?.cookie?.keyPrefix ?? "",
+        maxAgeSeconds: options?.maxAge.map { $0 == 0 ? nil : Int($0) } ?? 30 * 24 * 3600,
+        secure: options?.notSecure != true, httpOnly: options?.httpOnly ?? true, path: options?.path ?? "/",
+        domain: options?.domain ?? flow.session?.cookie?.targetDomain, sameSite: sameSite),
+      idTokenHeader: flow.headers?.idTokenHeader?.lowercased(),
+      accessTokenHeader: flow.headers?.accessTokenHeader?.lowercased(),
+      bearerAccessToken: flow.headers?.useBearerSchemaForAuthorization ?? false,
+      allowsRefreshing: flow.session?.cookie?.allowRefreshing ?? true)
   }
 
   /// An `opaAuth` policy: the entries of the ConfigMaps it names (each entry a module, named

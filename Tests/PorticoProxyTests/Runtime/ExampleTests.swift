@@ -137,6 +137,7 @@ final class ExampleTests: XCTestCase {
   }
 
   func testExternalAuthExample() async throws {
+    RegoForTests.located  // /reports runs an OPA policy: find rego-cpp before the gateway compiles it
     let upstream = try await DemoUpstream.start(name: "catalog", port: 9502)
     defer { Task { try? await upstream.close() } }
     let gateway = try await exampleGateway(
@@ -231,6 +232,21 @@ final class ExampleTests: XCTestCase {
     XCTAssertEqual(outsider, 403)
     let wrong = try await intranet("dana", "secret456")
     XCTAssertEqual(wrong, 401)
+
+    // The OPA policy: the finance team reads the reports, only its managers file them.
+    func reports(filing: Bool, _ headers: [(String, String)]) async throws -> TestResponse {
+      try await send(
+        filing ? .POST : .GET, base + "/reports", host: "api.shop.local", headers: headers,
+        body: filing ? "{}" : nil)
+    }
+    let finance = try await reports(filing: false, [("x-team", "finance")])
+    XCTAssertEqual(finance.status, 200, finance.body)
+    let noTeam = try await reports(filing: false, [])
+    XCTAssertEqual(noTeam.status, 403, "the policy allows nothing else")
+    let clerk = try await reports(filing: true, [("x-team", "finance")])
+    XCTAssertEqual(clerk.status, 403, "filing a report takes a manager")
+    let manager = try await reports(filing: true, [("x-team", "finance"), ("x-role", "manager")])
+    XCTAssertEqual(manager.status, 200, manager.body)
   }
 
   func testPoliciesExample() async throws {

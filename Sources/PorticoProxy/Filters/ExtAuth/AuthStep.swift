@@ -76,6 +76,7 @@ extension ExtAuthConfig.Check {
     case .passThroughGRPC(let check): ExtAuthzStep(check, timeout: timeout)
     case .ldap(let check): LDAPStep(check, timeout: timeout)
     case .opa(let check): OPAStep(check)
+    case .oidc(let check): OIDCStep(check, configID: key, timeout: timeout)
     }
   }
 }

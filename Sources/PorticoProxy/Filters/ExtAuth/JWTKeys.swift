@@ -115,6 +115,11 @@ struct JWTKeySet: Sendable {
 
 /// Base64url without padding (RFC 7515 §2), as JWTs and JWKs write bytes.
 enum Base64URL {
+  static func encode(_ bytes: some DataProtocol) -> String {
+    Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+      .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+  }
+
   static func decode(_ text: some StringProtocol) -> Data? {
     var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
     guard !base64.contains("=") else { return nil }

@@ -80,6 +80,8 @@ public enum Formatting {
         "\(step.name) (jwt: providers \(check.providers.map(\.name).joined(separator: ", ")), \(check.policy.rawValue))"
       case .passThrough(let check): "\(step.name) (passThroughAuth: \(check.endpoint))"
       case .passThroughGRPC(let check): "\(step.name) (passThroughAuth: \(check.endpoint))"
+      case .accessToken(let check):
+        "\(step.name) (oauth2: access tokens\(check.requiredScopes.isEmpty ? "" : " with scopes \(check.requiredScopes.joined(separator: " "))"))"
       case .oidc(let check): "\(step.name) (oauth2: \(check.issuerURL), client \(check.clientID))"
       case .opa(let check):
         "\(step.name) (opaAuth: \(check.program.query) over \(check.program.modules.map(\.name).joined(separator: ", ")))"

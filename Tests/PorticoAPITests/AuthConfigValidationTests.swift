@@ -60,7 +60,7 @@ final class AuthConfigValidationTests: XCTestCase {
     XCTAssertTrue(snapshot.errors[0].message.contains("not enforced by this version of Portico"))
   }
 
-  func testOIDCNeedsURLsPathsAndRefusesWhatItDoesNotEnforce() {
+  func testOAuth2NeedsURLsPathsAndRefusesWhatItDoesNotEnforce() {
     let snapshot = load(
       authConfig(
         """
@@ -82,21 +82,30 @@ final class AuthConfigValidationTests: XCTestCase {
                 callbackPath: callback
                 clientId: shop
                 issuerUrl: https://idp.example.com
-                session: {redis: {options: {host: redis:6379}}, cookieOptions: {sameSite: Loose}}
+                session: {redis: {options: {host: "redis:6379", db: 2}}, cookieOptions: {sameSite: Loose}}
                 headers: {idTokenHeader: "bad header"}
-          - oauth2: {accessTokenValidation: {introspectionUrl: https://idp.example.com/introspect}}
+          - oauth2:
+              accessTokenValidation:
+                introspectionUrl: https://idp.example.com/introspect
+                userinfoUrl: https://idp.example.com/userinfo
+                requiredScopes: {scope: [orders]}
+          - oauth2: {accessTokenValidation: {jwt: {issuer: https://idp.example.com}}}
+          - oauth2: {accessTokenValidation: {jwt: {remoteJwks: {url: https://idp.example.com/keys}}, cacheTimeout: 30s}}
+          - oauth2: {oidcAuthorizationCode: {appUrl: https://shop.example.com/app, clientId: shop, issuerUrl: https://idp.example.com}}
         """), file: "auth.yaml")
     XCTAssertEqual(
       snapshot.errors.map(\.path.description),
       [
         "spec.configs[1].oauth2.oidcAuthorizationCode.appUrl",
         "spec.configs[1].oauth2.oidcAuthorizationCode.callbackPath",
-        "spec.configs[1].oauth2.oidcAuthorizationCode.session.redis",
+        "spec.configs[1].oauth2.oidcAuthorizationCode.session.redis.options.db",
         "spec.configs[1].oauth2.oidcAuthorizationCode.session.cookieOptions.sameSite",
         "spec.configs[1].oauth2.oidcAuthorizationCode.headers.idTokenHeader",
-        "spec.configs[2].oauth2.accessTokenValidation",
+        "spec.configs[2].oauth2.accessTokenValidation.userinfoUrl",
+        "spec.configs[3].oauth2.accessTokenValidation.jwt",
+        "spec.configs[5].oauth2.oidcAuthorizationCode.appUrl",
       ])
-    XCTAssertTrue(snapshot.errors[2].message.contains("not enforced by this version of Portico"))
+    XCTAssertTrue(snapshot.errors[2].message.contains("only database 0"))
   }
 
   func testGlooJWTOptionNeedsProvidersOrDisable() {

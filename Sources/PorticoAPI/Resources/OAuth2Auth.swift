@@ -2,13 +2,57 @@
 /// keeps the session in a cookie the gateway encrypts. Field names follow Gloo's.
 public struct OAuth2Auth: Codable, Hashable, Sendable {
   public var oidcAuthorizationCode: OIDCAuthorizationCode?
-  /// Not enforced: a validation error.
-  public var accessTokenValidation: OpaqueValue?
+  public var accessTokenValidation: AccessTokenValidation?
   public var oauth2: OpaqueValue?
 
   public init(oidcAuthorizationCode: OIDCAuthorizationCode) {
     self.oidcAuthorizationCode = oidcAuthorizationCode
   }
+}
+
+/// `accessTokenValidation`: a bearer access token checked by the provider that issued it (RFC 7662
+/// introspection) or by its signature (a JWT), with the scopes it must carry.
+public struct AccessTokenValidation: Codable, Hashable, Sendable {
+  public struct Introspection: Codable, Hashable, Sendable {
+    public var introspectionUrl: String
+    public var clientId: String?
+    /// A Secret with `client-secret`: the gateway authenticates to the endpoint with HTTP Basic.
+    public var clientSecretRef: ObjectRef?
+    public var disableClientSecret: Bool?
+    /// The answer's attribute that names the caller; `sub` unless set.
+    public var userIdAttributeName: String?
+  }
+
+  public struct JWT: Codable, Hashable, Sendable {
+    public struct RemoteJwks: Codable, Hashable, Sendable {
+      public var url: String
+      /// How long a fetched key set is kept; 5 minutes unless set.
+      public var refreshInterval: ManifestDuration?
+    }
+
+    public struct LocalJwks: Codable, Hashable, Sendable {
+      public var inlineString: String
+    }
+
+    public var remoteJwks: RemoteJwks?
+    public var localJwks: LocalJwks?
+    public var issuer: String?
+  }
+
+  public struct RequiredScopes: Codable, Hashable, Sendable {
+    public var scope: [String]?
+  }
+
+  /// Gloo's older spelling of `introspection.introspectionUrl`.
+  public var introspectionUrl: String?
+  public var introspection: Introspection?
+  public var jwt: JWT?
+  /// Not enforced: a validation error.
+  public var userinfoUrl: String?
+  /// How long a token that passed is trusted without asking again (never past its expiry); 10 minutes
+  /// unless set.
+  public var cacheTimeout: ManifestDuration?
+  public var requiredScopes: RequiredScopes?
 }
 
 public struct OIDCAuthorizationCode: Codable, Hashable, Sendable {
@@ -50,8 +94,33 @@ public struct OIDCAuthorizationCode: Codable, Hashable, Sendable {
     public var cookie: Cookie?
     /// A session the provider cannot refresh sends people to sign in again (always so).
     public var failOnFetchFailure: Bool?
-    /// Not enforced: a validation error (sessions live in the encrypted cookie).
-    public var redis: OpaqueValue?
+    /// Sessions kept in Redis, the cookie holding only a random session ID: every replica sees the same
+    /// sessions, and a logout ends the session everywhere.
+    public var redis: RedisSession?
+
+    public struct RedisSession: Codable, Hashable, Sendable {
+      public struct Options: Codable, Hashable, Sendable {
+        /// `host:port`.
+        public var host: String
+        /// Only 0 is supported: a validation error otherwise.
+        public var db: Int?
+        /// Accepted: each event loop keeps one connection.
+        public var poolSize: Int?
+        /// Not enforced: validation errors.
+        public var socketType: String?
+        public var tlsCertMountPath: String?
+      }
+
+      public var options: Options
+      /// Prepended to session IDs in Redis; `portico-session:` unless set.
+      public var keyPrefix: String?
+      public var cookieName: String?
+      public var allowRefreshing: Bool?
+      public var targetDomain: String?
+      /// Not enforced: validation errors.
+      public var preExpiryBuffer: ManifestDuration?
+      public var headerName: String?
+    }
 
     public struct CipherConfig: Codable, Hashable, Sendable {
       public var keyRef: ObjectRef?

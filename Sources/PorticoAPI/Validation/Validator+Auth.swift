@@ -143,19 +143,28 @@ extension Validator {
         "\(name) is not enforced by this version of Portico; the routes that use this AuthConfig answer as invalid routes"
       )
     }
-    if login.accessTokenValidation != nil {
-      unenforced(path.appending("accessTokenValidation"), "accessTokenValidation")
-    }
     if login.oauth2 != nil { unenforced(path.appending("oauth2"), "oauth2.oauth2") }
+    if login.oidcAuthorizationCode != nil, login.accessTokenValidation != nil {
+      return error(path, "give one of oidcAuthorizationCode and accessTokenValidation")
+    }
+    if let validation = login.accessTokenValidation {
+      return check(accessTokenValidation: validation, at: path.appending("accessTokenValidation"))
+    }
     guard let flow = login.oidcAuthorizationCode else {
-      if login.accessTokenValidation == nil, login.oauth2 == nil {
-        error(path, "give oidcAuthorizationCode")
-      }
+      if login.oauth2 == nil { error(path, "give oidcAuthorizationCode or accessTokenValidation") }
       return
     }
     let at = path.appending("oidcAuthorizationCode")
     for (field, url) in [("appUrl", flow.appUrl), ("issuerUrl", flow.issuerUrl)] {
       if let problem = Self.serviceURLProblem(url) { error(at.appending(field), problem) }
+    }
+    if Self.serviceURLProblem(flow.appUrl) == nil, let url = URL(string: flow.appUrl), !url.path.isEmpty,
+      url.path != "/"
+    {
+      error(
+        at.appending("appUrl"),
+        "give the application's origin without a path (callbackPath and the pages people return to are paths on it)"
+      )
     }
     if let afterLogout = flow.afterLogoutUrl, let problem = Self.serviceURLProblem(afterLogout) {
       error(at.appending("afterLogoutUrl"), problem)
@@ -174,7 +183,28 @@ extension Validator {
       ("endSessionProperties", flow.endSessionProperties != nil),
     ]
     for (field, isSet) in unenforcedFields where isSet { unenforced(at.appending(field), field) }
-    if flow.session?.redis != nil { unenforced(at.appending("session").appending("redis"), "session.redis") }
+    if let redis = flow.session?.redis {
+      let field = at.appending("session").appending("redis")
+      if RedisHostPort(redis.options.host) == nil {
+        error(field.appending("options").appending("host"), "'\(redis.options.host)' is not host:port")
+      }
+      if let db = redis.options.db, db != 0 {
+        error(
+          field.appending("options").appending("db"),
+          "only database 0 is supported by this version of Portico; the routes that use this AuthConfig answer as invalid routes"
+        )
+      }
+      let unenforcedRedis: [(FieldPath, String, Bool)] = [
+        (field.appending("options").appending("socketType"), "socketType", redis.options.socketType != nil),
+        (
+          field.appending("options").appending("tlsCertMountPath"), "tlsCertMountPath",
+          redis.options.tlsCertMountPath != nil
+        ),
+        (field.appending("preExpiryBuffer"), "preExpiryBuffer", redis.preExpiryBuffer != nil),
+        (field.appending("headerName"), "headerName", redis.headerName != nil),
+      ]
+      for (place, name, isSet) in unenforcedRedis where isSet { unenforced(place, name) }
+    }
     let sameSites = ["LaxMode", "StrictMode", "NoneMode", "DefaultMode"]
     if let sameSite = flow.session?.cookieOptions?.sameSite, !sameSites.contains(sameSite) {
       error(
@@ -187,6 +217,41 @@ extension Validator {
       if let header, !HTTPToken.isValid(header) {
         error(at.appending("headers").appending(field), "invalid header name '\(header)'")
       }
+    }
+  }
+
+  private mutating func check(accessTokenValidation validation: AccessTokenValidation, at path: FieldPath) {
+    let ways = [
+      validation.introspectionUrl != nil, validation.introspection != nil, validation.jwt != nil,
+    ].filter { $0 }.count
+    guard ways == 1 else {
+      return error(path, "give one of introspection (or introspectionUrl) and jwt")
+    }
+    if validation.userinfoUrl != nil {
+      error(
+        path.appending("userinfoUrl"),
+        "userinfoUrl is not enforced by this version of Portico; the routes that use this AuthConfig answer as invalid routes"
+      )
+    }
+    if let url = validation.introspectionUrl ?? validation.introspection?.introspectionUrl,
+      let problem = Self.serviceURLProblem(url)
+    {
+      let field = validation.introspectionUrl != nil ? path : path.appending("introspection")
+      error(field.appending("introspectionUrl"), problem)
+    }
+    if let jwt = validation.jwt {
+      let at = path.appending("jwt")
+      switch (jwt.remoteJwks, jwt.localJwks) {
+      case (let remote?, nil):
+        if let problem = Self.serviceURLProblem(remote.url) {
+          error(at.appending("remoteJwks").appending("url"), problem)
+        }
+      case (nil, .some): break
+      default: error(at, "give one of remoteJwks and localJwks")
+      }
+    }
+    if let timeout = validation.cacheTimeout, timeout.nanoseconds == nil {
+      error(path.appending("cacheTimeout"), "'\(timeout.text)' is not a duration")
     }
   }
 
@@ -397,5 +462,16 @@ public struct GRPCAddress: Sendable, Hashable {
     guard !host.isEmpty, !host.contains("/"), host.contains(":") == trimmed.hasPrefix("[") else { return nil }
     self.host = host
     self.port = port
+  }
+}
+
+/// A Redis node's `host:port`, as session stores name it.
+public struct RedisHostPort: Sendable, Hashable {
+  public let address: String
+
+  public init?(_ text: String) {
+    guard let address = GRPCAddress(text) else { return nil }
+    self.address =
+      address.host.contains(":") ? "[\(address.host)]:\(address.port)" : "\(address.host):\(address.port)"
   }
 }

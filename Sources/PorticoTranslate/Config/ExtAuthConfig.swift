@@ -37,6 +37,7 @@ public struct ExtAuthConfig: Sendable, Hashable, Encodable {
     case ldap(LDAPCheck)
     case opa(OPACheck)
     case oidc(OIDCCheck)
+    case accessToken(AccessTokenCheck)
 
     public func encode(to encoder: Encoder) throws {
       var container = encoder.container(keyedBy: CodingKeys.self)
@@ -63,6 +64,15 @@ public struct ExtAuthConfig: Sendable, Hashable, Encodable {
         try container.encode(check.issuerURL, forKey: .issuer)
         try container.encode(check.clientID, forKey: .clientId)
         try container.encode(check.callbackPath, forKey: .callbackPath)
+      case .accessToken(let check):
+        try container.encode("oauth2", forKey: .mode)
+        switch check.validation {
+        case .introspection(let url, _, _): try container.encode(url, forKey: .introspection)
+        case .jwt(_, let remote, let issuer):
+          if let remote { try container.encode(remote.url, forKey: .jwks) }
+          if let issuer { try container.encode(issuer, forKey: .issuer) }
+        }
+        try container.encode(check.requiredScopes, forKey: .requiredScopes)
       case .opa(let check):
         try container.encode("opaAuth", forKey: .mode)
         try container.encode(check.program.modules.map(\.name), forKey: .modules)
@@ -77,7 +87,7 @@ public struct ExtAuthConfig: Sendable, Hashable, Encodable {
     private enum CodingKeys: String, CodingKey {
       case mode, header, keys, users, providers, validationPolicy, service, allowedGroups, modules, query,
         issuer,
-        clientId, callbackPath
+        clientId, callbackPath, introspection, jwks, requiredScopes
     }
   }
 
@@ -136,6 +146,22 @@ public struct ExtAuthConfig: Sendable, Hashable, Encodable {
     public var endpoint: String { "grpc://\(host.contains(":") ? "[\(host)]" : host):\(port)" }
   }
 
+  /// `oauth2.accessTokenValidation`: how a bearer access token is checked, and the scopes it must carry.
+  public struct AccessTokenCheck: Sendable, Hashable {
+    public enum Validation: Sendable, Hashable {
+      /// RFC 7662: the endpoint, and the client's ID and secret when it authenticates.
+      case introspection(url: String, clientID: String?, clientSecret: String?)
+      /// A signed JWT: keys as written (a JWKS, a JWK or a PEM key), or fetched.
+      case jwt(localKeys: String?, remoteKeys: JWTCheck.RemoteKeys?, issuer: String?)
+    }
+
+    public var validation: Validation
+    public var requiredScopes: [String]
+    public var cacheSeconds: Int64
+    /// The introspection answer's attribute that names the caller.
+    public var userIDAttribute: String
+  }
+
   /// `oauth2.oidcAuthorizationCode`: the provider, the client, where the flow's requests arrive, and how the
   /// session cookie is sealed and sent. Never encoded whole: it holds the client secret and session keys.
   public struct OIDCCheck: Sendable, Hashable {
@@ -155,13 +181,23 @@ public struct ExtAuthConfig: Sendable, Hashable, Encodable {
     /// Session keys, 32 bytes each: the first seals, all open. Empty: the gateway makes one per process (a
     /// warning on the AuthConfig says sessions end when the gateway restarts).
     public var sessionKeys: [[UInt8]]
+    /// Where sessions are kept: sealed in the cookie, or in Redis (`host:port`) under the prefix, the cookie
+    /// holding the session's ID.
+    public var sessionStore: SessionStore
     public var cookie: Cookie
     public var idTokenHeader: String?
     public var accessTokenHeader: String?
     public var bearerAccessToken: Bool
     public var allowsRefreshing: Bool
 
+    public enum SessionStore: Sendable, Hashable {
+      case cookie
+      case redis(address: String, keyPrefix: String)
+    }
+
     public struct Cookie: Sendable, Hashable {
+      /// The session cookie's name, and the prefix of the sign-in cookie's.
+      public var sessionName: String
       public var prefix: String
       /// Nil: a browser session.
       public var maxAgeSeconds: Int?

@@ -131,6 +131,13 @@ extension GatewayTranslator {
             host: address.host, port: address.port,
             failureModeAllow: step.passThroughAuth?.failureModeAllow ?? false)))
     }
+    if let validation = step.oauth2?.accessTokenValidation {
+      guard let check = accessTokenCheck(validation, position: position, of: config) else {
+        unresolvedAuthConfigs.insert(config.id)
+        return nil
+      }
+      return .init(name: name, check: .accessToken(check))
+    }
     if let flow = step.oauth2?.oidcAuthorizationCode {
       guard let check = oidcCheck(flow, position: position, of: config) else {
         unresolvedAuthConfigs.insert(config.id)
@@ -212,6 +219,45 @@ extension GatewayTranslator {
       })
   }
 
+  /// An `accessTokenValidation` step with the introspection client's secret read (`client-secret`). Nil, with
+  /// an error on the AuthConfig, when that Secret is missing or holds none.
+  private mutating func accessTokenCheck(
+    _ validation: AccessTokenValidation, position: Int, of config: Resource<AuthConfigSpec>
+  ) -> ExtAuthConfig.AccessTokenCheck? {
+    let path: FieldPath = ["spec", "configs", .index(position), "oauth2", "accessTokenValidation"]
+    let way: ExtAuthConfig.AccessTokenCheck.Validation
+    if let jwt = validation.jwt {
+      way = .jwt(
+        localKeys: jwt.localJwks?.inlineString,
+        remoteKeys: jwt.remoteJwks.map {
+          .init(
+            url: $0.url, cacheSeconds: ($0.refreshInterval?.nanoseconds ?? 300_000_000_000) / 1_000_000_000)
+        }, issuer: jwt.issuer)
+    } else {
+      let introspection = validation.introspection
+      var secret: String?
+      if let ref = introspection?.clientSecretRef, introspection?.disableClientSecret != true {
+        let id = ref.id(.secret, defaultNamespace: config.id.namespace)
+        guard let value = index.secrets[id]?.spec.value(for: "client-secret") else {
+          report(
+            .error, on: config.id, config.source,
+            path.appending("introspection").appending("clientSecretRef"),
+            "Secret \(id.qualifiedName) is not found or has no client-secret; the routes that use this AuthConfig answer as invalid routes"
+          )
+          return nil
+        }
+        secret = String(decoding: value, as: UTF8.self)
+      }
+      way = .introspection(
+        url: validation.introspectionUrl ?? introspection?.introspectionUrl ?? "",
+        clientID: introspection?.clientId, clientSecret: secret)
+    }
+    return .init(
+      validation: way, requiredScopes: validation.requiredScopes?.scope ?? [],
+      cacheSeconds: (validation.cacheTimeout?.nanoseconds ?? 600_000_000_000) / 1_000_000_000,
+      userIDAttribute: validation.introspection?.userIdAttributeName ?? "sub")
+  }
+
   /// An `oidcAuthorizationCode` step with its Secrets read: the client secret (`client-secret`) and the
   /// session keys (`key`, then `previous-key`). Nil, with an error on the AuthConfig, when a Secret named is
   /// missing or holds no usable value.
@@ -255,13 +301,15 @@ extension GatewayTranslator {
         )
         return nil
       }
-    } else {
+    } else if flow.session?.redis == nil {
       report(
         .warning, on: config.id, config.source, path.appending("session"),
         "no session.cipherConfig.keyRef: each gateway process seals sessions with a key of its own, so sessions end when it restarts and are not shared between replicas"
       )
     }
     let options = flow.session?.cookieOptions
+    let redis = flow.session?.redis
+    let prefix = flow.session?.cookie?.keyPrefix ?? ""
     let sameSite: String? =
       switch options?.sameSite ?? "LaxMode" {
       case "StrictMode": "Strict"
@@ -278,15 +326,21 @@ extension GatewayTranslator {
       authorizationParameters: flow.authEndpointQueryParams ?? [:],
       tokenParameters: flow.tokenEndpointQueryParams ?? [:], logoutPath: flow.logoutPath,
       afterLogoutURL: flow.afterLogoutUrl, sessionKeys: keys,
+      sessionStore: redis.map {
+        .redis(
+          address: RedisHostPort($0.options.host)?.address ?? $0.options.host,
+          keyPrefix: $0.keyPrefix ?? "portico-session:")
+      } ?? .cookie,
       cookie: .init(
-        prefix: flow.session?.cookie?.keyPrefix ?? "",
+        sessionName: redis?.cookieName ?? (prefix + "portico-session"), prefix: prefix,
         maxAgeSeconds: options?.maxAge.map { $0 == 0 ? nil : Int($0) } ?? 30 * 24 * 3600,
         secure: options?.notSecure != true, httpOnly: options?.httpOnly ?? true, path: options?.path ?? "/",
-        domain: options?.domain ?? flow.session?.cookie?.targetDomain, sameSite: sameSite),
+        domain: options?.domain ?? redis?.targetDomain ?? flow.session?.cookie?.targetDomain,
+        sameSite: sameSite),
       idTokenHeader: flow.headers?.idTokenHeader?.lowercased(),
       accessTokenHeader: flow.headers?.accessTokenHeader?.lowercased(),
       bearerAccessToken: flow.headers?.useBearerSchemaForAuthorization ?? false,
-      allowsRefreshing: flow.session?.cookie?.allowRefreshing ?? true)
+      allowsRefreshing: redis?.allowRefreshing ?? flow.session?.cookie?.allowRefreshing ?? true)
   }
 
   /// An `opaAuth` policy: the entries of the ConfigMaps it names (each entry a module, named

@@ -247,6 +247,51 @@ final class ExampleTests: XCTestCase {
     XCTAssertEqual(clerk.status, 403, "filing a report takes a manager")
     let manager = try await reports(filing: true, [("x-team", "finance"), ("x-role", "manager")])
     XCTAssertEqual(manager.status, 200, manager.body)
+
+    // The staff portal: a sign-in at the OpenID Connect provider, followed by hand as a browser would. The
+    // application's URLs go to the gateway, the provider's to the provider.
+    let provider = try await PythonService(arguments: ["-m", "oidc_provider_mock", "--port"], port: 9400)
+    defer { Task { await provider.stop() } }
+    let app = "http://api.shop.local:8080"
+    func visit(_ url: String, cookie: String? = nil, form: String? = nil) async throws -> TestResponse {
+      var headers = cookie.map { [("cookie", $0)] } ?? []
+      if form != nil { headers.append(("content-type", "application/x-www-form-urlencoded")) }
+      let local = url.hasPrefix(app)
+      return try await send(
+        form == nil ? .GET : .POST, local ? base + String(url.dropFirst(app.count)) : url,
+        host: local ? "api.shop.local" : "127.0.0.1:9400", headers: headers, body: form)
+    }
+    func location(_ response: TestResponse) throws -> String {
+      try XCTUnwrap(response.headers["location"].first, "a redirect: \(response.status) \(response.body)")
+    }
+    func cookie(_ name: String, setBy response: TestResponse) -> String? {
+      response.headers["set-cookie"].first { $0.hasPrefix(name + "=") }
+        .map { String($0.dropFirst(name.count + 1).prefix { $0 != ";" }) }
+    }
+    let start = try await visit(app + "/portal/orders")
+    XCTAssertEqual(start.status, 302, start.body)
+    let authorize = try location(start)
+    XCTAssertTrue(authorize.hasPrefix("http://127.0.0.1:9400/oauth2/authorize?"), authorize)
+    let signIn = try XCTUnwrap(cookie("portico-sign-in", setBy: start))
+    let signedIn = try await visit(authorize, form: "sub=dana")
+    XCTAssertEqual(signedIn.status, 302, signedIn.body)
+    let callback = try location(signedIn)
+    XCTAssertTrue(callback.hasPrefix(app + "/portal/callback?"), callback)
+    let back = try await visit(callback, cookie: "portico-sign-in=" + signIn)
+    XCTAssertEqual(back.status, 302, back.body)
+    XCTAssertEqual(try location(back), app + "/portal/orders", "back where dana was going")
+    let session = try XCTUnwrap(cookie("portico-session", setBy: back))
+    let portal = try await visit(app + "/portal/orders", cookie: "portico-session=" + session)
+    XCTAssertEqual(portal.status, 200, portal.body)
+    XCTAssertEqual(portal.upstreamHeader("x-user-id"), ["dana"])
+    let idToken = try XCTUnwrap(portal.upstreamHeader("x-id-token")?.first)
+    let logout = try await visit(app + "/portal/logout", cookie: "portico-session=" + session)
+    XCTAssertEqual(logout.status, 302, logout.body)
+    let endSession = try location(logout)
+    XCTAssertTrue(endSession.hasPrefix("http://127.0.0.1:9400/oauth2/end_session?"), endSession)
+    let hint = URLComponents(string: endSession)?.queryItems?.first { $0.name == "id_token_hint" }
+    XCTAssertEqual(hint?.value, idToken)
+    XCTAssertEqual(cookie("portico-session", setBy: logout), "", "the session cookie is cleared")
   }
 
   func testPoliciesExample() async throws {

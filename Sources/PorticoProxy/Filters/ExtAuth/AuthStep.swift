@@ -77,6 +77,7 @@ extension ExtAuthConfig.Check {
     case .ldap(let check): LDAPStep(check, timeout: timeout)
     case .opa(let check): OPAStep(check)
     case .oidc(let check): OIDCStep(check, configID: key, timeout: timeout)
+    case .accessToken(let check): AccessTokenStep(check, cacheKey: key, timeout: timeout)
     }
   }
 }

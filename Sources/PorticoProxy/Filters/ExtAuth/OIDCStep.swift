@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import NIOCore
 import NIOHTTP1
+import PorticoRedis
 import PorticoTranslate
 
 /// `oauth2.oidcAuthorizationCode`: OpenID Connect's authorization code flow, with the session kept in a
@@ -24,6 +25,13 @@ struct OIDCStep: AuthStep {
   private let seal: SessionSeal
   private let sessionCookie: String
   private let signInCookie: String
+  private let sessions: Sessions
+
+  /// Where sessions are kept: sealed in the cookie itself, or in Redis under a random ID the cookie holds.
+  private enum Sessions {
+    case cookie
+    case redis(RedisCommandClient, keyPrefix: String)
+  }
   private let timeout: TimeAmount
   private static let signInLifetime: Int64 = 600
   /// A session is renewed this long before its ID token expires, so a request never carries a token
@@ -56,7 +64,12 @@ struct OIDCStep: AuthStep {
     provider = OIDCProvider.shared(issuer: check.issuerURL)
     seal = SessionSeal(
       keys: check.sessionKeys.isEmpty ? [SessionSeal.processKey(for: configID)] : check.sessionKeys)
-    sessionCookie = check.cookie.prefix + "portico-session"
+    sessionCookie = check.cookie.sessionName
+    if case .redis(let address, let prefix) = check.sessionStore {
+      sessions = .redis(RedisCommandClient.shared(address: address), keyPrefix: prefix)
+    } else {
+      sessions = .cookie
+    }
     signInCookie = check.cookie.prefix + "portico-sign-in"
   }
 
@@ -67,13 +80,44 @@ struct OIDCStep: AuthStep {
     let now = Int64(Date().timeIntervalSince1970)
     let path = call.request.path
     if path == check.callbackPath {
+      // The code and state are credentials while they last: never in the access log.
+      call.queryParametersHiddenFromLogs += ["code", "state"]
       callback(call, at: now, done)
       return nil
     }
-    let session = Self.cookie(sessionCookie, in: call).flatMap {
-      seal.open($0, as: sessionCookie, Session.self)
+    let value = Self.cookie(sessionCookie, in: call)
+    guard case .redis(let redis, let prefix) = sessions else {
+      return proceed(
+        with: value.flatMap { seal.open($0, as: sessionCookie, Session.self) }, call, at: now, done)
     }
-    if let logoutPath = check.logoutPath, path == logoutPath {
+    // An ID the gateway made: 43 base64url characters, nothing else is looked up.
+    guard let value, value.utf8.count == 43, value.utf8.allSatisfy(Self.isBase64URL) else {
+      return proceed(with: nil, call, at: now, done)
+    }
+    let loop = call.loop.eventLoop
+    let step = self
+    let resume = NIOLoopBound(
+      { (session: Session?) in
+        if let outcome = step.proceed(with: session, call, at: now, done) { done(outcome) }
+      },
+      eventLoop: loop)
+    let failed = NIOLoopBound(done, eventLoop: loop)
+    redis.execute(["GET", prefix + value], on: loop, timeout: timeout).whenComplete { result in
+      switch result {
+      case .success(.bulk(let bytes?)):
+        resume.value(try? JSONDecoder().decode(Session.self, from: Data(bytes.readableBytesView)))
+      case .success: resume.value(nil)
+      case .failure(let error): failed.value(.failed(reason: "the session store failed: \(error)"))
+      }
+    }
+    return nil
+  }
+
+  /// What the request's session (if any) comes to: through, renewed, signed out, or sent to sign in.
+  private func proceed(
+    with session: Session?, _ call: FilterCall, at now: Int64, _ done: @escaping (AuthOutcome) -> Void
+  ) -> AuthOutcome? {
+    if let logoutPath = check.logoutPath, call.request.path == logoutPath {
       logout(session, call, done)
       return nil
     }
@@ -155,16 +199,19 @@ struct OIDCStep: AuthStep {
           return answer.value(.denied(status: 401, challenge: nil, body: "sign-in failed\n"))
         }
         step.verified(tokens, nonce: attempt.nonce, endpoints: endpoints, on: loop) { session in
-          guard let session, let sealed = step.seal.seal(session, as: step.sessionCookie) else {
+          guard let session else {
             return answer.value(.denied(status: 401, challenge: nil, body: "sign-in failed\n"))
           }
-          answer.value(
-            Self.redirect(
-              to: step.check.appURL + attempt.returnTo,
-              cookies: [
-                step.cookie(step.sessionCookie, sealed, maxAge: step.check.cookie.maxAgeSeconds),
-                step.cookie(step.signInCookie, "", maxAge: 0),
-              ]))
+          step.store(session, in: call, on: loop) { value in
+            guard let value else { return answer.value(.failed(reason: "the session could not be kept")) }
+            answer.value(
+              Self.redirect(
+                to: step.check.appURL + attempt.returnTo,
+                cookies: [
+                  step.cookie(step.sessionCookie, value, maxAge: step.check.cookie.maxAgeSeconds),
+                  step.cookie(step.signInCookie, "", maxAge: 0),
+                ]))
+          }
         }
       }
       return nil
@@ -187,13 +234,14 @@ struct OIDCStep: AuthStep {
         tokens in
         guard let tokens else { return step.signIn(call, at: now, answer.value) }
         step.verified(tokens, nonce: nil, endpoints: endpoints, on: loop, keeping: session) { renewed in
-          guard let renewed, let sealed = step.seal.seal(renewed, as: step.sessionCookie) else {
-            return step.signIn(call, at: now, answer.value)
+          guard let renewed else { return step.signIn(call, at: now, answer.value) }
+          step.store(renewed, in: call, on: loop) { value in
+            guard let value else { return answer.value(.failed(reason: "the session could not be kept")) }
+            answer.value(
+              step.allowed(
+                renewed,
+                setting: step.cookie(step.sessionCookie, value, maxAge: step.check.cookie.maxAgeSeconds)))
           }
-          answer.value(
-            step.allowed(
-              renewed,
-              setting: step.cookie(step.sessionCookie, sealed, maxAge: step.check.cookie.maxAgeSeconds)))
         }
       }
       return nil
@@ -204,6 +252,10 @@ struct OIDCStep: AuthStep {
   private func logout(_ session: Session?, _ call: FilterCall, _ done: @escaping (AuthOutcome) -> Void) {
     let check = check
     let cleared = cookie(sessionCookie, "", maxAge: 0)
+    if case .redis(let redis, let prefix) = sessions, let value = Self.cookie(sessionCookie, in: call) {
+      // Ended everywhere: whichever gateway the browser reaches next finds no session.
+      _ = redis.execute(["DEL", prefix + value], on: call.loop.eventLoop, timeout: timeout)
+    }
     let after = check.afterLogoutURL ?? check.appURL + "/"
     whenEndpoints(call, done) { endpoints in
       guard let endSession = endpoints.endSession else { return Self.redirect(to: after, cookies: [cleared]) }
@@ -211,6 +263,41 @@ struct OIDCStep: AuthStep {
       if let session { parameters.insert(("id_token_hint", session.idToken), at: 0) }
       let separator = endSession.contains("?") ? "&" : "?"
       return Self.redirect(to: endSession + separator + Self.formEncoded(parameters), cookies: [cleared])
+    }
+  }
+
+  // MARK: - Sessions
+
+  /// Keeps `session` and hands back the session cookie's value: the sealed session, or the session's ID in
+  /// Redis (the one the request carries when it is renewed, a new one at sign-in). Nil when Redis fails.
+  private func store(
+    _ session: Session, in call: FilterCall, on loop: EventLoop, _ done: @escaping (String?) -> Void
+  ) {
+    guard case .redis(let redis, let prefix) = sessions else {
+      return done(seal.seal(session, as: sessionCookie))
+    }
+    let existing = Self.cookie(sessionCookie, in: call).map(String.init)
+    let id = existing.flatMap { $0.utf8.count == 43 && $0.utf8.allSatisfy(Self.isBase64URL) ? $0 : nil }
+    // A session ID is made anew at sign-in, never taken from the browser (no fixation).
+    let key = (call.request.path == check.callbackPath ? nil : id) ?? Self.randomToken()
+    guard let json = try? JSONEncoder().encode(session) else { return done(nil) }
+    let lifetime = check.cookie.maxAgeSeconds ?? 24 * 3600
+    let answer = NIOLoopBound(done, eventLoop: loop)
+    redis.execute(
+      ["SET", prefix + key, String(decoding: json, as: UTF8.self), "EX", String(lifetime)], on: loop,
+      timeout: timeout
+    ).whenComplete { result in
+      if case .success = result { answer.value(key) } else { answer.value(nil) }
+    }
+  }
+
+  private static func isBase64URL(_ byte: UInt8) -> Bool {
+    switch byte {
+    case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+      UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"):
+      return true
+    default:
+      return false
     }
   }
 
@@ -294,7 +381,9 @@ struct OIDCStep: AuthStep {
       return done(renewed)
     }
     let check = check
-    func decide(_ keys: JWTKeySet?) -> Session?? {
+    // Nil: fetch the provider's keys and decide again. A signature no key verifies asks for that too, at
+    // most once a second: a provider that rotated keys may sign without a `kid`.
+    func decide(_ keys: JWTKeySet?, mayFetch: Bool) -> Session?? {
       guard let token = JWTToken(idToken[...]), let algorithm = token.header["alg"] as? String,
         algorithm != "none"
       else { return .some(nil) }
@@ -305,7 +394,10 @@ struct OIDCStep: AuthStep {
         candidates.contains(where: {
           JWTKeySet.verify(token.signature, of: token.signingInput, algorithm: algorithm, with: $0)
         })
-      else { return .some(nil) }
+      else {
+        let now = Int64(Date().timeIntervalSince1970)
+        return mayFetch && endpoints.jwks.wantsFetch(at: now, unknownKey: true) ? nil : .some(nil)
+      }
       let now = Int64(Date().timeIntervalSince1970)
       let audiences =
         (token.claims["aud"] as? [String]) ?? (token.claims["aud"] as? String).map { [$0] } ?? []
@@ -323,8 +415,9 @@ struct OIDCStep: AuthStep {
           refreshToken: tokens.refreshToken ?? previous?.refreshToken, expires: expires,
           subject: token.claims["sub"] as? String))
     }
-    if let decided = decide(endpoints.jwks.current().keys) { return done(decided) }
-    let retry = NIOLoopBound({ done(decide(endpoints.jwks.current().keys) ?? nil) }, eventLoop: loop)
+    if let decided = decide(endpoints.jwks.current().keys, mayFetch: true) { return done(decided) }
+    let retry = NIOLoopBound(
+      { done(decide(endpoints.jwks.current().keys, mayFetch: false) ?? nil) }, eventLoop: loop)
     endpoints.jwks.refresh(at: Int64(Date().timeIntervalSince1970), timeout: timeout) {
       loop.execute { retry.value() }
     }

@@ -15,22 +15,39 @@ final class OIDCAuthTests: XCTestCase {
   /// Where the application is, as the provider and the browser see it: requests to it go to the gateway.
   static let app = "http://app.test"
 
+  /// Keeps the sessions of `sessions.test`.
+  var redis: Process!
+  var redisPort = 0
+
   override func setUp() async throws {
     // Tokens live 12 s: a session is renewed once fewer than 10 s remain.
     provider = try await PythonService(arguments: [
       "-m", "oidc_provider_mock", "--token-max-age", "12", "--port",
     ])
-    gateway = try await TestGateway(upstreams: ["echo"]) { [provider] gateway in
-      Self.manifests(echo: gateway.port("echo"), issuer: "http://127.0.0.1:\(provider!.port)")
+    redisPort = try await closedPort()
+    redis = Process()
+    redis.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
+    redis.arguments = [
+      "--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+    ]
+    redis.standardOutput = FileHandle.nullDevice
+    try redis.run()
+    for _ in 0..<200 where (try? LoopbackSocket.connect(port: redisPort)).map({ close($0) }) == nil {
+      try await Task.sleep(for: .milliseconds(25))
+    }
+    gateway = try await TestGateway(upstreams: ["echo"]) { [provider, redisPort] gateway in
+      Self.manifests(
+        echo: gateway.port("echo"), issuer: "http://127.0.0.1:\(provider!.port)", redisPort: redisPort)
     }
   }
 
   override func tearDown() async throws {
     await gateway?.stop()
     await provider?.stop()
+    if let redis, redis.isRunning { kill(redis.processIdentifier, SIGKILL) }
   }
 
-  static func manifests(echo: Int, issuer: String) -> String {
+  static func manifests(echo: Int, issuer: String, redisPort: Int) -> String {
     gatewayManifest() + staticDestination("echo", ports: [echo])
       + """
       apiVersion: v1
@@ -66,10 +83,84 @@ final class OIDCAuthTests: XCTestCase {
       ---
 
       """
+        + """
+        apiVersion: enterprise.gloo.solo.io/v1
+        kind: AuthConfig
+        metadata: {name: shared-sessions, namespace: apps}
+        spec:
+          configs:
+          - oauth2:
+              oidcAuthorizationCode:
+                appUrl: http://sessions.test
+                callbackPath: /callback
+                clientId: shop
+                clientSecretRef: {name: shop-client}
+                issuerUrl: \(issuer)
+                logoutPath: /logout
+                session:
+                  redis: {options: {host: '127.0.0.1:\(redisPort)'}, keyPrefix: 'shop:'}
+                  cookieOptions: {notSecure: true}
+        ---
+
+        """
       + virtualHost(
         "app.test",
         options: "  options: {trafficPolicy: {extauth: {configRef: {name: sign-in}}}}",
         routes: "    - routeAction: {destinations: [{staticDestination: {name: echo}}]}")
+      + virtualHost(
+        "sessions.test",
+        options: "  options: {trafficPolicy: {extauth: {configRef: {name: shared-sessions}}}}",
+        routes: "    - routeAction: {destinations: [{staticDestination: {name: echo}}]}")
+  }
+
+  // MARK: - Sessions in Redis
+
+  private func redisKeys() throws -> [String] {
+    try Shell.run("redis-cli -p \(redisPort) --raw KEYS 'shop:*'").split(separator: "\n").map(String.init)
+  }
+
+  private func sessions(_ path: String, cookie: String? = nil) async throws -> TestResponse {
+    try await send(
+      .GET, gateway.base + path, host: "sessions.test", headers: cookie.map { [("cookie", $0)] } ?? [])
+  }
+
+  func testSessionsInRedisHoldOnlyAnIDInTheCookieAndEndEverywhereAtLogout() async throws {
+    let first = try await sessions("/orders")
+    XCTAssertEqual(first.status, 302, first.body)
+    let signInCookie = try XCTUnwrap(Self.setCookies(first)["portico-sign-in"])
+    let callback = try await signInAtProvider(try Self.location(first), as: "frank")
+    let app = "http://sessions.test"
+    XCTAssertTrue(callback.hasPrefix(app + "/callback?"), callback)
+    // A session ID planted in the browser beforehand is never taken over.
+    let planted = String(repeating: "p", count: 43)
+    let back = try await sessions(
+      String(callback.dropFirst(app.count)),
+      cookie: "portico-sign-in=\(signInCookie); portico-session=\(planted)")
+    XCTAssertEqual(back.status, 302, back.body)
+    let id = try XCTUnwrap(Self.setCookies(back)["portico-session"])
+    XCTAssertEqual(id.count, 43, "the cookie holds a random ID, not the session")
+    XCTAssertNotEqual(id, planted)
+    XCTAssertEqual(try redisKeys(), ["shop:" + id])
+    let orders = try await sessions("/orders", cookie: "portico-session=\(id)")
+    XCTAssertEqual(orders.status, 200, orders.body)
+    XCTAssertEqual(orders.upstreamHeader("x-user-id"), ["frank"])
+    let logout = try await sessions("/logout", cookie: "portico-session=\(id)")
+    XCTAssertEqual(logout.status, 302)
+    var remaining = try redisKeys()
+    for _ in 0..<40 where !remaining.isEmpty {
+      try await Task.sleep(for: .milliseconds(25))
+      remaining = try redisKeys()
+    }
+    XCTAssertEqual(remaining, [], "the session is gone from the store")
+    let replayed = try await sessions("/orders", cookie: "portico-session=\(id)")
+    XCTAssertEqual(replayed.status, 302, "a copy of the cookie kept after logout opens nothing")
+  }
+
+  func testASessionStoreThatFailsAnswersStatusOnError() async throws {
+    kill(redis.processIdentifier, SIGKILL)
+    while redis.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+    let answer = try await sessions("/orders", cookie: "portico-session=" + String(repeating: "a", count: 43))
+    XCTAssertEqual(answer.status, 403, "auth fails closed: statusOnError")
   }
 
   // MARK: - A browser without a browser
@@ -173,6 +264,10 @@ final class OIDCAuthTests: XCTestCase {
     XCTAssertEqual(back.status, 302, back.body)
     XCTAssertEqual(try Self.location(back), Self.app + "/orders?page=2")
     let session = try XCTUnwrap(Self.setCookies(back)["portico-session"])
+    let code = try XCTUnwrap(Self.query(callback)["code"])
+    let log = await gateway.accessLog()
+    XCTAssertFalse(log.isEmpty)
+    XCTAssertFalse("\(log)".contains(code), "the code never reaches the access log")
     let attributes = back.headers["set-cookie"].first { $0.hasPrefix("portico-session=") } ?? ""
     XCTAssertTrue(attributes.contains("HttpOnly") && attributes.contains("SameSite=Lax"), attributes)
 

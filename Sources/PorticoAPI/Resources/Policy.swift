@@ -176,13 +176,26 @@ public struct RateLimitServerSettings: Codable, Hashable, Sendable {
   public var denyOnFail: Bool?
 }
 
+/// The request body auth waits for and shows its checks (an ext_authz server's `http.body`, an OPA policy's
+/// `input.http_request.body`).
+public struct ExtauthRequestBody: Codable, Hashable, Sendable {
+  /// 4 KiB unless set.
+  public var maxRequestBytes: UInt32?
+  /// A longer body is shown cut to `maxRequestBytes` instead of answered with 413.
+  public var allowPartialMessage: Bool?
+  /// Sent to an ext_authz server as bytes (`raw_body`) rather than text (`body`).
+  public var packAsBytes: Bool?
+}
+
 public struct ExtauthSettings: Codable, Hashable, Sendable {
+  public typealias RequestBody = ExtauthRequestBody
+
   public var extauthzRef: ObjectRef?
   public var httpService: OpaqueValue?
   public var userIdHeader: String?
   public var requestTimeout: ManifestDuration?
   public var failureModeAllow: Bool?
-  public var requestBody: OpaqueValue?
+  public var requestBody: RequestBody?
   public var clearRouteCache: Bool?
   public var statusOnError: UInt32?
   public var transportApiVersion: String?

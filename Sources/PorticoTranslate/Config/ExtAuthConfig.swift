@@ -21,6 +21,14 @@ public struct ExtAuthConfig: Sendable, Hashable, Encodable {
   public var userIdHeader: String
   /// How long the steps that ask a backend may take, together, before the check fails; 2 s unless set.
   public var requestTimeoutNanoseconds: Int64
+  /// Set: the steps run once the body has arrived, and see it (up to `maxBytes`).
+  public var requestBody: RequestBody?
+
+  public struct RequestBody: Sendable, Hashable, Encodable {
+    public var maxBytes: Int
+    public var allowPartial: Bool
+    public var packAsBytes: Bool
+  }
 
   public struct Step: Sendable, Hashable, Encodable {
     /// The step's name, or `configs[N]`.
@@ -141,6 +149,8 @@ public struct ExtAuthConfig: Sendable, Hashable, Encodable {
     public var host: String
     public var port: Int
     public var failureModeAllow: Bool
+    /// Sent in the check request's `context_extensions` (a route's `customAuth.contextExtensions`).
+    public var contextExtensions: [String: String] = [:]
 
     /// `grpc://host:port`, as `config_dump` shows it.
     public var endpoint: String { "grpc://\(host.contains(":") ? "[\(host)]" : host):\(port)" }

@@ -35,8 +35,15 @@ extension GatewayTranslator {
     } else if tokenStep != nil, let origin = options.origins["jwt"] {
       // Only Gloo's JWT option: the step runs alone, under the name of the resource that set it.
       (id, steps, expression) = ("\(origin.resource.qualifiedName)/jwt", [], nil)
+    } else if let extauth = options.values.extauth, extauth.disable != true, let custom = extauth.customAuth,
+      let origin = options.origins["extauth"]
+    {
+      switch customAuthStep(custom, from: origin, settings: options) {
+      case .success(let step):
+        (id, steps, expression) = ("\(origin.resource.qualifiedName)/customAuth", [step], nil)
+      case .failure(let problems): return .failure(problems)
+      }
     } else {
-      // `customAuth` alone is refused as unenforced before this.
       return .success(nil)
     }
     if let tokenStep {
@@ -46,9 +53,11 @@ extension GatewayTranslator {
     }
     let settings = options.values.extauthSettings
     if let settings, let settingsOrigin = options.origins["extauthSettings"] {
+      // A route with `customAuth` calls the server these name; AuthConfigs run in the gateway.
+      let callsServer = options.values.extauth?.customAuth != nil && options.values.extauth?.configRef == nil
       for (field, isSet) in [
-        ("extauthzRef", settings.extauthzRef != nil), ("httpService", settings.httpService != nil),
-        ("requestBody", settings.requestBody != nil),
+        ("extauthzRef", settings.extauthzRef != nil && !callsServer),
+        ("httpService", settings.httpService != nil && !callsServer),
         ("transportApiVersion", settings.transportApiVersion != nil),
         ("clearRouteCache", settings.clearRouteCache != nil), ("statPrefix", settings.statPrefix != nil),
       ] where isSet {
@@ -65,7 +74,50 @@ extension GatewayTranslator {
         failureModeAllow: settings?.failureModeAllow ?? false,
         statusOnError: Int(settings?.statusOnError ?? 403),
         userIdHeader: (settings?.userIdHeader ?? "x-user-id").lowercased(),
-        requestTimeoutNanoseconds: settings?.requestTimeout?.nanoseconds ?? 2_000_000_000))
+        requestTimeoutNanoseconds: settings?.requestTimeout?.nanoseconds ?? 2_000_000_000,
+        requestBody: settings?.requestBody.map {
+          .init(
+            maxBytes: Int($0.maxRequestBytes ?? 4096), allowPartial: $0.allowPartialMessage ?? false,
+            packAsBytes: $0.packAsBytes ?? false)
+        }))
+  }
+
+  /// `customAuth`: the user's ext_authz server, named by the settings' `extauthzRef` (a StaticDestination,
+  /// in the namespace of the resource that set the settings unless the ref names one), asked over gRPC with
+  /// the route's `contextExtensions`. A server that cannot be named, or one to be asked over HTTP
+  /// (`httpService`, not enforced), replaces the route.
+  private mutating func customAuthStep(
+    _ custom: RouteExtauth.CustomAuth, from origin: OptionOrigin, settings options: EffectiveOptions
+  ) -> Result<ExtAuthConfig.Step, OptionProblems> {
+    func refuse(_ message: String) -> Result<ExtAuthConfig.Step, OptionProblems> {
+      let diagnostic = Diagnostic(.error, at: origin.location, path: ["extauth", "customAuth"], message)
+      status.add(diagnostic, to: origin.resource)
+      return .failure(OptionProblems(errors: [diagnostic]))
+    }
+    let settings = options.values.extauthSettings
+    guard let ref = settings?.extauthzRef, let settingsOrigin = options.origins["extauthSettings"] else {
+      return refuse(
+        "customAuth needs extauthSettings.extauthzRef naming the StaticDestination of your ext_authz server; the route answers as an invalid route"
+      )
+    }
+    guard settings?.httpService == nil else {
+      return refuse(
+        "customAuth over HTTP (extauthSettings.httpService) is not enforced by this version of Portico; the route answers as an invalid route"
+      )
+    }
+    let id = ref.id(.staticDestination, defaultNamespace: settingsOrigin.resource.namespace)
+    guard let server = index.staticDestinations[id], let endpoint = server.spec.endpoints?.first else {
+      return refuse(
+        "StaticDestination \(id.qualifiedName) (extauthSettings.extauthzRef) is not found or has no endpoints; the route answers as an invalid route"
+      )
+    }
+    return .success(
+      .init(
+        name: "customAuth",
+        check: .passThroughGRPC(
+          .init(
+            host: endpoint.address, port: Int(endpoint.port), failureModeAllow: false,
+            contextExtensions: custom.contextExtensions ?? [:]))))
   }
 
   /// The AuthConfig `ref` names, resolved once per translation: its id, steps and expression. One that is

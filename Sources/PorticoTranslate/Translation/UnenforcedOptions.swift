@@ -27,12 +27,6 @@ enum UnenforcedOptions {
   }
 
   static let fields: [Field] = [
-    // `configRef` runs its AuthConfig in the gateway; a server of the user's (`customAuth`) is not called yet.
-    Field(
-      ["extauth", "customAuth"], "external auth through a server of your own (extauth.customAuth)", \.extauth
-    ) {
-      $0.disable != true && $0.configRef == nil && $0.customAuth != nil
-    },
     Field(["transformations"], "transformations", \.transformations),
     Field(["mtls"], "upstream mutual TLS (mtls)", \.mtls),
     Field(

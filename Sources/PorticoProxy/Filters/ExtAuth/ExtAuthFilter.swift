@@ -46,13 +46,31 @@ final class ExtAuthFilter: ConfiguredFilter {
       }
     }
     tokenQueryParameters = queryNames
-    phases = steps.contains { $0.addsResponseHeaders } ? [.requestHead, .responseHead] : [.requestHead]
+    var phases: FilterPhases = [.requestHead]
+    if steps.contains(where: { $0.addsResponseHeaders }) { phases.insert(.responseHead) }
+    if config.requestBody != nil { phases.insert(.requestBody) }
+    self.phases = phases
   }
 
   func requestHead(_ call: FilterCall) -> FilterVerdict {
     // A header a step would set never comes from the client, even when the step has no value for it.
     call.upstreamHeaders.remove(all: replacedHeaders)
     call.queryParametersHiddenFromLogs += tokenQueryParameters
+    // The steps run when the body has arrived (`requestBody`).
+    if config.requestBody != nil { return .buffer }
+    return AuthRun(self, call).start()
+  }
+
+  /// The whole body, when the settings ask auth to see it: cut to their bound if partial bodies are allowed,
+  /// 413 otherwise. The upstream gets all of it either way.
+  func requestBody(_ body: inout ByteBuffer, end: Bool, _ call: FilterCall) -> FilterVerdict {
+    guard end, let settings = config.requestBody, call.bodyForAuth == nil else { return .proceed }
+    let partial = body.readableBytes > settings.maxBytes
+    if partial, !settings.allowPartial {
+      return .answer(LocalAnswer(status: 413, body: "request body too large for authorization\n"))
+    }
+    let shown = body.getSlice(at: body.readerIndex, length: min(body.readableBytes, settings.maxBytes))!
+    call.bodyForAuth = (shown, partial, settings.packAsBytes)
     return AuthRun(self, call).start()
   }
 

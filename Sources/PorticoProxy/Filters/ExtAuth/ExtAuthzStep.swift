@@ -31,7 +31,8 @@ struct ExtAuthzStep: AuthStep {
   var addsResponseHeaders: Bool { true }
 
   func check(_ call: FilterCall, done: @escaping (AuthOutcome) -> Void) -> AuthOutcome? {
-    let request = Self.checkRequest(for: call)
+    var request = Self.checkRequest(for: call)
+    request.attributes.contextExtensions = service.contextExtensions
     let answer = NIOLoopBound(done, eventLoop: call.loop.eventLoop)
     let loop = call.loop.eventLoop
     var options = CallOptions.defaults
@@ -73,6 +74,15 @@ struct ExtAuthzStep: AuthStep {
       } else {
         http.headers[name] = value
       }
+    }
+    if let (body, partial, packed) = call.bodyForAuth {
+      // As Envoy sends a buffered body: its bytes, and whether they are all of it.
+      if packed {
+        http.rawBody = Data(body.readableBytesView)
+      } else {
+        http.body = String(decoding: body.readableBytesView, as: UTF8.self)
+      }
+      http.headers["x-envoy-auth-partial-body"] = partial ? "true" : "false"
     }
     var source = Envoy_Service_Auth_V3_AttributeContext.Peer()
     var address = Envoy_Config_Core_V3_SocketAddress()

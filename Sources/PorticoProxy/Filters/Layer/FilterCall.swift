@@ -22,6 +22,9 @@ class FilterCall {
   /// Changes to the response head that request-phase filters asked for when they let the request through
   /// (an auth service's headers for the client), applied in the response-head phase.
   var responseHeadersOnPass = FieldEdits()
+  /// The request body auth checks see (cut to the settings' bound when partial bodies are allowed), whether
+  /// it was cut, and whether an ext_authz server gets it as bytes.
+  var bodyForAuth: (bytes: ByteBuffer, partial: Bool, packed: Bool)?
   /// The bearer token a JWT step verified for this request, as the request carries it.
   var verifiedJWT: Substring?
   /// Query parameters the access log leaves out, whatever the request's fate (where tokens are read).

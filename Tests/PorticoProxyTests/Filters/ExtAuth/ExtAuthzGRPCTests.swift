@@ -29,6 +29,7 @@ final class ExtAuthzGRPCTests: XCTestCase {
     let gone = try await closedPort()
     gateway = try await TestGateway(upstreams: ["echo"]) { gateway in
       gatewayManifest() + staticDestination("echo", ports: [gateway.port("echo")])
+        + staticDestination("authz", ports: [port], extra: ", protocol: GRPC")
         + Self.authConfig("grpc", address: "127.0.0.1:\(port)")
         + Self.authConfig("lenient", address: "127.0.0.1:\(port)", failureModeAllow: true)
         + Self.authConfig("gone", address: "127.0.0.1:\(gone)")
@@ -41,6 +42,20 @@ final class ExtAuthzGRPCTests: XCTestCase {
                   routeAction: {destinations: [{staticDestination: {name: echo}}]}
                 - matchers: [{uri: {prefix: /gone}}]
                   options: {extauth: {configRef: {name: gone}}, extauthSettings: {statusOnError: 503}}
+                  routeAction: {destinations: [{staticDestination: {name: echo}}]}
+                - matchers: [{uri: {prefix: /custom}}]
+                  options:
+                    extauth: {customAuth: {contextExtensions: {team: orders, tier: gold}}}
+                    extauthSettings: {extauthzRef: {name: authz}}
+                  routeAction: {destinations: [{staticDestination: {name: echo}}]}
+                - matchers: [{uri: {prefix: /upload}}]
+                  options: {extauthSettings: {requestBody: {maxRequestBytes: 16, allowPartialMessage: true}}}
+                  routeAction: {destinations: [{staticDestination: {name: echo}}]}
+                - matchers: [{uri: {prefix: /strict}}]
+                  options: {extauthSettings: {requestBody: {maxRequestBytes: 8, packAsBytes: true}}}
+                  routeAction: {destinations: [{staticDestination: {name: echo}}]}
+                - matchers: [{uri: {prefix: /nameless}}]
+                  options: {extauth: {customAuth: {}}}
                   routeAction: {destinations: [{staticDestination: {name: echo}}]}
                 - matchers: [{uri: {prefix: /hurried}}]
                   options: {extauthSettings: {requestTimeout: 300ms}}
@@ -141,6 +156,49 @@ final class ExtAuthzGRPCTests: XCTestCase {
     XCTAssertEqual(refused.status, 403, "failureModeAllow does not turn a denial into a pass")
     let next = try await get("/orders", token: "user-bob")
     XCTAssertEqual(next.upstreamHeader("x-auth-user"), ["bob"], "the gateway keeps asking after failures")
+  }
+
+  /// With `requestBody` set the server sees the body (cut to the bound when partial bodies are allowed, as
+  /// bytes when asked), and the upstream still gets all of it; a longer body is 413 otherwise.
+  func testTheServerSeesTheBodyWhenTheSettingsAskForIt() async throws {
+    let body = "0123456789abcdefghij"
+    let upload = try await send(
+      .POST, gateway.base + "/upload", host: "authz.test", headers: [("authorization", "Bearer user-hana")],
+      body: body)
+    XCTAssertEqual(upload.status, 200, upload.body)
+    XCTAssertEqual(upload.json["bodyBytes"] as? Int, 20, "the upstream gets the whole body")
+    let asked = try XCTUnwrap(authorizer.requests.last).attributes.request.http
+    XCTAssertEqual(asked.body, "0123456789abcdef")
+    XCTAssertEqual(asked.headers["x-envoy-auth-partial-body"], "true")
+    let small = try await send(
+      .POST, gateway.base + "/strict", host: "authz.test", headers: [("authorization", "Bearer user-hana")],
+      body: "tiny")
+    XCTAssertEqual(small.status, 200, small.body)
+    let packed = try XCTUnwrap(authorizer.requests.last).attributes.request.http
+    XCTAssertEqual(packed.rawBody, Data("tiny".utf8), "packAsBytes: raw_body")
+    XCTAssertEqual(packed.body, "")
+    let large = try await send(
+      .POST, gateway.base + "/strict", host: "authz.test", headers: [("authorization", "Bearer user-hana")],
+      body: body)
+    XCTAssertEqual(large.status, 413)
+    let plain = try await get("/orders", token: "user-hana")
+    XCTAssertEqual(plain.status, 200)
+    XCTAssertEqual(
+      authorizer.requests.last?.attributes.request.http.headers["x-envoy-auth-partial-body"], nil)
+  }
+
+  /// A route's `customAuth` asks the server the settings' `extauthzRef` names, with its context extensions;
+  /// without a server to ask, the route is never served unchecked.
+  func testCustomAuthAsksTheNamedServerWithTheRoutesContext() async throws {
+    let allowed = try await get("/custom/orders", token: "user-gina")
+    XCTAssertEqual(allowed.status, 200, allowed.body)
+    XCTAssertEqual(allowed.upstreamHeader("x-auth-user"), ["gina"])
+    let asked = try XCTUnwrap(authorizer.requests.last)
+    XCTAssertEqual(asked.attributes.contextExtensions, ["team": "orders", "tier": "gold"])
+    let refused = try await get("/custom/orders", token: "reader")
+    XCTAssertEqual(refused.status, 403)
+    let nameless = try await get("/nameless", token: "user-gina")
+    XCTAssertEqual(nameless.status, 500, "no server named: an invalid route, not an open one")
   }
 }
 

@@ -30,6 +30,11 @@ final class OPAAuthTests: XCTestCase {
     }
 
     allow if {
+      input.http_request.method == "PUT"
+      json.unmarshal(input.http_request.body).approved == true
+    }
+
+    allow if {
       [_, claims, _] := io.jwt.decode(input.state.jwt)
       claims.scope == "orders:write"
       input.http_request.method == "POST"
@@ -109,6 +114,9 @@ final class OPAAuthTests: XCTestCase {
             - matchers: [{uri: {prefix: /orders}}]
               options: {extauth: {configRef: {name: token-then-policy}}}
               routeAction: {destinations: [{staticDestination: {name: echo}}]}
+            - matchers: [{uri: {prefix: /approvals}}]
+              options: {extauthSettings: {requestBody: {maxRequestBytes: 1024}}}
+              routeAction: {destinations: [{staticDestination: {name: echo}}]}
             - matchers: [{uri: {prefix: /broken}}]
               options: {extauth: {configRef: {name: broken}}}
               routeAction: {destinations: [{staticDestination: {name: echo}}]}
@@ -144,6 +152,18 @@ final class OPAAuthTests: XCTestCase {
     XCTAssertEqual(admin.status, 200, "a header the check request carries")
     let prefixOnly = try await call(.GET, "/catalogue-of-secrets")
     XCTAssertEqual(prefixOnly.status, 200, "startswith, as the policy says, not a path segment match")
+  }
+
+  func testThePolicyReadsTheBodyWhenTheSettingsAskForIt() async throws {
+    let approved = try await send(
+      .PUT, gateway.base + "/approvals/7", host: "opa.test", body: #"{"approved": true}"#)
+    XCTAssertEqual(approved.status, 200, approved.body)
+    let pending = try await send(
+      .PUT, gateway.base + "/approvals/7", host: "opa.test", body: #"{"approved": false}"#)
+    XCTAssertEqual(pending.status, 403)
+    let elsewhere = try await send(
+      .PUT, gateway.base + "/admin", host: "opa.test", body: #"{"approved": true}"#)
+    XCTAssertEqual(elsewhere.status, 403, "routes without requestBody show the policy no body")
   }
 
   func testThePolicyReadsTheClaimsOfTheTokenAnEarlierStepVerified() async throws {

@@ -173,6 +173,25 @@ final class ExampleTests: XCTestCase {
     let noToken = try await get("/orders")
     XCTAssertEqual(noToken.status, 401)
 
+    // The stock API: OAuth2 access tokens with the stock:read scope. Demo tokens signed with the example's
+    // HS256 secret (partner-api in auth.yaml), valid until 2100: acme's has stock:read, globex's has not.
+    let acmeToken =
+      "eyJhbGciOiJIUzI1NiIsImtpZCI6InBhcnRuZXJzLWRlbW8tMSIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJodHRwczovL2lkcC5wYXJ0bmVycy5sb2NhbCIsInN1YiI6InBhcnRuZXItYWNtZSIsInNjb3BlIjoic3RvY2s6cmVhZCBvcmRlcnM6cmVhZCIsImV4cCI6NDEwMjQ0NDgwMH0.K6wFa2iSmknnNJPFozSxPUvnbaIOg5lWK2-MUgQ2IjA"
+    let globexToken =
+      "eyJhbGciOiJIUzI1NiIsImtpZCI6InBhcnRuZXJzLWRlbW8tMSIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJodHRwczovL2lkcC5wYXJ0bmVycy5sb2NhbCIsInN1YiI6InBhcnRuZXItZ2xvYmV4Iiwic2NvcGUiOiJvcmRlcnM6cmVhZCIsImV4cCI6NDEwMjQ0NDgwMH0.bqkKW3n-p21mugQR2QrMSkUBtrqWnxBUiKPShz88LPk"
+    let stockNoToken = try await get("/stock/items")
+    XCTAssertEqual(stockNoToken.status, 401)
+    XCTAssertEqual(stockNoToken.headers["www-authenticate"].first, "Bearer realm=\"portico\"")
+    let stock = try await get(
+      "/stock/items", [("authorization", "Bearer " + acmeToken), ("x-user-id", "admin")])
+    XCTAssertEqual(stock.status, 200, stock.body)
+    XCTAssertEqual(stock.upstreamHeader("x-user-id"), ["partner-acme"])
+    let stockNoScope = try await get("/stock/items", [("authorization", "Bearer " + globexToken)])
+    XCTAssertEqual(stockNoScope.status, 403, "a good token without stock:read")
+    XCTAssertEqual(
+      stockNoScope.headers["www-authenticate"].first,
+      "Bearer realm=\"portico\", error=\"insufficient_scope\", scope=\"stock:read\"")
+
     let serviceDown = try await get("/partners/stock", [("authorization", "Bearer partner-token-acme")])
     XCTAssertEqual(serviceDown.status, 403, "the partners' service is not running yet: statusOnError")
     let service = try await PythonService(arguments: ["examples/external-auth/partner-auth.py"], port: 9503)

@@ -27,7 +27,8 @@ struct AccessTokenStep: AuthStep {
 
   init(_ check: ExtAuthConfig.AccessTokenCheck, cacheKey: String, timeout: TimeAmount) {
     self.check = check
-    self.cacheKey = cacheKey
+    // Tokens trusted under other settings (another key, issuer or scope) are not trusted under these.
+    self.cacheKey = "\(cacheKey).\(check.hashValue)"
     self.timeout = timeout
     if case .jwt(let local, let remote, _) = check.validation {
       localKeys = local.map(JWTKeySet.init)
@@ -98,26 +99,17 @@ struct AccessTokenStep: AuthStep {
     _ token: String, at url: String, clientID: String?, clientSecret: String?, on loop: EventLoop,
     _ done: @escaping (Result<Grant?, any Error>) -> Void
   ) {
-    var headers = HTTPHeaders([
-      ("content-type", "application/x-www-form-urlencoded"), ("accept", "application/json"),
-    ])
-    if let clientID, let clientSecret {
-      let pair = QueryParameters.encoded(clientID) + ":" + QueryParameters.encoded(clientSecret)
-      headers.add(name: "authorization", value: "Basic " + Data(pair.utf8).base64EncodedString())
-    }
-    let body = "token=" + QueryParameters.encoded(token) + "&token_type_hint=access_token"
     guard
-      let request = try? HTTPClient.Request(url: url, method: .POST, headers: headers, body: .string(body))
+      let request = OAuthForm.request(
+        to: url, [("token", token), ("token_type_hint", "access_token")], clientID: clientID,
+        clientSecret: clientSecret)
     else { return done(.failure(IntrospectionFailure(reason: "bad endpoint URL"))) }
     let attribute = check.userIDAttribute
     AuthHTTPClient.client(connectTimeoutNanoseconds: 1_000_000_000)
       .execute(request: request, deadline: .now() + timeout).hop(to: loop).whenComplete { result in
-        guard case .success(let response) = result else {
-          return done(.failure(IntrospectionFailure(reason: "no answer")))
+        guard let json = OAuthForm.object(in: result) else {
+          return done(.failure(IntrospectionFailure(reason: "no usable answer")))
         }
-        guard response.status == .ok, let bytes = response.body,
-          let json = try? JSONSerialization.jsonObject(with: Data(bytes.readableBytesView)) as? [String: Any]
-        else { return done(.failure(IntrospectionFailure(reason: "answered \(response.status.code)"))) }
         guard json["active"] as? Bool == true else { return done(.success(nil)) }
         done(
           .success(
@@ -134,17 +126,13 @@ struct AccessTokenStep: AuthStep {
     _ done: @escaping (Result<Grant?, any Error>) -> Void
   ) {
     func grant(_ keys: JWTKeySet?) -> Grant?? {
-      guard let token = JWTToken(text[...]), let algorithm = token.header["alg"] as? String,
-        algorithm != "none"
-      else { return .some(nil) }
+      guard let token = JWTToken(text[...]) else { return .some(nil) }
       guard let keys else { return nil }
-      let candidates = keys.candidates(for: token.header["kid"] as? String)
-      if candidates.isEmpty { return remoteKeys == nil ? .some(nil) : nil }
-      guard
-        candidates.contains(where: {
-          JWTKeySet.verify(token.signature, of: token.signingInput, algorithm: algorithm, with: $0)
-        })
-      else { return .some(nil) }
+      switch token.signature(checkedWith: keys) {
+      case .valid: break
+      case .unknownKey: return remoteKeys == nil ? .some(nil) : nil
+      case .invalid: return .some(nil)
+      }
       let expires = (token.claims["exp"] as? NSNumber)?.int64Value
       if let expires, expires <= now { return .some(nil) }
       if let notBefore = (token.claims["nbf"] as? NSNumber)?.int64Value, notBefore > now { return .some(nil) }
@@ -156,7 +144,14 @@ struct AccessTokenStep: AuthStep {
           expires: expires))
     }
     guard let remoteKeys else { return done(.success(grant(localKeys) ?? nil)) }
-    if let decided = grant(remoteKeys.current().keys) { return done(.success(decided)) }
+    let current = remoteKeys.current().keys
+    // A set past its `refreshInterval` still serves while the next one is fetched.
+    if current != nil, remoteKeys.wantsFetch(at: now) { remoteKeys.refresh(at: now, timeout: timeout) {} }
+    if let decided = grant(current) { return done(.success(decided)) }
+    // A key the set lacks is fetched for at most once a second: a flood of made-up `kid`s costs no more.
+    guard current == nil || remoteKeys.wantsFetch(at: now, unknownKey: true) else {
+      return done(.success(nil))
+    }
     let retry = NIOLoopBound(
       {
         guard let keys = remoteKeys.current().keys else {

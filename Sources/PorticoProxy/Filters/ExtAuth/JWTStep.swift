@@ -203,18 +203,13 @@ struct JWTStep: AuthStep {
     _ text: Substring, with config: ExtAuthConfig.JWTCheck.Provider, keys: JWTKeySet, version: Int,
     at now: Int64
   ) -> Verification {
-    guard let token = JWTToken(text), let algorithm = token.header["alg"] as? String, algorithm != "none"
-    else {
-      return .refused
+    guard let token = JWTToken(text) else { return .refused }
+    switch token.signature(checkedWith: keys) {
+    case .valid: break
+    // A key the set lacks may come with a fetch; a token without `kid` names none.
+    case .unknownKey: return token.header["kid"] == nil ? .refused : .unknownKey
+    case .invalid: return .refused
     }
-    let keyID = token.header["kid"] as? String
-    let candidates = keys.candidates(for: keyID)
-    if candidates.isEmpty, keyID != nil { return .unknownKey }
-    guard
-      candidates.contains(where: {
-        JWTKeySet.verify(token.signature, of: token.signingInput, algorithm: algorithm, with: $0)
-      })
-    else { return .refused }
     let skew = Int64(config.clockSkewSeconds)
     let expires = (token.claims["exp"] as? NSNumber)?.int64Value
     let notBefore = (token.claims["nbf"] as? NSNumber)?.int64Value
@@ -222,9 +217,7 @@ struct JWTStep: AuthStep {
     if let notBefore, now < notBefore - skew { return .refused }
     if let issuer = config.issuer, token.claims["iss"] as? String != issuer { return .refused }
     if !config.audiences.isEmpty {
-      let audiences =
-        (token.claims["aud"] as? [String]) ?? (token.claims["aud"] as? String).map { [$0] } ?? []
-      guard audiences.contains(where: config.audiences.contains) else { return .refused }
+      guard token.audiences.contains(where: config.audiences.contains) else { return .refused }
     }
     var headers: [AuthHeader] = []
     for mapping in config.claimsToHeaders {
@@ -272,6 +265,29 @@ struct JWTToken {
     self.signature = signature
     signingInput = Data(text[..<parts[1].endIndex].utf8)
   }
+}
+
+extension JWTToken {
+  enum SignatureCheck {
+    case valid
+    /// The set has no key the token could be checked with.
+    case unknownKey
+    case invalid
+  }
+
+  /// Whether one of `keys` signed the token with the algorithm its header names; `none` never passes.
+  func signature(checkedWith keys: JWTKeySet) -> SignatureCheck {
+    guard let algorithm = header["alg"] as? String, algorithm != "none" else { return .invalid }
+    let candidates = keys.candidates(for: header["kid"] as? String)
+    if candidates.isEmpty { return .unknownKey }
+    let signed = candidates.contains {
+      JWTKeySet.verify(signature, of: signingInput, algorithm: algorithm, with: $0)
+    }
+    return signed ? .valid : .invalid
+  }
+
+  /// `aud`, as a list whichever way the token writes it.
+  var audiences: [String] { (claims["aud"] as? [String]) ?? (claims["aud"] as? String).map { [$0] } ?? [] }
 }
 
 /// A token a provider accepted: what it lets through, and when.

@@ -165,7 +165,7 @@ struct OIDCStep: AuthStep {
       parameters += check.authorizationParameters.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
       let separator = endpoints.authorization.contains("?") ? "&" : "?"
       return Self.redirect(
-        to: endpoints.authorization + separator + Self.formEncoded(parameters),
+        to: endpoints.authorization + separator + OAuthForm.encoded(parameters),
         cookies: [self.cookie(signInCookie, sealed, maxAge: Int(Self.signInLifetime))])
     }
   }
@@ -262,7 +262,7 @@ struct OIDCStep: AuthStep {
       var parameters = [("client_id", check.clientID), ("post_logout_redirect_uri", after)]
       if let session { parameters.insert(("id_token_hint", session.idToken), at: 0) }
       let separator = endSession.contains("?") ? "&" : "?"
-      return Self.redirect(to: endSession + separator + Self.formEncoded(parameters), cookies: [cleared])
+      return Self.redirect(to: endSession + separator + OAuthForm.encoded(parameters), cookies: [cleared])
     }
   }
 
@@ -335,23 +335,14 @@ struct OIDCStep: AuthStep {
   ) {
     var form = grant + [("client_id", check.clientID)]
     form += check.tokenParameters.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-    var headers = HTTPHeaders([
-      ("content-type", "application/x-www-form-urlencoded"), ("accept", "application/json"),
-    ])
-    if let secret = check.clientSecret {
-      let pair = QueryParameters.encoded(check.clientID) + ":" + QueryParameters.encoded(secret)
-      headers.add(name: "authorization", value: "Basic " + Data(pair.utf8).base64EncodedString())
-    }
     let answer = NIOLoopBound(done, eventLoop: loop)
     guard
-      let request = try? HTTPClient.Request(
-        url: endpoints.token, method: .POST, headers: headers, body: .string(Self.formEncoded(form)))
+      let request = OAuthForm.request(
+        to: endpoints.token, form, clientID: check.clientID, clientSecret: check.clientSecret)
     else { return done(nil) }
     AuthHTTPClient.client(connectTimeoutNanoseconds: 1_000_000_000)
       .execute(request: request, deadline: .now() + timeout).hop(to: loop).whenComplete { result in
-        guard case .success(let response) = result, response.status == .ok, let body = response.body,
-          let json = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any]
-        else { return answer.value(nil) }
+        guard let json = OAuthForm.object(in: result) else { return answer.value(nil) }
         answer.value(
           Tokens(
             idToken: json["id_token"] as? String, accessToken: json["access_token"] as? String,
@@ -384,24 +375,16 @@ struct OIDCStep: AuthStep {
     // Nil: fetch the provider's keys and decide again. A signature no key verifies asks for that too, at
     // most once a second: a provider that rotated keys may sign without a `kid`.
     func decide(_ keys: JWTKeySet?, mayFetch: Bool) -> Session?? {
-      guard let token = JWTToken(idToken[...]), let algorithm = token.header["alg"] as? String,
-        algorithm != "none"
-      else { return .some(nil) }
+      guard let token = JWTToken(idToken[...]) else { return .some(nil) }
       guard let keys else { return nil }
-      let candidates = keys.candidates(for: token.header["kid"] as? String)
-      if candidates.isEmpty { return nil }
-      guard
-        candidates.contains(where: {
-          JWTKeySet.verify(token.signature, of: token.signingInput, algorithm: algorithm, with: $0)
-        })
-      else {
-        let now = Int64(Date().timeIntervalSince1970)
+      let now = Int64(Date().timeIntervalSince1970)
+      switch token.signature(checkedWith: keys) {
+      case .valid: break
+      case .unknownKey: return mayFetch ? nil : .some(nil)
+      case .invalid:
         return mayFetch && endpoints.jwks.wantsFetch(at: now, unknownKey: true) ? nil : .some(nil)
       }
-      let now = Int64(Date().timeIntervalSince1970)
-      let audiences =
-        (token.claims["aud"] as? [String]) ?? (token.claims["aud"] as? String).map { [$0] } ?? []
-      guard token.claims["iss"] as? String == endpoints.issuer, audiences.contains(check.clientID),
+      guard token.claims["iss"] as? String == endpoints.issuer, token.audiences.contains(check.clientID),
         let expires = (token.claims["exp"] as? NSNumber)?.int64Value, expires > now
       else { return .some(nil) }
       if let nonce {
@@ -462,10 +445,6 @@ struct OIDCStep: AuthStep {
     QueryParameters.value(named: name, in: query).flatMap {
       String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding
     }
-  }
-
-  private static func formEncoded(_ pairs: [(String, String)]) -> String {
-    pairs.map { QueryParameters.encoded($0.0) + "=" + QueryParameters.encoded($0.1) }.joined(separator: "&")
   }
 
   /// 256 random bits, base64url: state, nonce, PKCE verifier (RFC 7636 §4.1: 43 characters).

@@ -57,18 +57,21 @@ final class AccessTokenTests: XCTestCase {
 
   override func setUp() async throws {
     endpoint = try await PythonService(script: Self.introspectionScript)
-    gateway = try await TestGateway(upstreams: ["echo"]) { [endpoint] gateway in
-      Self.manifests(
-        echo: gateway.port("echo"), introspection: "http://127.0.0.1:\(endpoint!.port)/introspect")
-    }
+    gateway = try await TestGateway(
+      upstreams: ["echo"],
+      manifests: { [endpoint] gateway in
+        Self.manifests(echo: gateway.port("echo"), introspection: Self.introspectionURL(endpoint!.port))
+      }, watch: true)
   }
+
+  static func introspectionURL(_ port: Int) -> String { "http://127.0.0.1:\(port)/introspect" }
 
   override func tearDown() async throws {
     await gateway?.stop()
     await endpoint?.stop()
   }
 
-  static func manifests(echo: Int, introspection: String) -> String {
+  static func manifests(echo: Int, introspection: String, signedScope: String = "orders:read") -> String {
     let key = JWTAuthTests.base64URL(secret.withUnsafeBytes { Array($0) })
     return gatewayManifest() + staticDestination("echo", ports: [echo])
       + """
@@ -100,7 +103,7 @@ final class AccessTokenTests: XCTestCase {
               jwt:
                 issuer: https://idp.test
                 localJwks: {inlineString: '{"keys": [{"kty": "oct", "kid": "hs-1", "alg": "HS256", "k": "\(key)"}]}'}
-              requiredScopes: {scope: ["orders:read"]}
+              requiredScopes: {scope: ["\(signedScope)"]}
       ---
 
       """
@@ -174,5 +177,23 @@ final class AccessTokenTests: XCTestCase {
     XCTAssertEqual(forged.status, 401)
     let asked = try await introspections()
     XCTAssertEqual(asked, 0, "signed tokens need no endpoint")
+  }
+
+  /// Tokens trusted under one configuration are checked again under the next: a token that passed before
+  /// the required scope changed does not pass after it.
+  func testTrustedTokensAreCheckedAgainAfterTheSettingsChange() async throws {
+    let token = jwt(scope: "orders:read")
+    let before = try await get("/signed", token: token)
+    XCTAssertEqual(before.status, 200, before.body)
+    try gateway.write(
+      Self.manifests(
+        echo: gateway.port("echo"), introspection: Self.introspectionURL(endpoint.port),
+        signedScope: "orders:admin"))
+    var status = 200
+    for _ in 0..<100 where status == 200 {
+      try await Task.sleep(for: .milliseconds(20))
+      status = try await get("/signed", token: token).status
+    }
+    XCTAssertEqual(status, 403, "the new settings apply to a token trusted under the old ones")
   }
 }

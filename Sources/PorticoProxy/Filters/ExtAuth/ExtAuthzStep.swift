@@ -8,7 +8,7 @@ import SwiftProtobuf
 /// `passThroughAuth.grpc`: the user's ext_authz server decides, asked with Envoy's
 /// `envoy.service.auth.v3.Authorization/Check` as Envoy asks it, so a server written for Envoy answers
 /// unchanged. The request's attributes go in the `CheckRequest` (method, path with its query, host, every
-/// header, the client's address, the request ID); the body is not sent.
+/// header, the client's address, the request ID), and the body when the settings' `requestBody` asks for it.
 ///
 /// - Status `OK` lets the request through with the answer's `ok_response`: `headers` set upstream (added
 ///   after the client's when `append` is true), `headers_to_remove`, `query_parameters_to_set` and

@@ -37,9 +37,11 @@ struct APIKeyStep: ImmediateAuthStep {
     var hasher = SHA256()
     var text = presented
     text.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
-    let digest = Array(hasher.finalize())
-    guard let found = index[Self.bucket(digest)]?.first(where: { constantTimeEqual(keys[$0].digest, digest) })
-    else { return refusal }
+    // Read in place: copying the digest into an array grows it a few bytes at a time.
+    let found = hasher.finalize().withUnsafeBytes { digest in
+      index[Self.bucket(digest)]?.first { constantTimeEqual(keys[$0].digest, digest) }
+    }
+    guard let found else { return refusal }
     let key = keys[found]
     var added: [AuthHeader] = []
     for header in headers {

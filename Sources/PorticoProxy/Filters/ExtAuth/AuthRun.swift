@@ -44,9 +44,15 @@ final class AuthRun {
       case .decided(let allowed):
         return filter.verdict(allowed: allowed, outcomes, call)
       case .needs(let position):
+        let step = filter.step(at: position)
+        if let known = step.outcomeAtOnce(call) {
+          outcomes[position] = known
+          if let verdict = failureVerdict(at: position) { return verdict }
+          continue
+        }
         waitingOn = position
         checking = true
-        let immediate = filter.step(at: position).check(call) { [self] in finished(position, $0) }
+        let immediate = step.check(call) { [self] in finished(position, $0) }
         checking = false
         if let immediate { outcomes[position] = immediate }
         if outcomes[position] == nil, timedOut {

@@ -44,6 +44,9 @@ protocol AuthStep: Sendable {
   /// The headers the step may set in place of the client's (lowercased): what the client sent under these
   /// names never reaches the upstream, whether or not the step has a value for them.
   var replacedHeaders: [String] { get }
+  /// The outcome when the step can tell without waiting (a remembered token, a key), checked first so that
+  /// the common case makes no completion handler; nil sends the request to `check`.
+  func outcomeAtOnce(_ call: FilterCall) -> AuthOutcome?
   /// The step's own `failureModeAllow`: a failed check of this step passes.
   var passesWhenFailed: Bool { get }
   /// The step may ask for headers on the response of a request it lets through.
@@ -51,6 +54,7 @@ protocol AuthStep: Sendable {
 }
 
 extension AuthStep {
+  func outcomeAtOnce(_ call: FilterCall) -> AuthOutcome? { nil }
   var passesWhenFailed: Bool { false }
   var addsResponseHeaders: Bool { false }
 }
@@ -61,6 +65,7 @@ protocol ImmediateAuthStep: AuthStep {
 }
 
 extension ImmediateAuthStep {
+  func outcomeAtOnce(_ call: FilterCall) -> AuthOutcome? { check(call) }
   func check(_ call: FilterCall, done: @escaping (AuthOutcome) -> Void) -> AuthOutcome? { check(call) }
 }
 

@@ -88,23 +88,30 @@ final class ExtAuthFilter: ConfiguredFilter {
   }
 
   func progress(_ outcomes: [AuthOutcome?]) -> Progress {
+    guard let expression = config.expression else {
+      // Every step must pass: the first one not known yet is needed, the first that does not pass decides.
+      for (position, outcome) in outcomes.enumerated() {
+        guard let outcome else { return .needs(position) }
+        if !passes(outcome, at: position) { return .decided(false) }
+      }
+      return .decided(true)
+    }
     var needed: Int?
     // Evaluated with short-circuits, in order: the first step whose outcome is missing is the one the
     // answer waits on; every outcome read before it was known.
-    func passes(_ position: Int) -> Bool {
+    let allowed = expression.evaluate { name in
+      guard let position = positions[name] else { return false }
       guard let outcome = outcomes[position] else {
         if needed == nil { needed = position }
         return false
       }
-      return outcome.isAllowed || (outcome.isFailure && steps[position].passesWhenFailed)
+      return passes(outcome, at: position)
     }
-    let allowed =
-      if let expression = config.expression {
-        expression.evaluate { name in positions[name].map(passes) ?? false }
-      } else {
-        steps.indices.allSatisfy(passes)
-      }
     return needed.map(Progress.needs) ?? .decided(allowed)
+  }
+
+  private func passes(_ outcome: AuthOutcome, at position: Int) -> Bool {
+    outcome.isAllowed || (outcome.isFailure && steps[position].passesWhenFailed)
   }
 
   /// What the steps' outcomes come to: the request goes on with the headers the passing steps set, or is

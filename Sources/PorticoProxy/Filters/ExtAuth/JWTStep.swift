@@ -23,6 +23,9 @@ struct JWTStep: AuthStep {
     let version: Int
     /// Where each loop keeps the tokens this provider accepted.
     let cacheKey: String
+    /// What a token found in each source takes out of the request sent upstream (nothing with
+    /// `keepToken`), made once rather than per request.
+    let removals: [ExtAuthConfig.JWTCheck.TokenSource: (headers: [String], query: [String])]
   }
 
   private let providers: [Provider]
@@ -41,8 +44,17 @@ struct JWTStep: AuthStep {
         } else {
           .local(JWTKeySet(provider.keys))
         }
+      var removals: [ExtAuthConfig.JWTCheck.TokenSource: (headers: [String], query: [String])] = [:]
+      for source in provider.sources {
+        switch (provider.keepToken, source) {
+        case (true, _): removals[source] = ([], [])
+        case (false, .header(let name, _)): removals[source] = ([name], [])
+        case (false, .query(let name)): removals[source] = ([], [name])
+        }
+      }
       return Provider(
-        config: provider, keys: keys, version: provider.hashValue, cacheKey: cacheKey + "." + provider.name)
+        config: provider, keys: keys, version: provider.hashValue, cacheKey: cacheKey + "." + provider.name,
+        removals: removals)
     }
     policy = check.policy
   }
@@ -58,6 +70,12 @@ struct JWTStep: AuthStep {
 
   var replacedHeaders: [String] {
     providers.flatMap { $0.config.claimsToHeaders.filter { !$0.append }.map(\.header) }
+  }
+
+  func outcomeAtOnce(_ call: FilterCall) -> AuthOutcome? {
+    guard case .decided(let outcome) = evaluate(call, at: Int64(Date().timeIntervalSince1970), mayFetch: true)
+    else { return nil }
+    return outcome
   }
 
   func check(_ call: FilterCall, done: @escaping (AuthOutcome) -> Void) -> AuthOutcome? {
@@ -133,14 +151,7 @@ struct JWTStep: AuthStep {
       }
       // Later steps may read it (an OPA policy's `input.state.jwt`).
       call.verifiedJWT = token
-      var removing: [String] = []
-      var removingQuery: [String] = []
-      if !provider.config.keepToken {
-        switch source {
-        case .header(let name, _): removing.append(name)
-        case .query(let name): removingQuery.append(name)
-        }
-      }
+      let (removing, removingQuery) = provider.removals[source] ?? ([], [])
       return .decided(
         .allowed(
           identity: accepted.subject, headers: accepted.headers, removing: removing,

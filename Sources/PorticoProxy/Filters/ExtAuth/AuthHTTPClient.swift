@@ -1,23 +1,19 @@
 import AsyncHTTPClient
 import NIOCore
-import Synchronization
 
 /// The HTTP clients auth steps ask their backends with (a pass-through service, a JWKS endpoint): one per
 /// connect timeout, shared by every step and event loop, never following redirects (an auth backend's
 /// answer is its own, not a page it points to).
 enum AuthHTTPClient {
-  private static let clients = Mutex<[Int64: HTTPClient]>([:])
+  private static let clients = SharedByKey<Int64, HTTPClient>()
 
   static func client(connectTimeoutNanoseconds: Int64) -> HTTPClient {
-    clients.withLock { known in
-      if let found = known[connectTimeoutNanoseconds] { return found }
-      let client = HTTPClient(
+    clients.value(for: connectTimeoutNanoseconds) {
+      HTTPClient(
         eventLoopGroupProvider: .singleton,
         configuration: HTTPClient.Configuration(
           redirectConfiguration: .disallow,
           timeout: .init(connect: .nanoseconds(connectTimeoutNanoseconds))))
-      known[connectTimeoutNanoseconds] = client
-      return client
     }
   }
 }

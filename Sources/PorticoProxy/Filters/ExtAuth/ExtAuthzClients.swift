@@ -1,7 +1,6 @@
 import GRPCCore
 import GRPCNIOTransportHTTP2Posix
 import PorticoExtAuthGRPC
-import Synchronization
 
 /// The gRPC clients `passThroughAuth.grpc` steps ask ext_authz servers with: one per server address, shared
 /// by every step, configuration and event loop, and kept for the process's life (a reload keeps its
@@ -9,16 +8,10 @@ import Synchronization
 enum ExtAuthzClients {
   typealias Client = Envoy_Service_Auth_V3_Authorization.Client<HTTP2ClientTransport.Posix>
 
-  private static let clients = Mutex<[String: Client]>([:])
+  private static let clients = SharedByKey<String, Client>()
 
   static func client(host: String, port: Int) -> Client {
-    clients.withLock { known in
-      let key = "\(host):\(port)"
-      if let found = known[key] { return found }
-      let client = Self.make(host: host, port: port)
-      known[key] = client
-      return client
-    }
+    clients.value(for: "\(host):\(port)") { make(host: host, port: port) }
   }
 
   private static func make(host: String, port: Int) -> Client {

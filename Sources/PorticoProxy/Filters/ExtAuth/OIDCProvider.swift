@@ -17,18 +17,13 @@ final class OIDCProvider: Sendable {
 
   private let issuer: String
   private let state = Mutex<(endpoints: Endpoints?, pending: EventLoopFuture<Endpoints>?)>((nil, nil))
-  private static let known = Mutex<[String: OIDCProvider]>([:])
+  private static let known = SharedByKey<String, OIDCProvider>()
   private static let timeout = TimeAmount.seconds(5)
 
   private init(issuer: String) { self.issuer = issuer }
 
   static func shared(issuer: String) -> OIDCProvider {
-    known.withLock { providers in
-      if let found = providers[issuer] { return found }
-      let made = OIDCProvider(issuer: issuer)
-      providers[issuer] = made
-      return made
-    }
+    known.value(for: issuer) { OIDCProvider(issuer: issuer) }
   }
 
   /// The endpoints, at once when they are known; one read of the document at a time otherwise.

@@ -85,15 +85,12 @@ struct OIDCStep: AuthStep {
       callback(call, at: now, done)
       return nil
     }
-    let value = Self.cookie(sessionCookie, in: call)
     guard case .redis(let redis, let prefix) = sessions else {
+      let sealed = Self.cookie(sessionCookie, in: call)
       return proceed(
-        with: value.flatMap { seal.open($0, as: sessionCookie, Session.self) }, call, at: now, done)
+        with: sealed.flatMap { seal.open($0, as: sessionCookie, Session.self) }, call, at: now, done)
     }
-    // An ID the gateway made: 43 base64url characters, nothing else is looked up.
-    guard let value, value.utf8.count == 43, value.utf8.allSatisfy(Self.isBase64URL) else {
-      return proceed(with: nil, call, at: now, done)
-    }
+    guard let value = sessionID(in: call) else { return proceed(with: nil, call, at: now, done) }
     let loop = call.loop.eventLoop
     let step = self
     let resume = NIOLoopBound(
@@ -276,10 +273,9 @@ struct OIDCStep: AuthStep {
     guard case .redis(let redis, let prefix) = sessions else {
       return done(seal.seal(session, as: sessionCookie))
     }
-    let existing = Self.cookie(sessionCookie, in: call).map(String.init)
-    let id = existing.flatMap { $0.utf8.count == 43 && $0.utf8.allSatisfy(Self.isBase64URL) ? $0 : nil }
     // A session ID is made anew at sign-in, never taken from the browser (no fixation).
-    let key = (call.request.path == check.callbackPath ? nil : id) ?? Self.randomToken()
+    let renewing = call.request.path == check.callbackPath ? nil : sessionID(in: call).map(String.init)
+    let key = renewing ?? Self.randomToken()
     guard let json = try? JSONEncoder().encode(session) else { return done(nil) }
     let lifetime = check.cookie.maxAgeSeconds ?? 24 * 3600
     let answer = NIOLoopBound(done, eventLoop: loop)
@@ -291,14 +287,13 @@ struct OIDCStep: AuthStep {
     }
   }
 
-  private static func isBase64URL(_ byte: UInt8) -> Bool {
-    switch byte {
-    case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-      UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"):
-      return true
-    default:
-      return false
-    }
+  /// The session cookie's value when it has the shape of an ID the gateway makes (`randomToken`: 43
+  /// base64url characters); nothing else is looked up in Redis.
+  private func sessionID(in call: FilterCall) -> Substring? {
+    guard let value = Self.cookie(sessionCookie, in: call), value.utf8.count == 43,
+      value.utf8.allSatisfy(Base64URL.isAlphabet)
+    else { return nil }
+    return value
   }
 
   // MARK: - Talking to the provider

@@ -34,16 +34,10 @@ final class RemoteJWKS: Sendable {
 
   /// The one set for `url` and `cacheSeconds` in this process.
   static func shared(url: String, cacheSeconds: Int64) -> RemoteJWKS {
-    registry.withLock { known in
-      let key = "\(cacheSeconds) \(url)"
-      if let found = known[key] { return found }
-      let made = RemoteJWKS(url: url, cacheSeconds: cacheSeconds)
-      known[key] = made
-      return made
-    }
+    registry.value(for: "\(cacheSeconds) \(url)") { RemoteJWKS(url: url, cacheSeconds: cacheSeconds) }
   }
 
-  private static let registry = Mutex<[String: RemoteJWKS]>([:])
+  private static let registry = SharedByKey<String, RemoteJWKS>()
 
   /// The keys as last fetched (nil before the first fetch succeeds), and their generation.
   func current() -> (keys: JWTKeySet?, generation: Int) {

@@ -5,27 +5,37 @@ import PorticoCore
 /// Built for the hot path: a filter can hand over a shared list of names to drop without copying it, and
 /// nothing is lowercased per request.
 struct FieldEdits {
-  /// Lowercased.
-  private(set) var removed: [String] = []
+  /// Lowercased. Names removed one at a time, or the first list a filter handed over whole.
+  private var removed: [String] = []
+  /// Lowercased: the second list handed over whole (an auth check's claim headers, then the token it
+  /// takes out), kept apart so that neither shared list is copied.
+  private var alsoRemoved: [String] = []
   private(set) var added: [(name: String, value: String)] = []
 
-  var isEmpty: Bool { removed.isEmpty && added.isEmpty }
+  var isEmpty: Bool { removed.isEmpty && alsoRemoved.isEmpty && added.isEmpty }
 
   /// Drops fields named `lowercasedName`, and what was added under it before. Protected fields stay.
   mutating func remove(_ lowercasedName: String) {
     guard !Self.isProtected(lowercasedName) else { return }
-    if !removed.contains(lowercasedName) { removed.append(lowercasedName) }
-    added.removeAll { $0.name.equalsIgnoringASCIICase(lowercasedName) }
+    if !removes(lowercasedName) { removed.append(lowercasedName) }
+    if !added.isEmpty { added.removeAll { $0.name.equalsIgnoringASCIICase(lowercasedName) } }
   }
 
-  /// Drops every field named in `lowercasedNames`, a list the caller keeps (shared, not copied, when
-  /// nothing was removed before). The names must not be protected.
+  /// Drops every field named in `lowercasedNames`, a list the caller keeps: shared, not copied, for the
+  /// first two lists handed over before anything was added. Protected fields stay.
   mutating func remove(all lowercasedNames: [String]) {
-    guard removed.isEmpty, added.isEmpty else {
-      for name in lowercasedNames { remove(name) }
-      return
+    guard !lowercasedNames.isEmpty else { return }
+    if added.isEmpty, !lowercasedNames.contains(where: Self.isProtected) {
+      if removed.isEmpty {
+        removed = lowercasedNames
+        return
+      }
+      if alsoRemoved.isEmpty {
+        alsoRemoved = lowercasedNames
+        return
+      }
     }
-    removed = lowercasedNames
+    for name in lowercasedNames { remove(name) }
   }
 
   /// Adds a field. Protected fields are not added.
@@ -39,11 +49,13 @@ struct FieldEdits {
   /// Applies `other`'s removals, then its additions.
   mutating func merge(_ other: FieldEdits) {
     for name in other.removed { remove(name) }
+    for name in other.alsoRemoved { remove(name) }
     for field in other.added { add(field.name, field.value) }
   }
 
   func removes(_ name: some StringProtocol) -> Bool {
-    !removed.isEmpty && removed.contains { name.equalsIgnoringASCIICase($0) }
+    (!removed.isEmpty && removed.contains { name.equalsIgnoringASCIICase($0) })
+      || (!alsoRemoved.isEmpty && alsoRemoved.contains { name.equalsIgnoringASCIICase($0) })
   }
 
   static func isProtected(_ name: String) -> Bool {

@@ -40,15 +40,21 @@ final class LoopContext {
   static let sweepInterval = TimeAmount.milliseconds(250)
   /// Set when the gateway drains: connections close as soon as they are idle.
   private(set) var isDraining = false
-  /// What filters keep per loop (caches, connections, counters), by a key of the filter's choosing; it
-  /// outlives reloads, so a filter whose settings did not change finds its state again.
-  private var filterStates: [String: AnyObject] = [:]
+  /// What filters keep per loop (caches, connections, counters), by their key's slot; it outlives
+  /// reloads, so a filter whose settings did not change finds its state again.
+  private var filterStates: [AnyObject?] = []
 
-  /// The state a filter keeps on this loop under `key`, made on first use.
-  func filterState<State: AnyObject>(_ key: String, make: () -> State) -> State {
-    if let state = filterStates[key] as? State { return state }
+  /// The state a filter keeps on this loop under `key`, made on first use. A key's name stands for one
+  /// type of state: the cast is checked in debug builds only, as it runs per request.
+  func filterState<State: AnyObject>(_ key: LoopStateKey, make: () -> State) -> State {
+    if key.slot < filterStates.count, let state = filterStates[key.slot] {
+      return unsafeDowncast(state, to: State.self)
+    }
     let state = make()
-    filterStates[key] = state
+    if key.slot >= filterStates.count {
+      filterStates.append(contentsOf: repeatElement(nil, count: key.slot + 1 - filterStates.count))
+    }
+    filterStates[key.slot] = state
     return state
   }
 

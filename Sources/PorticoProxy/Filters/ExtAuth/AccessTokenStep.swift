@@ -12,7 +12,7 @@ import PorticoTranslate
 /// (RFC 6750 §3.1); an endpoint that cannot answer is a failed check.
 struct AccessTokenStep: AuthStep {
   private let check: ExtAuthConfig.AccessTokenCheck
-  private let cacheKey: String
+  private let cacheKey: LoopStateKey
   private let timeout: TimeAmount
   private let localKeys: JWTKeySet?
   private let remoteKeys: RemoteJWKS?
@@ -28,7 +28,7 @@ struct AccessTokenStep: AuthStep {
   init(_ check: ExtAuthConfig.AccessTokenCheck, cacheKey: String, timeout: TimeAmount) {
     self.check = check
     // Tokens trusted under other settings (another key, issuer or scope) are not trusted under these.
-    self.cacheKey = "\(cacheKey).\(check.hashValue)"
+    self.cacheKey = LoopStateKey("\(cacheKey).\(check.hashValue)")
     self.timeout = timeout
     if case .jwt(let local, let remote, _) = check.validation {
       localKeys = local.map(JWTKeySet.init)

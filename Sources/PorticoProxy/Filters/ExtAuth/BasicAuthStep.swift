@@ -13,13 +13,13 @@ import PorticoTranslate
 struct BasicAuthStep: AuthStep {
   private let users: [String: BasicAuth.APRUser]
   /// Where each loop keeps the credentials that passed.
-  private let cacheKey: String
+  private let cacheKey: LoopStateKey
   private let refusal: AuthOutcome
 
   init(_ check: ExtAuthConfig.BasicCheck, cacheKey: String) {
     let realm = check.realm ?? "portico"
     users = check.users
-    self.cacheKey = cacheKey
+    self.cacheKey = LoopStateKey(cacheKey)
     let quoted = realm.replacingOccurrences(of: "\"", with: "'")
     refusal = .denied(status: 401, challenge: "Basic realm=\"\(quoted)\", charset=\"UTF-8\"")
   }

@@ -16,7 +16,7 @@ final class ExtAuthFilter: ConfiguredFilter {
   private let steps: [any AuthStep]
   /// Step positions by name, for `booleanExpr`.
   private let positions: [String: Int]
-  private let metricsKey: String
+  private let metricsKey: LoopStateKey
   /// The identity header and every header a step sets in place of the client's.
   private let replacedHeaders: [String]
   /// The query parameters JWT steps read tokens from: never logged.
@@ -32,7 +32,7 @@ final class ExtAuthFilter: ConfiguredFilter {
     }
     positions = Dictionary(
       config.steps.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
-    metricsKey = "extauth.metrics.\(config.id)"
+    metricsKey = LoopStateKey("extauth.metrics.\(config.id)")
     var replaced = [config.userIdHeader]
     for step in steps { replaced += step.replacedHeaders.filter { !replaced.contains($0) } }
     replacedHeaders = replaced.filter { !FieldEdits.isProtected($0) }
@@ -139,7 +139,7 @@ final class ExtAuthFilter: ConfiguredFilter {
       let identity, let headers, let removing, let removingQuery, let settingQuery, let answer)?
       in outcomes
     {
-      for name in removing { call.upstreamHeaders.remove(name) }
+      call.upstreamHeaders.remove(all: removing)
       call.removedQueryParameters += removingQuery
       call.setQueryParameters += settingQuery
       for header in answer {

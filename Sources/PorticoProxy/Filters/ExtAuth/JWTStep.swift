@@ -22,7 +22,7 @@ struct JWTStep: AuthStep {
     /// remote keys, with the generation of the set that verified it).
     let version: Int
     /// Where each loop keeps the tokens this provider accepted.
-    let cacheKey: String
+    let cacheKey: LoopStateKey
     /// What a token found in each source takes out of the request sent upstream (nothing with
     /// `keepToken`), made once rather than per request.
     let removals: [ExtAuthConfig.JWTCheck.TokenSource: (headers: [String], query: [String])]
@@ -53,7 +53,8 @@ struct JWTStep: AuthStep {
         }
       }
       return Provider(
-        config: provider, keys: keys, version: provider.hashValue, cacheKey: cacheKey + "." + provider.name,
+        config: provider, keys: keys, version: provider.hashValue,
+        cacheKey: LoopStateKey(cacheKey + "." + provider.name),
         removals: removals)
     }
     policy = check.policy

@@ -68,7 +68,7 @@ class FilterCall {
 
   /// What the filter keeps on this event loop under `key` (a cache, a connection, counters), made on
   /// first use and found again by every request on the loop, across reloads. No lock: one loop uses it.
-  func loopState<State: AnyObject>(_ key: String, make: () -> State) -> State {
+  func loopState<State: AnyObject>(_ key: LoopStateKey, make: () -> State) -> State {
     loop.filterState(key, make: make)
   }
 

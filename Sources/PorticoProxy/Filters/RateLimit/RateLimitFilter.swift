@@ -5,7 +5,6 @@ import PorticoAPI
 import PorticoRateLimit
 import PorticoRedis
 import PorticoTranslate
-import Synchronization
 
 /// `rateLimit`: builds the request's descriptors, counts it against every rule they hit (refused or not, as
 /// Envoy does), and answers 429 when an enforced rule is over its limit. Counts are kept in the gateway's
@@ -21,7 +20,8 @@ final class RateLimitFilter: ConfiguredFilter {
   private let ruleCount: Int
   /// Where this filter's metric counters are kept on each loop: shared by every filter (before and after
   /// reloads) whose rules carry the same labels.
-  private let metricsKey: String
+  private let metricsKey: LoopStateKey
+  private static let redisClientKey = LoopStateKey("ratelimit.redis")
 
   static func settings(for route: RouteConfig) -> RateLimitConfig? { route.rateLimit }
 
@@ -55,7 +55,7 @@ final class RateLimitFilter: ConfiguredFilter {
         ttl: hit.limit.unit.seconds
       )
     }
-    let client = call.loopState("ratelimit.redis") {
+    let client = call.loopState(Self.redisClientKey) {
       RedisLoopClient(configuration: shared, eventLoop: call.loop.eventLoop)
     }
     let timeout = TimeAmount.nanoseconds(config.requestTimeout?.nanoseconds ?? 100_000_000)
@@ -131,7 +131,7 @@ private struct FilterCallRequest: RateLimitRequest {
     }
     let edits = call.upstreamHeaders
     if let set = edits.added.first(where: { $0.name.equalsIgnoringASCIICase(name) }) { return set.value }
-    if edits.removed.contains(name) { return nil }
+    if edits.removes(name) { return nil }
     return request.head.firstValue(named: name).map(String.init)
   }
 
@@ -159,18 +159,12 @@ final class RateLimitSeries {
   private let factory: any MetricsFactory
   private var counters: [CoreMetrics.Counter?]
 
-  /// A short loop-state key for rules with these labels, by number: the same labels always give the same
-  /// key in this process, so a reload finds its series again instead of adding new ones on every loop.
-  static func stateKey(for labels: [(config: String, rule: String)]) -> String {
-    let text = labels.map { "\($0.config)\u{1}\($0.rule)" }.joined(separator: "\u{2}")
-    return knownLabels.withLock { known in
-      if let number = known[text] { return "ratelimit.metrics.\(number)" }
-      known[text] = known.count
-      return "ratelimit.metrics.\(known.count - 1)"
-    }
+  /// The loop-state key for rules with these labels: the same labels always give the same key in this
+  /// process, so a reload finds its series again instead of adding new ones on every loop.
+  static func stateKey(for labels: [(config: String, rule: String)]) -> LoopStateKey {
+    LoopStateKey(
+      "ratelimit.metrics\u{2}" + labels.map { "\($0.config)\u{1}\($0.rule)" }.joined(separator: "\u{2}"))
   }
-
-  private static let knownLabels = Mutex<[String: Int]>([:])
 
   init(factory: any MetricsFactory, rules: Int) {
     self.factory = factory

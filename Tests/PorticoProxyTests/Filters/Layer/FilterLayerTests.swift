@@ -342,19 +342,23 @@ final class FilterLayerTests: XCTestCase {
   /// loop, and not by another loop.
   func testPerRequestAndPerLoopState() throws {
     final class Counter { var count = 0 }
+    let key = LoopStateKey("test-counter")
     let counting = ScriptedFilter([.requestHead])
     counting.onRequestHead = { call in
-      call.loopState("test-counter") { Counter() }.count += 1
+      call.loopState(key) { Counter() }.count += 1
       call.state(at: 0) { Counter() }.count += 1
       XCTAssertEqual(call.state(at: 0) { Counter() }.count, 1, "a request's own state starts afresh")
       return .proceed
     }
     for _ in 0..<3 { try filterRun([counting], loop: loop, host: host).start() }
-    XCTAssertEqual(loop.filterState("test-counter") { Counter() }.count, 3)
+    XCTAssertEqual(loop.filterState(key) { Counter() }.count, 3)
     let otherLoop = try embeddedLoopContext(EmbeddedEventLoop())
     try filterRun([counting], loop: otherLoop, host: host).start()
-    XCTAssertEqual(otherLoop.filterState("test-counter") { Counter() }.count, 1)
-    XCTAssertEqual(loop.filterState("test-counter") { Counter() }.count, 3)
+    XCTAssertEqual(otherLoop.filterState(key) { Counter() }.count, 1)
+    XCTAssertEqual(loop.filterState(key) { Counter() }.count, 3)
+    // A name stands for one slot, whoever makes the key.
+    XCTAssertEqual(LoopStateKey("test-counter"), key)
+    XCTAssertNotEqual(LoopStateKey("test-counter-2"), key)
   }
 
   /// Equal settings share one filter, and equal lists of filters one chain; a route with no policy has none.

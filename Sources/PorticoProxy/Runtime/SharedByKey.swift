@@ -1,7 +1,7 @@
 import Synchronization
 
 /// One value per key for the whole process, made on first use and kept: the client or cache of one auth
-/// backend, shared by every step, configuration and event loop.
+/// backend, shared by every step, configuration and event loop; the slot a loop-state name is given.
 final class SharedByKey<Key: Hashable & Sendable, Value: Sendable>: Sendable {
   private let values = Mutex<[Key: Value]>([:])
 

@@ -51,13 +51,23 @@ let package = Package(
       pkgConfig: "ldap",
       providers: [.apt(["libldap-dev"])]
     ),
+    // ModSecurity v3 (libmodsecurity), for the WAF.
+    .systemLibrary(
+      name: "CModSecurity",
+      pkgConfig: "modsecurity",
+      providers: [.apt(["libmodsecurity-dev"])]
+    ),
     .target(name: "CRego"),
     .target(name: "PorticoRego", dependencies: ["CRego"]),
+    // The WAF's engine: ModSecurity rule sets compiled once and shared, and transactions over them.
+    .target(name: "PorticoWAF", dependencies: ["CModSecurity"]),
     .target(name: "PorticoCore", dependencies: ["CRE2"]),
     .target(name: "PorticoAPI", dependencies: ["PorticoCore", "CYAML"]),
     .target(
       name: "PorticoTranslate",
-      dependencies: ["PorticoAPI", "PorticoRego", .product(name: "Crypto", package: "swift-crypto")]),
+      dependencies: [
+        "PorticoAPI", "PorticoRego", "PorticoWAF", .product(name: "Crypto", package: "swift-crypto"),
+      ]),
     // Rate limiting's semantics (descriptors, rules, counting), apart from the data plane that calls it.
     .target(name: "PorticoRateLimit", dependencies: ["PorticoTranslate"]),
     // A small Redis client on SwiftNIO (RESP2, pipelining, Redis Cluster slots): global rate-limit counters.

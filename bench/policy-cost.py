@@ -7,6 +7,15 @@ event loop, on CPU 1) without a policy, and with each policy in turn:
   ratelimit-redis  the same limit counted in Redis on loopback
   apikey           an API key checked against 1,000 keys kept in Secrets (apiKeyAuth)
   jwt              a bearer token (HS256) checked against a local JWKS, with a claim sent upstream
+  waf-off          a route without WAF on a gateway whose other route runs the Core Rule Set
+  waf-crs          the OWASP Core Rule Set (Debian's 3.3.4, its crs-setup.conf: paranoia level 1, anomaly
+                   scoring, blocking) on the route
+  nginx-crs        not Portico: nginx (one worker, on CPU 1) with libmodsecurity3 and the same rules, in front
+                   of the same upstream, as ModSecurity's own connector runs them
+
+Besides req/s, each figure has the server's CPU time per request (every thread and worker it has): requests
+per CPU-second is the fair comparison when a server spreads work over threads, as Portico does with WAF rules
+(`--waf-threads 1` here, on the same CPU as its event loop).
 
 wrk (on CPU 0, with the upstream nginx answering "ok" and Redis) drives the load, as bench/run.py's plain
 scenario; the variants take turns, round after round, and each figure is the median of its rounds.
@@ -16,7 +25,11 @@ scenario; the variants take turns, round after round, and each figure is the med
 """
 import argparse, base64, hashlib, hmac, json, os, re, shutil, signal, socket, statistics, subprocess, sys, tempfile, time, urllib.error, urllib.request
 
-VARIANTS = ["none", "filter-layer", "ratelimit-local", "ratelimit-redis", "apikey", "jwt"]
+VARIANTS = ["none", "filter-layer", "ratelimit-local", "ratelimit-redis", "apikey", "jwt", "waf-off", "waf-crs",
+            "nginx-crs"]
+CRS_SETUP = "/etc/modsecurity/crs/crs-setup.conf"
+CRS_RULES = "/usr/share/modsecurity-crs/rules"
+MODSECURITY_MODULE = "/usr/lib/nginx/modules/ngx_http_modsecurity_module.so"
 API_KEYS = 1000
 BENCH_KEY = "bench-key-500"
 JWT_SECRET = b"portico-bench-secret-of-32-bytes"
@@ -43,7 +56,16 @@ def free_port():
 def config(upstream, variant):
     options = ""
     extra = ""
-    if variant == "filter-layer":
+    other_routes = ""
+    if variant == "waf-crs":
+        options = """
+    options: {waf: {coreRuleSet: {}}}"""
+    elif variant == "waf-off":
+        other_routes = """
+  - matchers: [{uri: {prefix: /inspected}}]
+    options: {waf: {coreRuleSet: {}}}
+    routeAction: {destinations: [{staticDestination: {name: upstream}}]}"""
+    elif variant == "filter-layer":
         options = """
     options: {faultInjection: {abort: {httpStatus: 503}, percentage: 0}}"""
     elif variant.startswith("ratelimit"):
@@ -111,16 +133,61 @@ kind: VirtualHost
 metadata: {{name: bench, namespace: bench, labels: {{site: bench}}}}
 spec:
   domains: ["*"]
-  routes:
+  routes:{other_routes}
   - routeAction: {{destinations: [{{staticDestination: {{name: upstream}}}}]}}{options}
 {extra}"""
 
 
 def cpu_seconds(pid):
-    """User and system CPU time a process has used so far."""
+    """User and system CPU time a process and its children (nginx's workers) have used so far."""
     with open(f"/proc/{pid}/stat") as file:
         fields = file.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    return total + sum(cpu_seconds(int(child)) for child in children)
+
+
+def modsecurity_nginx(folder, port, upstream):
+    """nginx with one worker and libmodsecurity3 running the same engine settings and Core Rule Set as
+    Portico's waf-crs route; returns its argv."""
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "modsecurity.conf"), "w") as file:
+        file.write(f"""SecRuleEngine On
+SecRequestBodyAccess On
+SecRule REQUEST_HEADERS:Content-Type "^(?:application(?:/soap\\+|/)|text/)xml" "id:200000,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=XML"
+SecRule REQUEST_HEADERS:Content-Type "^application/json" "id:200001,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON"
+SecRule REQBODY_ERROR "!@eq 0" "id:200002,phase:2,t:none,log,deny,status:400,msg:'Failed to parse request body.'"
+SecRequestBodyLimitAction Reject
+SecResponseBodyAccess On
+SecResponseBodyMimeType text/plain text/html text/xml application/json
+SecResponseBodyLimitAction ProcessPartial
+SecArgumentSeparator &
+SecCookieFormat 0
+Include {CRS_SETUP}
+Include {CRS_RULES}/*.conf
+""")
+    with open(os.path.join(folder, "nginx.conf"), "w") as file:
+        file.write(f"""load_module {MODSECURITY_MODULE};
+worker_processes 1;
+daemon off;
+pid {folder}/nginx.pid;
+error_log {folder}/error.log crit;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  client_body_temp_path {folder}/body; proxy_temp_path {folder}/proxy; fastcgi_temp_path {folder}/fastcgi;
+  uwsgi_temp_path {folder}/uwsgi; scgi_temp_path {folder}/scgi;
+  keepalive_requests 1000000000;
+  upstream backend {{ server 127.0.0.1:{upstream}; keepalive 64; }}
+  server {{
+    listen 127.0.0.1:{port};
+    modsecurity on;
+    modsecurity_rules_file {folder}/modsecurity.conf;
+    location / {{ proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; }}
+  }}
+}}
+""")
+    return ["nginx", "-p", folder, "-e", f"{folder}/error.log", "-c", f"{folder}/nginx.conf"]
 
 
 def wait_http(url, seconds=20):
@@ -187,9 +254,9 @@ http {{
                 with open(os.path.join(folder, "config.yaml"), "w") as file:
                     file.write(config(upstream, variant))
                 port, admin = free_port(), free_port()
-                argv = [portico, "gateway", "--config", folder, "--name", "bench", "--namespace", "bench", "--label",
+                argv = modsecurity_nginx(folder, port, upstream) if variant == "nginx-crs" else [portico, "gateway", "--config", folder, "--name", "bench", "--namespace", "bench", "--label",
                         "gateway=bench", "--port", f"http={port}", "--admin", f"127.0.0.1:{admin}", "--threads", "1",
-                        "--access-log", "off"]
+                        "--access-log", "off", "--waf-threads", "1"]
                 if variant == "ratelimit-redis":
                     argv += ["--rate-limit-store", f"redis://127.0.0.1:{redis}"]
                 gateway = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -198,7 +265,9 @@ http {{
                     wait_http(f"http://127.0.0.1:{port}/")
                     # Every variant sends the same request, credentials included: the baseline pays for
                     # their bytes too, so the difference is the checks' own cost.
-                    key = ["-H", f"api-key: {BENCH_KEY}", "-H", f"authorization: Bearer {bench_token()}"]
+                    # A host name, as browsers send: the Core Rule Set scores a numeric Host (rule 920350).
+                    key = ["-H", f"api-key: {BENCH_KEY}", "-H", f"authorization: Bearer {bench_token()}",
+                           "-H", "Host: bench.test", "-H", "Accept: */*"]
                     subprocess.run(["wrk", "-t1", f"-c{arguments.connections}", "-d1s", *key,
                                     f"http://127.0.0.1:{port}/"], capture_output=True)  # warm-up
                     cpu_before = cpu_seconds(gateway.pid)
@@ -210,15 +279,18 @@ http {{
                     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
                     if errors:
                         sys.exit(f"{variant}: {errors.group(1)} responses were not 2xx")
-                    metrics = urllib.request.urlopen(f"http://127.0.0.1:{admin}/stats/prometheus").read().decode()
-                    if variant not in ("none", "filter-layer") and 'outcome="allowed"' not in metrics:
+                    metrics = "" if variant == "nginx-crs" else urllib.request.urlopen(
+                        f"http://127.0.0.1:{admin}/stats/prometheus").read().decode()
+                    if variant not in ("none", "filter-layer", "waf-off", "nginx-crs") \
+                            and 'outcome="allowed"' not in metrics:
                         sys.exit(f"{variant}: the policy counted nothing")
                     if "portico_ratelimit_store_errors_total 0" not in metrics and variant == "ratelimit-redis":
                         sys.exit("ratelimit-redis: the store failed during the run")
                     results[variant].append(rate)
                     cpu_per_request[variant].append(cpu / served * 1e6)
                 finally:
-                    gateway.send_signal(signal.SIGKILL)
+                    # nginx's master stops its worker on SIGTERM; killed outright it would leave it running.
+                    gateway.send_signal(signal.SIGTERM if variant == "nginx-crs" else signal.SIGKILL)
                     gateway.wait()
         medians = {variant: statistics.median(rates) for variant, rates in results.items()}
         cpu = {variant: statistics.median(values) for variant, values in cpu_per_request.items()}
@@ -231,6 +303,7 @@ http {{
             # move when other work on the machine takes the gateway's core for a while.
             "gateway_cpu_us_per_request": {v: round(c, 2) for v, c in cpu.items()},
             "cpu_ratio_none_to_variant": {v: round(cpu["none"] / cpu[v], 3) for v in variants},
+            "requests_per_cpu_second": {v: round(1e6 / c) for v, c in cpu.items()},
         }, indent=1))
     finally:
         # SIGTERM: nginx's master stops its workers on it; killed outright, it would leave them running.

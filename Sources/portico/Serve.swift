@@ -51,6 +51,19 @@ struct ServingOptions: ParsableArguments {
   )
   var trustedProxyHops: Int = 0
 
+  @Option(
+    name: .customLong("waf-log"),
+    help: "File the lines WAF rules log are appended to, in ModSecurity's error-log format (default: none).")
+  var wafLog: String?
+
+  @Option(name: .customLong("waf-threads"), help: "Threads WAF rules run on (default: one per core).")
+  var wafThreads: Int = System.coreCount
+
+  @Option(
+    name: .customLong("waf-queue"),
+    help: "WAF work waiting or running past which WAF routes answer 503 (default 1024).")
+  var wafQueueBound: Int = 1024
+
   func apply(to options: inout GatewayOptions) throws {
     guard let colon = admin.lastIndex(of: ":"), let port = Int(admin[admin.index(after: colon)...]) else {
       throw ValidationError("--admin needs ADDRESS:PORT, got '\(admin)'")
@@ -67,6 +80,12 @@ struct ServingOptions: ParsableArguments {
     options.http1Limits.idleTimeout = .nanoseconds(Int64(idleTimeout * 1e9))
     guard trustedProxyHops >= 0 else { throw ValidationError("--xff-trusted-hops must not be negative") }
     options.trustedProxyHops = trustedProxyHops
+    guard wafThreads > 0, wafQueueBound > 0 else {
+      throw ValidationError("--waf-threads and --waf-queue must be positive")
+    }
+    options.wafThreads = wafThreads
+    options.wafQueueBound = wafQueueBound
+    options.wafLog = wafLog
     if rateLimitStore != "local" {
       do {
         options.rateLimitStore = try RedisStoreConfiguration(url: rateLimitStore)

@@ -77,6 +77,7 @@ extension Validator {
         .count
       if count > 1 { error(path.appending("extauth"), "give at most one of disable, configRef, customAuth") }
     }
+    if let waf = policy.waf { check(waf: waf, at: path.appending("waf")) }
     if let jwt = policy.jwt {
       let at = path.appending("jwt")
       if jwt.disable == true, jwt.providers != nil {
@@ -260,6 +261,41 @@ extension Validator {
     let ports = spec.ports ?? []
     if ports.count > 1, ports.contains(where: { $0.name == nil }) {
       error(["spec", "ports"], "every port needs a name when a Service has more than one")
+    }
+  }
+}
+
+extension Validator {
+  /// The shape of `waf`; whether its rules compile is checked where they are compiled (translation).
+  mutating func check(waf: WAFPolicy, at path: FieldPath) {
+    if waf.disabled == true { return }
+    if let crs = waf.coreRuleSet, crs.customSettingsString != nil, crs.customSettingsFile != nil {
+      error(path.appending("coreRuleSet"), "give customSettingsString or customSettingsFile, not both")
+    }
+    if let settings = waf.coreRuleSet?.customSettingsString, !settings.contains("crs_setup_version") {
+      warning(
+        path.appending("coreRuleSet").appending("customSettingsString"),
+        "the Core Rule Set refuses every request (500, rule 901001) unless these settings set "
+          + "tx.crs_setup_version, as its crs-setup.conf does")
+    }
+    for (index, set) in (waf.ruleSets ?? []).enumerated()
+    where set.ruleStr == nil && (set.files ?? []).isEmpty && set.directory == nil {
+      error(path.appending("ruleSets").appending(index), "give ruleStr, files or directory")
+    }
+    if waf.coreRuleSet == nil, (waf.ruleSets ?? []).isEmpty {
+      error(path, "give coreRuleSet, ruleSets, or disabled: true")
+    }
+    if let audit = waf.auditLogging {
+      if let action = audit.action, !WAFAuditLogging.actions.contains(action) {
+        error(
+          path.appending("auditLogging").appending("action"),
+          "must be one of \(WAFAuditLogging.actions.joined(separator: ", "))")
+      }
+      if audit.location != nil {
+        error(
+          path.appending("auditLogging").appending("location"),
+          "is not supported: audit entries go to the file the gateway's --waf-audit-log names")
+      }
     }
   }
 }

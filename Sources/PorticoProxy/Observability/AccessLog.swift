@@ -132,4 +132,8 @@ enum ResponseFlag: String, Sendable {
   case downstreamProtocolError = "DPE"
   /// The upstream's response broke HTTP/1.1's rules.
   case upstreamProtocolError = "UPE"
+  /// A WAF rule blocked the request (or its response).
+  case wafBlocked = "WAF"
+  /// The WAF's threads had more work waiting than their bound: refused with 503.
+  case wafOverloaded = "WAFO"
 }

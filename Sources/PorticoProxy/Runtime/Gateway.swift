@@ -28,12 +28,16 @@ public final class Gateway: Sendable {
     self.options = options
     self.logger = logger
     metrics = GatewayMetrics()
+    let dropped = metrics.accessLogLinesDropped
     services = GatewayServices(
       metrics: metrics,
       accessLog: try AccessLog(options.accessLog, droppedLines: metrics.accessLogLinesDropped),
       limits: options.http1Limits,
       maxConnections: options.maxConnections, rateLimitStore: options.rateLimitStore,
-      trustedProxyHops: options.trustedProxyHops)
+      trustedProxyHops: options.trustedProxyHops,
+      waf: WAFServices(
+        threads: options.wafThreads, bound: options.wafQueueBound,
+        log: try options.wafLog.map { try AccessLog(.file($0), droppedLines: dropped) }))
     group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.threads))
   }
 
@@ -297,6 +301,8 @@ public final class Gateway: Sendable {
     try? await admin?.close()
     await flushAccessLog()
     try? await group.shutdownGracefully()
+    await services.waf.pool.stop()
+    services.waf.flush()
     logger.info("gateway stopped")
   }
 }

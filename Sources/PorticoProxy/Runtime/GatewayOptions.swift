@@ -31,6 +31,12 @@ public struct GatewayOptions: Sendable {
   /// address (what `remoteAddress` rate-limit actions read) is the Nth entry from the right; with 0, the
   /// TCP peer, whatever the header says.
   public var trustedProxyHops = 0
+  /// Threads WAF rules run on.
+  public var wafThreads = System.coreCount
+  /// WAF work waiting or running past which a WAF route answers 503.
+  public var wafQueueBound = 1024
+  /// Where the lines WAF rules log go (ModSecurity's error-log format); nil: nowhere.
+  public var wafLog: String?
   /// The filter families routes are built with (tests add their own).
   var filterFamilies: [any ConfiguredFilter.Type] = FilterRegistry.families
 

@@ -15,13 +15,17 @@ final class GatewayServices: Sendable {
   let rateLimitStore: RedisStoreConfiguration?
   /// `X-Forwarded-For` entries to trust, from the right (0: the TCP peer is the client).
   let trustedProxyHops: Int
+  /// The WAF's threads and log.
+  let waf: WAFServices
   /// Client connections open across every event loop.
   private let connections = Atomic<Int>(0)
 
   init(
     metrics: GatewayMetrics, accessLog: AccessLog, limits: HTTP1Limits, maxConnections: Int,
-    rateLimitStore: RedisStoreConfiguration? = nil, trustedProxyHops: Int = 0
+    rateLimitStore: RedisStoreConfiguration? = nil, trustedProxyHops: Int = 0,
+    waf: WAFServices = WAFServices(threads: 1, bound: 64, log: nil)
   ) {
+    self.waf = waf
     self.trustedProxyHops = trustedProxyHops
     self.metrics = metrics
     self.accessLog = accessLog

@@ -95,6 +95,7 @@ public struct EffectiveOptions: Sendable, Encodable {
     Field("rateLimitSettings", \.rateLimitSettings),
     Field("extauthSettings", \.extauthSettings),
     Field("transformations", \.transformations),
+    Field("waf", \.waf),
     Field("maxRequestBodyBytes", \.maxRequestBodyBytes),
   ]
 }

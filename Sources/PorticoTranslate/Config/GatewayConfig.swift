@@ -86,6 +86,8 @@ public struct RouteConfig: Sendable, Encodable {
   public var rateLimit: RateLimitConfig?
   /// `extauth`, resolved.
   public var extauth: ExtAuthConfig?
+  /// `waf`, resolved.
+  public var waf: WAFConfig?
 
   public struct MirrorTarget: Sendable, Encodable {
     /// The `Upstream.id` copies go to.

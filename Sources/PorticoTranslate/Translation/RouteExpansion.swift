@@ -299,8 +299,10 @@ extension GatewayTranslator {
     for layer in layers { options.layer(layer.policy, from: layer.origin) }
     var rateLimit: RateLimitConfig?
     var extauth: ExtAuthConfig?
+    var waf: WAFConfig?
     if enforcing {
       do throws(OptionProblems) {
+        waf = try resolveWAF(options).get()
         extauth = try resolveExtAuth(options).get()
         rateLimit = try resolveRateLimit(options, action: action).get()
       } catch {
@@ -329,6 +331,7 @@ extension GatewayTranslator {
     config.mirror = mirrorTarget(options)
     config.rateLimit = rateLimit
     config.extauth = extauth
+    config.waf = waf
     built.append(BuiltRoute(config: config, owner: owner.id, source: owner.source, path: path))
   }
 

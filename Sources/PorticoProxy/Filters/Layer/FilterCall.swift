@@ -27,6 +27,8 @@ class FilterCall {
   var bodyForAuth: (bytes: ByteBuffer, partial: Bool, packed: Bool)?
   /// The bearer token a JWT step verified for this request, as the request carries it.
   var verifiedJWT: Substring?
+  /// The WAF's transaction for this request, from its head to its log line.
+  var waf: WAFExchange?
   /// Query parameters the access log leaves out, whatever the request's fate (where tokens are read).
   var queryParametersHiddenFromLogs: [String] = []
   /// The response on its way back: set before the response-head phase.
@@ -104,6 +106,18 @@ struct ResponseView {
   init(answer: LocalAnswer) {
     status = answer.status
     source = .local(answer.fields)
+  }
+
+  /// Every field, in order.
+  func forEachField(_ body: (Substring, Substring) -> Void) {
+    switch source {
+    case .upstream(let response):
+      for field in response.head.fields {
+        body(response.head.name(of: field), response.head.value(of: field))
+      }
+    case .local(let fields):
+      for field in fields { body(field.name[...], field.value[...]) }
+    }
   }
 
   /// The first value of the field named `lowercasedName`.

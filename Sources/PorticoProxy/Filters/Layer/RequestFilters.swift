@@ -42,6 +42,7 @@ enum FilterRegistry {
     BodyLimitFilter.self,
     CSRFFilter.self,
     FaultFilter.self,
+    WAFFilter.self,
     ExtAuthFilter.self,
     RateLimitFilter.self,
   ]

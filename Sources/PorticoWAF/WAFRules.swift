@@ -74,8 +74,9 @@ private struct Assembled {
   var text = ""
   /// The size and modification time of each rule file, so that an edited file is compiled again.
   var fileStamps = ""
-  /// For inline pieces: the first line in `text`, the line count, the origin.
-  var pieces: [(first: Int, count: Int, origin: String)] = []
+  /// Each piece's first line in `text`, its line count, and its origin (a file's `Include` line counts
+  /// as the file: an error on it, such as a file that cannot be read, is the file's).
+  var pieces: [(first: Int, count: Int, origin: String, isFile: Bool)] = []
 
   init(_ sources: [WAFRuleSource]) {
     var line = 1
@@ -83,11 +84,12 @@ private struct Assembled {
       switch source.content {
       case .text(let rules, let origin):
         let count = rules.split(separator: "\n", omittingEmptySubsequences: false).count
-        pieces.append((line, count, origin))
+        pieces.append((line, count, origin, false))
         text += rules + "\n"
         line += count
       case .file(let path):
         text += "Include \"\(path)\"\n"
+        pieces.append((line, 1, path, true))
         line += 1
         let attributes = try? FileManager.default.attributesOfItem(atPath: path)
         let size = (attributes?[.size] as? Int) ?? -1
@@ -108,7 +110,8 @@ private struct Assembled {
     let file = String(match.1)
     if !file.hasPrefix("<<") { return WAFRuleError(file: file, line: line, reason: reason) }
     for piece in pieces where line >= piece.first && line < piece.first + piece.count {
-      return WAFRuleError(file: piece.origin, line: line - piece.first + 1, reason: reason)
+      return WAFRuleError(
+        file: piece.origin, line: piece.isFile ? nil : line - piece.first + 1, reason: reason)
     }
     return WAFRuleError(file: pieces.last?.origin ?? "rules", line: nil, reason: reason)
   }

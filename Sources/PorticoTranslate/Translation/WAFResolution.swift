@@ -74,6 +74,11 @@ extension GatewayTranslator {
         }
       }
     }
+    for (index, source) in sources.enumerated() {
+      if case .file(let path) = source.content, !FileManager.default.isReadableFile(atPath: path) {
+        fail(fields[index], "cannot read the rule file \(path)")
+      }
+    }
     if errors.isEmpty {
       do {
         _ = try WAFRules.compile(sources)

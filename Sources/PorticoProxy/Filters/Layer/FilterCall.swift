@@ -35,6 +35,8 @@ class FilterCall {
   private(set) var response: ResponseView?
   /// Request body bytes received from the client so far.
   var requestBodyBytes: Int { host.requestBodyBytes }
+  /// The most of a body a filter may have the layer keep whole (`.buffer`).
+  var bodyBound: BodyBound { .filter }
   /// One slot per filter, made when a filter first keeps state.
   private var states: [AnyObject?] = []
   private let filterCount: Int

@@ -33,6 +33,7 @@ protocol FilterHost: AnyObject {
 /// filters let through.
 final class FilterRun: FilterCall {
   let filters: RequestFilters
+  override var bodyBound: BodyBound { filters.bodyBound }
   /// Where a suspended request goes on from.
   private var pending: Step?
   private var ended = false
@@ -261,6 +262,9 @@ final class FilterRun: FilterCall {
         responseHeadSent = true
         host.filteredResponseHead(bodyLength: nil)
       }
+      // Pieces that arrived while a head filter was suspended go on now (or are gathered, if one waits
+      // for the whole body).
+      drainQueuedResponse()
     case .responseBody(var piece, let end, let start):
       for index in stride(from: start, through: 0, by: -1)
       where filters[index].phases.contains(.responseBody) {
@@ -316,7 +320,7 @@ final class FilterRun: FilterCall {
   private func drainQueuedResponse() {
     while pending == nil, !ended, !queuedResponse.isEmpty {
       let (piece, end) = queuedResponse.removeFirst()
-      run(.responseBody(piece, end: end, from: filters.count - 1))
+      responsePiece(piece, end: end)
     }
   }
 

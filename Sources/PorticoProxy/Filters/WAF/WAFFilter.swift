@@ -32,7 +32,7 @@ final class WAFFilter: ConfiguredFilter {
 
   func requestHead(_ call: FilterCall) -> FilterVerdict {
     guard let rules else { return .answer(LocalAnswer(status: 500, body: "WAF configuration error\n")) }
-    let exchange = WAFExchange(transaction: WAFTransaction(rules: rules, id: call.host.requestID.text))
+    let exchange = WAFExchange(rules: rules, id: call.host.requestID.text)
     call.waf = exchange
     if config.inspectsRequestBody, call.request.framing != .none { return .buffer }
     return inspectRequest(call, exchange, body: nil)
@@ -67,7 +67,7 @@ final class WAFFilter: ConfiguredFilter {
     guard let exchange = call.waf, exchange.outcome == .allowed, let response = call.response else {
       return .proceed
     }
-    if config.inspectsResponseBody, Self.inspectable(response) { return .buffer }
+    if config.inspectsResponseBody, Self.inspectable(response, within: call.bodyBound) { return .buffer }
     return inspectResponse(call, exchange, response, body: nil)
   }
 
@@ -92,7 +92,11 @@ final class WAFFilter: ConfiguredFilter {
       for (name, value) in fields { transaction.addResponseHeader(name, value) }
       if let found = transaction.processResponseHeaders(status: status, version: "HTTP 1.1") { return found }
       body?.withUnsafeReadableBytes { transaction.appendResponseBody($0) }
-      return transaction.processResponseBody()
+      if let found = transaction.processResponseBody() { return found }
+      // The response goes out as it came: phase 5 now, which saves the request a trip to these threads.
+      transaction.processLogging(status: status)
+      exchange.logged = true
+      return nil
     }
   }
 
@@ -106,11 +110,14 @@ final class WAFFilter: ConfiguredFilter {
     case .blocked: metrics.blocked.increment()
     case .overloaded: break  // counted when refused
     }
-    let status = call.response?.status ?? 0
     let services = call.loop.services.waf
+    guard !exchange.logged, let transaction = exchange.transaction else {
+      return services.write(exchange.lines)
+    }
+    let status = call.response?.status ?? 0
     let submitted = services.pool.submit { _ in
-      exchange.transaction.processLogging(status: status)
-      exchange.lines += exchange.transaction.takeLogLines()
+      transaction.processLogging(status: status)
+      exchange.lines += transaction.takeLogLines()
       services.write(exchange.lines)
     }
     if !submitted { services.write(exchange.lines) }
@@ -129,8 +136,9 @@ final class WAFFilter: ConfiguredFilter {
         exchange.outcome = .overloaded
         return resume.answer(Self.overloaded)
       }
-      let found = phases(exchange.transaction)
-      exchange.lines += exchange.transaction.takeLogLines()
+      let transaction = exchange.started()
+      let found = phases(transaction)
+      exchange.lines += transaction.takeLogLines()
       guard let found else { return resume.proceed() }
       // ModSecurity's line for the rule that blocked (its callback reports rules that only warn).
       if let line = found.log { exchange.lines.append(line) }
@@ -160,16 +168,22 @@ final class WAFFilter: ConfiguredFilter {
       status: status, body: message ?? "blocked by the web application firewall\n", flag: .wafBlocked)
   }
 
-  /// Response bodies ModSecurity reads (its `SecResponseBodyMimeType`, as Portico sets it) and that arrive
-  /// whole within the bound: others pass with their headers inspected, their body unread, as
-  /// ModSecurity's `ProcessPartial` would have it.
-  private static func inspectable(_ response: ResponseView) -> Bool {
-    guard let type = response.field("content-type") else { return false }
+  /// Response bodies ModSecurity reads (its `SecResponseBodyMimeType`, as Portico sets it) whose length is
+  /// known and within both ModSecurity's default `SecResponseBodyLimit` (512 KiB) and the route's bound:
+  /// others pass with their headers inspected and their body unread, as `ProcessPartial` has it, rather
+  /// than be held past what the gateway keeps.
+  private static func inspectable(_ response: ResponseView, within bound: BodyBound) -> Bool {
+    guard let length = response.field("content-length").flatMap({ Int($0.trimmingSpaces) }),
+      !bound.isExceeded(by: length), length <= responseInspectionLimit,
+      let type = response.field("content-type")
+    else { return false }
     let media = type.prefix { $0 != ";" }.trimmingSpaces
     return ["text/plain", "text/html", "text/xml", "application/json"].contains {
       media.equalsIgnoringASCIICase($0)
     }
   }
+
+  private static let responseInspectionLimit = 512 * 1024
 
   private func series(_ call: FilterCall) -> WAFSeries {
     call.loopState(metricsKey) { WAFSeries(factory: call.loop.services.metrics.factory, rules: config.setBy) }
@@ -179,7 +193,12 @@ final class WAFFilter: ConfiguredFilter {
 /// One request's WAF state, from its head to its log line: handed between the loop and a pool thread, one
 /// at a time.
 final class WAFExchange: @unchecked Sendable {
-  let transaction: WAFTransaction
+  private let rules: WAFRules
+  private let id: String
+  /// Made by the first phase, on a WAF thread: ModSecurity's allocations for it stay on those threads.
+  private(set) var transaction: WAFTransaction?
+  /// Phase 5 has run (with the response phases, for a response let through).
+  var logged = false
   var lines: [String] = []
   var requestInspected = false
   var responseInspected = false
@@ -193,7 +212,17 @@ final class WAFExchange: @unchecked Sendable {
     case overloaded
   }
 
-  init(transaction: WAFTransaction) { self.transaction = transaction }
+  init(rules: WAFRules, id: String) {
+    self.rules = rules
+    self.id = id
+  }
+
+  func started() -> WAFTransaction {
+    if let transaction { return transaction }
+    let made = WAFTransaction(rules: rules, id: id)
+    transaction = made
+    return made
+  }
 }
 
 /// `portico_waf_requests_total{rules,outcome}` on one loop: `allowed`, `blocked`, or `overloaded` (refused

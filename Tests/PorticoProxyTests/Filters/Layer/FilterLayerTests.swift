@@ -271,6 +271,32 @@ final class FilterLayerTests: XCTestCase {
       [.passedHead, .responseHead(bodyLength: 17), .responseBody("{\"wrapped\":\"abc\"}"), .responseEnd])
   }
 
+  /// Body pieces that arrive while a response-head hook is suspended go on, in order, once it resumes; or
+  /// are gathered whole when a hook after it waits for the body.
+  func testResponsePiecesWaitForASuspendedHeadHook() throws {
+    for buffers in [false, true] {
+      let host = RecordingHost()
+      var resume: FilterResume?
+      let waiting = ScriptedFilter([.responseHead])
+      waiting.onResponseHead = { call in
+        resume = call.suspend()
+        return .suspend
+      }
+      let gathering = ScriptedFilter([.responseHead, .responseBody])
+      gathering.onResponseHead = { _ in buffers ? .buffer : .proceed }
+      // Responses visit filters in reverse: `gathering` runs after `waiting`.
+      let run = try filterRun([gathering, waiting], loop: loop, host: host)
+      run.start()
+      run.responseHead(ResponseView(answer: LocalAnswer(status: 200)))
+      run.responseBody(ByteBuffer(string: "ab"))
+      run.responseEnd(nil)
+      XCTAssertEqual(host.events, [.passedHead])
+      resume?.proceed()
+      XCTAssertEqual(host.responseBody, "ab", "buffers: \(buffers)")
+      XCTAssertEqual(host.events.last, .responseEnd, "buffers: \(buffers)")
+    }
+  }
+
   /// Response-head hooks see the response they edit: its status and its fields, by name in any case.
   func testResponseFiltersReadTheResponse() throws {
     var seen: (status: Int?, type: Substring?, missing: Substring?)

@@ -176,6 +176,14 @@ final class WAFTests: XCTestCase {
     XCTAssertTrue(log.contains("Inbound Anomaly Score Exceeded"), "the blocking rule (949110) is logged")
   }
 
+  /// A response whose body is not inspected (no inspectable type) leaves once its headers are: its body
+  /// follows, whatever arrived while the rules ran.
+  func testResponsesWhoseBodyIsNotInspectedArriveWhole() async throws {
+    let response = try await send(.GET, gateway.base + "/bytes/5000", host: "shop.test")
+    XCTAssertEqual(response.status, 200)
+    XCTAssertEqual(response.body.utf8.count, 5000)
+  }
+
   func testADisabledChildServesWithoutInspection() async throws {
     let response = try await send(
       .GET, gateway.base + "/open?q=1%27%20OR%20%271%27%3D%271", host: "shop.test")

@@ -43,6 +43,16 @@ extern "C" bool portico_re2_partial_match(const portico_re2 *re, const char *tex
   return re2::RE2::PartialMatch(re2::StringPiece(text, length), re->regex);
 }
 
+extern "C" bool portico_re2_find(const portico_re2 *re, const char *text, size_t length, size_t from,
+                                  size_t *match_start, size_t *match_end) {
+  re2::StringPiece input(text, length);
+  re2::StringPiece match;
+  if (!re->regex.Match(input, from, length, re2::RE2::UNANCHORED, &match, 1)) return false;
+  *match_start = static_cast<size_t>(match.data() - text);
+  *match_end = *match_start + match.size();
+  return true;
+}
+
 extern "C" void portico_re2_free(portico_re2 *re) { delete re; }
 
 extern "C" void portico_re2_free_error(char *error) { std::free(error); }

@@ -49,6 +49,16 @@ public final class RE2Regex: @unchecked Sendable {
     }
   }
 
+  /// The byte range of the first match in `bytes` that starts at or after `start`.
+  public func firstMatch(in bytes: UnsafeRawBufferPointer, from start: Int) -> Range<Int>? {
+    guard let base = bytes.baseAddress, start <= bytes.count else { return nil }
+    var lower = 0
+    var upper = 0
+    let found = portico_re2_find(
+      handle, base.assumingMemoryBound(to: CChar.self), bytes.count, start, &lower, &upper)
+    return found ? lower..<upper : nil
+  }
+
   /// `text` with every regex metacharacter escaped, so that it matches itself literally.
   public static func escape(_ text: String) -> String {
     var copy = text

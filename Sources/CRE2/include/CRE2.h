@@ -21,6 +21,10 @@ bool portico_re2_full_match(const portico_re2 *re, const char *text, size_t leng
 /// True when some part of `text` matches.
 bool portico_re2_partial_match(const portico_re2 *re, const char *text, size_t length);
 
+/// The first match in `text` at or after byte `from`: its bounds in `match_start` and `match_end`.
+bool portico_re2_find(const portico_re2 *re, const char *text, size_t length, size_t from,
+                      size_t *match_start, size_t *match_end);
+
 void portico_re2_free(portico_re2 *re);
 void portico_re2_free_error(char *error);
 

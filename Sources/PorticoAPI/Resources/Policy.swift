@@ -22,6 +22,7 @@ public struct Policy: Codable, Hashable, Sendable {
   public var extauthSettings: ExtauthSettings?
   public var transformations: RouteTransformations?
   public var waf: WAFPolicy?
+  public var dlp: DLPPolicy?
   /// Portico's own: the largest request body the route accepts, in bytes (413 past it); 0 turns an
   /// inherited limit off.
   public var maxRequestBodyBytes: Int64?

@@ -126,6 +126,8 @@ public struct HTTPRoutes: Codable, Hashable, Sendable {
     public var rateLimit: RateLimitServerSettings?
     public var extauth: ExtauthSettings?
     public var transformations: Transformations?
+    /// `dlpRules` for every route of the listener, unless a route or host sets its own `dlp`.
+    public var dlp: DLPPolicy?
   }
 
   public var routeConfig: [RouteConfig]?

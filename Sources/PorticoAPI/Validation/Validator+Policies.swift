@@ -78,6 +78,7 @@ extension Validator {
       if count > 1 { error(path.appending("extauth"), "give at most one of disable, configRef, customAuth") }
     }
     if let waf = policy.waf { check(waf: waf, at: path.appending("waf")) }
+    if let dlp = policy.dlp { check(dlp: dlp, at: path.appending("dlp")) }
     if let jwt = policy.jwt {
       let at = path.appending("jwt")
       if jwt.disable == true, jwt.providers != nil {
@@ -296,6 +297,52 @@ extension Validator {
           path.appending("auditLogging").appending("location"),
           "is not supported: Portico does not write WAF audit logs yet")
       }
+    }
+  }
+}
+
+extension Validator {
+  mutating func check(dlp: DLPPolicy, at path: FieldPath) {
+    if let target = dlp.enabledFor, !DLPPolicy.targets.contains(target) {
+      error(path.appending("enabledFor"), "must be one of \(DLPPolicy.targets.joined(separator: ", "))")
+    }
+    for (index, action) in (dlp.actions ?? []).enumerated() {
+      check(dlpAction: action, at: path.appending("actions").appending(index))
+    }
+    for (index, rule) in (dlp.dlpRules ?? []).enumerated() {
+      for (position, action) in (rule.actions ?? []).enumerated() {
+        check(
+          dlpAction: action,
+          at: path.appending("dlpRules").appending(index).appending("actions").appending(position))
+      }
+    }
+  }
+
+  mutating func check(dlpAction action: DLPAction, at path: FieldPath) {
+    let type = action.actionType ?? "CUSTOM"
+    guard DLPAction.types.contains(type) else {
+      return error(path.appending("actionType"), "must be one of \(DLPAction.types.joined(separator: ", "))")
+    }
+    guard type == "CUSTOM" else {
+      if action.customAction != nil { error(path.appending("customAction"), "is for actionType CUSTOM only") }
+      return
+    }
+    guard let custom = action.customAction else {
+      return error(path.appending("customAction"), "give customAction (regex, maskChar, percent)")
+    }
+    let at = path.appending("customAction")
+    let patterns = custom.regex ?? []
+    if patterns.isEmpty { error(at.appending("regex"), "give at least one regex") }
+    for (index, pattern) in patterns.enumerated() {
+      compile(pattern, at: at.appending("regex").appending(index))
+    }
+    if let mask = custom.maskChar, mask.count != 1 {
+      error(at.appending("maskChar"), "must be one character")
+    }
+    if let percent = custom.percentValue {
+      if !(0...100).contains(percent) { error(at.appending("percent"), "must be between 0 and 100") }
+    } else {
+      error(at.appending("percent"), "must be a number, or {value: N}")
     }
   }
 }

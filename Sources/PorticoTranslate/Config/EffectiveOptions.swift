@@ -96,6 +96,7 @@ public struct EffectiveOptions: Sendable, Encodable {
     Field("extauthSettings", \.extauthSettings),
     Field("transformations", \.transformations),
     Field("waf", \.waf),
+    Field("dlp", \.dlp),
     Field("maxRequestBodyBytes", \.maxRequestBodyBytes),
   ]
 }

@@ -88,6 +88,8 @@ public struct RouteConfig: Sendable, Encodable {
   public var extauth: ExtAuthConfig?
   /// `waf`, resolved.
   public var waf: WAFConfig?
+  /// `dlp`, resolved.
+  public var dlp: DLPConfig?
 
   public struct MirrorTarget: Sendable, Encodable {
     /// The `Upstream.id` copies go to.

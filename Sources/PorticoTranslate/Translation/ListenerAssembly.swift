@@ -166,6 +166,7 @@ extension GatewayTranslator {
           policy.csrf = routeOptions.csrf
           policy.rateLimitSettings = routeOptions.rateLimit
           policy.extauthSettings = routeOptions.extauth
+          policy.dlp = routeOptions.dlp
           let path: FieldPath = ["spec", "connectionHandlers", .index(handlerIndex), "http", "routeOptions"]
           gatewayOptions = OptionLayer(
             policy: policy,

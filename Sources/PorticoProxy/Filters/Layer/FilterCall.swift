@@ -29,6 +29,8 @@ class FilterCall {
   var verifiedJWT: Substring?
   /// The WAF's transaction for this request, from its head to its log line.
   var waf: WAFExchange?
+  /// What DLP holds back of this response's body for its next piece.
+  var dlp: DLPStream?
   /// Query parameters the access log leaves out, whatever the request's fate (where tokens are read).
   var queryParametersHiddenFromLogs: [String] = []
   /// The response on its way back: set before the response-head phase.

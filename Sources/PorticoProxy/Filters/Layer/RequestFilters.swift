@@ -45,6 +45,7 @@ enum FilterRegistry {
     WAFFilter.self,
     ExtAuthFilter.self,
     RateLimitFilter.self,
+    DLPFilter.self,
   ]
 }
 

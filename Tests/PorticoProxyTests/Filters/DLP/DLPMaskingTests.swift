@@ -1,0 +1,109 @@
+import NIOCore
+import NIOEmbedded
+import PorticoTranslate
+import XCTest
+
+@testable import PorticoProxy
+
+/// DLP masking as a response streams through the filter: each predefined action on the test numbers card
+/// networks publish (all pass Luhn), in JSON and HTML, split across pieces at every position; numbers that
+/// fail Luhn left alone; custom patterns with their mask character and percentage; shadow mode.
+final class DLPMaskingTests: XCTestCase {
+  let loop = try! embeddedLoopContext(EmbeddedEventLoop())
+
+  static func action(_ type: String, shadow: Bool = false) -> DLPConfig.Action {
+    DLPConfig.Action(type: type, name: type, patterns: [], maskCharacter: "X", percent: 75, shadow: shadow)
+  }
+
+  /// The body as the client gets it, given to the filter in pieces cut at `cuts`.
+  func masked(_ body: String, _ actions: [DLPConfig.Action], cuts: [Int] = []) throws -> String {
+    let filter = DLPFilter(DLPConfig(setBy: "test", actions: actions))
+    let host = RecordingHost()
+    let run = try filterRun(
+      [filter], head: "GET /account HTTP/1.1\r\nHost: shop.test", loop: loop, host: host)
+    run.start()
+    run.responseHead(
+      ResponseView(answer: LocalAnswer(status: 200, fields: [("content-type", "application/json")])))
+    let bytes = Array(body.utf8)
+    var start = 0
+    for cut in cuts.sorted() where cut > start && cut < bytes.count {
+      run.responseBody(ByteBuffer(bytes: bytes[start..<cut]))
+      start = cut
+    }
+    run.responseBody(ByteBuffer(bytes: bytes[start...]))
+    run.responseEnd(nil)
+    return host.responseBody
+  }
+
+  static let cards: [(type: String, number: String, masked: String)] = [
+    ("VISA", "4111 1111 1111 1111", "XXXX XXXX XXXX 1111"),
+    ("MASTERCARD", "5555-5555-5555-4444", "XXXX-XXXX-XXXX-4444"),
+    ("AMEX", "378282246310005", "XXXXXXXXXXX0005"),
+    ("DISCOVER", "6011111111111117", "XXXXXXXXXXXX1117"),
+    ("JCB", "3530111333300000", "XXXXXXXXXXXX0000"),
+    ("DINERS_CLUB", "30569309025904", "XXXXXXXXXX5904"),
+  ]
+
+  func testEachBrandIsMaskedInJSONAndHTML() throws {
+    for card in Self.cards {
+      let json = #"{"card": "\#(card.number)", "name": "Ada"}"#
+      XCTAssertEqual(
+        try masked(json, [Self.action(card.type)]), #"{"card": "\#(card.masked)", "name": "Ada"}"#, card.type)
+      let html = "<td>\(card.number)</td>"
+      XCTAssertEqual(
+        try masked(html, [Self.action("ALL_CREDIT_CARDS")]), "<td>\(card.masked)</td>", card.type)
+    }
+  }
+
+  func testABrandActionLeavesOtherBrands() throws {
+    XCTAssertEqual(
+      try masked("4111111111111111 378282246310005", [Self.action("AMEX")]),
+      "4111111111111111 XXXXXXXXXXX0005")
+  }
+
+  func testNumbersThatFailLuhnOrAreLongerAreLeftAlone() throws {
+    let body = "order 4111111111111112, id 41111111111111110000, phone 5555555555554444x"
+    XCTAssertEqual(try masked(body, [Self.action("ALL_CREDIT_CARDS")]), body)
+  }
+
+  func testSocialSecurityNumbersKeepTheirLastFour() throws {
+    XCTAssertEqual(try masked("ssn: 123-45-6789.", [Self.action("SSN")]), "ssn: XXX-XX-6789.")
+    XCTAssertEqual(try masked("id 1123-45-67890", [Self.action("SSN")]), "id 1123-45-67890")
+  }
+
+  func testTrackDataIsMasked() throws {
+    let body = "track=;4111111111111111=2512101000000000?"
+    let result = try masked(body, [Self.action("CREDIT_CARD_TRACKERS")])
+    XCTAssertFalse(result.contains("4111111111111111"), result)
+    XCTAssertTrue(result.hasSuffix("0000?"), result)
+  }
+
+  func testValuesSplitAcrossPiecesAreFoundAtEveryCut() throws {
+    let body =
+      String(repeating: "a", count: 300) + #" {"card": "4111 1111 1111 1111", "ssn": "123-45-6789"} "#
+      + String(repeating: "b", count: 300)
+    let expected =
+      String(repeating: "a", count: 300) + #" {"card": "XXXX XXXX XXXX 1111", "ssn": "XXX-XX-6789"} "#
+      + String(repeating: "b", count: 300)
+    let actions = [Self.action("ALL_CREDIT_CARDS"), Self.action("SSN")]
+    for cut in 290..<360 {
+      XCTAssertEqual(try masked(body, actions, cuts: [cut]), expected, "cut at \(cut)")
+    }
+    XCTAssertEqual(try masked(body, actions, cuts: Array(stride(from: 1, to: 700, by: 7))), expected)
+  }
+
+  func testCustomPatternsMaskTheirShareWithTheirCharacter() throws {
+    let hello = DLPConfig.Action(
+      type: "CUSTOM", name: "greeting", patterns: ["hello"], maskCharacter: "X", percent: 75, shadow: false)
+    XCTAssertEqual(try masked("say hello!", [hello]), "say XXXXo!")
+    let token = DLPConfig.Action(
+      type: "CUSTOM", name: "token", patterns: [#"tok_[a-z0-9]+"#], maskCharacter: "#", percent: 50,
+      shadow: false)
+    XCTAssertEqual(try masked("key tok_abcdef12", [token]), "key ######cdef12")
+  }
+
+  func testShadowModeMasksNothing() throws {
+    let body = "card 4111111111111111"
+    XCTAssertEqual(try masked(body, [Self.action("VISA", shadow: true)]), body)
+  }
+}

@@ -57,6 +57,12 @@ let package = Package(
       pkgConfig: "modsecurity",
       providers: [.apt(["libmodsecurity-dev"])]
     ),
+    // zlib, for DLP over gzip and deflate response bodies.
+    .systemLibrary(
+      name: "CZlib",
+      pkgConfig: "zlib",
+      providers: [.apt(["zlib1g-dev"])]
+    ),
     .target(name: "CRego"),
     .target(name: "PorticoRego", dependencies: ["CRego"]),
     // The WAF's engine: ModSecurity rule sets compiled once and shared, and transactions over them.
@@ -92,6 +98,7 @@ let package = Package(
       name: "PorticoProxy",
       dependencies: [
         "CLDAP",
+        "CZlib",
         "PorticoExtAuthGRPC",
         "PorticoRego",
         "PorticoInspect",

@@ -8,6 +8,7 @@ pkg-config --exists re2 2>/dev/null || packages+=(libre2-dev)
 pkg-config --exists yaml-0.1 2>/dev/null || packages+=(libyaml-dev)
 pkg-config --exists sqlite3 2>/dev/null || packages+=(libsqlite3-dev)
 pkg-config --exists ldap 2>/dev/null || packages+=(libldap-dev)
+pkg-config --exists zlib 2>/dev/null || packages+=(zlib1g-dev)
 pkg-config --exists modsecurity 2>/dev/null || packages+=(libmodsecurity-dev)
 # The OWASP Core Rule Set (3.3.4) the WAF's coreRuleSet loads.
 [ -d /usr/share/modsecurity-crs/rules ] || packages+=(modsecurity-crs)

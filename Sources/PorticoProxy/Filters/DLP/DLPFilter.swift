@@ -5,8 +5,9 @@ import PorticoTranslate
 /// `dlp`: masks card numbers, social security numbers and custom patterns in response bodies as they
 /// stream. The last `window` bytes of each piece wait for the next one, so that a value split across two
 /// pieces is still found whole; a value is masked once nothing after it could change it. The upstream is
-/// asked for an uncompressed body (`accept-encoding` is not passed on); a body it compresses anyway goes out
-/// unmasked, and is counted.
+/// asked for an uncompressed body (`accept-encoding` is not passed on); a gzip or deflate body it sends
+/// anyway is inflated, masked and sent on uncompressed, and one in another coding is refused (502, counted)
+/// rather than passed unmasked. Bodies go out in chunks: their length may change.
 final class DLPFilter: ConfiguredFilter {
   let phases: FilterPhases
   private let config: DLPConfig
@@ -22,9 +23,7 @@ final class DLPFilter: ConfiguredFilter {
     self.config = config
     masker = DLPMasker(config)
     metricsKey = LoopStateKey("dlp.metrics." + config.setBy)
-    var phases: FilterPhases = [.requestHead, .responseHead, .responseBody]
-    if masker?.mayChangeLength ?? false { phases.insert(.rewritesResponseBody) }
-    self.phases = phases
+    phases = [.requestHead, .responseHead, .responseBody, .rewritesResponseBody]
   }
 
   func requestHead(_ call: FilterCall) -> FilterVerdict {
@@ -35,20 +34,30 @@ final class DLPFilter: ConfiguredFilter {
 
   func responseHead(_ call: FilterCall) -> FilterVerdict {
     guard let response = call.response else { return .proceed }
-    if let coding = response.field("content-encoding"),
-      !coding.trimmingSpaces.equalsIgnoringASCIICase("identity")
-    {
-      series(call).unmasked.increment()
+    guard let coding = response.field("content-encoding")?.trimmingSpaces,
+      !coding.isEmpty, !coding.equalsIgnoringASCIICase("identity")
+    else {
+      call.dlp = DLPStream(inflater: nil)
       return .proceed
     }
-    call.dlp = DLPStream()
+    guard ["gzip", "x-gzip", "deflate"].contains(where: { coding.equalsIgnoringASCIICase($0) }) else {
+      series(call).unreadable.increment()
+      return .answer(
+        LocalAnswer(status: 502, body: "the upstream's response is in an encoding DLP cannot read\n"))
+    }
+    call.dlp = DLPStream(inflater: Inflater())
+    call.responseHeaders.remove("content-encoding")
     return .proceed
   }
 
-  func responseBody(_ body: inout ByteBuffer, end: Bool, _ call: FilterCall) -> FilterVerdict {
+  func responseBody(_ body: inout ByteBuffer, end: Bool, _ call: FilterCall) throws -> FilterVerdict {
     guard let stream = call.dlp, let masker else { return .proceed }
     var bytes = stream.carry
-    bytes.append(contentsOf: body.readableBytesView)
+    if let inflater = stream.inflater {
+      bytes += try inflater.inflate(body)
+    } else {
+      bytes.append(contentsOf: body.readableBytesView)
+    }
     let final = end ? bytes.count : max(0, bytes.count - Self.window)
     let (held, findings) = masker.mask(&bytes, finalUpTo: final)
     let cut = end ? bytes.count : min(held, final)
@@ -67,25 +76,28 @@ final class DLPFilter: ConfiguredFilter {
   }
 }
 
-/// One response's bytes waiting for the next piece.
+/// One response's bytes waiting for the next piece, and its inflater when it came compressed.
 final class DLPStream {
   var carry: [UInt8] = []
+  let inflater: Inflater?
+
+  init(inflater: Inflater?) { self.inflater = inflater }
 }
 
 /// `portico_dlp_values_total{rules,action,mode}` (masked, or found in shadow mode) and
-/// `portico_dlp_unmasked_responses_total{rules}` (compressed bodies that went out as they came), on one
+/// `portico_dlp_unreadable_responses_total{rules}` (responses refused for a coding DLP cannot read), on one
 /// loop.
 final class DLPSeries {
   private let factory: any MetricsFactory
   private let rules: String
-  let unmasked: CoreMetrics.Counter
+  let unreadable: CoreMetrics.Counter
   private var values: [String: CoreMetrics.Counter] = [:]
 
   init(factory: any MetricsFactory, rules: String) {
     self.factory = factory
     self.rules = rules
-    unmasked = CoreMetrics.Counter(
-      label: "portico_dlp_unmasked_responses_total", dimensions: [("rules", rules)], factory: factory)
+    unreadable = CoreMetrics.Counter(
+      label: "portico_dlp_unreadable_responses_total", dimensions: [("rules", rules)], factory: factory)
   }
 
   func count(_ action: String, shadow: Bool, by amount: Int) {

@@ -21,8 +21,6 @@ final class DLPMasker: Sendable {
   }
 
   private let actions: [Action]
-  /// Some action may change a body's length (a custom mask over multi-byte characters).
-  let mayChangeLength: Bool
 
   /// Social security numbers as the SSA writes them.
   private static let ssn = #"\b\d{3}-\d{2}-\d{4}\b"#
@@ -53,9 +51,6 @@ final class DLPMasker: Sendable {
           maskCharacter: character, percent: action.percent, shadow: action.shadow))
     }
     self.actions = actions
-    mayChangeLength = actions.contains {
-      if case .pattern(_, keepsLastDigits: false) = $0.finder { true } else { false }
-    }
   }
 
   /// What masking a stretch found: per action, how many values (masked, or only counted in shadow mode).

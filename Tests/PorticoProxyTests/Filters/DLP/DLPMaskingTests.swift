@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOEmbedded
 import PorticoTranslate
@@ -17,14 +18,21 @@ final class DLPMaskingTests: XCTestCase {
 
   /// The body as the client gets it, given to the filter in pieces cut at `cuts`.
   func masked(_ body: String, _ actions: [DLPConfig.Action], cuts: [Int] = []) throws -> String {
+    try masked(Array(body.utf8), actions, cuts: cuts).body
+  }
+
+  /// The same for a body in `encoding`, with the run to read the response's edits from.
+  func masked(
+    _ bytes: [UInt8], _ actions: [DLPConfig.Action], encoding: String? = nil, cuts: [Int] = []
+  ) throws -> (body: String, run: FilterRun, host: RecordingHost) {
     let filter = DLPFilter(DLPConfig(setBy: "test", actions: actions))
     let host = RecordingHost()
     let run = try filterRun(
       [filter], head: "GET /account HTTP/1.1\r\nHost: shop.test", loop: loop, host: host)
     run.start()
-    run.responseHead(
-      ResponseView(answer: LocalAnswer(status: 200, fields: [("content-type", "application/json")])))
-    let bytes = Array(body.utf8)
+    var fields = [("content-type", "application/json")]
+    if let encoding { fields.append(("content-encoding", encoding)) }
+    run.responseHead(ResponseView(answer: LocalAnswer(status: 200, fields: fields)))
     var start = 0
     for cut in cuts.sorted() where cut > start && cut < bytes.count {
       run.responseBody(ByteBuffer(bytes: bytes[start..<cut]))
@@ -32,7 +40,46 @@ final class DLPMaskingTests: XCTestCase {
     }
     run.responseBody(ByteBuffer(bytes: bytes[start...]))
     run.responseEnd(nil)
-    return host.responseBody
+    return (host.responseBody, run, host)
+  }
+
+  /// `text` compressed by the system's gzip.
+  static func gzipped(_ text: String) throws -> [UInt8] {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/gzip")
+    process.arguments = ["-c"]
+    let input = Pipe()
+    let output = Pipe()
+    process.standardInput = input
+    process.standardOutput = output
+    try process.run()
+    input.fileHandleForWriting.write(Data(text.utf8))
+    try input.fileHandleForWriting.close()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return Array(data)
+  }
+
+  func testGzipBodiesAreInflatedMaskedAndSentPlain() throws {
+    let plain =
+      #"{"cards": ["4111 1111 1111 1111", "378282246310005"], "note": ""#
+      + String(repeating: "padding ", count: 200) + #""}"#
+    let compressed = try Self.gzipped(plain)
+    for cuts in [[], [10], [compressed.count / 2], Array(stride(from: 3, to: compressed.count, by: 5))] {
+      let result = try masked(compressed, [Self.action("ALL_CREDIT_CARDS")], encoding: "gzip", cuts: cuts)
+      XCTAssertEqual(
+        result.body,
+        plain.replacingOccurrences(of: "4111 1111 1111 1111", with: "XXXX XXXX XXXX 1111")
+          .replacingOccurrences(of: "378282246310005", with: "XXXXXXXXXXX0005"))
+      XCTAssertTrue(result.run.responseHeaders.removes("content-encoding"))
+    }
+  }
+
+  func testBodiesInACodingDLPCannotReadAreRefused() throws {
+    let result = try masked(Array("not really brotli".utf8), [Self.action("VISA")], encoding: "br")
+    XCTAssertTrue(
+      result.host.events.contains(
+        .answered(502, "the upstream's response is in an encoding DLP cannot read\n")))
   }
 
   static let cards: [(type: String, number: String, masked: String)] = [

@@ -78,7 +78,14 @@ extension Validator {
       if count > 1 { error(path.appending("extauth"), "give at most one of disable, configRef, customAuth") }
     }
     if let waf = policy.waf { check(waf: waf, at: path.appending("waf")) }
-    if let dlp = policy.dlp { check(dlp: dlp, at: path.appending("dlp")) }
+    if let dlp = policy.dlp {
+      check(dlp: dlp, at: path.appending("dlp"))
+      if dlp.dlpRules != nil {
+        error(
+          path.appending("dlp").appending("dlpRules"),
+          "are a VirtualGateway's (routeOptions.dlp); give actions here")
+      }
+    }
     if let jwt = policy.jwt {
       let at = path.appending("jwt")
       if jwt.disable == true, jwt.providers != nil {
@@ -181,6 +188,13 @@ extension Validator {
       }
       if let csrf = handler.http?.routeOptions?.csrf {
         check(csrf: csrf, at: at.appending("http").appending("routeOptions").appending("csrf"))
+      }
+      if let dlp = handler.http?.routeOptions?.dlp {
+        let dlpPath = at.appending("http").appending("routeOptions").appending("dlp")
+        check(dlp: dlp, at: dlpPath)
+        if dlp.actions != nil {
+          error(dlpPath.appending("actions"), "are a route's or virtual host's; give dlpRules here")
+        }
       }
     }
   }

@@ -383,19 +383,27 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
     guard let startedAt else { return }
     loop.accessLog.append(
       AccessRecord(
-        time: startedAt, method: request.method, authority: request.authority, path: loggedTarget,
+        time: startedAt, method: request.method, authority: loggedAuthority, path: loggedTarget,
         status: status, bytesIn: bytesIn, bytesOut: bytesOut, duration: now - started,
         upstreamAddress: endpoint?.key, upstreamDuration: upstreamStarted.map { now - $0 }, route: routeName,
         flags: flags, requestID: requestID))
   }
 
+  private var loggedAuthority: Substring {
+    guard let masker = filterRun?.accessLogMasker else { return request.authority }
+    return masker.masked(request.authority)
+  }
+
   /// The request target as the access log shows it: as the client sent it, without the query parameters a
   /// filter keeps out of logs (where a route reads bearer tokens).
   private var loggedTarget: Substring {
-    guard let hidden = filterRun?.queryParametersHiddenFromLogs, !hidden.isEmpty else {
-      return request.originForm
+    var target = request.originForm
+    if let hidden = filterRun?.queryParametersHiddenFromLogs, !hidden.isEmpty {
+      target = QueryParameters.target(
+        path: request.path, query: QueryParameters.removing(hidden, from: request.query))
     }
-    return QueryParameters.target(
-      path: request.path, query: QueryParameters.removing(hidden, from: request.query))
+    // DLP's actions over what the line shows of the request (`enabledFor: ACCESS_LOGS`).
+    if let masker = filterRun?.accessLogMasker { target = masker.masked(target) }
+    return target
   }
 }

@@ -27,30 +27,40 @@ public struct DLPConfig: Sendable, Encodable, Hashable {
     }
   }
 
+  /// Actions for the requests a matcher matches; nil matches every request.
+  public struct Rule: Sendable, Encodable, Hashable {
+    public var matcher: RouteMatcher?
+    public var actions: [Action]
+
+    public init(matcher: RouteMatcher? = nil, actions: [Action]) {
+      self.matcher = matcher
+      self.actions = actions
+    }
+  }
+
   /// Who set the option, as metrics name it.
   public var setBy: String
-  public var actions: [Action]
+  /// A route's or host's actions (one rule), or a listener's rules: the first that matches applies.
+  public var rules: [Rule]
+  /// `enabledFor`: response bodies, access logs, or both.
+  public var masksResponseBodies: Bool
+  public var masksAccessLogs: Bool
 
-  public init(setBy: String, actions: [Action]) {
+  public init(setBy: String, rules: [Rule], masksResponseBodies: Bool = true, masksAccessLogs: Bool = false) {
     self.setBy = setBy
-    self.actions = actions
+    self.rules = rules
+    self.masksResponseBodies = masksResponseBodies
+    self.masksAccessLogs = masksAccessLogs
   }
 }
 
-extension DLPConfig {
-  /// The effective `dlp` of a route, when it masks response bodies.
-  init?(_ options: EffectiveOptions) {
-    guard let dlp = options.values.dlp, let origin = options.origins["dlp"], let actions = dlp.actions,
-      !actions.isEmpty, (dlp.enabledFor ?? "RESPONSE_BODY") == "RESPONSE_BODY"
-    else { return nil }
-    setBy = origin.route.map { "\(origin.resource) route \($0)" } ?? "\(origin.resource)"
-    self.actions = actions.map { action in
-      let type = action.actionType ?? "CUSTOM"
-      let custom = action.customAction
-      return Action(
-        type: type, name: custom?.name ?? type, patterns: custom?.regex ?? [],
-        maskCharacter: custom?.maskChar ?? "X", percent: custom?.percentValue ?? 75,
-        shadow: action.shadow ?? false)
-    }
+extension DLPConfig.Action {
+  init(_ action: DLPAction) {
+    let type = action.actionType ?? "CUSTOM"
+    let custom = action.customAction
+    self.init(
+      type: type, name: custom?.name ?? type, patterns: custom?.regex ?? [],
+      maskCharacter: custom?.maskChar ?? "X", percent: custom?.percentValue ?? 75,
+      shadow: action.shadow ?? false)
   }
 }

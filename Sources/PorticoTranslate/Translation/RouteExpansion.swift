@@ -332,7 +332,7 @@ extension GatewayTranslator {
     config.rateLimit = rateLimit
     config.extauth = extauth
     config.waf = waf
-    if enforcing { config.dlp = DLPConfig(options) }
+    if enforcing { config.dlp = resolveDLP(options) }
     built.append(BuiltRoute(config: config, owner: owner.id, source: owner.source, path: path))
   }
 

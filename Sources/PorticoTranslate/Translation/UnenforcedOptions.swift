@@ -46,12 +46,6 @@ enum UnenforcedOptions {
     Field(["waf", "auditLogging"], "waf.auditLogging", \.waf) {
       $0.disabled != true && ($0.auditLogging?.action ?? "NEVER") != "NEVER"
     },
-    // DLP masks response bodies of routes and hosts; a listener's rules (chosen by matcher) and masking in
-    // access logs are not built yet.
-    Field(["dlp", "dlpRules"], "dlp.dlpRules (a listener's DLP rules)", \.dlp) { $0.dlpRules != nil },
-    Field(["dlp", "enabledFor"], "dlp.enabledFor: ACCESS_LOGS or ALL (masking access logs)", \.dlp) {
-      ($0.enabledFor ?? "RESPONSE_BODY") != "RESPONSE_BODY"
-    },
     // Endpoints are judged on every outcome; a user tuning the interval expects something else.
     Field(["outlierDetection", "interval"], "outlierDetection.interval", \.outlierDetection) {
       $0.interval != nil

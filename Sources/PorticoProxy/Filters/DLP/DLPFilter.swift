@@ -11,8 +11,9 @@ import PorticoTranslate
 final class DLPFilter: ConfiguredFilter {
   let phases: FilterPhases
   private let config: DLPConfig
-  /// Nil when a pattern does not compile (validation reports it first): every request is refused.
-  private let masker: DLPMasker?
+  /// Each rule's masker; nil when a pattern does not compile (validation reports it first): every request
+  /// is refused.
+  private let rules: [(matcher: RouteMatcher?, masker: DLPMasker)]?
   private let metricsKey: LoopStateKey
   /// Bytes held back from each piece for the next: longer than any value the predefined actions find.
   static let window = 256
@@ -21,37 +22,53 @@ final class DLPFilter: ConfiguredFilter {
 
   init(_ config: DLPConfig) {
     self.config = config
-    masker = DLPMasker(config)
+    var rules: [(matcher: RouteMatcher?, masker: DLPMasker)] = []
+    for rule in config.rules {
+      guard let masker = DLPMasker(rule.actions) else {
+        rules = []
+        break
+      }
+      rules.append((rule.matcher, masker))
+    }
+    self.rules = rules.count == config.rules.count ? rules : nil
     metricsKey = LoopStateKey("dlp.metrics." + config.setBy)
-    phases = [.requestHead, .responseHead, .responseBody, .rewritesResponseBody]
+    var phases: FilterPhases = [.requestHead]
+    if config.masksResponseBodies { phases.formUnion([.responseHead, .responseBody, .rewritesResponseBody]) }
+    self.phases = phases
   }
 
+  /// The first rule that matches the request chooses the masker; none, nothing is masked.
   func requestHead(_ call: FilterCall) -> FilterVerdict {
-    guard masker != nil else { return .answer(LocalAnswer(status: 500, body: "DLP configuration error\n")) }
-    call.upstreamHeaders.remove("accept-encoding")
+    guard let rules else { return .answer(LocalAnswer(status: 500, body: "DLP configuration error\n")) }
+    guard let rule = rules.first(where: { $0.matcher?.firstMismatch(call.request) == nil }) else {
+      return .proceed
+    }
+    if config.masksAccessLogs { call.accessLogMasker = rule.masker }
+    if config.masksResponseBodies {
+      call.dlp = DLPStream(masker: rule.masker)
+      call.upstreamHeaders.remove("accept-encoding")
+    }
     return .proceed
   }
 
   func responseHead(_ call: FilterCall) -> FilterVerdict {
-    guard let response = call.response else { return .proceed }
+    guard let stream = call.dlp, let response = call.response else { return .proceed }
     guard let coding = response.field("content-encoding")?.trimmingSpaces,
       !coding.isEmpty, !coding.equalsIgnoringASCIICase("identity")
-    else {
-      call.dlp = DLPStream(inflater: nil)
-      return .proceed
-    }
+    else { return .proceed }
     guard ["gzip", "x-gzip", "deflate"].contains(where: { coding.equalsIgnoringASCIICase($0) }) else {
+      call.dlp = nil
       series(call).unreadable.increment()
       return .answer(
         LocalAnswer(status: 502, body: "the upstream's response is in an encoding DLP cannot read\n"))
     }
-    call.dlp = DLPStream(inflater: Inflater())
+    stream.inflater = Inflater()
     call.responseHeaders.remove("content-encoding")
     return .proceed
   }
 
   func responseBody(_ body: inout ByteBuffer, end: Bool, _ call: FilterCall) throws -> FilterVerdict {
-    guard let stream = call.dlp, let masker else { return .proceed }
+    guard let stream = call.dlp else { return .proceed }
     var bytes = stream.carry
     if let inflater = stream.inflater {
       bytes += try inflater.inflate(body)
@@ -59,7 +76,7 @@ final class DLPFilter: ConfiguredFilter {
       bytes.append(contentsOf: body.readableBytesView)
     }
     let final = end ? bytes.count : max(0, bytes.count - Self.window)
-    let (held, findings) = masker.mask(&bytes, finalUpTo: final)
+    let (held, findings) = stream.masker.mask(&bytes, finalUpTo: final)
     let cut = end ? bytes.count : min(held, final)
     stream.carry = Array(bytes[cut...])
     body = ByteBuffer(bytes: bytes[..<cut])
@@ -76,12 +93,13 @@ final class DLPFilter: ConfiguredFilter {
   }
 }
 
-/// One response's bytes waiting for the next piece, and its inflater when it came compressed.
+/// One response's masker, the bytes waiting for its next piece, and its inflater when it came compressed.
 final class DLPStream {
+  let masker: DLPMasker
   var carry: [UInt8] = []
-  let inflater: Inflater?
+  var inflater: Inflater?
 
-  init(inflater: Inflater?) { self.inflater = inflater }
+  init(masker: DLPMasker) { self.masker = masker }
 }
 
 /// `portico_dlp_values_total{rules,action,mode}` (masked, or found in shadow mode) and

@@ -27,9 +27,9 @@ final class DLPMasker: Sendable {
   /// Magnetic-stripe track 1 and track 2 data (ISO/IEC 7813): account number, name, expiry and codes.
   private static let tracks = [#"%?B\d{13,19}\^[A-Za-z /.]{2,26}\^\d{7,}\??"#, #";?\d{13,19}=\d{7,}\??"#]
 
-  init?(_ config: DLPConfig) {
+  init?(_ configured: [DLPConfig.Action]) {
     var actions: [Action] = []
-    for action in config.actions {
+    for action in configured {
       let finder: Finder
       switch action.type {
       case "SSN", "CREDIT_CARD_TRACKERS", "CUSTOM":
@@ -116,6 +116,13 @@ final class DLPMasker: Sendable {
       if count > 0 { findings.counts.append((action.name, action.shadow, count)) }
     }
     return (min(held, bytes.count), findings)
+  }
+
+  /// `text` with every value masked (shadow actions leave theirs): for what the access log shows.
+  func masked(_ text: Substring) -> Substring {
+    var bytes = Array(text.utf8)
+    _ = mask(&bytes, finalUpTo: bytes.count)
+    return Substring(decoding: bytes, as: UTF8.self)
   }
 
   /// Every digit but the last `kept` replaced with `mask`.

@@ -31,6 +31,8 @@ class FilterCall {
   var waf: WAFExchange?
   /// What DLP holds back of this response's body for its next piece.
   var dlp: DLPStream?
+  /// DLP's masker for this request's access-log line (`enabledFor: ACCESS_LOGS`).
+  var accessLogMasker: DLPMasker?
   /// Query parameters the access log leaves out, whatever the request's fate (where tokens are read).
   var queryParametersHiddenFromLogs: [String] = []
   /// The response on its way back: set before the response-head phase.

@@ -2,6 +2,7 @@ import CoreMetrics
 import NIOCore
 import PorticoTranslate
 import PorticoWAF
+import Synchronization
 
 /// `waf`: the route's ModSecurity rules (the Core Rule Set, the user's rule sets) over each request and its
 /// response, phase by phase as ModSecurity defines them, on the gateway's WAF threads (`WAFPool`): the event
@@ -64,7 +65,7 @@ final class WAFFilter: ConfiguredFilter {
 
   func responseHead(_ call: FilterCall) -> FilterVerdict {
     // A request the WAF answered itself has no response to inspect.
-    guard let exchange = call.waf, exchange.outcome == .allowed, let response = call.response else {
+    guard let exchange = call.waf, !exchange.answered, let response = call.response else {
       return .proceed
     }
     if config.inspectsResponseBody, Self.inspectable(response, within: call.bodyBound) { return .buffer }
@@ -72,7 +73,7 @@ final class WAFFilter: ConfiguredFilter {
   }
 
   func responseBody(_ body: inout ByteBuffer, end: Bool, _ call: FilterCall) -> FilterVerdict {
-    guard end, let exchange = call.waf, exchange.outcome == .allowed, !exchange.responseInspected,
+    guard end, let exchange = call.waf, !exchange.answered, !exchange.responseInspected,
       let response = call.response
     else {
       return .proceed
@@ -88,44 +89,38 @@ final class WAFFilter: ConfiguredFilter {
     var fields: [(String, String)] = []
     response.forEachField { fields.append((String($0), String($1))) }
     let status = response.status
-    return run(call, exchange) { [fields] transaction in
+    // A response that goes out as it came has phase 5 run with it: that saves a trip to the WAF threads.
+    return run(call, exchange, loggingAfter: status) { [fields] transaction in
       for (name, value) in fields { transaction.addResponseHeader(name, value) }
       if let found = transaction.processResponseHeaders(status: status, version: "HTTP 1.1") { return found }
       body?.withUnsafeReadableBytes { transaction.appendResponseBody($0) }
-      if let found = transaction.processResponseBody() { return found }
-      // The response goes out as it came: phase 5 now, which saves the request a trip to these threads.
-      transaction.processLogging(status: status)
-      exchange.logged = true
-      return nil
+      return transaction.processResponseBody()
     }
   }
 
-  /// Phase 5, after the client has its answer; then what the rules logged goes to the WAF log.
+  /// Phase 5, after the client has its answer; then what the rules logged goes to the WAF log. On a WAF
+  /// thread, after any phase still running for this request (its client may have left mid-check).
   func log(_ call: FilterCall) {
     guard let exchange = call.waf else { return }
     call.waf = nil
     let metrics = series(call)
-    switch exchange.outcome {
-    case .allowed: metrics.allowed.increment()
-    case .blocked: metrics.blocked.increment()
-    case .overloaded: break  // counted when refused
-    }
-    let services = call.loop.services.waf
-    guard !exchange.logged, let transaction = exchange.transaction else {
-      return services.write(exchange.lines)
-    }
     let status = call.response?.status ?? 0
+    let services = call.loop.services.waf
     let submitted = services.pool.submit { _ in
-      transaction.processLogging(status: status)
-      exchange.lines += transaction.takeLogLines()
-      services.write(exchange.lines)
+      let (outcome, lines) = exchange.finish(status: status)
+      metrics.count(outcome)
+      services.write(lines)
     }
-    if !submitted { services.write(exchange.lines) }
+    if !submitted {
+      let (outcome, lines) = exchange.finish(status: nil)
+      metrics.count(outcome)
+      services.write(lines)
+    }
   }
 
   /// Runs `phases` on the WAF pool and resumes the request with their verdict.
   private func run(
-    _ call: FilterCall, _ exchange: WAFExchange,
+    _ call: FilterCall, _ exchange: WAFExchange, loggingAfter status: Int? = nil,
     _ phases: @escaping @Sendable (WAFTransaction) -> WAFIntervention?
   ) -> FilterVerdict {
     let metrics = series(call)
@@ -133,21 +128,15 @@ final class WAFFilter: ConfiguredFilter {
     let message = config.interventionMessage
     let submitted = call.loop.services.waf.pool.submit { active in
       guard active else {
-        exchange.outcome = .overloaded
+        exchange.refused()
         return resume.answer(Self.overloaded)
       }
-      let transaction = exchange.started()
-      let found = phases(transaction)
-      exchange.lines += transaction.takeLogLines()
-      guard let found else { return resume.proceed() }
-      // ModSecurity's line for the rule that blocked (its callback reports rules that only warn).
-      if let line = found.log { exchange.lines.append(line) }
-      exchange.outcome = .blocked
+      guard let found = exchange.run(phases, loggingAfter: status) else { return resume.proceed() }
       resume.answer(Self.answer(for: found, message: message))
     }
     guard submitted else {
       call.suspension = nil
-      exchange.outcome = .overloaded
+      exchange.refused()
       metrics.overloaded.increment()
       return .answer(Self.overloaded)
     }
@@ -190,21 +179,11 @@ final class WAFFilter: ConfiguredFilter {
   }
 }
 
-/// One request's WAF state, from its head to its log line: handed between the loop and a pool thread, one
-/// at a time.
-final class WAFExchange: @unchecked Sendable {
-  private let rules: WAFRules
-  private let id: String
-  /// Made by the first phase, on a WAF thread: ModSecurity's allocations for it stay on those threads.
-  private(set) var transaction: WAFTransaction?
-  /// Phase 5 has run (with the response phases, for a response let through).
-  var logged = false
-  var lines: [String] = []
-  var requestInspected = false
-  var responseInspected = false
-  var outcome = Outcome.allowed
-
-  enum Outcome {
+/// One request's WAF state, from its head to its log line. The transaction is only touched under `shared`'s
+/// lock, by one WAF thread at a time: a phase still running when the request ends (its client left) finishes
+/// before phase 5 starts, and nothing runs after phase 5.
+final class WAFExchange: Sendable {
+  enum Outcome: Sendable {
     case allowed
     /// A rule answered instead of the upstream (or of its response).
     case blocked
@@ -212,22 +191,69 @@ final class WAFExchange: @unchecked Sendable {
     case overloaded
   }
 
+  private struct Shared: Sendable {
+    /// Made by the first phase, on a WAF thread: ModSecurity's allocations for it stay on those threads.
+    var transaction: WAFTransaction?
+    var lines: [String] = []
+    var logged = false
+    var outcome = Outcome.allowed
+  }
+
+  private let rules: WAFRules
+  private let id: String
+  private let shared = Mutex(Shared())
+  /// The request's own loop only.
+  nonisolated(unsafe) var requestInspected = false
+  nonisolated(unsafe) var responseInspected = false
+  /// The WAF answered the request itself (blocked, or refused): its response is not inspected. Read on
+  /// the loop once the request phases are over, when no phase holds the lock.
+  var answered: Bool { shared.withLock { $0.outcome != .allowed } }
+
   init(rules: WAFRules, id: String) {
     self.rules = rules
     self.id = id
   }
 
-  func started() -> WAFTransaction {
-    if let transaction { return transaction }
-    let made = WAFTransaction(rules: rules, id: id)
-    transaction = made
-    return made
+  /// Runs `phases` (then phase 5 when `status` is given and no rule intervened); what a rule decided, if
+  /// one intervened. Nothing runs once phase 5 has.
+  func run(_ phases: (WAFTransaction) -> WAFIntervention?, loggingAfter status: Int?) -> WAFIntervention? {
+    shared.withLock { state in
+      guard !state.logged else { return nil }
+      let transaction = state.transaction ?? WAFTransaction(rules: rules, id: id)
+      state.transaction = transaction
+      let found = phases(transaction)
+      if found == nil, let status {
+        transaction.processLogging(status: status)
+        state.logged = true
+      }
+      state.lines += transaction.takeLogLines()
+      guard let found else { return nil }
+      // ModSecurity's line for the rule that blocked (its callback reports rules that only warn).
+      if let line = found.log { state.lines.append(line) }
+      state.outcome = .blocked
+      return found
+    }
+  }
+
+  /// The WAF's threads had no room for this request.
+  func refused() { shared.withLock { $0.outcome = .overloaded } }
+
+  /// Phase 5 unless it has run (`status` nil: skipped), once; the outcome and every line the rules logged.
+  func finish(status: Int?) -> (Outcome, [String]) {
+    shared.withLock { state in
+      if !state.logged, let status, let transaction = state.transaction {
+        transaction.processLogging(status: status)
+        state.lines += transaction.takeLogLines()
+      }
+      state.logged = true
+      return (state.outcome, state.lines)
+    }
   }
 }
 
 /// `portico_waf_requests_total{rules,outcome}` on one loop: `allowed`, `blocked`, or `overloaded` (refused
 /// with 503, the WAF's threads being full).
-final class WAFSeries {
+final class WAFSeries: Sendable {
   let allowed: CoreMetrics.Counter
   let blocked: CoreMetrics.Counter
   let overloaded: CoreMetrics.Counter
@@ -241,5 +267,14 @@ final class WAFSeries {
     allowed = counter("allowed")
     blocked = counter("blocked")
     overloaded = counter("overloaded")
+  }
+
+  /// A finished request (one refused for overload was counted then).
+  func count(_ outcome: WAFExchange.Outcome) {
+    switch outcome {
+    case .allowed: allowed.increment()
+    case .blocked: blocked.increment()
+    case .overloaded: break
+    }
   }
 }

@@ -6,13 +6,24 @@ import XCTest
 
 /// `dlp` on a running gateway: the demo upstream echoes the request, card number and SSN included, and the
 /// client gets them masked with the body's length intact; the upstream is not asked for a compressed body;
-/// what is not enforced yet (a listener's rules, masking access logs) fails closed.
+/// a listener's rules apply to hosts without their own `dlp`, by matcher; `ACCESS_LOGS` masks the access
+/// log's line and leaves the body.
 final class DLPGatewayTests: XCTestCase {
   var gateway: TestGateway!
 
   override func setUp() async throws {
     gateway = try await TestGateway(upstreams: ["echo"]) { gateway in
-      gatewayManifest() + staticDestination("echo", ports: [gateway.port("echo")])
+      gatewayManifest().replacingOccurrences(
+        of: #"labels: {test: "yes"}}}]}}]"#,
+        with:
+          #"labels: {test: "yes"}}}], routeOptions: {dlp: {dlpRules: [{matcher: {uri: {prefix: /cards}}, actions: [{actionType: VISA}]}]}}}}]"#
+      )
+        + staticDestination("echo", ports: [gateway.port("echo")])
+        + virtualHost(
+          "plain.test",
+          routes: """
+              - routeAction: {destinations: [{staticDestination: {name: echo}}]}
+            """)
         + virtualHost(
           "bank.test",
           options: """
@@ -50,9 +61,20 @@ final class DLPGatewayTests: XCTestCase {
     }
   }
 
-  func testWhatIsNotEnforcedYetFailsClosed() async throws {
+  func testAListenersRulesApplyByMatcherWhereNoHostSetsItsOwn() async throws {
+    let card = "4111111111111111"
+    let matched = try await send(.GET, gateway.base + "/cards/\(card)", host: "plain.test")
+    XCTAssertTrue(matched.body.contains("XXXXXXXXXXXX1111"), matched.body)
+    let other = try await send(.GET, gateway.base + "/orders/\(card)", host: "plain.test")
+    XCTAssertTrue(other.body.contains(card), "the rule's matcher does not match /orders")
+  }
+
+  func testAccessLogMaskingLeavesTheBody() async throws {
     let response = try await send(.GET, gateway.base + "/logs/123-45-6789", host: "bank.test")
-    XCTAssertNotEqual(response.status, 200)
-    XCTAssertFalse(response.body.contains("123-45-6789"))
+    XCTAssertEqual(response.status, 200)
+    XCTAssertTrue(response.body.contains("123-45-6789"), "ACCESS_LOGS only: the body goes as it came")
+    let paths = await gateway.accessLog().compactMap { $0["path"] as? String }
+    XCTAssertTrue(paths.contains("/logs/XXX-XX-6789"), "\(paths)")
+    XCTAssertFalse(paths.contains { $0.contains("123-45-6789") })
   }
 }

@@ -25,7 +25,7 @@ final class DLPMaskingTests: XCTestCase {
   func masked(
     _ bytes: [UInt8], _ actions: [DLPConfig.Action], encoding: String? = nil, cuts: [Int] = []
   ) throws -> (body: String, run: FilterRun, host: RecordingHost) {
-    let filter = DLPFilter(DLPConfig(setBy: "test", actions: actions))
+    let filter = DLPFilter(DLPConfig(setBy: "test", rules: [.init(actions: actions)]))
     let host = RecordingHost()
     let run = try filterRun(
       [filter], head: "GET /account HTTP/1.1\r\nHost: shop.test", loop: loop, host: host)

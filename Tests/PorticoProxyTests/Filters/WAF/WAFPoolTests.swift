@@ -73,4 +73,35 @@ final class WAFPoolTests: XCTestCase {
     let flags = await gateway.accessLog().compactMap { $0["flags"] as? String }
     XCTAssertEqual(flags.filter { $0.contains("WAFO") }.count, refused)
   }
+
+  /// A client that leaves while its request is being inspected: the check still running and phase 5 never
+  /// touch the transaction at the same time (two WAF threads here), and the gateway keeps serving.
+  func testClientsLeavingMidCheckDoNotBreakTheGateway() async throws {
+    await gateway.stop()
+    gateway = try await TestGateway(
+      upstreams: ["echo"],
+      manifests: { gateway in
+        gatewayManifest() + staticDestination("echo", ports: [gateway.port("echo")])
+          + virtualHost(
+            "shop.test", options: "  options: {trafficPolicy: {waf: {coreRuleSet: {}}}}",
+            routes: """
+                - routeAction: {destinations: [{staticDestination: {name: echo}}]}
+              """)
+      },
+      configure: { options in options.wafThreads = 2 })
+    let form = "q=" + (0..<400).map { "1' OR '1'='1 UNION SELECT \($0)" }.joined(separator: "+")
+    let requests =
+      "GET /first HTTP/1.1\r\nHost: shop.test\r\nUser-Agent: curl/8\r\nAccept: */*\r\n\r\n"
+      + "POST /second HTTP/1.1\r\nHost: shop.test\r\nUser-Agent: curl/8\r\nAccept: */*\r\n"
+      + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: \(form.utf8.count)\r\n\r\n\(form)"
+    for round in 0..<60 {
+      let socket = try LoopbackSocket.connect(port: gateway.port)
+      RawClient.sendAll(Array(requests.utf8), on: socket)
+      // Gone before any answer, or just after the first.
+      if round % 2 == 1 { _ = RawClient.receive(on: socket, quiet: 0.001) }
+      close(socket)
+    }
+    let after = try await send(.GET, gateway.base + "/still-serving", host: "shop.test")
+    XCTAssertEqual(after.status, 200)
+  }
 }

@@ -56,6 +56,13 @@ struct ServingOptions: ParsableArguments {
     help: "File the lines WAF rules log are appended to, in ModSecurity's error-log format (default: none).")
   var wafLog: String?
 
+  @Option(
+    name: .customLong("waf-audit-log"),
+    help:
+      "File WAF audit entries go to (ModSecurity's native serial format), for routes whose waf.auditLogging asks for them."
+  )
+  var wafAuditLog: String = "waf-audit.log"
+
   @Option(name: .customLong("waf-threads"), help: "Threads WAF rules run on (default: one per core).")
   var wafThreads: Int = System.coreCount
 
@@ -86,6 +93,7 @@ struct ServingOptions: ParsableArguments {
     options.wafThreads = wafThreads
     options.wafQueueBound = wafQueueBound
     options.wafLog = wafLog
+    options.wafAuditLog = wafAuditLog
     if rateLimitStore != "local" {
       do {
         options.rateLimitStore = try RedisStoreConfiguration(url: rateLimitStore)

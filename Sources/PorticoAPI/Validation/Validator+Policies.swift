@@ -309,7 +309,7 @@ extension Validator {
       if audit.location != nil {
         error(
           path.appending("auditLogging").appending("location"),
-          "is not supported: Portico does not write WAF audit logs yet")
+          "is not supported: audit entries go to the file the gateway's --waf-audit-log names")
       }
     }
   }

@@ -16,7 +16,8 @@ public final class ActiveConfig: Sendable {
 
   init(
     generation: Int, translation: Translation, diagnostics: [Diagnostic], configDirectory: String,
-    filterFamilies: [any ConfiguredFilter.Type] = FilterRegistry.families
+    filterFamilies: [any ConfiguredFilter.Type] = FilterRegistry.families,
+    filterEnvironment: FilterEnvironment = .init()
   ) {
     self.generation = generation
     self.translation = translation
@@ -25,7 +26,7 @@ public final class ActiveConfig: Sendable {
     let upstreams = UpstreamRuntime.table(
       for: translation.config, configDirectory: configDirectory, diagnostics: &tlsDiagnostics)
     var listeners: [String: ListenerRuntime] = [:]
-    let filters = FilterBuilder(families: filterFamilies)
+    let filters = FilterBuilder(families: filterFamilies, environment: filterEnvironment)
     for listener in translation.config.listeners {
       listeners[listener.portName] = ListenerRuntime(
         listener, upstreams: upstreams, filters: filters, configDirectory: configDirectory,

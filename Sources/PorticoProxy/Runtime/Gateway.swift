@@ -63,7 +63,7 @@ public final class Gateway: Sendable {
     let config = ActiveConfig(
       generation: 1, translation: Translator().translate(snapshot, for: options.identity),
       diagnostics: snapshot.allDiagnostics, configDirectory: options.configDirectory,
-      filterFamilies: options.filterFamilies)
+      filterFamilies: options.filterFamilies, filterEnvironment: options.filterEnvironment)
     let fingerprint = FolderFingerprint(directory: options.configDirectory, files: externalFiles(of: config))
     log(
       Array(
@@ -189,7 +189,7 @@ public final class Gateway: Sendable {
       generation: current.generation + 1,
       translation: Translator().translate(snapshot, for: options.identity),
       diagnostics: snapshot.allDiagnostics, configDirectory: options.configDirectory,
-      filterFamilies: options.filterFamilies)
+      filterFamilies: options.filterFamilies, filterEnvironment: options.filterEnvironment)
     let newErrors = Self.errorKeys(config).subtracting(Self.errorKeys(current))
     if rejectingNewErrors && !newErrors.isEmpty {
       let errors = Self.errors(of: config).filter { newErrors.contains(Self.key($0)) }

@@ -37,6 +37,11 @@ public struct GatewayOptions: Sendable {
   public var wafQueueBound = 1024
   /// Where the lines WAF rules log go (ModSecurity's error-log format); nil: nowhere.
   public var wafLog: String?
+  /// Where WAF audit entries go (ModSecurity's native serial format), for routes whose `auditLogging`
+  /// asks for them.
+  public var wafAuditLog = "waf-audit.log"
+
+  var filterEnvironment: FilterEnvironment { FilterEnvironment(wafAuditLog: wafAuditLog) }
   /// The filter families routes are built with (tests add their own).
   var filterFamilies: [any ConfiguredFilter.Type] = FilterRegistry.families
 

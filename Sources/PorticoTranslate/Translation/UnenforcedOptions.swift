@@ -42,10 +42,6 @@ enum UnenforcedOptions {
       ["connectionPoolSettings", "tcp", "tcpKeepalive"], "connectionPoolSettings.tcp.tcpKeepalive",
       \.connectionPoolSettings
     ) { $0.tcp?.tcpKeepalive != nil },
-    // ModSecurity writes audit entries where its rules say; the gateway does not set that place yet.
-    Field(["waf", "auditLogging"], "waf.auditLogging", \.waf) {
-      $0.disabled != true && ($0.auditLogging?.action ?? "NEVER") != "NEVER"
-    },
     // Endpoints are judged on every outcome; a user tuning the interval expects something else.
     Field(["outlierDetection", "interval"], "outlierDetection.interval", \.outlierDetection) {
       $0.interval != nil

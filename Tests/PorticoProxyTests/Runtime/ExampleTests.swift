@@ -136,6 +136,51 @@ final class ExampleTests: XCTestCase {
     XCTAssertTrue(metrics.contains(#"config="shop/trial",rule="api-key",outcome="shadowed"}"#), metrics)
   }
 
+  func testWAFExample() async throws {
+    try XCTSkipUnless(
+      FileManager.default.fileExists(atPath: "/usr/share/modsecurity-crs/rules"),
+      "Debian's modsecurity-crs is not installed")
+    let upstream = try await DemoUpstream.start(name: "catalog", port: 9503)
+    defer { Task { try? await upstream.close() } }
+    let gateway = try await exampleGateway(
+      "examples/waf", name: "waf", labels: ["gateway": "waf"], ports: ["http"])
+    defer { Task { await gateway.shutdown() } }
+    let base = "http://127.0.0.1:\(try XCTUnwrap(gateway.boundPorts["http"]))"
+    func get(_ path: String) async throws -> Int {
+      try await send(.GET, base + path, host: "api.shop.local").status
+    }
+    let script = "?q=%3Cscript%3Ealert(1)%3C/script%3E"
+    let statuses = [
+      try await get("/products"), try await get("/products" + script), try await get("/health" + script),
+      try await get("/orders?id=42"), try await get("/orders?id=abc"),
+      try await get("/orders?id=%3Cscript%3E"),
+    ]
+    XCTAssertEqual(statuses, [200, 403, 200, 200, 422, 403], "as examples/waf/gateway.yaml says")
+  }
+
+  func testDLPExample() async throws {
+    let upstream = try await DemoUpstream.start(name: "core-banking", port: 9504)
+    defer { Task { try? await upstream.close() } }
+    let gateway = try await exampleGateway(
+      "examples/dlp", name: "dlp", labels: ["gateway": "dlp"], ports: ["http"])
+    defer { Task { await gateway.shutdown() } }
+    let base = "http://127.0.0.1:\(try XCTUnwrap(gateway.boundPorts["http"]))"
+    func body(_ path: String) async throws -> String {
+      try await send(.GET, base + path, host: "api.bank.local").body
+    }
+    let expected = [
+      ("/statements/4111111111111111", "XXXXXXXXXXXX1111"),
+      ("/statements/4111111111111112", "4111111111111112"),  // fails Luhn: left alone
+      ("/statements/123-45-6789", "XXX-XX-6789"),
+      ("/cards/5555555555554444", "XXXXXXXXXXXX4444"),  // the listener's rule
+      ("/accounts/5555555555554444", "5555555555554444"),  // no rule for /accounts
+    ]
+    for (path, shown) in expected {
+      let echoed = try await body(path)
+      XCTAssertTrue(echoed.contains(shown), "\(path): \(echoed)")
+    }
+  }
+
   func testExternalAuthExample() async throws {
     RegoForTests.located  // /reports runs an OPA policy: find rego-cpp before the gateway compiles it
     let upstream = try await DemoUpstream.start(name: "catalog", port: 9502)

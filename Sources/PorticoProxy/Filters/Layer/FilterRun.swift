@@ -51,6 +51,12 @@ final class FilterRun: FilterCall {
   private var requestHeadPassed = false
   /// A head filter asked for the whole body before the request goes on.
   private var requestWaitsForBody = false
+  /// While a head filter holds the request for its body, as Envoy's filters do (stop and buffer): the body
+  /// goes through the filters up to it (`bodyPassEnd`), then the head goes on from the filter after it, and
+  /// the body after that from `bodyPassStart`. So a filter after the WAF sees nothing of a request the WAF
+  /// blocks.
+  private var bodyPassStart = 0
+  private var bodyPassEnd = Int.max
   /// Body that arrived before the head phase passed, and whether it has ended.
   private var early = BodyGathering()
   /// Pieces that arrived while a body filter was suspended.
@@ -121,7 +127,7 @@ final class FilterRun: FilterCall {
     if requestWaitsForBody {
       // The body is read whole before anything goes on.
       guard early.ended else { return }
-      return run(.requestBody(early.take(), end: true, from: 0))
+      return run(.requestBody(early.take(), end: true, from: bodyPassStart))
     }
     requestHeadPassed = true
     host.filtersPassedRequestHead()
@@ -219,8 +225,10 @@ final class FilterRun: FilterCall {
         switch decide({ try filters[index].requestHead(self) }) {
         case .proceed: continue
         case .buffer:
+          if !requestWaitsForBody { host.filtersNeedRequestBody() }
           requestWaitsForBody = true
-          host.filtersNeedRequestBody()
+          bodyPassEnd = index + 1
+          return afterRequestHead()
         case .answer(let answer): return answered(answer)
         case .suspend: return suspended(at: .requestHead(from: index))
         }
@@ -228,7 +236,8 @@ final class FilterRun: FilterCall {
       headPosition = filters.count
       afterRequestHead()
     case .requestBody(var piece, let end, let start):
-      for index in start..<filters.count where filters[index].phases.contains(.requestBody) {
+      let passEnd = requestHeadPassed ? filters.count : min(bodyPassEnd, filters.count)
+      for index in start..<passEnd where filters[index].phases.contains(.requestBody) {
         guard keep(&piece, end: end, at: index, in: &requestKept) else { return }
         switch decide({ try filters[index].requestBody(&piece, end: end, self) }) {
         case .proceed: continue
@@ -239,6 +248,13 @@ final class FilterRun: FilterCall {
         case .answer(let answer): return answered(answer)
         case .suspend: return suspended(at: .requestBody(piece, end: end, from: index))
         }
+      }
+      if !requestHeadPassed, passEnd < filters.count {
+        // The filter that held the request has its body: the head goes on from the next filter.
+        bodyPassStart = passEnd
+        bodyPassEnd = Int.max
+        _ = early.add(piece, end: true, bound: BodyBound(bytes: Int.max))
+        return run(.requestHead(from: passEnd))
       }
       if !requestHeadPassed {
         // A head filter waited for this whole body: now the request goes on.

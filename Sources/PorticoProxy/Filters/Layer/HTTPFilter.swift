@@ -81,4 +81,16 @@ protocol ConfiguredFilter: HTTPFilter {
   /// Nil when the route asks nothing of this filter (most read its effective options).
   static func settings(for route: RouteConfig) -> Settings?
   init(_ settings: Settings)
+  /// The same, for a family that needs something of the gateway's (most do not).
+  init(_ settings: Settings, gateway: FilterEnvironment)
+}
+
+extension ConfiguredFilter {
+  init(_ settings: Settings, gateway: FilterEnvironment) { self.init(settings) }
+}
+
+/// What of the gateway's own settings filters may be built with.
+struct FilterEnvironment: Sendable {
+  /// Where WAF audit entries go (`--waf-audit-log`).
+  var wafAuditLog = "waf-audit.log"
 }

@@ -38,6 +38,9 @@ final class RequestFilters: Sendable {
 /// Every filter family, in the order their filters run. Adding a family is one line here.
 enum FilterRegistry {
   static let families: [any ConfiguredFilter.Type] = [
+    // First on the way in, so that its access-log masking holds whoever answers; last on the way out, so
+    // that it masks the body as it leaves (after the WAF has inspected it as the upstream sent it).
+    DLPFilter.self,
     CORSFilter.self,
     BodyLimitFilter.self,
     CSRFFilter.self,
@@ -45,7 +48,6 @@ enum FilterRegistry {
     WAFFilter.self,
     ExtAuthFilter.self,
     RateLimitFilter.self,
-    DLPFilter.self,
   ]
 }
 
@@ -67,7 +69,14 @@ final class FilterBuilder {
     let settings: AnyHashable
   }
 
-  init(families: [any ConfiguredFilter.Type] = FilterRegistry.families) { self.families = families }
+  private let environment: FilterEnvironment
+
+  init(
+    families: [any ConfiguredFilter.Type] = FilterRegistry.families, environment: FilterEnvironment = .init()
+  ) {
+    self.families = families
+    self.environment = environment
+  }
 
   /// The filters a route asks for; nil when it asks for none.
   func filters(for route: RouteConfig) -> RequestFilters? {
@@ -90,7 +99,7 @@ final class FilterBuilder {
     guard let settings = Family.settings(for: route) else { return nil }
     let key = FilterKey(family: ObjectIdentifier(family), settings: AnyHashable(settings))
     if let shared = filters[key] { return shared }
-    let made = Family(settings)
+    let made = Family(settings, gateway: environment)
     filters[key] = made
     return made
   }

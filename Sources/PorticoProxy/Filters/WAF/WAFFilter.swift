@@ -21,14 +21,38 @@ final class WAFFilter: ConfiguredFilter {
 
   static func settings(for route: RouteConfig) -> WAFConfig? { route.waf }
 
-  init(_ config: WAFConfig) {
+  convenience init(_ config: WAFConfig) { self.init(config, gateway: FilterEnvironment()) }
+
+  init(_ config: WAFConfig, gateway: FilterEnvironment) {
     self.config = config
-    rules = try? WAFRules.compile(config.sources)
+    rules = try? WAFRules.compile(config.sources + Self.audit(config.auditAction, to: gateway.wafAuditLog))
     metricsKey = LoopStateKey("waf.metrics." + config.setBy)
     var phases: FilterPhases = [.requestHead, .responseHead, .log]
     if config.inspectsRequestBody { phases.insert(.requestBody) }
     if config.inspectsResponseBody { phases.insert(.responseBody) }
     self.phases = phases
+  }
+
+  /// The audit engine's settings for `auditLogging.action`, after every other rule: entries in ModSecurity's
+  /// native serial format, the relevant ones being those that end in 5xx or 4xx other than 404 (as in
+  /// ModSecurity's recommended configuration).
+  static func audit(_ action: String, to path: String) -> [WAFRuleSource] {
+    let engine: String
+    switch action {
+    case "ALWAYS": engine = "On"
+    case "RELEVANT_ONLY": engine = "RelevantOnly"
+    default: return []
+    }
+    return [
+      .text(
+        """
+        SecAuditEngine \(engine)
+        SecAuditLogRelevantStatus "^(?:5|4(?!04))"
+        SecAuditLogParts ABIJDEFHZ
+        SecAuditLogType Serial
+        SecAuditLog "\(path)"
+        """, origin: "Portico's audit settings")
+    ]
   }
 
   func requestHead(_ call: FilterCall) -> FilterVerdict {

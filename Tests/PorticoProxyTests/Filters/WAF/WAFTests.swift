@@ -23,10 +23,14 @@ final class WAFTests: XCTestCase {
       manifests: { gateway in Self.manifests(echo: gateway.port("echo")) },
       configure: { options in
         options.wafLog = folder.appendingPathComponent("waf.log").path
+        options.wafAuditLog = folder.appendingPathComponent("audit.log").path
         try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
       })
     logPath = folder.appendingPathComponent("waf.log").path
+    auditPath = folder.appendingPathComponent("audit.log").path
   }
+
+  private var auditPath = ""
 
   private var logPath = ""
 
@@ -60,6 +64,20 @@ final class WAFTests: XCTestCase {
                       SecRuleEngine On
                       SecRule ARGS:id "!@rx ^[0-9]+$" "id:10001,phase:2,deny,status:422,msg:'id must be numeric'"
                       SecRule RESPONSE_BODY "@contains internal-secret" "id:10002,phase:4,deny,status:502,msg:'leak'"
+          """,
+        routes: """
+            - routeAction: {destinations: [{staticDestination: {name: echo}}]}
+          """)
+      + virtualHost(
+        "audited.test",
+        options: """
+            options:
+              trafficPolicy:
+                waf:
+                  auditLogging: {action: RELEVANT_ONLY}
+                  ruleSets:
+                  - ruleStr: |
+                      SecRule ARGS:id "!@rx ^[0-9]+$" "id:10004,phase:2,deny,status:403,msg:'id must be numeric'"
           """,
         routes: """
             - routeAction: {destinations: [{staticDestination: {name: echo}}]}
@@ -210,6 +228,28 @@ final class WAFTests: XCTestCase {
     XCTAssertTrue(status.contains("rules do not compile"), status)
     XCTAssertTrue(status.contains("waf.ruleSets[0].ruleStr"), status)
     XCTAssertTrue(status.contains("line 3 of these rules: Expecting a variable"), status)
+  }
+
+  /// RELEVANT_ONLY: a blocked request's transaction is in the audit log, in ModSecurity's native serial
+  /// format with the request ID; one that passed is not.
+  func testRelevantTransactionsGoToTheAuditLog() async throws {
+    let blocked = try await send(.GET, gateway.base + "/items?id=x1", host: "audited.test")
+    XCTAssertEqual(blocked.status, 403)
+    let passed = try await send(.GET, gateway.base + "/items?id=12", host: "audited.test")
+    XCTAssertEqual(passed.status, 200)
+    let records = await gateway.accessLog()
+    let id = { (path: String) in records.first { $0["path"] as? String == path }?["request_id"] as? String }
+    let blockedID = try XCTUnwrap(id("/items?id=x1"))
+    let passedID = try XCTUnwrap(id("/items?id=12"))
+    var audit = ""
+    for _ in 0..<100 where !audit.contains(blockedID) {
+      audit = (try? String(contentsOfFile: auditPath, encoding: .utf8)) ?? ""
+      try await Task.sleep(for: .milliseconds(20))
+    }
+    XCTAssertTrue(audit.contains(blockedID), audit)
+    XCTAssertTrue(audit.contains("---A--") && audit.contains("---Z--"), audit)
+    XCTAssertTrue(audit.contains("GET /items?id=x1"), audit)
+    XCTAssertFalse(audit.contains(passedID))
   }
 
   func testBlocksAreCounted() async throws {

@@ -271,6 +271,33 @@ final class FilterLayerTests: XCTestCase {
       [.passedHead, .responseHead(bodyLength: 17), .responseBody("{\"wrapped\":\"abc\"}"), .responseEnd])
   }
 
+  /// A head hook that holds the request for its body stops the filters after it, as Envoy's stop-and-buffer
+  /// does: their head hooks run once its body hook has passed the body, and never when it answers.
+  func testFiltersAfterOneHoldingTheBodyWaitForItsVerdict() throws {
+    for refuses in [false, true] {
+      let host = RecordingHost()
+      let holding = ScriptedFilter([.requestHead, .requestBody])
+      holding.onRequestHead = { _ in .buffer }
+      holding.onRequestBody = { _, end, _ in
+        end && refuses ? .answer(LocalAnswer(status: 403, body: "no\n")) : .proceed
+      }
+      let after = ScriptedFilter([.requestHead, .requestBody])
+      let run = try filterRun([holding, after], loop: loop, host: host)
+      run.start()
+      XCTAssertEqual(after.calls, [], "nothing reaches it before the body")
+      run.requestBody(ByteBuffer(string: "hello"))
+      run.requestEnd(nil)
+      XCTAssertEqual(holding.calls, ["requestHead", "requestBody(hello,true)"])
+      if refuses {
+        XCTAssertEqual(after.calls, [])
+        XCTAssertEqual(host.events.last, .answered(403, "no\n"))
+      } else {
+        XCTAssertEqual(after.calls, ["requestHead", "requestBody(hello,true)"])
+        XCTAssertEqual(host.events, [.needsBody, .passedHead, .requestBody("hello"), .requestEnd])
+      }
+    }
+  }
+
   /// Body pieces that arrive while a response-head hook is suspended go on, in order, once it resumes; or
   /// are gathered whole when a hook after it waits for the body.
   func testResponsePiecesWaitForASuspendedHeadHook() throws {

@@ -130,6 +130,13 @@ final class WAFFilter: ConfiguredFilter {
     let metrics = series(call)
     let status = call.response?.status ?? 0
     let services = call.loop.services.waf
+    // Phase 5 ran with the response phases (the common case): nothing is left for the WAF threads, and no
+    // phase holds the lock, so the lines go from here without a trip to them.
+    if exchange.hasLogged {
+      let (outcome, lines) = exchange.finish(status: nil)
+      metrics.count(outcome)
+      return services.write(lines)
+    }
     let submitted = services.pool.submit { _ in
       let (outcome, lines) = exchange.finish(status: status)
       metrics.count(outcome)
@@ -226,6 +233,10 @@ final class WAFExchange: Sendable {
   private let rules: WAFRules
   private let id: String
   private let shared = Mutex(Shared())
+  /// Set with phase 5 (under the lock); read without taking it.
+  private let logged = Atomic<Bool>(false)
+
+  var hasLogged: Bool { logged.load(ordering: .acquiring) }
   /// The request's own loop only.
   nonisolated(unsafe) var requestInspected = false
   nonisolated(unsafe) var responseInspected = false
@@ -249,6 +260,7 @@ final class WAFExchange: Sendable {
       if found == nil, let status {
         transaction.processLogging(status: status)
         state.logged = true
+        logged.store(true, ordering: .releasing)
       }
       state.lines += transaction.takeLogLines()
       guard let found else { return nil }

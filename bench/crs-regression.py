@@ -30,6 +30,8 @@ from its tag v3.3.4.
 import argparse, base64, collections, encodings.aliases, glob, json, os, re, shutil, socket, subprocess, sys, tempfile, time
 from urllib.parse import parse_qsl, unquote, urlencode
 
+from loopback import CRS_RULES, ENGINE_SETTINGS, free_port, modsecurity_nginx_conf, portico_manifests, upstream_nginx_conf
+
 try:
     import yaml
 except ImportError:
@@ -37,8 +39,6 @@ except ImportError:
 
 SERVERS = ["portico", "nginx"]
 CRS_TAG = "v3.3.4"
-CRS_RULES = "/usr/share/modsecurity-crs/rules"
-NGINX_MODULE = "/usr/lib/nginx/modules/ngx_http_modsecurity_module.so"
 RESPONSE_TIMEOUT = 2.0  # seconds to wait for a whole response
 LOG_WAIT = 0.3  # seconds to wait for a stage's first log line after its response
 LOG_SETTLE = 0.05  # once lines come, this long without more ends the stage's lines
@@ -66,31 +66,6 @@ SecAction "id:900350,phase:1,nolog,pass,t:none,setvar:tx.combined_file_sizes=655
 SecAction "id:900990,phase:1,nolog,pass,t:none,setvar:tx.crs_setup_version=334"
 """
 
-# Portico's engine settings (GatewayTranslator.engineSettings, bodies inspected), which come before the
-# settings above: the nginx side starts with the same lines (ModSecurity's recommended configuration's).
-ENGINE_SETTINGS = r"""SecRule REQUEST_HEADERS:Content-Type "^(?:application(?:/soap\+|/)|text/)xml" \
-  "id:200000,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=XML"
-SecRule REQUEST_HEADERS:Content-Type "^application/json" \
-  "id:200001,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON"
-SecRule REQBODY_ERROR "!@eq 0" \
-  "id:200002,phase:2,t:none,log,deny,status:400,msg:'Failed to parse request body.',logdata:'%{reqbody_error_msg}',severity:2"
-SecRuleEngine On
-SecRequestBodyAccess On
-SecRequestBodyLimitAction Reject
-SecResponseBodyAccess On
-SecResponseBodyMimeType text/plain text/html text/xml application/json
-SecResponseBodyLimitAction ProcessPartial
-SecArgumentSeparator &
-SecCookieFormat 0
-"""
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def wait_port(port, seconds=20, process=None):
     deadline = time.time() + seconds
     while time.time() < deadline:
@@ -106,51 +81,12 @@ def wait_port(port, seconds=20, process=None):
 
 def portico_config(upstream, settings):
     # JSON strings are YAML strings: the settings go in with their newlines and quotes intact.
-    return f"""apiVersion: portico.dev/v1
-kind: VirtualGateway
-metadata: {{name: bench, namespace: bench}}
-spec:
-  options: {{bindAddress: 127.0.0.1}}
-  ingressGatewaySelectors: [{{portName: http, destinationSelectors: [{{kubeServiceMatcher: {{labels: {{gateway: bench}}}}}}]}}]
-  connectionHandlers: [{{http: {{routeConfig: [{{virtualHostSelector: {{labels: {{site: bench}}}}}}]}}}}]
----
-apiVersion: portico.dev/v1
-kind: StaticDestination
-metadata: {{name: upstream, namespace: bench}}
-spec: {{endpoints: [{{address: 127.0.0.1, port: {upstream}}}]}}
----
-apiVersion: portico.dev/v1
-kind: VirtualHost
-metadata: {{name: bench, namespace: bench, labels: {{site: bench}}}}
-spec:
-  domains: ["*"]
+    return portico_manifests(upstream, host_options=f"""
   options:
     trafficPolicy:
       waf:
         coreRuleSet:
-          customSettingsString: {json.dumps(settings)}
-  routes:
-  - routeAction: {{destinations: [{{staticDestination: {{name: upstream}}}}]}}
-"""
-
-
-def nginx_temp_paths(prefix):
-    return (f"client_body_temp_path {prefix}/body; proxy_temp_path {prefix}/proxy; "
-            f"fastcgi_temp_path {prefix}/fastcgi; uwsgi_temp_path {prefix}/uwsgi; scgi_temp_path {prefix}/scgi;")
-
-
-def upstream_conf(prefix, port):
-    return f"""worker_processes 1;
-daemon off;
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-  access_log off;
-  {nginx_temp_paths(prefix)}
-  server {{ listen 127.0.0.1:{port}; location / {{ return 200 "ok"; }} }}
-}}
-"""
+          customSettingsString: {json.dumps(settings)}""")
 
 
 def modsecurity_conf(prefix, port, upstream):
@@ -158,27 +94,8 @@ def modsecurity_conf(prefix, port, upstream):
     # why the CI's modsec3-nginx service sets LOGLEVEL=info; at `warn` only blocking interventions show.
     # Headers nginx would drop before ModSecurity sees them (underscores, odd characters) are kept, as
     # Apache (the CI's server) keeps them.
-    return f"""load_module {NGINX_MODULE};
-worker_processes 1;
-daemon off;
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log info;
-events {{ worker_connections 1024; }}
-http {{
-  access_log off;
-  {nginx_temp_paths(prefix)}
-  underscores_in_headers on;
-  ignore_invalid_headers off;
-  client_max_body_size 16m;
-  server {{
-    listen 127.0.0.1:{port} default_server;
-    server_name _;
-    modsecurity on;
-    modsecurity_rules_file {prefix}/main.conf;
-    location / {{ proxy_pass http://127.0.0.1:{upstream}; }}
-  }}
-}}
-"""
+    return modsecurity_nginx_conf(prefix, port, upstream, f"{prefix}/main.conf", log_level="info",
+                                  server_extra="underscores_in_headers on; ignore_invalid_headers off;")
 
 
 def crs_tests(source, work):
@@ -523,7 +440,7 @@ def main():
         prefix = os.path.join(work, "upstream")
         os.makedirs(prefix)
         with open(os.path.join(prefix, "nginx.conf"), "w") as file:
-            file.write(upstream_conf(prefix, upstream))
+            file.write(upstream_nginx_conf(prefix, upstream))
         with open(f"{prefix}/nginx.out", "w") as out:
             processes.append(subprocess.Popen(["nginx", "-p", prefix, "-e", f"{prefix}/error.log", "-c",
                                                f"{prefix}/nginx.conf"], stdout=out, stderr=subprocess.STDOUT))

@@ -23,13 +23,14 @@ scenario; the variants take turns, round after round, and each figure is the med
   bench/policy-cost.py [--variants none,apikey,...] [--rounds 3] [--duration 5] [--connections 50]
                        [--portico PATH]
 """
-import argparse, base64, hashlib, hmac, json, os, re, shutil, signal, socket, statistics, subprocess, sys, tempfile, time, urllib.error, urllib.request
+import argparse, base64, hashlib, hmac, json, os, re, shutil, signal, statistics, subprocess, sys, tempfile, time, urllib.error, urllib.request
+
+from loopback import (CRS_RULES, CRS_SETUP, ENGINE_SETTINGS, cpu_seconds, free_port, modsecurity_nginx_conf,
+                      portico_manifests, upstream_nginx_conf)
 
 VARIANTS = ["none", "filter-layer", "ratelimit-local", "ratelimit-redis", "apikey", "jwt", "waf-off", "waf-crs",
             "nginx-crs"]
-CRS_SETUP = "/etc/modsecurity/crs/crs-setup.conf"
-CRS_RULES = "/usr/share/modsecurity-crs/rules"
-MODSECURITY_MODULE = "/usr/lib/nginx/modules/ngx_http_modsecurity_module.so"
+
 API_KEYS = 1000
 BENCH_KEY = "bench-key-500"
 JWT_SECRET = b"portico-bench-secret-of-32-bytes"
@@ -47,10 +48,6 @@ def bench_token():
     return f"{header}.{claims}.{base64url(signature)}"
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def config(upstream, variant):
@@ -115,36 +112,7 @@ type: extauth.solo.io/apikey
 metadata: {{name: user-{index}, namespace: bench, labels: {{bench: "yes"}}}}
 stringData: {{api-key: bench-key-{index}}}
 """ for index in range(API_KEYS))
-    return f"""apiVersion: portico.dev/v1
-kind: VirtualGateway
-metadata: {{name: bench, namespace: bench}}
-spec:
-  options: {{bindAddress: 127.0.0.1}}
-  ingressGatewaySelectors: [{{portName: http, destinationSelectors: [{{kubeServiceMatcher: {{labels: {{gateway: bench}}}}}}]}}]
-  connectionHandlers: [{{http: {{routeConfig: [{{virtualHostSelector: {{labels: {{site: bench}}}}}}]}}}}]
----
-apiVersion: portico.dev/v1
-kind: StaticDestination
-metadata: {{name: upstream, namespace: bench}}
-spec: {{endpoints: [{{address: 127.0.0.1, port: {upstream}}}]}}
----
-apiVersion: portico.dev/v1
-kind: VirtualHost
-metadata: {{name: bench, namespace: bench, labels: {{site: bench}}}}
-spec:
-  domains: ["*"]
-  routes:{other_routes}
-  - routeAction: {{destinations: [{{staticDestination: {{name: upstream}}}}]}}{options}
-{extra}"""
-
-
-def cpu_seconds(pid):
-    """User and system CPU time a process and its children (nginx's workers) have used so far."""
-    with open(f"/proc/{pid}/stat") as file:
-        fields = file.read().rsplit(")", 1)[1].split()
-    total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
-    return total + sum(cpu_seconds(int(child)) for child in children)
+    return portico_manifests(upstream, route_options=options, other_routes=other_routes, extra=extra)
 
 
 def modsecurity_nginx(folder, port, upstream):
@@ -152,41 +120,9 @@ def modsecurity_nginx(folder, port, upstream):
     Portico's waf-crs route; returns its argv."""
     os.makedirs(folder, exist_ok=True)
     with open(os.path.join(folder, "modsecurity.conf"), "w") as file:
-        file.write(f"""SecRuleEngine On
-SecRequestBodyAccess On
-SecRule REQUEST_HEADERS:Content-Type "^(?:application(?:/soap\\+|/)|text/)xml" "id:200000,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=XML"
-SecRule REQUEST_HEADERS:Content-Type "^application/json" "id:200001,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON"
-SecRule REQBODY_ERROR "!@eq 0" "id:200002,phase:2,t:none,log,deny,status:400,msg:'Failed to parse request body.'"
-SecRequestBodyLimitAction Reject
-SecResponseBodyAccess On
-SecResponseBodyMimeType text/plain text/html text/xml application/json
-SecResponseBodyLimitAction ProcessPartial
-SecArgumentSeparator &
-SecCookieFormat 0
-Include {CRS_SETUP}
-Include {CRS_RULES}/*.conf
-""")
+        file.write(ENGINE_SETTINGS + f"Include {CRS_SETUP}\nInclude {CRS_RULES}/*.conf\n")
     with open(os.path.join(folder, "nginx.conf"), "w") as file:
-        file.write(f"""load_module {MODSECURITY_MODULE};
-worker_processes 1;
-daemon off;
-pid {folder}/nginx.pid;
-error_log {folder}/error.log crit;
-events {{ worker_connections 4096; }}
-http {{
-  access_log off;
-  client_body_temp_path {folder}/body; proxy_temp_path {folder}/proxy; fastcgi_temp_path {folder}/fastcgi;
-  uwsgi_temp_path {folder}/uwsgi; scgi_temp_path {folder}/scgi;
-  keepalive_requests 1000000000;
-  upstream backend {{ server 127.0.0.1:{upstream}; keepalive 64; }}
-  server {{
-    listen 127.0.0.1:{port};
-    modsecurity on;
-    modsecurity_rules_file {folder}/modsecurity.conf;
-    location / {{ proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; }}
-  }}
-}}
-""")
+        file.write(modsecurity_nginx_conf(folder, port, upstream, os.path.join(folder, "modsecurity.conf")))
     return ["nginx", "-p", folder, "-e", f"{folder}/error.log", "-c", f"{folder}/nginx.conf"]
 
 
@@ -227,19 +163,7 @@ def main():
         nginx = os.path.join(work, "nginx")
         os.makedirs(nginx)
         with open(os.path.join(nginx, "nginx.conf"), "w") as file:
-            file.write(f"""worker_processes 1;
-daemon off;
-pid {nginx}/nginx.pid;
-error_log {nginx}/error.log warn;
-events {{ worker_connections 4096; }}
-http {{
-  access_log off;
-  client_body_temp_path {nginx}/body; proxy_temp_path {nginx}/proxy; fastcgi_temp_path {nginx}/fastcgi;
-  uwsgi_temp_path {nginx}/uwsgi; scgi_temp_path {nginx}/scgi;
-  keepalive_requests 1000000000;
-  server {{ listen 127.0.0.1:{upstream}; location / {{ return 200 "ok"; }} }}
-}}
-""")
+            file.write(upstream_nginx_conf(nginx, upstream))
         processes.append(subprocess.Popen(["nginx", "-p", nginx, "-e", f"{nginx}/error.log", "-c",
                                            f"{nginx}/nginx.conf"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         processes.append(subprocess.Popen(["redis-server", "--port", str(redis), "--bind", "127.0.0.1", "--save", "",

@@ -31,6 +31,8 @@ final class LoopContext {
   /// The field arrays of this loop's request heads, passed from one request to the next.
   let requestFields = FieldArrayPool()
   let deadlines: DeadlineTracker
+  /// Where WAF threads hand their verdicts back to this loop.
+  let wafMailbox: LoopMailbox
   /// Open downstream connections, for draining on shutdown and for their timeouts.
   var downstreamConnections: [ObjectIdentifier: DownstreamHandler] = [:]
   /// The time as of the last connection sweep: what connection timeouts are measured with, so that no
@@ -83,6 +85,7 @@ final class LoopContext {
   init(eventLoop: EventLoop, config: ActiveConfig, services: GatewayServices) {
     self.eventLoop = eventLoop
     self.deadlines = DeadlineTracker(eventLoop: eventLoop)
+    self.wafMailbox = LoopMailbox(eventLoop: eventLoop)
     self.accessLog = AccessLogLines(log: services.accessLog, eventLoop: eventLoop)
     self.config = config
     self.services = services

@@ -157,13 +157,17 @@ final class WAFFilter: ConfiguredFilter {
     let metrics = series(call)
     let resume = call.suspend()
     let message = config.interventionMessage
+    let mailbox = call.loop.wafMailbox
     let submitted = call.loop.services.waf.pool.submit { active in
       guard active else {
         exchange.refused()
-        return resume.answer(Self.overloaded)
+        return mailbox.post { resume.answer(Self.overloaded) }
       }
-      guard let found = exchange.run(phases, loggingAfter: status) else { return resume.proceed() }
-      resume.answer(Self.answer(for: found, message: message))
+      guard let found = exchange.run(phases, loggingAfter: status) else {
+        return mailbox.post { resume.proceed() }
+      }
+      let answer = Self.answer(for: found, message: message)
+      mailbox.post { resume.answer(answer) }
     }
     guard submitted else {
       call.suspension = nil

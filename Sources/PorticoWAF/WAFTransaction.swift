@@ -106,19 +106,24 @@ public final class WAFTransaction: @unchecked Sendable {
     _ name: some StringProtocol, _ value: some StringProtocol,
     _ body: (UnsafePointer<UInt8>, Int, UnsafePointer<UInt8>, Int) -> Int32
   ) {
-    var name = String(name)
-    var value = String(value)
-    name.withUTF8 { name in
-      value.withUTF8 { value in
-        guard let nameBase = name.baseAddress else { return }
-        // An empty value still needs a valid pointer.
-        let empty: [UInt8] = [0]
-        if let valueBase = value.baseAddress {
-          _ = body(nameBase, name.count, valueBase, value.count)
-        } else {
-          empty.withUnsafeBufferPointer { _ = body(nameBase, name.count, $0.baseAddress!, 0) }
-        }
+    withUTF8(name) { name, nameCount in
+      withUTF8(value) { value, valueCount in _ = body(name, nameCount, value, valueCount) }
+    }
+  }
+
+  /// `text`'s UTF-8 bytes, in place when it has contiguous storage; never a null pointer, as ModSecurity
+  /// reads even an empty value's.
+  private static func withUTF8(_ text: some StringProtocol, _ body: (UnsafePointer<UInt8>, Int) -> Void) {
+    func pass(_ bytes: UnsafeBufferPointer<UInt8>) {
+      guard let base = bytes.baseAddress else {
+        var none: UInt8 = 0
+        return withUnsafePointer(to: &none) { body($0, 0) }
       }
+      body(base, bytes.count)
+    }
+    if text.utf8.withContiguousStorageIfAvailable(pass) == nil {
+      var copy = String(text)
+      copy.withUTF8(pass)
     }
   }
 }

@@ -14,6 +14,9 @@ public struct OptionOrigin: Sendable, Encodable, Hashable, CustomStringConvertib
   public var route: String?
   public var location: SourceLocation?
 
+  /// The resource that sets the option, and its route when it is set on one: what metrics name a policy by.
+  public var owner: String { route.map { "\(resource) route \($0)" } ?? "\(resource)" }
+
   /// Set on a route (its own or a delegating one), not on a host, TrafficPolicy or gateway.
   public var isRouteLevel: Bool { level == .route || level == .delegatingRoute }
 

@@ -17,7 +17,7 @@ extension GatewayTranslator {
     guard !rules.isEmpty else { return nil }
     let target = dlp.enabledFor ?? "RESPONSE_BODY"
     return DLPConfig(
-      setBy: origin.route.map { "\(origin.resource) route \($0)" } ?? "\(origin.resource)", rules: rules,
+      setBy: origin.owner, rules: rules,
       masksResponseBodies: target != "ACCESS_LOGS", masksAccessLogs: target != "RESPONSE_BODY")
   }
 }

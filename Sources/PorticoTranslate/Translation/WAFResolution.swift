@@ -31,71 +31,79 @@ extension GatewayTranslator {
     }
     let inspectsRequestBody = waf.requestHeadersOnly != true
     let inspectsResponseBody = waf.responseHeadersOnly != true
-    var sources: [WAFRuleSource] = [
-      .text(
-        Self.engineSettings(requestBody: inspectsRequestBody, responseBody: inspectsResponseBody),
-        origin: "Portico's engine settings")
+    // Each source with the field that brought it in, so that a compile error goes on that field.
+    var pieces: [(source: WAFRuleSource, field: FieldPath)] = [
+      (
+        .text(
+          Self.engineSettings(requestBody: inspectsRequestBody, responseBody: inspectsResponseBody),
+          origin: "Portico's engine settings"), []
+      )
     ]
-    // Each source's field, so that a compile error can be put on the field that brought the rule in.
-    var fields: [FieldPath] = [[]]
     if let crs = waf.coreRuleSet {
       if let settings = crs.customSettingsString {
-        sources.append(.text(settings, origin: "\(place) waf.coreRuleSet.customSettingsString"))
-        fields.append(["coreRuleSet", "customSettingsString"])
+        pieces.append(
+          (
+            .text(settings, origin: "\(place) waf.coreRuleSet.customSettingsString"),
+            ["coreRuleSet", "customSettingsString"]
+          ))
       } else {
-        sources.append(.file(resolved(crs.customSettingsFile ?? Self.coreRuleSetSetup)))
-        fields.append(["coreRuleSet", "customSettingsFile"])
+        pieces.append(
+          (
+            .file(resolved(crs.customSettingsFile ?? Self.coreRuleSetSetup)),
+            ["coreRuleSet", "customSettingsFile"]
+          ))
       }
       switch Self.ruleFiles(in: Self.coreRuleSetDirectory) {
-      case .success(let files):
-        sources += files.map(WAFRuleSource.file)
-        fields += files.map { _ in ["coreRuleSet"] }
-      case .failure(let reason):
-        fail(["coreRuleSet"], "the Core Rule Set is not installed (\(reason))")
+      case .success(let files): pieces += files.map { (.file($0), ["coreRuleSet"]) }
+      case .failure(let reason): fail(["coreRuleSet"], "the Core Rule Set is not installed (\(reason))")
       }
     }
     for (index, set) in (waf.ruleSets ?? []).enumerated() {
       let at: FieldPath = ["ruleSets", .index(index)]
       if let text = set.ruleStr {
-        sources.append(.text(text, origin: "\(place) waf.ruleSets[\(index)].ruleStr"))
-        fields.append(at.appending("ruleStr"))
+        pieces.append(
+          (.text(text, origin: "\(place) waf.ruleSets[\(index)].ruleStr"), at.appending("ruleStr")))
       }
       for (position, file) in (set.files ?? []).enumerated() {
-        sources.append(.file(resolved(file)))
-        fields.append(at.appending("files").appending(position))
+        pieces.append((.file(resolved(file)), at.appending("files").appending(position)))
       }
       if let directory = set.directory {
         switch Self.ruleFiles(in: resolved(directory)) {
-        case .success(let files):
-          sources += files.map(WAFRuleSource.file)
-          fields += files.map { _ in at.appending("directory") }
-        case .failure(let reason):
-          fail(at.appending("directory"), reason.description)
+        case .success(let files): pieces += files.map { (.file($0), at.appending("directory")) }
+        case .failure(let reason): fail(at.appending("directory"), reason.description)
         }
       }
     }
-    for (index, source) in sources.enumerated() {
-      if case .file(let path) = source.content, !FileManager.default.isReadableFile(atPath: path) {
-        fail(fields[index], "cannot read the rule file \(path)")
+    for piece in pieces {
+      if case .file(let path) = piece.source.content, !FileManager.default.isReadableFile(atPath: path) {
+        fail(piece.field, "cannot read the rule file \(path)")
       }
     }
+    let sources = pieces.map(\.source)
     if errors.isEmpty {
       do {
         _ = try WAFRules.compile(sources)
       } catch {
-        let field = Self.field(of: error, sources: sources, fields: fields)
-        let inline = sources.contains { if case .text(_, error.file) = $0.content { true } else { false } }
+        // The piece the error names: a rule file, or inline rules by their origin (none: a file one of
+        // them includes).
+        let piece = pieces.first { piece in
+          switch piece.source.content {
+          case .file(let path): path == error.file
+          case .text(_, let origin): origin == error.file
+          }
+        }
+        let inline = piece.map { if case .text = $0.source.content { true } else { false } } ?? false
         let place =
           inline
           ? error.line.map { "line \($0) of these rules" } ?? "these rules"
           : error.line.map { "\(error.file):\($0)" } ?? error.file
-        fail(field, "rules do not compile: \(place): \(error.reason)")
+        fail(piece?.field ?? [], "rules do not compile: \(place): \(error.reason)")
       }
     }
     guard errors.isEmpty else { return .failure(OptionProblems(errors: errors)) }
     return .success(
       WAFConfig(
-        setBy: origin.route.map { "\(origin.resource) route \($0)" } ?? "\(origin.resource)",
+        setBy: origin.owner,
         sources: sources, interventionMessage: waf.customInterventionMessage,
         inspectsRequestBody: inspectsRequestBody, inspectsResponseBody: inspectsResponseBody,
         auditAction: waf.auditLogging?.action ?? "NEVER", coreRuleSet: waf.coreRuleSet != nil))
@@ -136,20 +144,6 @@ extension GatewayTranslator {
     return .success(files)
   }
 
-  /// The field that brought in the source a compile error names.
-  private static func field(of error: WAFRuleError, sources: [WAFRuleSource], fields: [FieldPath])
-    -> FieldPath
-  {
-    for (index, source) in sources.enumerated() {
-      switch source.content {
-      case .file(let path) where path == error.file: return fields[index]
-      case .text(_, let origin) where origin == error.file: return fields[index]
-      default: continue
-      }
-    }
-    // A file one of them includes.
-    return []
-  }
 }
 
 struct WAFDirectoryError: Error, CustomStringConvertible {

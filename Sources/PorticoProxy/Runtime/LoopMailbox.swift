@@ -1,7 +1,7 @@
 import NIOCore
 import Synchronization
 
-/// Work that WAF threads hand back to one event loop, delivered in batches: the first message of a batch
+/// Work that other threads (the WAF's) hand back to one event loop, delivered in batches: the first message of a batch
 /// schedules one task on the loop, and the messages posted before it runs go with it. Under load this
 /// saves the loop a wake-up, and the WAF thread a context switch, per request.
 final class LoopMailbox: Sendable {

@@ -62,7 +62,9 @@ final class DLPMasker: Sendable {
   /// Masks the values in `bytes` that end at or before `final`; a value that runs past it may go on in
   /// bytes not seen yet, so it is left, and the result's `held` is where the first such value starts
   /// (`bytes.count` when none does): bytes from there on must be seen again with what follows.
-  func mask(_ bytes: inout [UInt8], finalUpTo final: Int) -> (held: Int, findings: Findings) {
+  func mask(_ bytes: inout [UInt8], finalUpTo limit: Int) -> (held: Int, findings: Findings) {
+    // Both move when an action's masks change lengths (a custom mask over multi-byte characters).
+    var final = limit
     var held = Int.max
     var findings = Findings()
     for action in actions {
@@ -106,9 +108,13 @@ final class DLPMasker: Sendable {
       }
       // A replacement of another length moves what follows it, `held` included.
       var shift = 0
-      for replacement in replacements where replacement.range.upperBound <= held {
-        shift += replacement.bytes.count - replacement.range.count
+      var finalShift = 0
+      for replacement in replacements {
+        let change = replacement.bytes.count - replacement.range.count
+        finalShift += change  // every replacement ends at or before `final`
+        if replacement.range.upperBound <= held { shift += change }
       }
+      final += finalShift
       for replacement in replacements.sorted(by: { $0.range.lowerBound > $1.range.lowerBound }) {
         bytes.replaceSubrange(replacement.range, with: replacement.bytes)
       }

@@ -149,6 +149,21 @@ final class DLPMaskingTests: XCTestCase {
     XCTAssertEqual(try masked("key tok_abcdef12", [token]), "key ######cdef12")
   }
 
+  /// A custom mask that shortens the text (one mask character for each two-byte one) moves what follows
+  /// it: the actions after it still find their values, wherever the body is cut.
+  func testActionsAfterALengthChangingMaskFindTheirValues() throws {
+    let accents = DLPConfig.Action(
+      type: "CUSTOM", name: "accents", patterns: ["é+"], maskCharacter: "X", percent: 100, shadow: false)
+    let body =
+      String(repeating: "é", count: 300) + " card 4111111111111111 end" + String(repeating: " ", count: 40)
+    let expected =
+      String(repeating: "X", count: 300) + " card XXXXXXXXXXXX1111 end" + String(repeating: " ", count: 40)
+    for cut in 300..<700 {
+      XCTAssertEqual(
+        try masked(body, [accents, Self.action("VISA")], cuts: [cut]), expected, "cut at \(cut)")
+    }
+  }
+
   func testShadowModeMasksNothing() throws {
     let body = "card 4111111111111111"
     XCTAssertEqual(try masked(body, [Self.action("VISA", shadow: true)]), body)

@@ -95,7 +95,8 @@ enum HeadParser {
     return value
   }
 
-  /// Reads `HTTP/1.x` at `start`; returns the minor version. Any other major version is 505.
+  /// Reads `HTTP/1.x` at `start`; returns the minor version. A major version above 1 is 505; `HTTP/0.x` is
+  /// 400, since HTTP/0.9 requests carry no version and no message ever names one.
   static func version(_ bytes: UnsafeRawBufferPointer, at start: Int) throws(HTTP1Error) -> Int {
     guard start + 8 <= bytes.count, KnownField.matchesExactly(bytes, at: start, "HTTP/") else {
       throw .badRequest("invalid HTTP version")
@@ -105,6 +106,7 @@ enum HeadParser {
     guard major < 10, bytes[start + 6] == UInt8(ascii: "."), minor < 10 else {
       throw .badRequest("invalid HTTP version")
     }
+    guard major != 0 else { throw .badRequest("invalid HTTP version") }
     guard major == 1 else { throw .versionNotSupported() }
     return Int(minor)
   }

@@ -47,6 +47,21 @@ struct RequestHead: RequestView, ParsedHead {
     return false
   }
 
+  /// RFC 9112 §3.2.3: `uri-host ":" port`, the port one to five digits.
+  private static func isAuthorityForm(_ bytes: UnsafeRawBufferPointer, _ target: Range<Int>) -> Bool {
+    var colon = target.upperBound - 1
+    while colon >= target.lowerBound, bytes[colon] &- UInt8(ascii: "0") < 10 { colon -= 1 }
+    let digits = target.upperBound - 1 - colon
+    guard colon > target.lowerBound, bytes[colon] == UInt8(ascii: ":"), (1...5).contains(digits) else {
+      return false
+    }
+    for position in target.lowerBound..<colon {
+      let byte = bytes[position]
+      if byte == UInt8(ascii: "/") || byte == UInt8(ascii: "?") || byte == UInt8(ascii: "#") { return false }
+    }
+    return true
+  }
+
   static func parse(
     _ bytes: UnsafeRawBufferPointer, limits: HTTP1Limits, fields: inout [FieldSpan]
   ) throws(HTTP1Error) -> RequestHead {
@@ -58,9 +73,6 @@ struct RequestHead: RequestView, ParsedHead {
     }
     let methodEnd = position
     let methodKind = method(bytes, end: methodEnd)
-    guard !KnownField.matchesExactly(bytes, at: 0, "CONNECT ") else {
-      throw HTTP1Error(status: 405, reason: "CONNECT is not supported")
-    }
     position += 1
     let targetStart = position
     var sawHighBit = false
@@ -74,6 +86,13 @@ struct RequestHead: RequestView, ParsedHead {
       throw .badRequest("invalid request target")
     }
     let targetEnd = position
+    if KnownField.matchesExactly(bytes, at: 0, "CONNECT ") {
+      // A malformed request comes first: CONNECT needs an authority-form target, `host:port`.
+      guard isAuthorityForm(bytes, targetStart..<targetEnd) else {
+        throw .badRequest("CONNECT needs a target of the form host:port")
+      }
+      throw HTTP1Error(status: 405, reason: "CONNECT is not supported")
+    }
     if queryMark < 0 { queryMark = targetEnd }
     let minor = try HeadParser.version(bytes, at: position + 1)
     position += 9

@@ -217,9 +217,13 @@ final class HTTP1RequestCorpusTests: XCTestCase {
     ("two spaces in the request line", "GET  / HTTP/1.1\r\nHost: a.test\r\n\r\n", .init(refusal: 400)),
     ("lowercase version", "GET / http/1.1\r\nHost: a.test\r\n\r\n", .init(refusal: 400)),
     ("version 2.0", "GET / HTTP/2.0\r\nHost: a.test\r\n\r\n", .init(refusal: 505)),
+    ("version 0.9 named", "GET / HTTP/0.9\r\nHost: a.test\r\n\r\n", .init(refusal: 400)),
     ("junk after the version", "GET / HTTP/1.1 \r\nHost: a.test\r\n\r\n", .init(refusal: 400)),
     ("target without a slash", "GET a HTTP/1.1\r\nHost: a.test\r\n\r\n", .init(refusal: 400)),
     ("CONNECT", "CONNECT a.test:443 HTTP/1.1\r\nHost: a.test:443\r\n\r\n", .init(refusal: 405)),
+    ("CONNECT without a port", "CONNECT a.test HTTP/1.1\r\nHost: a.test\r\n\r\n", .init(refusal: 400)),
+    ("CONNECT to a path", "CONNECT /a:443 HTTP/1.1\r\nHost: a.test\r\n\r\n", .init(refusal: 400)),
+    ("CONNECT with an empty port", "CONNECT a.test: HTTP/1.1\r\nHost: a.test\r\n\r\n", .init(refusal: 400)),
     (
       "invalid UTF-8 in a value", "GET / HTTP/1.1\r\nHost: a.test\r\nX-A: \u{FFFD}\r\n\r\n",
       .init(messages: [message()])

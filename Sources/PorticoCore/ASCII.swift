@@ -38,10 +38,20 @@ extension StringProtocol {
       suffix, startAt: utf8.index(utf8.endIndex, offsetBy: -count), ignoringASCIICase: ignoringASCIICase)
   }
 
-  /// True when the bytes from `start` on equal those of `other` (which must fit). A plain loop over bytes.
+  /// True when the bytes from `start` on equal those of `other` (which must fit). Native strings and their
+  /// substrings are compared in place, as two runs of bytes; others byte by byte through their views.
   @inlinable
   func bytes<T: StringProtocol>(_ other: T, startAt start: UTF8View.Index, ignoringASCIICase: Bool) -> Bool {
     let lhs = utf8
+    let compared = lhs.withContiguousStorageIfAvailable { lhsBytes in
+      other.utf8.withContiguousStorageIfAvailable { rhsBytes in
+        let offset = lhs.distance(from: lhs.startIndex, to: start)
+        return UInt8.equal(
+          UnsafeBufferPointer(rebasing: lhsBytes[offset..<offset + rhsBytes.count]), rhsBytes,
+          ignoringASCIICase: ignoringASCIICase)
+      }
+    }
+    if let compared, let compared { return compared }
     var position = start
     for byte in other.utf8 {
       let candidate = lhs[position]
@@ -49,6 +59,20 @@ extension StringProtocol {
         return false
       }
       lhs.formIndex(after: &position)
+    }
+    return true
+  }
+}
+
+extension UInt8 {
+  /// Two runs of bytes of the same length compared, ASCII letters folded when asked.
+  @inlinable
+  static func equal(
+    _ lhs: UnsafeBufferPointer<UInt8>, _ rhs: UnsafeBufferPointer<UInt8>, ignoringASCIICase: Bool
+  ) -> Bool {
+    guard ignoringASCIICase else { return lhs.elementsEqual(rhs) }
+    for index in 0..<rhs.count where lhs[index].asciiLowercased != rhs[index].asciiLowercased {
+      return false
     }
     return true
   }

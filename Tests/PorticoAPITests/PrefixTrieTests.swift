@@ -106,4 +106,20 @@ final class PrefixTrieTests: XCTestCase {
     XCTAssertTrue("file.json".hasSuffix(".json", ignoringASCIICase: false))
     XCTAssertFalse("n".hasSuffix(".json", ignoringASCIICase: true))
   }
+
+  /// Substrings compare by their own bytes, not those of the string around them.
+  func testCaseInsensitiveComparisonsOfSubstrings() {
+    let line = "é X-Token: Bearer ABC.def"
+    let name = line.dropFirst(2).prefix(7)
+    XCTAssertTrue(name.equalsIgnoringASCIICase("x-token"))
+    XCTAssertTrue("X-TOKEN".equalsIgnoringASCIICase(name))
+    XCTAssertFalse(name.equalsIgnoringASCIICase("x-toke"))
+    XCTAssertFalse(name.equalsIgnoringASCIICase("x-tokens"))
+    let value = line.dropFirst(12)
+    XCTAssertTrue(value.hasPrefix("bearer ", ignoringASCIICase: true))
+    XCTAssertFalse(value.hasPrefix("bearer ", ignoringASCIICase: false))
+    XCTAssertTrue(value.hasSuffix(".DEF", ignoringASCIICase: true))
+    XCTAssertFalse(value.dropLast().hasSuffix(".def", ignoringASCIICase: true))
+    XCTAssertTrue(line.dropLast(4).hasSuffix("abc", ignoringASCIICase: true))
+  }
 }

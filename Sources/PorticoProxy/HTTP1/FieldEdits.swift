@@ -59,6 +59,14 @@ struct FieldEdits {
   }
 
   static func isProtected(_ name: String) -> Bool {
-    HeaderPlan.protectedNames.contains { name.equalsIgnoringASCIICase($0) }
+    let length = name.utf8.count
+    // Most names have no protected name's length: one bit test settles them.
+    guard length < 64, protectedLengths & (1 << length) != 0 else { return false }
+    return HeaderPlan.protectedNames.contains { name.equalsIgnoringASCIICase($0) }
+  }
+
+  /// Bit `n` is set when some protected name is `n` bytes long.
+  private static let protectedLengths: UInt64 = HeaderPlan.protectedNames.reduce(0) {
+    $0 | 1 << $1.utf8.count
   }
 }

@@ -55,10 +55,23 @@ final class ExtAuthFilter: ConfiguredFilter {
   func requestHead(_ call: FilterCall) -> FilterVerdict {
     // A header a step would set never comes from the client, even when the step has no value for it.
     call.upstreamHeaders.remove(all: replacedHeaders)
-    call.queryParametersHiddenFromLogs += tokenQueryParameters
+    if !tokenQueryParameters.isEmpty { call.queryParametersHiddenFromLogs += tokenQueryParameters }
     // The steps run when the body has arrived (`requestBody`).
     if config.requestBody != nil { return .buffer }
-    return AuthRun(self, call).start()
+    return authorize(call)
+  }
+
+  /// Runs the steps. A lone step that answers at once (a key or a token checked in memory, the common
+  /// case) decides without the bookkeeping of a run that may wait.
+  private func authorize(_ call: FilterCall) -> FilterVerdict {
+    guard steps.count == 1, config.expression == nil, let outcome = steps[0].outcomeAtOnce(call) else {
+      return AuthRun(self, call).start()
+    }
+    if outcome.isFailure {
+      guard steps[0].passesWhenFailed else { return failedVerdict(call) }
+      passedOnFailure(call)
+    }
+    return verdict(allowed: passes(outcome, at: 0), CollectionOfOne(outcome), call)
   }
 
   /// The whole body, when the settings ask auth to see it: cut to their bound if partial bodies are allowed,
@@ -71,7 +84,7 @@ final class ExtAuthFilter: ConfiguredFilter {
     }
     let shown = body.getSlice(at: body.readerIndex, length: min(body.readableBytes, settings.maxBytes))!
     call.bodyForAuth = (shown, partial, settings.packAsBytes)
-    return AuthRun(self, call).start()
+    return authorize(call)
   }
 
   /// The headers the steps that let the request through asked for on its response.
@@ -116,7 +129,8 @@ final class ExtAuthFilter: ConfiguredFilter {
 
   /// What the steps' outcomes come to: the request goes on with the headers the passing steps set, or is
   /// answered by the first step that refused it, or with `statusOnError` when a check failed.
-  func verdict(allowed: Bool, _ outcomes: [AuthOutcome?], _ call: FilterCall) -> FilterVerdict {
+  func verdict(allowed: Bool, _ outcomes: some Collection<AuthOutcome?>, _ call: FilterCall) -> FilterVerdict
+  {
     let metrics = series(call)
     guard allowed else {
       call.flag(.unauthorized)

@@ -23,9 +23,9 @@ struct JWTStep: AuthStep {
     let version: Int
     /// Where each loop keeps the tokens this provider accepted.
     let cacheKey: LoopStateKey
-    /// What a token found in each source takes out of the request sent upstream (nothing with
-    /// `keepToken`), made once rather than per request.
-    let removals: [ExtAuthConfig.JWTCheck.TokenSource: (headers: [String], query: [String])]
+    /// What a token found in each source (by position) takes out of the request sent upstream (nothing
+    /// with `keepToken`), made once rather than per request.
+    let removals: [(headers: [String], query: [String])]
   }
 
   private let providers: [Provider]
@@ -44,12 +44,11 @@ struct JWTStep: AuthStep {
         } else {
           .local(JWTKeySet(provider.keys))
         }
-      var removals: [ExtAuthConfig.JWTCheck.TokenSource: (headers: [String], query: [String])] = [:]
-      for source in provider.sources {
+      let removals = provider.sources.map { source -> (headers: [String], query: [String]) in
         switch (provider.keepToken, source) {
-        case (true, _): removals[source] = ([], [])
-        case (false, .header(let name, _)): removals[source] = ([name], [])
-        case (false, .query(let name)): removals[source] = ([], [name])
+        case (true, _): ([], [])
+        case (false, .header(let name, _)): ([name], [])
+        case (false, .query(let name)): ([], [name])
         }
       }
       return Provider(
@@ -152,7 +151,7 @@ struct JWTStep: AuthStep {
       }
       // Later steps may read it (an OPA policy's `input.state.jwt`).
       call.verifiedJWT = token
-      let (removing, removingQuery) = provider.removals[source] ?? ([], [])
+      let (removing, removingQuery) = provider.removals[source]
       return .decided(
         .allowed(
           identity: accepted.subject, headers: accepted.headers, removing: removing,
@@ -169,38 +168,31 @@ struct JWTStep: AuthStep {
     }
   }
 
-  /// The first token the sources hold, and where it was.
+  /// The first token the sources hold, and the position of its source.
   private static func token(in call: FilterCall, from sources: [ExtAuthConfig.JWTCheck.TokenSource]) -> (
-    Substring, ExtAuthConfig.JWTCheck.TokenSource
+    Substring, Int
   )? {
-    for source in sources {
+    for (position, source) in sources.enumerated() {
       switch source {
       case .header(let name, let prefix):
         guard let value = call.request.head.firstValue(named: name), let token = after(prefix, in: value)
         else {
           continue
         }
-        return (token, source)
+        return (token, position)
       case .query(let name):
-        if let token = QueryParameters.value(named: name, in: call.request.query) { return (token, source) }
+        if let token = QueryParameters.value(named: name, in: call.request.query) { return (token, position) }
       }
     }
     return nil
   }
 
-  /// What follows `prefix` (its letters in any case) in `value`, when something does. Byte by byte: a
-  /// token is hundreds of characters, and counting them as characters cost a third of the check.
+  /// What follows `prefix` (its letters in any case) in `value`, when something does. By bytes: a token is
+  /// hundreds of characters, and counting them as characters cost a third of the check.
   private static func after(_ prefix: String, in value: Substring) -> Substring? {
-    func lowered(_ byte: UInt8) -> UInt8 {
-      (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 : byte
-    }
-    let bytes = value.utf8
-    var index = bytes.startIndex
-    for expected in prefix.utf8 {
-      guard index < bytes.endIndex, lowered(bytes[index]) == lowered(expected) else { return nil }
-      index = bytes.index(after: index)
-    }
-    return index < bytes.endIndex ? value[index...] : nil
+    guard value.hasPrefix(prefix, ignoringASCIICase: true) else { return nil }
+    let start = value.utf8.index(value.startIndex, offsetBy: prefix.utf8.count)
+    return start < value.endIndex ? value[start...] : nil
   }
 
   private enum Verification {

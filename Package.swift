@@ -63,16 +63,27 @@ let package = Package(
       pkgConfig: "zlib",
       providers: [.apt(["zlib1g-dev"])]
     ),
+    // libxslt and libxml2 (with EXSLT), for XSLT transformations.
+    .systemLibrary(
+      name: "CLibXSLT",
+      pkgConfig: "libexslt",
+      providers: [.apt(["libxslt1-dev", "libxml2-dev"])]
+    ),
+    // The hardened parse-and-transform calls over libxslt (no DTDs, entities, files or network).
+    .target(name: "CXSLT", dependencies: ["CLibXSLT"]),
     .target(name: "CRego"),
     .target(name: "PorticoRego", dependencies: ["CRego"]),
     // The WAF's engine: ModSecurity rule sets compiled once and shared, and transactions over them.
     .target(name: "PorticoWAF", dependencies: ["CModSecurity"]),
+    // Transformations' engines: XSLT stylesheets compiled once and shared, and JSON read as XML.
+    .target(name: "PorticoXSLT", dependencies: ["CXSLT"]),
     .target(name: "PorticoCore", dependencies: ["CRE2"]),
     .target(name: "PorticoAPI", dependencies: ["PorticoCore", "CYAML"]),
     .target(
       name: "PorticoTranslate",
       dependencies: [
-        "PorticoAPI", "PorticoRego", "PorticoWAF", .product(name: "Crypto", package: "swift-crypto"),
+        "PorticoAPI", "PorticoRego", "PorticoWAF", "PorticoXSLT",
+        .product(name: "Crypto", package: "swift-crypto"),
       ]),
     // Rate limiting's semantics (descriptors, rules, counting), apart from the data plane that calls it.
     .target(name: "PorticoRateLimit", dependencies: ["PorticoTranslate"]),
@@ -195,6 +206,7 @@ let package = Package(
       path: "bench/NIOFloor"
     ),
     .testTarget(name: "PorticoAPITests", dependencies: ["PorticoAPI"]),
+    .testTarget(name: "PorticoXSLTTests", dependencies: ["PorticoXSLT"]),
     .testTarget(
       name: "PorticoTranslateTests",
       dependencies: ["PorticoTranslate", .product(name: "Crypto", package: "swift-crypto")]),

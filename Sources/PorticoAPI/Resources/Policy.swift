@@ -203,9 +203,3 @@ public struct ExtauthSettings: Codable, Hashable, Sendable {
   public var transportApiVersion: String?
   public var statPrefix: String?
 }
-
-/// Request and response transformations as written; typed and checked by the transformation feature.
-public struct RouteTransformations: Codable, Hashable, Sendable {
-  public var request: [OpaqueValue]?
-  public var response: [OpaqueValue]?
-}

@@ -156,6 +156,8 @@ portico_xslt *portico_xslt_compile(const char *text, size_t length, char **error
     report_append(&errors, "a stylesheet may not have a document type declaration");
   }
   if (document != NULL) {
+    // Named, so that libxslt's reports say "file stylesheet line N".
+    document->URL = xmlStrdup((const xmlChar *)"stylesheet");
     pthread_mutex_lock(&compiling);
     xsltSetGenericErrorFunc(&errors, report_formatted);
     xsltStylesheetPtr style = xsltParseStylesheetDoc(document);

@@ -82,7 +82,15 @@ extension HeaderCondition.Value {
 extension HeaderCondition {
   /// Some value of the header satisfies the condition (or, inverted, none does).
   func matches<Request: RequestView>(_ request: Request) -> Bool {
-    request.containsHeader(name) { value.accepts($0) } != invert
+    matches { name, accepts in request.containsHeader(name, where: accepts) }
+  }
+
+  /// The same over any message: `containsHeader(name, accepts)` says whether some value of the header
+  /// named `name` (lowercased) is accepted.
+  public func matches(
+    containsHeader: (_ name: String, _ accepts: (Substring) -> Bool) -> Bool
+  ) -> Bool {
+    containsHeader(name) { value.accepts($0) } != invert
   }
 }
 

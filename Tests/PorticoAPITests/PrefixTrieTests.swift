@@ -115,7 +115,7 @@ final class PrefixTrieTests: XCTestCase {
     XCTAssertTrue("X-TOKEN".equalsIgnoringASCIICase(name))
     XCTAssertFalse(name.equalsIgnoringASCIICase("x-toke"))
     XCTAssertFalse(name.equalsIgnoringASCIICase("x-tokens"))
-    let value = line.dropFirst(12)
+    let value = line.dropFirst(11)
     XCTAssertTrue(value.hasPrefix("bearer ", ignoringASCIICase: true))
     XCTAssertFalse(value.hasPrefix("bearer ", ignoringASCIICase: false))
     XCTAssertTrue(value.hasSuffix(".DEF", ignoringASCIICase: true))

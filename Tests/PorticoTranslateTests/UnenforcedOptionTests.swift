@@ -45,7 +45,14 @@ final class UnenforcedOptionTests: XCTestCase {
   }
 
   func testTransformations() throws {
-    try assertFailsClosed("{transformations: {request: [{matchers: []}]}}", field: "transformations")
+    try assertFailsClosed(
+      "{transformations: {request: [{transformation: {injaTemplateTransformation: {body: {text: x}}}}]}}",
+      field: "transformations")
+    try assertFailsClosed(
+      "{transformations: {request: [{recalculateRoutingDestination: true, transformation: "
+        + "{xsltTransformation: {xslt: '<xsl:stylesheet version=\"1.0\" "
+        + "xmlns:xsl=\"http://www.w3.org/1999/XSL/Transform\"/>'}}}]}}",
+      field: "transformations")
   }
 
   func testMTLS() throws {
@@ -122,7 +129,7 @@ final class UnenforcedOptionTests: XCTestCase {
       routes: """
           - name: team
             matchers: [{uri: {prefix: /team}}]
-            options: {transformations: {request: [{matchers: []}]}}
+            options: {transformations: {request: [{transformation: {injaTemplateTransformation: {}}}]}}
             delegateAction: {refs: [{name: team}]}
         """)
     let child = table("team", routes: forward("a", "{uri: {prefix: /a}}"))
@@ -142,7 +149,7 @@ final class UnenforcedOptionTests: XCTestCase {
       metadata: {name: auth, namespace: apps}
       spec:
         routeSelector: [{routeLabelMatcher: {secure: "yes"}}]
-        policy: {transformations: {response: [{}]}}
+        policy: {transformations: {response: [{transformation: {injaTemplateTransformation: {}}}]}}
       """
     let result = translate(
       [

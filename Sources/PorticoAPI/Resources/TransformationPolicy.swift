@@ -8,6 +8,11 @@ public struct RouteTransformations: Codable, Hashable, Sendable {
     self.request = request
     self.response = response
   }
+
+  /// Every entry of both directions: their matchers apart, what each does.
+  public var entries: [(transformation: Transformation?, isRequest: Bool)] {
+    (request ?? []).map { ($0.transformation, true) } + (response ?? []).map { ($0.transformation, false) }
+  }
 }
 
 public struct RequestTransformation: Codable, Hashable, Sendable {
@@ -51,6 +56,9 @@ public struct ResponseMatcher: Codable, Hashable, Sendable {
     self.headers = headers
     self.responseCodeDetails = responseCodeDetails
   }
+
+  /// `via_upstream`: the upstream's response; `local_reply`: one the gateway made.
+  public static let details = ["via_upstream", "local_reply"]
 }
 
 /// One of `xsltTransformation` or `injaTemplateTransformation`.

@@ -78,6 +78,9 @@ extension Validator {
       if count > 1 { error(path.appending("extauth"), "give at most one of disable, configRef, customAuth") }
     }
     if let waf = policy.waf { check(waf: waf, at: path.appending("waf")) }
+    if let transformations = policy.transformations {
+      check(transformations: transformations, at: path.appending("transformations"))
+    }
     if let dlp = policy.dlp {
       check(dlp: dlp, at: path.appending("dlp"))
       if dlp.dlpRules != nil {

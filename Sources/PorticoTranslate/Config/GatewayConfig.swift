@@ -90,6 +90,8 @@ public struct RouteConfig: Sendable, Encodable {
   public var waf: WAFConfig?
   /// `dlp`, resolved.
   public var dlp: DLPConfig?
+  /// `transformations`, resolved.
+  public var transformations: TransformationConfig?
 
   public struct MirrorTarget: Sendable, Encodable {
     /// The `Upstream.id` copies go to.

@@ -1,3 +1,5 @@
+import PorticoXSLT
+
 /// The state of one translation: lookups, findings, and what has been built so far.
 struct GatewayTranslator {
   let index: ResourceIndex
@@ -12,6 +14,8 @@ struct GatewayTranslator {
   /// AuthConfigs whose steps did not resolve (a policy that does not compile, say): their routes are
   /// replaced, as for an AuthConfig with errors.
   var unresolvedAuthConfigs: Set<ResourceID> = []
+  /// Stylesheets compiled in this translation, by text: each once, shared by every route that uses it.
+  var stylesheets: [String: Result<XSLTStylesheet, XSLTError>] = [:]
   let limits: Translator.Limits
   /// Routes one translation may still expand.
   var routeBudget: Int

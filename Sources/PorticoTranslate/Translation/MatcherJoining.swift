@@ -108,7 +108,7 @@ struct MatcherJoiner {
     return isRegex ? .regex(compiled(value)) : .exact(value)
   }
 
-  private mutating func condition(_ header: HeaderMatcher) -> HeaderCondition {
+  mutating func condition(_ header: HeaderMatcher) -> HeaderCondition {
     HeaderCondition(
       name: header.name, value: value(header.value, isRegex: header.regex ?? false),
       invert: header.invertMatch ?? false)

@@ -300,9 +300,11 @@ extension GatewayTranslator {
     var rateLimit: RateLimitConfig?
     var extauth: ExtAuthConfig?
     var waf: WAFConfig?
+    var transformations: TransformationConfig?
     if enforcing {
       do throws(OptionProblems) {
         waf = try resolveWAF(options).get()
+        transformations = try resolveTransformations(options).get()
         extauth = try resolveExtAuth(options).get()
         rateLimit = try resolveRateLimit(options, action: action).get()
       } catch {
@@ -332,6 +334,7 @@ extension GatewayTranslator {
     config.rateLimit = rateLimit
     config.extauth = extauth
     config.waf = waf
+    config.transformations = transformations
     if enforcing { config.dlp = resolveDLP(options) }
     built.append(BuiltRoute(config: config, owner: owner.id, source: owner.source, path: path))
   }

@@ -27,7 +27,12 @@ enum UnenforcedOptions {
   }
 
   static let fields: [Field] = [
-    Field(["transformations"], "transformations", \.transformations),
+    Field(["transformations"], "transformations.injaTemplateTransformation", \.transformations) {
+      $0.entries.contains { $0.transformation?.injaTemplateTransformation != nil }
+    },
+    Field(["transformations"], "transformations.recalculateRoutingDestination", \.transformations) {
+      ($0.request ?? []).contains { $0.recalculateRoutingDestination == true }
+    },
     Field(["mtls"], "upstream mutual TLS (mtls)", \.mtls),
     Field(
       ["connectionPoolSettings", "http", "h2UpgradePolicy"], "connectionPoolSettings.http.h2UpgradePolicy",

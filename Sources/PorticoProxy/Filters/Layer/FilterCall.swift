@@ -114,6 +114,12 @@ struct ResponseView {
     source = .local(answer.fields)
   }
 
+  /// The upstream's response, not one the gateway made.
+  var isFromUpstream: Bool {
+    if case .upstream = source { return true }
+    return false
+  }
+
   /// Every field, in order.
   func forEachField(_ body: (Substring, Substring) -> Void) {
     switch source {

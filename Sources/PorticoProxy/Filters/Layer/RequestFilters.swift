@@ -45,9 +45,11 @@ enum FilterRegistry {
     BodyLimitFilter.self,
     CSRFFilter.self,
     FaultFilter.self,
+    EarlyTransformationFilter.self,
     WAFFilter.self,
     ExtAuthFilter.self,
     RateLimitFilter.self,
+    TransformationFilter.self,
   ]
 }
 

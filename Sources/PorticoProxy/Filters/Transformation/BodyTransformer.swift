@@ -1,0 +1,198 @@
+import CoreMetrics
+import NIOCore
+import PorticoRouting
+import PorticoTranslate
+import PorticoXSLT
+
+/// What both transformation filters do with a whole body: choose the entry (the first that matches, for
+/// the request entries of this filter's stage only), run its transformation, and put the result and its
+/// content type in place. A message without a body, or with an empty one, goes as it is. A failure answers 400 for a request and 502 for a response, saying why, and is
+/// counted.
+struct BodyTransformer: Sendable {
+  private let config: TransformationConfig
+  /// Request entries before auth (`applyBeforeAuth`), or after it.
+  private let early: Bool
+  private let metricsKey: LoopStateKey
+
+  init(_ config: TransformationConfig, early: Bool) {
+    self.config = config
+    self.early = early
+    metricsKey = LoopStateKey("transformation.metrics." + config.setBy)
+  }
+
+  var transformsResponses: Bool { !config.response.isEmpty }
+
+  /// The first request entry that matches, when it belongs to this stage.
+  private func requestEntry(_ call: FilterCall) -> TransformationConfig.RequestEntry? {
+    let entry = config.request.first { entry in
+      entry.matchers.isEmpty || entry.matchers.contains { $0.firstMismatch(call.request) == nil }
+    }
+    guard let entry, entry.applyBeforeAuth == early else { return nil }
+    return entry
+  }
+
+  func requestHead(_ call: FilterCall) -> FilterVerdict {
+    guard call.request.framing != .none, requestEntry(call) != nil else { return .proceed }
+    if let coding = call.request.head.firstValue(named: "content-encoding"),
+      !coding.trimmingSpaces.equalsIgnoringASCIICase("identity")
+    {
+      series(call).failed(request: true).increment()
+      return .answer(LocalAnswer(status: 415, body: "a transformed request body must not be compressed\n"))
+    }
+    return .buffer
+  }
+
+  func requestBody(_ body: inout ByteBuffer, end: Bool, _ call: FilterCall) -> FilterVerdict {
+    guard end, body.readableBytes > 0, let entry = requestEntry(call) else { return .proceed }
+    switch run(entry.transformation, on: body) {
+    case .success(let output):
+      body = output
+      setContentType(entry.transformation, in: &call.upstreamHeaders)
+      series(call).transformed(request: true).increment()
+      return .proceed
+    case .failure(let reason):
+      series(call).failed(request: true).increment()
+      return .answer(LocalAnswer(status: 400, body: "the request could not be transformed: \(reason)\n"))
+    }
+  }
+
+  /// The first response entry whose conditions hold.
+  private func responseEntry(_ response: ResponseView) -> TransformationConfig.ResponseEntry? {
+    config.response.first { entry in
+      entry.matchers.isEmpty || entry.matchers.contains { $0.matches(response) }
+    }
+  }
+
+  func responseHead(_ call: FilterCall) -> FilterVerdict {
+    guard let response = call.response, Self.hasBody(response, call), responseEntry(response) != nil else {
+      return .proceed
+    }
+    if let coding = response.field("content-encoding"),
+      !coding.trimmingSpaces.equalsIgnoringASCIICase("identity")
+    {
+      series(call).failed(request: false).increment()
+      return .answer(LocalAnswer(status: 502, body: "the upstream's response is compressed\n"))
+    }
+    return .buffer
+  }
+
+  func responseBody(_ body: inout ByteBuffer, end: Bool, _ call: FilterCall) -> FilterVerdict {
+    guard end, body.readableBytes > 0, let response = call.response, Self.hasBody(response, call),
+      let entry = responseEntry(response)
+    else {
+      return .proceed
+    }
+    switch run(entry.transformation, on: body) {
+    case .success(let output):
+      body = output
+      setContentType(entry.transformation, in: &call.responseHeaders)
+      series(call).transformed(request: false).increment()
+      return .proceed
+    case .failure(let reason):
+      series(call).failed(request: false).increment()
+      return .answer(
+        LocalAnswer(status: 502, body: "the upstream's response could not be transformed: \(reason)\n"))
+    }
+  }
+
+  /// A response that can carry a body: not to a HEAD request, not 1xx, 204 or 304.
+  private static func hasBody(_ response: ResponseView, _ call: FilterCall) -> Bool {
+    call.request.methodKind != .head && response.status >= 200 && response.status != 204
+      && response.status != 304
+  }
+
+  private func run(_ transform: TransformationConfig.Transform, on body: ByteBuffer) -> Result<
+    ByteBuffer, TransformationFailure
+  > {
+    switch transform {
+    case .xslt(let xslt):
+      return body.withUnsafeReadableBytes { bytes in
+        do throws(TransformationFailure) {
+          let output: [UInt8]
+          if xslt.nonXmlTransform {
+            let document = try Self.catching { () throws(JSONToXMLError) in try JSONToXML.convert(bytes) }
+            output = try Self.catching { () throws(XSLTError) in try xslt.stylesheet.apply(to: document) }
+          } else {
+            output = try Self.catching { () throws(XSLTError) in try xslt.stylesheet.apply(to: bytes) }
+          }
+          return .success(ByteBuffer(bytes: output))
+        } catch {
+          return .failure(error)
+        }
+      }
+    }
+  }
+
+  private static func catching<Value, Failure: Error & CustomStringConvertible>(
+    _ body: () throws(Failure) -> Value
+  ) throws(TransformationFailure) -> Value {
+    do { return try body() } catch { throw TransformationFailure(reason: error.description) }
+  }
+
+  private func setContentType(_ transform: TransformationConfig.Transform, in edits: inout FieldEdits) {
+    switch transform {
+    case .xslt(let xslt):
+      guard let type = xslt.setContentType ?? xslt.stylesheet.mediaType else { return }
+      edits.remove("content-type")
+      edits.add("content-type", type)
+    }
+  }
+
+  private func series(_ call: FilterCall) -> TransformationSeries {
+    call.loopState(metricsKey) {
+      TransformationSeries(factory: call.loop.services.metrics.factory, setBy: config.setBy)
+    }
+  }
+}
+
+/// Why a body could not be transformed, said to the client.
+struct TransformationFailure: Error, CustomStringConvertible {
+  let reason: String
+  var description: String { reason }
+}
+
+extension TransformationConfig.ResponseCondition {
+  /// Every header condition holds (`:status` reads the status), and the response came about as
+  /// `responseCodeDetails` says.
+  func matches(_ response: ResponseView) -> Bool {
+    if let details = responseCodeDetails,
+      details != (response.isFromUpstream ? "via_upstream" : "local_reply")
+    {
+      return false
+    }
+    let status = String(response.status)
+    return headers.allSatisfy { condition in
+      condition.matches { name, accepts in
+        if name == ":status" { return accepts(status[...]) }
+        var found = false
+        response.forEachField { fieldName, value in
+          if !found, fieldName.equalsIgnoringASCIICase(name), accepts(value) { found = true }
+        }
+        return found
+      }
+    }
+  }
+}
+
+/// `portico_transformations_total{transformation,direction,outcome}` on one loop: bodies rewritten, and
+/// bodies that could not be (answered 400 or 502, or 415 for a compressed request).
+final class TransformationSeries: Sendable {
+  private let counters: [CoreMetrics.Counter]
+
+  init(factory: any MetricsFactory, setBy: String) {
+    var counters: [CoreMetrics.Counter] = []
+    for direction in ["request", "response"] {
+      for outcome in ["transformed", "failed"] {
+        counters.append(
+          CoreMetrics.Counter(
+            label: "portico_transformations_total",
+            dimensions: [("transformation", setBy), ("direction", direction), ("outcome", outcome)],
+            factory: factory))
+      }
+    }
+    self.counters = counters
+  }
+
+  func transformed(request: Bool) -> CoreMetrics.Counter { counters[request ? 0 : 2] }
+  func failed(request: Bool) -> CoreMetrics.Counter { counters[request ? 1 : 3] }
+}

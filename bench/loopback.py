@@ -72,8 +72,9 @@ def nginx_temp_paths(prefix):
             f"fastcgi_temp_path {prefix}/fastcgi; uwsgi_temp_path {prefix}/uwsgi; scgi_temp_path {prefix}/scgi;")
 
 
-def upstream_nginx_conf(prefix, port):
-    """nginx answering 200 "ok" to everything on 127.0.0.1:port."""
+def upstream_nginx_conf(prefix, port, locations=""):
+    """nginx answering 200 "ok" to everything on 127.0.0.1:port, but for the `locations` given (nginx
+    configuration text)."""
     return f"""worker_processes 1;
 daemon off;
 pid {prefix}/nginx.pid;
@@ -83,7 +84,7 @@ http {{
   access_log off;
   {nginx_temp_paths(prefix)}
   keepalive_requests 1000000000;
-  server {{ listen 127.0.0.1:{port}; location / {{ return 200 "ok"; }} }}
+  server {{ listen 127.0.0.1:{port}; location / {{ return 200 "ok"; }} {locations}}}
 }}
 """
 

@@ -57,10 +57,27 @@ static void report_structured(void *context, xmlErrorPtr error) {
   report_append(context, line);
 }
 
-/// Every error libxml2 and libxslt report on this thread goes to `into` (nothing to stderr).
+/// Where libxslt's process-wide error function writes on this thread: the report of the call in
+/// progress, or nowhere.
+static __thread report *thread_report;
+
+static void report_to_thread(void *context, const char *format, ...) {
+  (void)context;
+  if (thread_report == NULL) return;
+  char line[1024];
+  va_list arguments;
+  va_start(arguments, format);
+  vsnprintf(line, sizeof line, format, arguments);
+  va_end(arguments);
+  report_append(thread_report, line);
+}
+
+/// Every error libxml2 and libxslt report on this thread goes to `into` (nothing to stderr). libxml2's
+/// handlers are per thread; libxslt's is one for the process, set once to `report_to_thread`.
 static void report_to(report *into) {
   xmlSetStructuredErrorFunc(into, into ? report_structured : NULL);
   xmlSetGenericErrorFunc(into, into ? report_formatted : NULL);
+  thread_report = into;
 }
 
 static char *report_text(report *from, const char *otherwise) {
@@ -95,14 +112,13 @@ static xmlDocPtr refuse_document(
 
 static xsltSecurityPrefsPtr forbidding;
 static pthread_once_t initialized = PTHREAD_ONCE_INIT;
-/// libxslt reports compile errors through one process-wide function: one compilation at a time.
-static pthread_mutex_t compiling = PTHREAD_MUTEX_INITIALIZER;
 
 static void initialize(void) {
   xmlInitParser();
   exsltRegisterAll();
   xmlSetExternalEntityLoader(refuse_entity);
   xsltSetLoaderFunc(refuse_document);
+  xsltSetGenericErrorFunc(NULL, report_to_thread);
   forbidding = xsltNewSecurityPrefs();
   xsltSetSecurityPrefs(forbidding, XSLT_SECPREF_READ_FILE, xsltSecurityForbid);
   xsltSetSecurityPrefs(forbidding, XSLT_SECPREF_WRITE_FILE, xsltSecurityForbid);
@@ -158,11 +174,7 @@ portico_xslt *portico_xslt_compile(const char *text, size_t length, char **error
   if (document != NULL) {
     // Named, so that libxslt's reports say "file stylesheet line N".
     document->URL = xmlStrdup((const xmlChar *)"stylesheet");
-    pthread_mutex_lock(&compiling);
-    xsltSetGenericErrorFunc(&errors, report_formatted);
     xsltStylesheetPtr style = xsltParseStylesheetDoc(document);
-    xsltSetGenericErrorFunc(NULL, NULL);
-    pthread_mutex_unlock(&compiling);
     if (style == NULL) {
       xmlFreeDoc(document);
     } else if (style->errors > 0 || style->warnings > 0 || errors.length > 0) {

@@ -62,6 +62,9 @@ public struct ExplainReport: Sendable {
       out.append("option:  \(option.field) = \(option.value)  [\(option.origin)]")
     }
     if let auth = route.extauth { out.append("auth:    \(Formatting.auth(auth))") }
+    if let transformations = route.transformations {
+      out.append("transform: \(Formatting.transformations(transformations))")
+    }
     for line in RateLimitExplanation.lines(for: route, request: request) { out.append("ratelimit: \(line)") }
     return out.joined(separator: "\n") + "\n"
   }

@@ -92,4 +92,28 @@ public enum Formatting {
     let rule = config.expression.map { "passes when \($0)" } ?? "every step must pass"
     return "\(config.id): \(steps.joined(separator: ", ")); \(rule); identity in \(config.userIdHeader)"
   }
+
+  /// A route's transformations, entry by entry: `request: xslt from JSON (before auth) if 1 matcher, xslt;
+  /// response: xslt`.
+  static func transformations(_ config: TransformationConfig) -> String {
+    func describe(_ transform: TransformationConfig.Transform) -> String {
+      switch transform {
+      case .xslt(let xslt):
+        "xslt" + (xslt.nonXmlTransform ? " from JSON" : "")
+          + (xslt.setContentType.map { " to \($0)" } ?? "")
+      }
+    }
+    func condition(_ count: Int) -> String {
+      count == 0 ? "" : " if \(count) matcher\(count == 1 ? "" : "s")"
+    }
+    let request = config.request.map { entry in
+      describe(entry.transformation) + (entry.applyBeforeAuth ? " (before auth)" : "")
+        + condition(entry.matchers.count)
+    }
+    let response = config.response.map { describe($0.transformation) + condition($0.matchers.count) }
+    var parts: [String] = []
+    if !request.isEmpty { parts.append("request: " + request.joined(separator: ", then ")) }
+    if !response.isEmpty { parts.append("response: " + response.joined(separator: ", then ")) }
+    return parts.joined(separator: "; ") + " (the first entry that matches applies)"
+  }
 }

@@ -47,7 +47,8 @@ public struct ResponseTransformation: Codable, Hashable, Sendable {
 }
 
 /// Response conditions: every header matcher holds, and the response came about as `responseCodeDetails`
-/// says (Envoy's wording: `via_upstream` for an upstream's answer, the gateway's own reason otherwise).
+/// says (Envoy's wording; `via_upstream`, an upstream's answer, is the only one: the gateway's own answers
+/// are not transformed).
 public struct ResponseMatcher: Codable, Hashable, Sendable {
   public var headers: [HeaderMatcher]?
   public var responseCodeDetails: String?
@@ -57,8 +58,8 @@ public struct ResponseMatcher: Codable, Hashable, Sendable {
     self.responseCodeDetails = responseCodeDetails
   }
 
-  /// `via_upstream`: the upstream's response; `local_reply`: one the gateway made.
-  public static let details = ["via_upstream", "local_reply"]
+  /// `via_upstream`: the upstream's response.
+  public static let details = ["via_upstream"]
 }
 
 /// One of `xsltTransformation` or `injaTemplateTransformation`.

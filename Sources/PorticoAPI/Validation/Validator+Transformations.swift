@@ -24,8 +24,8 @@ extension Validator {
         if let details = matcher.responseCodeDetails, !ResponseMatcher.details.contains(details) {
           error(
             matcherPath.appending("responseCodeDetails"),
-            "must be one of \(ResponseMatcher.details.joined(separator: ", ")): Portico tells an upstream's "
-              + "response from one of its own, not finer reasons")
+            "must be \(ResponseMatcher.details.joined(separator: " or ")): only upstream responses are "
+              + "transformed, never the gateway's own answers")
         }
       }
       check(transformation: entry.transformation, at: at.appending("transformation"))

@@ -3,8 +3,9 @@ import NIOCore
 /// The exchange as the filter layer's host: what the route's filters let through goes on from here, and
 /// the changes they ask for join the route's own.
 extension Exchange: FilterHost {
-  func filtersPassedRequestHead() {
+  func filtersPassedRequestHead(wholeBodyLength: Int?) {
     guard !finished, let route else { return }
+    filteredBodyLength = wholeBodyLength
     serve(route)
   }
 
@@ -51,9 +52,11 @@ extension Exchange: FilterHost {
   var upstreamEdits: FieldEdits { filterRun?.upstreamHeaders ?? FieldEdits() }
 
   /// How the body sent upstream is framed when a filter may have changed its length: by its length once it
-  /// is whole (`pieces` being all of it), chunked before. Nil keeps the client's framing.
+  /// is whole (`pieces` being all of it) or the filters hold all of it, chunked before. Nil keeps the
+  /// client's framing.
   func upstreamBodyFraming(sending pieces: [ByteBuffer]) -> HeadWriter.RequestBodyFraming? {
     guard let filters = route?.filters, filters.rewritesRequestBody else { return nil }
+    if let filteredBodyLength { return .length(filteredBodyLength) }
     guard bodyComplete else { return .chunked }
     return .length(pieces.reduce(0) { $0 + $1.readableBytes })
   }

@@ -19,6 +19,8 @@ final class Exchange: UpstreamResponseReceiver, ConnectionWaiter, DeadlineOwner 
   var requestComplete = false
   /// The body that goes upstream is whole: the client's, as the route's filters let it through.
   var bodyComplete = false
+  /// The length of the body the filters hold whole and hand on after the head.
+  var filteredBodyLength: Int?
   var keepAlive: Bool
   var requestID = RequestID.given("")
   var finished = false

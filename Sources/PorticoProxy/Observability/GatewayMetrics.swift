@@ -27,6 +27,9 @@ public final class GatewayMetrics: Sendable {
   let filterErrors: CoreMetrics.Counter
   /// Requests the rate-limit counter store could not count.
   let rateLimitStoreErrors: CoreMetrics.Counter
+  /// Bodies a filter needed whole that outgrew the route's bound: requests answered 413, responses 502.
+  let requestBodiesTooLarge: CoreMetrics.Counter
+  let responseBodiesTooLarge: CoreMetrics.Counter
 
   public init() {
     factory = PrometheusMetricsFactory(registry: registry)
@@ -56,6 +59,12 @@ public final class GatewayMetrics: Sendable {
     filterErrors = CoreMetrics.Counter(label: "portico_filter_errors_total", factory: factory)
     rateLimitStoreErrors = CoreMetrics.Counter(
       label: "portico_ratelimit_store_errors_total", factory: factory)
+    requestBodiesTooLarge = CoreMetrics.Counter(
+      label: "portico_filter_bodies_too_large_total", dimensions: [("direction", "request")], factory: factory
+    )
+    responseBodiesTooLarge = CoreMetrics.Counter(
+      label: "portico_filter_bodies_too_large_total", dimensions: [("direction", "response")],
+      factory: factory)
   }
 
   /// The Prometheus text exposition of every series.

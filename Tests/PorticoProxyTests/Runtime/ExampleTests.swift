@@ -181,6 +181,34 @@ final class ExampleTests: XCTestCase {
     }
   }
 
+  func testTransformationsExample() async throws {
+    let service = try await PythonService(
+      arguments: ["examples/transformations/soap-service.py"], port: 9505)
+    defer { Task { await service.stop() } }
+    let gateway = try await exampleGateway(
+      "examples/transformations", name: "transformations", labels: ["gateway": "transformations"],
+      ports: ["http"])
+    defer { Task { await gateway.shutdown() } }
+    let base = "http://127.0.0.1:\(try XCTUnwrap(gateway.boundPorts["http"]))"
+    func post(_ path: String, _ json: String) async throws -> TestResponse {
+      try await send(
+        .POST, base + path, host: "api.shop.local", headers: [("content-type", "application/json")],
+        body: json)
+    }
+    let sum = try await post("/calc/add", #"{"a": 40, "b": 2}"#)
+    XCTAssertEqual(sum.status, 200, sum.body)
+    XCTAssertEqual(sum.body, #"{"result": 42}"#, "JSON in, a SOAP envelope to the service, JSON back")
+    XCTAssertEqual(sum.headers["content-type"].first, "application/json", "the stylesheet's media-type")
+    let quotient = try await post("/calc/divide", #"{"a": 84, "b": 2}"#)
+    XCTAssertEqual(quotient.body, #"{"result": 42}"#)
+    let byZero = try await post("/calc/divide", #"{"a": 1, "b": 0}"#)
+    XCTAssertEqual(byZero.status, 500, "the service's status for a SOAP fault is kept")
+    XCTAssertEqual(byZero.body, #"{"error": "division by zero"}"#)
+    let notJSON = try await post("/calc/add", #"{"a": 40,"#)
+    XCTAssertEqual(notJSON.status, 400)
+    XCTAssertTrue(notJSON.body.contains("could not be transformed"), notJSON.body)
+  }
+
   func testExternalAuthExample() async throws {
     RegoForTests.located  // /reports runs an OPA policy: find rego-cpp before the gateway compiles it
     let upstream = try await DemoUpstream.start(name: "catalog", port: 9502)

@@ -3,8 +3,9 @@ import NIOCore
 /// What the filter layer asks of the exchange it runs in.
 protocol FilterHost: AnyObject {
   /// The request-head phase has passed (with the whole body first, if a filter asked for it): the request
-  /// goes on to its route's action.
-  func filtersPassedRequestHead()
+  /// goes on to its route's action. `wholeBodyLength`: the filters hold all of the body, this long, so the
+  /// head sent upstream can say so, even before the body itself is handed over.
+  func filtersPassedRequestHead(wholeBodyLength: Int?)
   /// A filter waits for the whole request body: a client waiting for `100 Continue` must be told to send it.
   func filtersNeedRequestBody()
   /// Request body the filters let through, in order, then its end.
@@ -130,7 +131,7 @@ final class FilterRun: FilterCall {
       return run(.requestBody(early.take(), end: true, from: bodyPassStart))
     }
     requestHeadPassed = true
-    host.filtersPassedRequestHead()
+    host.filtersPassedRequestHead(wholeBodyLength: nil)
     let ended = early.ended
     let whole = early.take()
     if whole.readableBytes > 0 || ended { run(.requestBody(whole, end: ended, from: 0)) }
@@ -156,7 +157,7 @@ final class FilterRun: FilterCall {
     guard !ended else { return }
     if responseWaitsForBody, !responseHeadSent {
       guard responseGathered.add(piece, end: end, bound: filters.bodyBound) else {
-        return fail("response body larger than the route's filters can hold")
+        return responseTooLarge()
       }
       guard end else { return }
       return run(.responseBody(responseGathered.take(), end: true, from: filters.count - 1))
@@ -238,7 +239,7 @@ final class FilterRun: FilterCall {
     case .requestBody(var piece, let end, let start):
       let passEnd = requestHeadPassed ? filters.count : min(bodyPassEnd, filters.count)
       for index in start..<passEnd where filters[index].phases.contains(.requestBody) {
-        guard keep(&piece, end: end, at: index, in: &requestKept) else { return }
+        guard keep(&piece, end: end, at: index, in: &requestKept, isRequest: true) else { return }
         switch decide({ try filters[index].requestBody(&piece, end: end, self) }) {
         case .proceed: continue
         case .buffer where !end:
@@ -259,7 +260,7 @@ final class FilterRun: FilterCall {
       if !requestHeadPassed {
         // A head filter waited for this whole body: now the request goes on.
         requestHeadPassed = true
-        host.filtersPassedRequestHead()
+        host.filtersPassedRequestHead(wholeBodyLength: end ? piece.readableBytes : nil)
       }
       if piece.readableBytes > 0 { host.filteredRequestBody(piece) }
       if end { host.filteredRequestEnd(requestTrailers) }
@@ -284,7 +285,7 @@ final class FilterRun: FilterCall {
     case .responseBody(var piece, let end, let start):
       for index in stride(from: start, through: 0, by: -1)
       where filters[index].phases.contains(.responseBody) {
-        guard keep(&piece, end: end, at: index, in: &responseKept) else { return }
+        guard keep(&piece, end: end, at: index, in: &responseKept, isRequest: false) else { return }
         switch decide({ try filters[index].responseBody(&piece, end: end, self) }) {
         case .proceed: continue
         case .buffer where !end:
@@ -307,13 +308,13 @@ final class FilterRun: FilterCall {
 
   /// Before a body filter sees a piece: if it keeps the body until the end, the piece joins what it keeps
   /// (false: wait for more); at the end it gets all of it. A kept body past the bound fails the request.
-  private func keep(_ piece: inout ByteBuffer, end: Bool, at index: Int, in kept: inout [Int: ByteBuffer])
-    -> Bool
-  {
+  private func keep(
+    _ piece: inout ByteBuffer, end: Bool, at index: Int, in kept: inout [Int: ByteBuffer], isRequest: Bool
+  ) -> Bool {
     // Taken out while it grows, so that appending does not copy what is kept.
     guard var held = kept.removeValue(forKey: index) else { return true }
     guard !filters.bodyBound.isExceeded(by: held.readableBytes + piece.readableBytes) else {
-      tooLarge()
+      if isRequest { tooLarge() } else { responseTooLarge() }
       return false
     }
     held.writeImmutableBuffer(piece)
@@ -363,12 +364,18 @@ final class FilterRun: FilterCall {
     host.filterAnswered(answer)
   }
 
+  /// A request body a filter needs whole is past the route's bound.
   private func tooLarge() {
+    loop.services.metrics.requestBodiesTooLarge.increment()
     answered(LocalAnswer(status: 413, body: "request body too large\n", closesConnection: true))
   }
 
-  private func fail(_ reason: String) {
-    answered(LocalAnswer(status: 500, body: reason + "\n"))
+  /// A response body a filter needs whole is past the route's bound: the upstream's answer cannot be
+  /// passed on as the route asks.
+  private func responseTooLarge() {
+    loop.services.metrics.responseBodiesTooLarge.increment()
+    answered(
+      LocalAnswer(status: 502, body: "the upstream's response is larger than the route's filters can hold\n"))
   }
 }
 

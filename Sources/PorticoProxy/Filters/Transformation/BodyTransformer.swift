@@ -95,10 +95,11 @@ struct BodyTransformer: Sendable {
     }
   }
 
-  /// A response that can carry a body: not to a HEAD request, not 1xx, 204 or 304.
+  /// An upstream's response that can carry a body: not to a HEAD request, not 1xx, 204 or 304. The
+  /// gateway's own answers are never transformed.
   private static func hasBody(_ response: ResponseView, _ call: FilterCall) -> Bool {
-    call.request.methodKind != .head && response.status >= 200 && response.status != 204
-      && response.status != 304
+    response.isFromUpstream && call.request.methodKind != .head && response.status >= 200
+      && response.status != 204 && response.status != 304
   }
 
   private func run(_ transform: TransformationConfig.Transform, on body: ByteBuffer) -> Result<
@@ -126,7 +127,13 @@ struct BodyTransformer: Sendable {
   private static func catching<Value, Failure: Error & CustomStringConvertible>(
     _ body: () throws(Failure) -> Value
   ) throws(TransformationFailure) -> Value {
-    do { return try body() } catch { throw TransformationFailure(reason: error.description) }
+    do {
+      return try body()
+    } catch {
+      // One line: libxslt's report can run over several.
+      let lines = error.description.split(whereSeparator: \.isNewline)
+      throw TransformationFailure(reason: lines.joined(separator: "; "))
+    }
   }
 
   private func setContentType(_ transform: TransformationConfig.Transform, in edits: inout FieldEdits) {
@@ -155,9 +162,8 @@ extension TransformationConfig.ResponseCondition {
   /// Every header condition holds (`:status` reads the status), and the response came about as
   /// `responseCodeDetails` says.
   func matches(_ response: ResponseView) -> Bool {
-    if let details = responseCodeDetails,
-      details != (response.isFromUpstream ? "via_upstream" : "local_reply")
-    {
+    // Only upstream responses are transformed, and `via_upstream` is the one detail validation accepts.
+    if let details = responseCodeDetails, details != "via_upstream" || !response.isFromUpstream {
       return false
     }
     let status = String(response.status)

@@ -26,7 +26,7 @@ final class RecordingHost: FilterHost {
   var requestBodyBytes = 0
   let requestID = RequestID.given("test-request")
 
-  func filtersPassedRequestHead() { events.append(.passedHead) }
+  func filtersPassedRequestHead(wholeBodyLength: Int?) { events.append(.passedHead) }
   func filtersNeedRequestBody() { events.append(.needsBody) }
   func filteredRequestBody(_ piece: ByteBuffer) { events.append(.requestBody(String(buffer: piece))) }
   func filteredRequestEnd(_ trailers: ByteBuffer?) { events.append(.requestEnd) }

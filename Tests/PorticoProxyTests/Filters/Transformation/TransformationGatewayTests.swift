@@ -89,6 +89,14 @@ final class TransformationGatewayTests: XCTestCase {
                     - transformation:
             \(Self.xslt(Self.rewriteOrder, indent: 12))
                 routeAction: {destinations: [{staticDestination: {name: echo}}]}
+              - matchers: [{uri: {prefix: /bytes}}]
+                options:
+                  maxRequestBodyBytes: 1000
+                  transformations:
+                    response:
+                    - transformation:
+            \(Self.xslt(Self.notFound, indent: 12))
+                routeAction: {destinations: [{staticDestination: {name: echo}}]}
               - routeAction: {destinations: [{staticDestination: {name: echo}}]}
             """)
     }
@@ -124,11 +132,17 @@ final class TransformationGatewayTests: XCTestCase {
       .POST, gateway.base + "/staged", host: "shop.test",
       headers: [("content-type", "application/xml"), ("x-stage", "early")], body: order)
     XCTAssertEqual(early.status, 403, "the WAF read the transformed body")
-    let late = try await send(
-      .POST, gateway.base + "/staged", host: "shop.test", headers: [("content-type", "application/xml")],
-      body: order)
-    XCTAssertEqual(late.status, 200, "the WAF read the body as the client sent it")
-    XCTAssertEqual(late.json["bodyBytes"] as? Int, #"<o id="7">TRANSFORMED</o>"#.utf8.count + 1)
+    let length = #"<o id="7">TRANSFORMED</o>"#.utf8.count + 1
+    // Several times: on a reused upstream connection too, the rewritten body goes with its length.
+    for _ in 0..<3 {
+      let late = try await send(
+        .POST, gateway.base + "/staged", host: "shop.test", headers: [("content-type", "application/xml")],
+        body: order)
+      XCTAssertEqual(late.status, 200, "the WAF read the body as the client sent it")
+      XCTAssertEqual(late.json["bodyBytes"] as? Int, length)
+      XCTAssertEqual(late.upstreamHeader("content-length"), [String(length)])
+      XCTAssertNil(late.upstreamHeader("transfer-encoding"))
+    }
   }
 
   func testHostileXMLIsRefusedQuicklyAndTheGatewayKeepsServing() async throws {
@@ -150,6 +164,26 @@ final class TransformationGatewayTests: XCTestCase {
     let response = try await send(
       .POST, gateway.base + "/both", host: "shop.test", headers: [("content-encoding", "gzip")], body: order)
     XCTAssertEqual(response.status, 415)
+  }
+
+  func testBodiesPastTheRoutesBoundAreRefusedAndCounted() async throws {
+    let response = try await send(.GET, gateway.base + "/bytes/5000", host: "shop.test")
+    XCTAssertEqual(response.status, 502, "the upstream's response cannot be transformed whole")
+    let request = try await send(
+      .POST, gateway.base + "/both", host: "shop.test", body: String(repeating: "x", count: 1_100_000))
+    XCTAssertEqual(request.status, 413)
+    let bad = try await send(.POST, gateway.base + "/both", host: "shop.test", body: "<order>")
+    XCTAssertEqual(bad.status, 400)
+    let metrics = try await send(
+      .GET, "http://127.0.0.1:\(gateway.adminPort)/stats/prometheus", host: "admin"
+    ).body
+    for series in [
+      #"portico_filter_bodies_too_large_total{direction="response"} 1"#,
+      #"portico_filter_bodies_too_large_total{direction="request"} 1"#,
+      #"portico_transformations_total{transformation="VirtualHost apps/shop-test route shop-test-0",direction="request",outcome="failed"} 1"#,
+    ] {
+      XCTAssertTrue(metrics.contains(series), "\(series) in\n\(metrics)")
+    }
   }
 
   func testOtherRoutesAreNotTouched() async throws {

@@ -77,6 +77,8 @@ let package = Package(
     .target(name: "PorticoWAF", dependencies: ["CModSecurity"]),
     // Transformations' engines: XSLT stylesheets compiled once and shared, and JSON read as XML.
     .target(name: "PorticoXSLT", dependencies: ["CXSLT"]),
+    // Inja templates (Envoy's transformation templates): parsed once, rendered per message.
+    .target(name: "PorticoTemplates"),
     .target(name: "PorticoCore", dependencies: ["CRE2"]),
     .target(name: "PorticoAPI", dependencies: ["PorticoCore", "CYAML"]),
     .target(
@@ -207,6 +209,7 @@ let package = Package(
     ),
     .testTarget(name: "PorticoAPITests", dependencies: ["PorticoAPI"]),
     .testTarget(name: "PorticoXSLTTests", dependencies: ["PorticoXSLT"]),
+    .testTarget(name: "PorticoTemplatesTests", dependencies: ["PorticoTemplates"]),
     .testTarget(
       name: "PorticoTranslateTests",
       dependencies: ["PorticoTranslate", .product(name: "Crypto", package: "swift-crypto")]),

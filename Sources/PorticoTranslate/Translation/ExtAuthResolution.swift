@@ -474,3 +474,15 @@ extension GatewayTranslator {
 struct OptionProblems: Error {
   let errors: [Diagnostic]
 }
+
+extension GatewayTranslator {
+  /// An error on the field at `path` of `option`, reported on the resource that set the option.
+  mutating func optionError(_ option: String, _ origin: OptionOrigin, at path: FieldPath, _ message: String)
+    -> Diagnostic
+  {
+    let diagnostic = Diagnostic(
+      .error, at: origin.location, path: FieldPath([.key(option)]).appending(path), message)
+    status.add(diagnostic, to: origin.resource)
+    return diagnostic
+  }
+}

@@ -13,10 +13,7 @@ extension GatewayTranslator {
     }
     var errors: [Diagnostic] = []
     func fail(_ path: FieldPath, _ message: String) {
-      let diagnostic = Diagnostic(
-        .error, at: origin.location, path: FieldPath(["rateLimit"]).appending(path), message)
-      status.add(diagnostic, to: origin.resource)
-      errors.append(diagnostic)
+      errors.append(optionError("rateLimit", origin, at: path, message))
     }
     var serverConfigs: [RateLimitConfig.ServerConfig] = []
     if let selector = limit.ratelimitServerConfigSelector {

@@ -14,10 +14,7 @@ extension GatewayTranslator {
     else { return .success(nil) }
     var errors: [Diagnostic] = []
     func fail(_ path: FieldPath, _ message: String) {
-      let diagnostic = Diagnostic(
-        .error, at: origin.location, path: FieldPath(["transformations"]).appending(path), message)
-      status.add(diagnostic, to: origin.resource)
-      errors.append(diagnostic)
+      errors.append(optionError("transformations", origin, at: path, message))
     }
     var request: [TransformationConfig.RequestEntry] = []
     for (index, entry) in (transformations.request ?? []).enumerated() {

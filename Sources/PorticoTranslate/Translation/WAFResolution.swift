@@ -18,10 +18,7 @@ extension GatewayTranslator {
     }
     var errors: [Diagnostic] = []
     func fail(_ path: FieldPath, _ message: String) {
-      let diagnostic = Diagnostic(
-        .error, at: origin.location, path: FieldPath(["waf"]).appending(path), message)
-      status.add(diagnostic, to: origin.resource)
-      errors.append(diagnostic)
+      errors.append(optionError("waf", origin, at: path, message))
     }
     let place = origin.location.map { "\($0.file):\($0.line)" } ?? "\(origin.resource)"
     let folder = origin.location.map { URL(fileURLWithPath: $0.file).deletingLastPathComponent().path }

@@ -57,6 +57,12 @@ let package = Package(
       pkgConfig: "modsecurity",
       providers: [.apt(["libmodsecurity-dev"])]
     ),
+    // jemalloc, the gateway's allocator (linked into the executable, ahead of the C library's malloc).
+    .systemLibrary(
+      name: "CJemalloc",
+      pkgConfig: "jemalloc",
+      providers: [.apt(["libjemalloc-dev"])]
+    ),
     // zlib, for DLP over gzip and deflate response bodies.
     .systemLibrary(
       name: "CZlib",
@@ -178,6 +184,7 @@ let package = Package(
     .executableTarget(
       name: "portico",
       dependencies: [
+        "CJemalloc",
         "PorticoProxy",
         "PorticoRedis",
         "PorticoRelay",

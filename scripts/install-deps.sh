@@ -11,6 +11,7 @@ pkg-config --exists ldap 2>/dev/null || packages+=(libldap-dev)
 pkg-config --exists zlib 2>/dev/null || packages+=(zlib1g-dev)
 pkg-config --exists modsecurity 2>/dev/null || packages+=(libmodsecurity-dev)
 pkg-config --exists libexslt 2>/dev/null || packages+=(libxslt1-dev libxml2-dev)
+pkg-config --exists jemalloc 2>/dev/null || packages+=(libjemalloc-dev)
 # The OWASP Core Rule Set (3.3.4) the WAF's coreRuleSet loads.
 [ -d /usr/share/modsecurity-crs/rules ] || packages+=(modsecurity-crs)
 command -v pkg-config >/dev/null 2>&1 || packages+=(pkg-config)

@@ -113,6 +113,7 @@ struct ServingOptions: ParsableArguments {
 
 /// Runs services until SIGTERM or SIGINT, then shuts them down gracefully.
 func runUntilSignalled(_ services: [any Service], logger: Logger) async throws {
+  logger.info("allocator", metadata: ["allocator": "\(Allocator.description)"])
   let group = ServiceGroup(
     configuration: .init(
       services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],

@@ -7,6 +7,9 @@ public struct DLPPolicy: Codable, Hashable, Sendable {
   public var dlpRules: [DLPRule]?
   /// `RESPONSE_BODY` (the default), `ACCESS_LOGS` or `ALL`.
   public var enabledFor: String?
+  /// A response body in a coding DLP cannot read (not gzip or deflate): `REFUSE` it with 502 (the
+  /// default), or `PASS_UNMASKED`, counted. Portico's own field: Gloo's DLP has no such choice.
+  public var unreadableBodies: String?
 
   public init(actions: [DLPAction]? = nil, dlpRules: [DLPRule]? = nil, enabledFor: String? = nil) {
     self.actions = actions
@@ -15,6 +18,7 @@ public struct DLPPolicy: Codable, Hashable, Sendable {
   }
 
   public static let targets = ["RESPONSE_BODY", "ACCESS_LOGS", "ALL"]
+  public static let unreadableModes = ["REFUSE", "PASS_UNMASKED"]
 }
 
 /// A listener's rule: the actions for requests its matcher matches (every request without one).

@@ -323,6 +323,11 @@ extension Validator {
     if let target = dlp.enabledFor, !DLPPolicy.targets.contains(target) {
       error(path.appending("enabledFor"), "must be one of \(DLPPolicy.targets.joined(separator: ", "))")
     }
+    if let mode = dlp.unreadableBodies, !DLPPolicy.unreadableModes.contains(mode) {
+      error(
+        path.appending("unreadableBodies"),
+        "must be one of \(DLPPolicy.unreadableModes.joined(separator: ", "))")
+    }
     for (index, action) in (dlp.actions ?? []).enumerated() {
       check(dlpAction: action, at: path.appending("actions").appending(index))
     }

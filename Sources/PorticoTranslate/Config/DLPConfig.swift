@@ -45,12 +45,19 @@ public struct DLPConfig: Sendable, Encodable, Hashable {
   /// `enabledFor`: response bodies, access logs, or both.
   public var masksResponseBodies: Bool
   public var masksAccessLogs: Bool
+  /// `unreadableBodies: PASS_UNMASKED`: a body in a coding DLP cannot read goes on unmasked (counted)
+  /// instead of being refused with 502.
+  public var passesUnreadableBodies: Bool
 
-  public init(setBy: String, rules: [Rule], masksResponseBodies: Bool = true, masksAccessLogs: Bool = false) {
+  public init(
+    setBy: String, rules: [Rule], masksResponseBodies: Bool = true, masksAccessLogs: Bool = false,
+    passesUnreadableBodies: Bool = false
+  ) {
     self.setBy = setBy
     self.rules = rules
     self.masksResponseBodies = masksResponseBodies
     self.masksAccessLogs = masksAccessLogs
+    self.passesUnreadableBodies = passesUnreadableBodies
   }
 }
 

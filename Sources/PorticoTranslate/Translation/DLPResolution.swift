@@ -18,6 +18,7 @@ extension GatewayTranslator {
     let target = dlp.enabledFor ?? "RESPONSE_BODY"
     return DLPConfig(
       setBy: origin.owner, rules: rules,
-      masksResponseBodies: target != "ACCESS_LOGS", masksAccessLogs: target != "RESPONSE_BODY")
+      masksResponseBodies: target != "ACCESS_LOGS", masksAccessLogs: target != "RESPONSE_BODY",
+      passesUnreadableBodies: dlp.unreadableBodies == "PASS_UNMASKED")
   }
 }

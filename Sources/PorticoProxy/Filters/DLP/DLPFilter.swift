@@ -58,7 +58,12 @@ final class DLPFilter: ConfiguredFilter {
     else { return .proceed }
     guard ["gzip", "x-gzip", "deflate"].contains(where: { coding.equalsIgnoringASCIICase($0) }) else {
       call.dlp = nil
-      series(call).unreadable.increment()
+      let series = series(call)
+      guard !config.passesUnreadableBodies else {
+        series.passedUnread.increment()
+        return .proceed
+      }
+      series.unreadable.increment()
       return .answer(
         LocalAnswer(status: 502, body: "the upstream's response is in an encoding DLP cannot read\n"))
     }
@@ -103,19 +108,25 @@ final class DLPStream {
 }
 
 /// `portico_dlp_values_total{rules,action,mode}` (masked, or found in shadow mode) and
-/// `portico_dlp_unreadable_responses_total{rules}` (responses refused for a coding DLP cannot read), on one
-/// loop.
+/// `portico_dlp_unreadable_responses_total{rules,outcome}` (responses in a coding DLP cannot read: `refused`
+/// with 502, or `passed` unmasked as `unreadableBodies: PASS_UNMASKED` allows), on one loop.
 final class DLPSeries {
   private let factory: any MetricsFactory
   private let rules: String
   let unreadable: CoreMetrics.Counter
+  let passedUnread: CoreMetrics.Counter
   private var values: [String: CoreMetrics.Counter] = [:]
 
   init(factory: any MetricsFactory, rules: String) {
     self.factory = factory
     self.rules = rules
     unreadable = CoreMetrics.Counter(
-      label: "portico_dlp_unreadable_responses_total", dimensions: [("rules", rules)], factory: factory)
+      label: "portico_dlp_unreadable_responses_total",
+      dimensions: [("rules", rules), ("outcome", "refused")],
+      factory: factory)
+    passedUnread = CoreMetrics.Counter(
+      label: "portico_dlp_unreadable_responses_total", dimensions: [("rules", rules), ("outcome", "passed")],
+      factory: factory)
   }
 
   func count(_ action: String, shadow: Bool, by amount: Int) {

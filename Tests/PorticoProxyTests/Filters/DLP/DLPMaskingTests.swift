@@ -23,9 +23,11 @@ final class DLPMaskingTests: XCTestCase {
 
   /// The same for a body in `encoding`, with the run to read the response's edits from.
   func masked(
-    _ bytes: [UInt8], _ actions: [DLPConfig.Action], encoding: String? = nil, cuts: [Int] = []
+    _ bytes: [UInt8], _ actions: [DLPConfig.Action], encoding: String? = nil, cuts: [Int] = [],
+    passingUnreadable: Bool = false
   ) throws -> (body: String, run: FilterRun, host: RecordingHost) {
-    let filter = DLPFilter(DLPConfig(setBy: "test", rules: [.init(actions: actions)]))
+    let filter = DLPFilter(
+      DLPConfig(setBy: "test", rules: [.init(actions: actions)], passesUnreadableBodies: passingUnreadable))
     let host = RecordingHost()
     let run = try filterRun(
       [filter], head: "GET /account HTTP/1.1\r\nHost: shop.test", loop: loop, host: host)
@@ -80,6 +82,15 @@ final class DLPMaskingTests: XCTestCase {
     XCTAssertTrue(
       result.host.events.contains(
         .answered(502, "the upstream's response is in an encoding DLP cannot read\n")))
+  }
+
+  /// `unreadableBodies: PASS_UNMASKED`: such a body goes on as it came, with its coding, and is counted.
+  func testBodiesInACodingDLPCannotReadPassWhenConfiguredSo() throws {
+    let body = "4111 1111 1111 1111 in brotli"
+    let result = try masked(Array(body.utf8), [Self.action("VISA")], encoding: "br", passingUnreadable: true)
+    XCTAssertEqual(result.body, body)
+    XCTAssertFalse(result.host.events.contains { if case .answered = $0 { true } else { false } })
+    XCTAssertFalse(result.run.responseHeaders.removes("content-encoding"))
   }
 
   static let cards: [(type: String, number: String, masked: String)] = [

@@ -194,6 +194,24 @@ final class WAFTests: XCTestCase {
     XCTAssertTrue(log.contains("Inbound Anomaly Score Exceeded"), "the blocking rule (949110) is logged")
   }
 
+  /// A request's lines reach the WAF log within 50 ms of its response (the median of several, so that one
+  /// request delayed by a busy machine does not decide it).
+  func testLogLinesAreWrittenWithinFiftyMillisecondsOfTheRequest() async throws {
+    var delays: [Double] = []
+    for round in 0..<9 {
+      let marker = "waflate\(round)x"
+      _ = try await send(.GET, gateway.base + "/orders?id=\(marker)", host: "orders.test")
+      let answered = Date()
+      while !((try? String(contentsOfFile: logPath, encoding: .utf8))?.contains(marker) ?? false) {
+        guard Date().timeIntervalSince(answered) < 2 else { break }
+        try await Task.sleep(for: .milliseconds(2))
+      }
+      delays.append(Date().timeIntervalSince(answered))
+    }
+    let median = delays.sorted()[delays.count / 2]
+    XCTAssertLessThan(median, 0.05, "delays: \(delays)")
+  }
+
   /// A response whose body is not inspected (no inspectable type) leaves once its headers are: its body
   /// follows, whatever arrived while the rules ran.
   func testResponsesWhoseBodyIsNotInspectedArriveWhole() async throws {

@@ -2,9 +2,11 @@
 
 #include <re2/re2.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 struct portico_re2 {
   re2::RE2 regex;
@@ -50,6 +52,25 @@ extern "C" bool portico_re2_find(const portico_re2 *re, const char *text, size_t
   if (!re->regex.Match(input, from, length, re2::RE2::UNANCHORED, &match, 1)) return false;
   *match_start = static_cast<size_t>(match.data() - text);
   *match_end = *match_start + match.size();
+  return true;
+}
+
+extern "C" int portico_re2_group_count(const portico_re2 *re) { return re->regex.NumberOfCapturingGroups(); }
+
+extern "C" bool portico_re2_full_match_group(const portico_re2 *re, const char *text, size_t length, int group,
+                                             size_t *group_start, size_t *group_end) {
+  if (group < 0 || group > re->regex.NumberOfCapturingGroups()) return false;
+  std::vector<re2::StringPiece> groups(static_cast<size_t>(group) + 1);
+  re2::StringPiece input(text, length);
+  if (!re->regex.Match(input, 0, length, re2::RE2::ANCHOR_BOTH, groups.data(), group + 1)) return false;
+  const re2::StringPiece &chosen = groups[static_cast<size_t>(group)];
+  if (chosen.data() == nullptr) {
+    *group_start = SIZE_MAX;
+    *group_end = SIZE_MAX;
+  } else {
+    *group_start = static_cast<size_t>(chosen.data() - text);
+    *group_end = *group_start + chosen.size();
+  }
   return true;
 }
 

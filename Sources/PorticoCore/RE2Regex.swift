@@ -59,6 +59,23 @@ public final class RE2Regex: @unchecked Sendable {
     return found ? lower..<upper : nil
   }
 
+  /// The number of capturing groups in the pattern.
+  public var groupCount: Int { Int(portico_re2_group_count(handle)) }
+
+  /// When the whole of `bytes` matches: the byte range of capturing group `group` (0: all of it), or nil
+  /// inside when that group took no part in the match. Nil when `bytes` does not match (or there is no
+  /// such group).
+  public func wholeMatch(of bytes: UnsafeRawBufferPointer, group: Int) -> Range<Int>?? {
+    var lower = 0
+    var upper = 0
+    let base = bytes.baseAddress?.assumingMemoryBound(to: CChar.self)
+    guard portico_re2_full_match_group(handle, base, bytes.count, Int32(group), &lower, &upper) else {
+      return nil
+    }
+    // size_t's SIZE_MAX, read as Int: the group took no part.
+    return .some(lower == -1 ? nil : lower..<upper)
+  }
+
   /// `text` with every regex metacharacter escaped, so that it matches itself literally.
   public static func escape(_ text: String) -> String {
     var copy = text

@@ -181,4 +181,24 @@ final class RE2RegexTests: XCTestCase {
     XCTAssertNotNil(snapshot.regexes.lookup("/shared/.*"))
     XCTAssertNotNil(snapshot.regexes.lookup("/only-b"))
   }
+
+  /// Capturing groups of a whole match, as extractors read them: the group's bytes, nothing for a group
+  /// that took no part, and no match at all when the pattern does not cover the whole text.
+  func testGroupsOfAWholeMatch() throws {
+    let regex = try RE2Regex("/orders/([0-9]+)(?:/(notes))?")
+    XCTAssertEqual(regex.groupCount, 2)
+    func group(_ text: String, _ number: Int) -> String?? {
+      Array(text.utf8).withUnsafeBytes { bytes in
+        regex.wholeMatch(of: bytes, group: number).map { range in
+          range.map { String(decoding: bytes[$0], as: UTF8.self) }
+        }
+      }
+    }
+    XCTAssertEqual(group("/orders/42", 1), .some("42"))
+    XCTAssertEqual(group("/orders/42", 0), .some("/orders/42"))
+    XCTAssertEqual(group("/orders/42", 2), .some(nil), "the optional group took no part")
+    XCTAssertEqual(group("/orders/42/notes", 2), .some("notes"))
+    XCTAssertNil(group("/orders/42/x", 1), "not a whole match")
+    XCTAssertNil(group("/orders/42", 3), "no such group")
+  }
 }

@@ -25,6 +25,14 @@ bool portico_re2_partial_match(const portico_re2 *re, const char *text, size_t l
 bool portico_re2_find(const portico_re2 *re, const char *text, size_t length, size_t from,
                       size_t *match_start, size_t *match_end);
 
+/// The number of capturing groups in the pattern.
+int portico_re2_group_count(const portico_re2 *re);
+
+/// Whether the whole of `text` matches; if it does, the bounds of group `group` (0: the whole match) in
+/// `group_start` and `group_end`, or SIZE_MAX in both when the group took no part in the match.
+bool portico_re2_full_match_group(const portico_re2 *re, const char *text, size_t length, int group,
+                                  size_t *group_start, size_t *group_end);
+
 void portico_re2_free(portico_re2 *re);
 void portico_re2_free_error(char *error);
 

@@ -86,7 +86,7 @@ let package = Package(
     // Inja templates (Envoy's transformation templates): parsed once, rendered per message.
     .target(name: "PorticoTemplates"),
     .target(name: "PorticoCore", dependencies: ["CRE2"]),
-    .target(name: "PorticoAPI", dependencies: ["PorticoCore", "CYAML"]),
+    .target(name: "PorticoAPI", dependencies: ["PorticoCore", "CYAML", "PorticoTemplates"]),
     .target(
       name: "PorticoTranslate",
       dependencies: [

@@ -113,4 +113,32 @@ final class TransformationTranslationTests: XCTestCase {
     }
     XCTAssertEqual(result.routes(of: "shop.test")[0].directStatus, 500)
   }
+
+  /// Inja templates are parsed where the manifest is read: a template that does not parse is an error on
+  /// its field, naming its line and column, as are extractors and body modes that cannot work.
+  func testTemplatesAreParsedAtLoad() throws {
+    let result = translation(
+      routeOptions: """
+        {transformations: {request: [{transformation: {injaTemplateTransformation: {\
+        extractors: {id: {header: ":path", regex: "/orders/([0-9]+)", subgroup: 2}, both: {header: a, body: {}, regex: x}}, \
+        headers: {x-order: {text: "{{ extraction(\\"id\\") }}"}, x-bad: {text: "{{ nope(1) }}"}}, \
+        headersToAppend: [{key: x-more, value: {text: "{% if x %}"}}], \
+        body: {text: "ok"}, passthrough: {}, parseBodyBehavior: Sometimes}}}]}}
+        """)
+    let status = try XCTUnwrap(result.status(.virtualHost, "apps", "shop"))
+    let prefix = "spec.routes[0].options.transformations.request[0].transformation.injaTemplateTransformation"
+    let errors = Dictionary(
+      status.errors.map { ($0.path.description, $0.message) }, uniquingKeysWith: { first, _ in first })
+    XCTAssertTrue(
+      errors[prefix + ".headers.x-bad.text"]?.contains("line 1, column 4: unknown function 'nope'") ?? false,
+      "\(errors)")
+    XCTAssertNil(errors[prefix + ".headers.x-order.text"])
+    XCTAssertTrue(
+      errors[prefix + ".headersToAppend[0].value.text"]?.contains("ends before") ?? false, "\(errors)")
+    XCTAssertEqual(errors[prefix + ".extractors.id.subgroup"], "the regex has 1 groups")
+    XCTAssertEqual(errors[prefix + ".extractors.both"], "give one of header, body")
+    XCTAssertNotNil(errors[prefix])
+    XCTAssertNotNil(errors[prefix + ".parseBodyBehavior"])
+    XCTAssertEqual(result.routes(of: "shop.test")[0].directStatus, 500)
+  }
 }

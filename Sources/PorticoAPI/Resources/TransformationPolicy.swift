@@ -65,10 +65,13 @@ public struct ResponseMatcher: Codable, Hashable, Sendable {
 /// One of `xsltTransformation` or `injaTemplateTransformation`.
 public struct Transformation: Codable, Hashable, Sendable {
   public var xsltTransformation: XSLTTransformation?
-  /// Envoy's transformation template (Gloo Edge's `TransformationTemplate`), as written.
-  public var injaTemplateTransformation: OpaqueValue?
+  /// Envoy's transformation template (Gloo Edge's `TransformationTemplate`).
+  public var injaTemplateTransformation: InjaTemplateTransformation?
 
-  public init(xsltTransformation: XSLTTransformation? = nil, injaTemplateTransformation: OpaqueValue? = nil) {
+  public init(
+    xsltTransformation: XSLTTransformation? = nil,
+    injaTemplateTransformation: InjaTemplateTransformation? = nil
+  ) {
     self.xsltTransformation = xsltTransformation
     self.injaTemplateTransformation = injaTemplateTransformation
   }
@@ -86,5 +89,62 @@ public struct XSLTTransformation: Codable, Hashable, Sendable {
     self.xslt = xslt
     self.setContentType = setContentType
     self.nonXmlTransform = nonXmlTransform
+  }
+}
+
+/// Gloo Edge's `TransformationTemplate`: values extracted from the message, headers and a body rendered
+/// from inja templates over them and the parsed JSON body.
+public struct InjaTemplateTransformation: Codable, Hashable, Sendable {
+  /// Variables read JSON pointers (`order/id`) rather than dotted paths (`order.id`).
+  public var advancedTemplates: Bool?
+  public var extractors: [String: Extraction]?
+  /// Set (in place of what the message has); a header that renders empty is dropped.
+  public var headers: [String: InjaTemplate]?
+  public var headersToAppend: [HeaderToAppend]?
+  public var headersToRemove: [String]?
+  /// At most one of `body` (a template), `passthrough` (the body as it is) and `mergeExtractorsToBody`.
+  public var body: InjaTemplate?
+  public var passthrough: OpaqueValue?
+  public var mergeExtractorsToBody: OpaqueValue?
+  /// `ParseAsJson` (the default) or `DontParse`.
+  public var parseBodyBehavior: String?
+  public var ignoreErrorOnParse: Bool?
+
+  public static let parseBehaviors = ["ParseAsJson", "DontParse"]
+
+  public init() {}
+
+  /// Text from a header (`:path` included) or the body, matched whole by an RE2 `regex`; `subgroup` picks
+  /// the group kept (0: all of it).
+  public struct Extraction: Codable, Hashable, Sendable {
+    public var header: String?
+    public var body: OpaqueValue?
+    public var regex: String?
+    public var subgroup: UInt32?
+
+    public init(
+      header: String? = nil, body: OpaqueValue? = nil, regex: String? = nil, subgroup: UInt32? = nil
+    ) {
+      self.header = header
+      self.body = body
+      self.regex = regex
+      self.subgroup = subgroup
+    }
+  }
+
+  public struct InjaTemplate: Codable, Hashable, Sendable {
+    public var text: String?
+
+    public init(text: String? = nil) { self.text = text }
+  }
+
+  public struct HeaderToAppend: Codable, Hashable, Sendable {
+    public var key: String?
+    public var value: InjaTemplate?
+
+    public init(key: String? = nil, value: InjaTemplate? = nil) {
+      self.key = key
+      self.value = value
+    }
   }
 }

@@ -1,3 +1,5 @@
+import PorticoTemplates
+
 extension Validator {
   /// The shape of `transformations`: each entry names one transformation, its matchers are valid, and an
   /// XSLT one has a stylesheet. Whether the stylesheet compiles is checked where it is compiled
@@ -41,7 +43,52 @@ extension Validator {
       if (xslt.xslt ?? "").allSatisfy(\.isWhitespace) {
         error(path.appending("xsltTransformation").appending("xslt"), "is required: the stylesheet")
       }
-    case (nil, .some): break
+    case (nil, let template?): check(template: template, at: path.appending("injaTemplateTransformation"))
+    }
+  }
+
+  /// A template transformation's fields, and every template parsed: a syntax error, an unknown function or
+  /// a wrong number of arguments is reported here, with its place in the template.
+  private mutating func check(template: InjaTemplateTransformation, at path: FieldPath) {
+    func parse(_ text: String?, at path: FieldPath) {
+      guard let text else { return error(path, "is required: the template") }
+      do {
+        _ = try Template(text)
+      } catch {
+        self.error(path, "the template does not parse: \(error)")
+      }
+    }
+    for (name, extraction) in (template.extractors ?? [:]).sorted(by: { $0.key < $1.key }) {
+      let at = path.appending("extractors").appending(name)
+      if (extraction.header == nil) == (extraction.body == nil) { error(at, "give one of header, body") }
+      if let pattern = extraction.regex {
+        compile(pattern, at: at.appending("regex"))
+        if let regex = try? RE2Regex(pattern), Int(extraction.subgroup ?? 0) > regex.groupCount {
+          error(at.appending("subgroup"), "the regex has \(regex.groupCount) groups")
+        }
+      } else {
+        error(at.appending("regex"), "is required")
+      }
+    }
+    for (name, value) in (template.headers ?? [:]).sorted(by: { $0.key < $1.key }) {
+      parse(value.text, at: path.appending("headers").appending(name).appending("text"))
+    }
+    for (index, header) in (template.headersToAppend ?? []).enumerated() {
+      let at = path.appending("headersToAppend").appending(index)
+      if header.key == nil { error(at.appending("key"), "is required") }
+      parse(header.value?.text, at: at.appending("value").appending("text"))
+    }
+    let bodies = [template.body != nil, template.passthrough != nil, template.mergeExtractorsToBody != nil]
+    if bodies.filter({ $0 }).count > 1 {
+      error(path, "give at most one of body, passthrough, mergeExtractorsToBody")
+    }
+    if let body = template.body { parse(body.text, at: path.appending("body").appending("text")) }
+    if let behavior = template.parseBodyBehavior,
+      !InjaTemplateTransformation.parseBehaviors.contains(behavior)
+    {
+      error(
+        path.appending("parseBodyBehavior"),
+        "must be one of \(InjaTemplateTransformation.parseBehaviors.joined(separator: ", "))")
     }
   }
 }

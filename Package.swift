@@ -82,7 +82,7 @@ let package = Package(
     // The WAF's engine: ModSecurity rule sets compiled once and shared, and transactions over them.
     .target(name: "PorticoWAF", dependencies: ["CModSecurity"]),
     // Transformations' engines: XSLT stylesheets compiled once and shared, and JSON read as XML.
-    .target(name: "PorticoXSLT", dependencies: ["CXSLT"]),
+    .target(name: "PorticoXSLT", dependencies: ["CXSLT", "PorticoCore"]),
     // Inja templates (Envoy's transformation templates): parsed once, rendered per message.
     .target(name: "PorticoTemplates"),
     .target(name: "PorticoCore", dependencies: ["CRE2"]),

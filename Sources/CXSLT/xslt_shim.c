@@ -113,6 +113,8 @@ static xmlDocPtr refuse_document(
 static xsltSecurityPrefsPtr forbidding;
 static pthread_once_t initialized = PTHREAD_ONCE_INIT;
 
+/// Once per process. The entity loader and libxslt's error function are process-wide: every libxml2 user in
+/// the gateway loads no external entity, which is what the gateway wants everywhere.
 static void initialize(void) {
   xmlInitParser();
   exsltRegisterAll();

@@ -4,6 +4,10 @@ extension UInt8 {
   @inlinable
   public var asciiLowercased: UInt8 { (self &- 0x41) < 26 ? self | 0x20 : self }
 
+  /// `0` to `9`.
+  @inlinable
+  public var isASCIIDigit: Bool { self &- UInt8(ascii: "0") < 10 }
+
   /// The lowercase hexadecimal digit for a value below 16: chunk sizes, JSON escapes, request IDs.
   @inlinable
   public static func hexDigit(_ value: UInt8) -> UInt8 { value < 10 ? value &+ 0x30 : value &+ 0x57 }

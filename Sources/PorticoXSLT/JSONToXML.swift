@@ -1,3 +1,5 @@
+import PorticoCore
+
 /// A JSON text as the XML that XPath 3.1's `fn:json-to-xml` makes of it: `map`, `array`, `string`,
 /// `number`, `boolean` and `null` elements in the `http://www.w3.org/2005/xpath-functions` namespace, each
 /// member of an object with its name in a `key` attribute, in the order written. An XSLT 1.0 stylesheet can
@@ -139,27 +141,25 @@ private struct Reader {
   /// RFC 8259 §6: `-? int frac? exp?`, with no leading zeros.
   private mutating func number() throws(JSONToXMLError) {
     if current == UInt8(ascii: "-") { position += 1 }
-    guard let first = current, Self.isDigit(first) else { throw error("invalid number") }
+    guard let first = current, first.isASCIIDigit else { throw error("invalid number") }
     position += 1
     if first != UInt8(ascii: "0") { digits() }
     if current == UInt8(ascii: ".") {
       position += 1
-      guard let byte = current, Self.isDigit(byte) else { throw error("invalid number") }
+      guard let byte = current, byte.isASCIIDigit else { throw error("invalid number") }
       digits()
     }
     if current == UInt8(ascii: "e") || current == UInt8(ascii: "E") {
       position += 1
       if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { position += 1 }
-      guard let byte = current, Self.isDigit(byte) else { throw error("invalid number") }
+      guard let byte = current, byte.isASCIIDigit else { throw error("invalid number") }
       digits()
     }
   }
 
   private mutating func digits() {
-    while let byte = current, Self.isDigit(byte) { position += 1 }
+    while let byte = current, byte.isASCIIDigit { position += 1 }
   }
-
-  private static func isDigit(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "0") < 10 }
 
   /// A JSON string's characters, unescaped, as UTF-8.
   private mutating func string(into text: inout [UInt8]) throws(JSONToXMLError) {

@@ -9,9 +9,9 @@ public struct RouteTransformations: Codable, Hashable, Sendable {
     self.response = response
   }
 
-  /// Every entry of both directions: their matchers apart, what each does.
-  public var entries: [(transformation: Transformation?, isRequest: Bool)] {
-    (request ?? []).map { ($0.transformation, true) } + (response ?? []).map { ($0.transformation, false) }
+  /// What every entry of both directions does.
+  public var transformations: [Transformation?] {
+    (request ?? []).map(\.transformation) + (response ?? []).map(\.transformation)
   }
 }
 

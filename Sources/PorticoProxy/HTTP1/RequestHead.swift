@@ -50,7 +50,7 @@ struct RequestHead: RequestView, ParsedHead {
   /// RFC 9112 §3.2.3: `uri-host ":" port`, the port one to five digits.
   private static func isAuthorityForm(_ bytes: UnsafeRawBufferPointer, _ target: Range<Int>) -> Bool {
     var colon = target.upperBound - 1
-    while colon >= target.lowerBound, bytes[colon] &- UInt8(ascii: "0") < 10 { colon -= 1 }
+    while colon >= target.lowerBound, bytes[colon].isASCIIDigit { colon -= 1 }
     let digits = target.upperBound - 1 - colon
     guard colon > target.lowerBound, bytes[colon] == UInt8(ascii: ":"), (1...5).contains(digits) else {
       return false

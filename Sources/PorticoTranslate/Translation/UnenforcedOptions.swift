@@ -28,7 +28,7 @@ enum UnenforcedOptions {
 
   static let fields: [Field] = [
     Field(["transformations"], "transformations.injaTemplateTransformation", \.transformations) {
-      $0.entries.contains { $0.transformation?.injaTemplateTransformation != nil }
+      $0.transformations.contains { $0?.injaTemplateTransformation != nil }
     },
     Field(["transformations"], "transformations.recalculateRoutingDestination", \.transformations) {
       ($0.request ?? []).contains { $0.recalculateRoutingDestination == true }

@@ -1,3 +1,5 @@
+import PorticoCore
+
 /// Payment card numbers in text: runs of 13 to 19 digits (single spaces or dashes between digits allowed),
 /// not part of a longer word or number, whose issuer prefix and length name a brand and whose Luhn sum
 /// holds. A number that fails Luhn is left alone: most digit runs of that length are not cards.
@@ -23,7 +25,7 @@ enum CardNumbers {
     var index = 0
     let count = bytes.count
     while index < count {
-      guard isDigit(bytes[index]), index == 0 || !isWordByte(bytes[index - 1]) else {
+      guard bytes[index].isASCIIDigit, index == 0 || !isWordByte(bytes[index - 1]) else {
         index += 1
         continue
       }
@@ -31,11 +33,11 @@ enum CardNumbers {
       var groups: [[Int]] = [[index]]
       var end = index + 1
       while end < count {
-        if isDigit(bytes[end]) {
+        if bytes[end].isASCIIDigit {
           groups[groups.count - 1].append(end)
           end += 1
         } else if bytes[end] == UInt8(ascii: " ") || bytes[end] == UInt8(ascii: "-"), end + 1 < count,
-          isDigit(bytes[end + 1])
+          bytes[end + 1].isASCIIDigit
         {
           groups.append([])
           end += 1
@@ -103,12 +105,8 @@ enum CardNumbers {
     return sum % 10 == 0
   }
 
-  private static func isDigit(_ byte: UInt8) -> Bool {
-    (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
-  }
-
   private static func isWordByte(_ byte: UInt8) -> Bool {
-    isDigit(byte) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20)
+    byte.isASCIIDigit || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20)
       || byte == UInt8(ascii: "_")
   }
 }

@@ -17,6 +17,8 @@ final class DLPFilter: ConfiguredFilter {
   private let metricsKey: LoopStateKey
   /// Bytes held back from each piece for the next: longer than any value the predefined actions find.
   static let window = 256
+  /// The most held back while a custom pattern's match keeps running to the end of each piece.
+  static let carryLimit = 16 * window
 
   static func settings(for route: RouteConfig) -> DLPConfig? { route.dlp }
 
@@ -81,8 +83,16 @@ final class DLPFilter: ConfiguredFilter {
       bytes.append(contentsOf: body.readableBytesView)
     }
     let final = end ? bytes.count : max(0, bytes.count - Self.window)
-    let (held, findings) = stream.masker.mask(&bytes, finalUpTo: final)
-    let cut = end ? bytes.count : min(held, final)
+    var (held, findings) = stream.masker.mask(&bytes, finalUpTo: final)
+    var cut = end ? bytes.count : min(held, final)
+    if bytes.count - cut > Self.carryLimit {
+      // A value still running past the carry's bound (a custom pattern such as `\w+` over a long run) is
+      // masked as far as it has come and sent, rather than held without end.
+      var tail = Array(bytes[cut...])
+      findings.counts += stream.masker.mask(&tail, finalUpTo: tail.count).findings.counts
+      bytes.replaceSubrange(cut..., with: tail)
+      cut = bytes.count
+    }
     stream.carry = Array(bytes[cut...])
     body = ByteBuffer(bytes: bytes[..<cut])
     if findings.total > 0 {

@@ -33,6 +33,9 @@ class FilterCall {
   var dlp: DLPStream?
   /// DLP's masker for this request's access-log line (`enabledFor: ACCESS_LOGS`).
   var accessLogMasker: DLPMasker?
+  /// The transformation entries that apply to the request and to its response, once chosen.
+  var requestTransformation = TransformationPick.undecided
+  var responseTransformation = TransformationPick.undecided
   /// Query parameters the access log leaves out, whatever the request's fate (where tokens are read).
   var queryParametersHiddenFromLogs: [String] = []
   /// The response on its way back: set before the response-head phase.
@@ -129,6 +132,18 @@ struct ResponseView {
       }
     case .local(let fields):
       for field in fields { body(field.name[...], field.value[...]) }
+    }
+  }
+
+  /// Whether some value of the field named `lowercasedName` satisfies `body` (which stops the search).
+  func containsHeader(_ lowercasedName: String, where body: (Substring) -> Bool) -> Bool {
+    switch source {
+    case .upstream(let response):
+      return response.head.fields.contains {
+        response.head.isNamed($0, lowercasedName) && body(response.head.value(of: $0))
+      }
+    case .local(let fields):
+      return fields.contains { $0.name.equalsIgnoringASCIICase(lowercasedName) && body($0.value[...]) }
     }
   }
 

@@ -4,10 +4,11 @@ import PorticoRouting
 import PorticoTranslate
 import PorticoXSLT
 
-/// What both transformation filters do with a whole body: choose the entry (the first that matches, for
-/// the request entries of this filter's stage only), run its transformation, and put the result and its
-/// content type in place. A message without a body, or with an empty one, goes as it is. A failure answers 400 for a request and 502 for a response, saying why, and is
-/// counted.
+/// What both transformation filters do with a whole body: choose the entry (the first that matches, once
+/// per message, remembered on the call for both phases and both stages; a request entry runs in its own
+/// stage only), run its transformation, and put the result and its content type in place. A message
+/// without a body, or with an empty one, goes as it is. A failure answers 400 for a request and 502 for a
+/// response, saying why, and is counted.
 struct BodyTransformer: Sendable {
   private let config: TransformationConfig
   /// Request entries before auth (`applyBeforeAuth`), or after it.
@@ -24,11 +25,16 @@ struct BodyTransformer: Sendable {
 
   /// The first request entry that matches, when it belongs to this stage.
   private func requestEntry(_ call: FilterCall) -> TransformationConfig.RequestEntry? {
-    let entry = config.request.first { entry in
-      entry.matchers.isEmpty || entry.matchers.contains { $0.firstMismatch(call.request) == nil }
+    if case .undecided = call.requestTransformation {
+      let position = config.request.firstIndex { entry in
+        entry.matchers.isEmpty || entry.matchers.contains { $0.firstMismatch(call.request) == nil }
+      }
+      call.requestTransformation = position.map(TransformationPick.entry) ?? .none
     }
-    guard let entry, entry.applyBeforeAuth == early else { return nil }
-    return entry
+    guard case .entry(let position) = call.requestTransformation,
+      config.request[position].applyBeforeAuth == early
+    else { return nil }
+    return config.request[position]
   }
 
   func requestHead(_ call: FilterCall) -> FilterVerdict {
@@ -57,14 +63,22 @@ struct BodyTransformer: Sendable {
   }
 
   /// The first response entry whose conditions hold.
-  private func responseEntry(_ response: ResponseView) -> TransformationConfig.ResponseEntry? {
-    config.response.first { entry in
-      entry.matchers.isEmpty || entry.matchers.contains { $0.matches(response) }
+  private func responseEntry(_ call: FilterCall, _ response: ResponseView) -> TransformationConfig
+    .ResponseEntry?
+  {
+    if case .undecided = call.responseTransformation {
+      let position = config.response.firstIndex { entry in
+        entry.matchers.isEmpty || entry.matchers.contains { $0.matches(response) }
+      }
+      call.responseTransformation = position.map(TransformationPick.entry) ?? .none
     }
+    guard case .entry(let position) = call.responseTransformation else { return nil }
+    return config.response[position]
   }
 
   func responseHead(_ call: FilterCall) -> FilterVerdict {
-    guard let response = call.response, Self.hasBody(response, call), responseEntry(response) != nil else {
+    guard let response = call.response, Self.hasBody(response, call), responseEntry(call, response) != nil
+    else {
       return .proceed
     }
     if let coding = response.field("content-encoding"),
@@ -78,7 +92,7 @@ struct BodyTransformer: Sendable {
 
   func responseBody(_ body: inout ByteBuffer, end: Bool, _ call: FilterCall) -> FilterVerdict {
     guard end, body.readableBytes > 0, let response = call.response, Self.hasBody(response, call),
-      let entry = responseEntry(response)
+      let entry = responseEntry(call, response)
     else {
       return .proceed
     }
@@ -152,6 +166,13 @@ struct BodyTransformer: Sendable {
   }
 }
 
+/// Which entry of a route's transformations applies to a message, once chosen.
+enum TransformationPick {
+  case undecided
+  case none
+  case entry(Int)
+}
+
 /// Why a body could not be transformed, said to the client.
 struct TransformationFailure: Error, CustomStringConvertible {
   let reason: String
@@ -159,22 +180,13 @@ struct TransformationFailure: Error, CustomStringConvertible {
 }
 
 extension TransformationConfig.ResponseCondition {
-  /// Every header condition holds (`:status` reads the status), and the response came about as
-  /// `responseCodeDetails` says.
+  /// Every header condition holds (`:status` reads the status). `responseCodeDetails` needs no check here:
+  /// validation accepts only `via_upstream`, and only upstream responses are transformed.
   func matches(_ response: ResponseView) -> Bool {
-    // Only upstream responses are transformed, and `via_upstream` is the one detail validation accepts.
-    if let details = responseCodeDetails, details != "via_upstream" || !response.isFromUpstream {
-      return false
-    }
-    let status = String(response.status)
-    return headers.allSatisfy { condition in
+    headers.allSatisfy { condition in
       condition.matches { name, accepts in
-        if name == ":status" { return accepts(status[...]) }
-        var found = false
-        response.forEachField { fieldName, value in
-          if !found, fieldName.equalsIgnoringASCIICase(name), accepts(value) { found = true }
-        }
-        return found
+        name == ":status"
+          ? accepts(String(response.status)[...]) : response.containsHeader(name, where: accepts)
       }
     }
   }

@@ -130,23 +130,15 @@ final class WAFFilter: ConfiguredFilter {
     let metrics = series(call)
     let status = call.response?.status ?? 0
     let services = call.loop.services.waf
-    // Phase 5 ran with the response phases (the common case): nothing is left for the WAF threads, and no
-    // phase holds the lock, so the lines go from here without a trip to them.
-    if exchange.hasLogged {
-      let (outcome, lines) = exchange.finish(status: nil)
-      metrics.count(outcome)
-      return services.write(lines)
-    }
-    let submitted = services.pool.submit { _ in
+    let finish: @Sendable (Int?) -> Void = { status in
       let (outcome, lines) = exchange.finish(status: status)
       metrics.count(outcome)
       services.write(lines)
     }
-    if !submitted {
-      let (outcome, lines) = exchange.finish(status: nil)
-      metrics.count(outcome)
-      services.write(lines)
-    }
+    // Phase 5 ran with the response phases (the common case): nothing is left for the WAF threads, and no
+    // phase holds the lock, so the lines go from here without a trip to them.
+    if exchange.hasLogged { return finish(nil) }
+    if !services.pool.submit({ _ in finish(status) }) { finish(nil) }
   }
 
   /// Runs `phases` on the WAF pool and resumes the request with their verdict.

@@ -84,6 +84,25 @@ final class DLPMaskingTests: XCTestCase {
         .answered(502, "the upstream's response is in an encoding DLP cannot read\n")))
   }
 
+  /// A custom match that runs on through every piece is not held without end: what is kept for the next
+  /// piece stays within the carry's bound, and all of the value is masked all the same.
+  func testARunawayCustomMatchIsMaskedWithoutHoldingTheBodyBack() throws {
+    let letters = DLPConfig.Action(
+      type: "CUSTOM", name: "letters", patterns: ["[a-z]+"], maskCharacter: "#", percent: 100, shadow: false)
+    let filter = DLPFilter(DLPConfig(setBy: "test", rules: [.init(actions: [letters])]))
+    let host = RecordingHost()
+    let run = try filterRun(
+      [filter], head: "GET /account HTTP/1.1\r\nHost: shop.test", loop: loop, host: host)
+    run.start()
+    run.responseHead(ResponseView(answer: LocalAnswer(status: 200, fields: [("content-type", "text/plain")])))
+    for _ in 0..<100 {
+      run.responseBody(ByteBuffer(string: String(repeating: "a", count: 100)))
+      XCTAssertLessThanOrEqual(run.dlp?.carry.count ?? 0, DLPFilter.carryLimit + 100)
+    }
+    run.responseEnd(nil)
+    XCTAssertEqual(host.responseBody, String(repeating: "#", count: 10_000))
+  }
+
   /// `unreadableBodies: PASS_UNMASKED`: such a body goes on as it came, with its coding, and is counted.
   func testBodiesInACodingDLPCannotReadPassWhenConfiguredSo() throws {
     let body = "4111 1111 1111 1111 in brotli"
